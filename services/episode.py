@@ -1,0 +1,259 @@
+"""One episode: a private copy of a world, its clock, its trail, its end and its grade.
+
+The same :class:`Episode` runs in process (``SupportEnv(transport="inprocess")``), behind the
+HTTP service, in a container and behind MCP, so an action sequence means the same thing
+everywhere. Termination rules live here too, for the same reason.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from supportgym.services.tools import ToolOutcome, call_tool, openai_schemas
+from supportgym.services.tools.base import LongText, ToolError
+from supportgym.clock import STEP, SimClock, iso, parse_iso
+from supportgym.db import WorldDB
+from supportgym.trail import EpisodeRecord, TrailEntry, summarise_changes
+
+SUBMIT_TOOL = "submit_response"
+DEFAULT_MAX_STEPS = 50
+DEFAULT_MAX_INVALID = 10
+DEFAULT_ALPHA = 0.1
+DEFAULT_BETA = 0.3
+
+
+class SubmitResponseArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    response: LongText = Field(
+        description="Your final reply: what you did and what the customer or requester needs "
+        "to know. Ends the episode."
+    )
+
+
+SUBMIT_SCHEMA: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": SUBMIT_TOOL,
+        "description": "Finish the task with your final reply. Call it once, last; no tool "
+        "calls are possible after it.",
+        "parameters": {
+            **{k: v for k, v in SubmitResponseArgs.model_json_schema().items() if k != "title"},
+            "additionalProperties": False,
+        },
+    },
+}
+
+
+def episode_tool_schemas() -> list[dict[str, Any]]:
+    """Every world tool plus the final ``submit_response`` action, in OpenAI format."""
+    return [*openai_schemas(), SUBMIT_SCHEMA]
+
+
+class EpisodeStatus(enum.StrEnum):
+    running = "running"
+    submitted = "submitted"
+    truncated_max_steps = "truncated_max_steps"
+    truncated_invalid_calls = "truncated_invalid_calls"
+
+
+class EpisodeConfig(BaseModel):
+    """What an episode is made from: a task (or a bare world) and its overrides."""
+
+    model_config = ConfigDict(extra="forbid")
+    task_id: str | None = Field(None, description="Task to run; omit for a bare world.")
+    seed: int = Field(7, ge=0, le=2**31 - 1, description="World seed (bare worlds only).")
+    scale: str = Field("default", description="World scale: tiny, default or large (bare worlds).")
+    max_steps: int | None = Field(None, ge=1, le=1000, description="Step budget override.")
+    max_invalid_calls: int = Field(DEFAULT_MAX_INVALID, ge=1, le=1000)
+    alpha: float = Field(DEFAULT_ALPHA, ge=0, le=10, description="Weight of extra credit.")
+    beta: float = Field(DEFAULT_BETA, ge=0, le=10, description="Weight of dodged-bullet penalties.")
+
+
+class EpisodeClosed(RuntimeError):
+    """A call arrived after the episode ended (a protocol error, not an agent mistake)."""
+
+
+@dataclass
+class StepResult:
+    """What one action produced, for any transport."""
+
+    step: int
+    observation: dict[str, Any]
+    ok: bool
+    status: EpisodeStatus
+    grade: dict[str, Any] | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status != EpisodeStatus.running
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "observation": self.observation,
+            "ok": self.ok,
+            "status": self.status.value,
+            "done": self.done,
+            "grade": self.grade,
+        }
+
+
+_ids = itertools.count(1)
+
+
+class Episode:
+    """A running episode. Thread-safe: one lock serialises the calls of one episode."""
+
+    def __init__(self, config: EpisodeConfig, episode_id: str | None = None) -> None:
+        self.id = episode_id or f"ep-{next(_ids):06d}"
+        self.config = config
+        self.prepared: Any = None
+        if config.task_id is not None:
+            from supportgym.tasks import prepare_task
+
+            self.prepared = prepare_task(config.task_id)
+            self.db = WorldDB.from_image(self.prepared.image)
+            self.instruction: str = self.prepared.instruction
+            self.max_steps = config.max_steps or self.prepared.task.max_steps
+        else:
+            from supportgym.world_seed.generate import load_world
+
+            snapshot = load_world(config.seed, config.scale)
+            self.db = snapshot.open()
+            self.instruction = ""
+            self.max_steps = config.max_steps or DEFAULT_MAX_STEPS
+        self.lock = threading.Lock()
+        start = self._world_now()
+        self.clock = SimClock(start)
+        self.start = start
+        self.trail: list[TrailEntry] = []
+        self.changes: list[dict[str, Any]] = []
+        self.reply: str | None = None
+        self.status = EpisodeStatus.running
+        self.consecutive_invalid = 0
+        self.grade: dict[str, Any] | None = None
+        self._grade_obj: Any = None
+
+    def _world_now(self) -> datetime:
+        row = self.db.conn.execute("SELECT value FROM world_meta WHERE key='now'").fetchone()
+        return parse_iso(row[0]) if row else SimClock().now()
+
+    @property
+    def task_id(self) -> str | None:
+        return self.config.task_id
+
+    @property
+    def steps(self) -> int:
+        return len(self.trail)
+
+    def policy_summary(self) -> str:
+        from sqlalchemy import select
+
+        from supportgym.schema import Policy
+
+        with self.db.session() as s:
+            rows = s.execute(select(Policy).order_by(Policy.id)).scalars().all()
+            return "\n".join(f"- {p.id} {p.title}: {p.summary}" for p in rows)
+
+    # --- actions -------------------------------------------------------------------------
+
+    def step(self, name: Any, arguments: Any) -> StepResult:
+        """Apply one action: a world tool, or ``submit_response`` to finish."""
+        with self.lock:
+            if self.status != EpisodeStatus.running:
+                raise EpisodeClosed(f"episode {self.id} has ended ({self.status.value})")
+            now = self.clock.tick(STEP)
+            if name == SUBMIT_TOOL:
+                outcome = self._submit(arguments)
+            else:
+                outcome = call_tool(self.db, name, arguments, now=now, episode_start=self.start)
+            self._record(outcome, now)
+            if self.status == EpisodeStatus.running:
+                if len(self.trail) >= self.max_steps:
+                    self.status = EpisodeStatus.truncated_max_steps
+                elif self.consecutive_invalid >= self.config.max_invalid_calls:
+                    self.status = EpisodeStatus.truncated_invalid_calls
+            if self.status != EpisodeStatus.running:
+                self._finish()
+            return StepResult(
+                step=len(self.trail),
+                observation=outcome.result,
+                ok=outcome.ok,
+                status=self.status,
+                grade=self.grade,
+            )
+
+    def _submit(self, arguments: Any) -> ToolOutcome:
+        from supportgym.services.tools import _validation_error, parse_arguments
+        from pydantic import ValidationError
+
+        try:
+            args = SubmitResponseArgs.model_validate(parse_arguments(arguments))
+        except ToolError as err:
+            return ToolOutcome(SUBMIT_TOOL, arguments, False, err.to_dict())
+        except ValidationError as exc:
+            return ToolOutcome(SUBMIT_TOOL, arguments, False, _validation_error(exc).to_dict())
+        self.reply = args.response
+        self.status = EpisodeStatus.submitted
+        return ToolOutcome(SUBMIT_TOOL, {"response": args.response}, True, {"submitted": True})
+
+    def _record(self, outcome: ToolOutcome, now: datetime) -> None:
+        self.consecutive_invalid = 0 if outcome.ok else self.consecutive_invalid + 1
+        self.changes.extend(outcome.changes)
+        self.trail.append(
+            TrailEntry(
+                step=len(self.trail) + 1,
+                name=outcome.name,
+                arguments=outcome.arguments,
+                ok=outcome.ok,
+                result=outcome.result,
+                error_code=outcome.error_code,
+                writes=outcome.writes,
+                changes=outcome.changes,
+                sim_time=iso(now) or "",
+            )
+        )
+
+    def _finish(self) -> None:
+        if self.prepared is None:
+            return
+        from supportgym.rubrics import grade_episode
+
+        self._grade_obj = grade_episode(
+            self.prepared,
+            self.db,
+            self.record(),
+            alpha=self.config.alpha,
+            beta=self.config.beta,
+        )
+        self.grade = self._grade_obj.model_dump(mode="json")
+
+    # --- reading -------------------------------------------------------------------------
+
+    def record(self) -> EpisodeRecord:
+        return EpisodeRecord(
+            task_id=self.task_id, trail=list(self.trail), reply=self.reply, changes=list(self.changes)
+        )
+
+    def net_changes(self) -> list[dict[str, Any]]:
+        return summarise_changes(self.changes)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "episode_id": self.id,
+            "task_id": self.task_id,
+            "status": self.status.value,
+            "steps": self.steps,
+            "max_steps": self.max_steps,
+            "sim_time": iso(self.clock.now()),
+        }
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,319 @@
+"""How a tool is defined: one pydantic model of its arguments, one docstring, one function.
+
+Everything else is derived from that one definition: the OpenAI function-calling schema, the MCP
+annotations, the HTTP route's request body, and the in-process call. A tool function receives a
+:class:`ToolContext` (an open session inside a transaction, the simulated clock) and its
+validated arguments, and returns a JSON-able dict. It signals a business-rule refusal by raising
+:class:`ToolError`; the caller rolls the transaction back, so a refused call changes nothing.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from supportgym.policy import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TEXT_LENGTH
+
+
+class ToolError(Exception):
+    """A refusal the agent can read and act on: ``{"error": {"code", "message", "field"}}``."""
+
+    def __init__(self, code: str, message: str, field: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message, "field": self.field}
+        if self.details:
+            body["details"] = self.details
+        return {"error": body}
+
+
+class Args(BaseModel):
+    """Base of every tool's arguments: unknown arguments are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PageArgs(Args):
+    page: int = Field(1, ge=1, le=10_000, description="1-based page number.")
+    page_size: int = Field(
+        DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Results per page."
+    )
+
+
+def _id(prefix: str, example: str, what: str) -> Any:
+    return Annotated[
+        str,
+        Field(
+            pattern=rf"^{prefix}-\d+$",
+            max_length=24,
+            description=f"{what} id, e.g. {example}.",
+        ),
+    ]
+
+
+CustomerId = _id("CUS", "CUS-10042", "Customer")
+OrderId = _id("ORD", "ORD-500123", "Order")
+OrderItemId = _id("ITM", "ITM-700456", "Order line item")
+ProductId = _id("PRD", "PRD-1042", "Product")
+ShipmentId = _id("SHP", "SHP-300123", "Shipment")
+PaymentId = _id("PAY", "PAY-400123", "Payment")
+ReturnId = _id("RMA", "RMA-900012", "Return (RMA)")
+TicketId = _id("TKT", "TKT-200345", "Ticket")
+StaffId = _id("STF", "STF-101", "Staff member")
+AddressId = _id("ADR", "ADR-20001", "Address")
+
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+LongText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
+DateArg = Annotated[
+    str,
+    Field(
+        pattern=r"^\d{4}-\d{2}-\d{2}$", description="A date as YYYY-MM-DD (world time, UTC)."
+    ),
+]
+
+# Dollars, exact: the schema says "number" (what function-calling models emit) and the value is
+# parsed as a Decimal, so 19.99 never becomes 19.989999.
+Amount = Annotated[
+    Decimal,
+    Field(gt=0, le=Decimal("1000000"), max_digits=9, decimal_places=2),
+    WithJsonSchema({"type": "number", "description": "Amount in US dollars, e.g. 49.99."}),
+]
+
+
+def to_cents(amount: Decimal) -> int:
+    return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def money(cents: int) -> str:
+    """Cents as a dollar string, the only way money leaves a tool: ``1999 -> "19.99"``."""
+    sign = "-" if cents < 0 else ""
+    cents = abs(cents)
+    return f"{sign}{cents // 100}.{cents % 100:02d}"
+
+
+def parse_date(value: str, field_name: str) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d")
+    except ValueError as exc:
+        raise ToolError("invalid_argument", f"'{value}' is not a real date", field_name) from exc
+
+
+@dataclass(frozen=True)
+class ToolAnnotations:
+    """What a tool may do to the world, in the vocabulary of MCP's tool annotations."""
+
+    read_only: bool
+    destructive: bool = False
+    idempotent: bool = False
+
+    def to_mcp(self) -> dict[str, bool]:
+        return {
+            "readOnlyHint": self.read_only,
+            "destructiveHint": self.destructive,
+            "idempotentHint": self.idempotent,
+            "openWorldHint": False,
+        }
+
+
+@dataclass
+class ToolContext:
+    """What a tool function may use: the session (inside the call's transaction) and the clock."""
+
+    session: Session
+    now: datetime
+    # Simulated time at which the episode started: limits "per episode" count rows after it.
+    episode_start: datetime
+    actor: str = "agent"
+
+    def get(self, model: type[Any], key: str, field_name: str, label: str | None = None) -> Any:
+        obj = self.session.get(model, key)
+        if obj is None:
+            label = label or model.__tablename__.rstrip("s").replace("_", " ")
+            raise ToolError("not_found", f"No {label} with id '{key}' exists.", field_name)
+        return obj
+
+    def next_id(self, model: type[Any], prefix: str, width: int | None = None) -> str:
+        """The next free ``PREFIX-n`` id: deterministic, so replays create the same ids."""
+        col = model.id
+        ids = self.session.execute(select(col).where(col.like(f"{prefix}-%"))).scalars().all()
+        numbers = [int(i.split("-", 1)[1]) for i in ids if i.split("-", 1)[1].isdigit()]
+        if numbers:
+            top = max(numbers)
+            digits = width or len(str(top))
+            return f"{prefix}-{top + 1:0{digits}d}"
+        return f"{prefix}-{1:0{width or 6}d}"
+
+    def next_int_id(self, model: type[Any]) -> int:
+        top = self.session.execute(select(func.max(model.id))).scalar_one_or_none()
+        return int(top or 0) + 1
+
+
+A = TypeVar("A", bound=Args)
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One tool: name, description, argument model, annotations and the function."""
+
+    name: str
+    description: str
+    args_model: type[Args]
+    fn: Callable[[ToolContext, Any], dict[str, Any]]
+    annotations: ToolAnnotations
+    group: str
+    examples: tuple[dict[str, Any], ...] = field(default=())
+
+    def parameters_schema(self) -> dict[str, Any]:
+        """JSON schema of the arguments, flattened for function-calling models.
+
+        ``$ref`` definitions are inlined and ``Optional[X]`` becomes plain ``X`` (it is simply
+        not required): small models and some servers mishandle ``$ref`` and ``anyOf``.
+        """
+        schema = self.args_model.model_json_schema()
+        defs = schema.pop("$defs", {})
+        schema = _flatten(schema, defs)
+        schema.setdefault("properties", {})
+        schema["additionalProperties"] = False
+        return schema
+
+    def openai_schema(self) -> dict[str, Any]:
+        """The tool in OpenAI's function-calling format (``{"type": "function", ...}``)."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters_schema(),
+            },
+        }
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "group": self.group,
+            "read_only": self.annotations.read_only,
+            "destructive": self.annotations.destructive,
+            "idempotent": self.annotations.idempotent,
+            "annotations": self.annotations.to_mcp(),
+        }
+
+
+def _flatten(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_flatten(n, defs) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        target = defs[node["$ref"].rsplit("/", 1)[-1]]
+        merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+        return _flatten(merged, defs)
+    variants = node.get("anyOf")
+    if isinstance(variants, list):
+        non_null = [v for v in variants if v != {"type": "null"}]
+        if len(non_null) == 1 and len(non_null) < len(variants):
+            rest = {k: v for k, v in node.items() if k != "anyOf"}
+            merged = {**non_null[0], **rest}
+            if merged.get("default", 0) is None:
+                del merged["default"]
+            return _flatten(merged, defs)
+    out = {}
+    for key, value in node.items():
+        if key == "title":
+            continue
+        if key == "properties" and isinstance(value, dict):
+            out[key] = {name: _flatten(prop, defs) for name, prop in value.items()}
+        else:
+            out[key] = _flatten(value, defs)
+    return out
+
+
+REGISTRY: dict[str, Tool] = {}
+
+
+def _policy_values() -> dict[str, str]:
+    from supportgym import policy
+
+    return {
+        "refund_limit": money(policy.AGENT_REFUND_LIMIT_CENTS),
+        "damage_days": str(policy.DAMAGE_REPORT_WINDOW_DAYS),
+    }
+
+
+def _description(fn: Callable[..., Any]) -> str:
+    # Docstrings may name policy figures as {refund_limit}: the text then cannot drift from
+    # the rule the tool enforces.
+    doc = (inspect.getdoc(fn) or "").format(**_policy_values())
+    # Paragraphs joined into single lines: models read one description string.
+    paragraphs = [re.sub(r"\s+", " ", p).strip() for p in doc.split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def tool(
+    *, group: str, read_only: bool, destructive: bool = False, idempotent: bool | None = None
+) -> Callable[[Callable[[ToolContext, A], dict[str, Any]]], Callable[[ToolContext, A], dict[str, Any]]]:
+    """Register ``fn(ctx, args)`` as a tool named after the function.
+
+    The argument model is read from the type hint of ``args``; the description is the docstring.
+    """
+
+    def register(fn: Callable[[ToolContext, A], dict[str, Any]]) -> Callable[[ToolContext, A], dict[str, Any]]:
+        hints = inspect.get_annotations(fn, eval_str=True)
+        model = hints.get("args")
+        if not (isinstance(model, type) and issubclass(model, Args)):
+            raise TypeError(f"tool {fn.__name__}: the 'args' parameter must be typed as an Args model")
+        if fn.__name__ in REGISTRY:
+            raise ValueError(f"tool {fn.__name__} defined twice")
+        REGISTRY[fn.__name__] = Tool(
+            name=fn.__name__,
+            description=_description(fn),
+            args_model=model,
+            fn=fn,
+            annotations=ToolAnnotations(
+                read_only=read_only,
+                destructive=destructive,
+                idempotent=read_only if idempotent is None else idempotent,
+            ),
+            group=group,
+        )
+        return fn
+
+    return register
+
+
+def paginate(
+    session: Session, stmt: Any, args: PageArgs, render: Callable[[Any], dict[str, Any]]
+) -> dict[str, Any]:
+    """Run ``stmt`` (already ordered) for one page and say plainly whether more pages exist."""
+    offset = (args.page - 1) * args.page_size
+    # One query for the page and the total (a window count), a second only past the end.
+    paged = stmt.add_columns(func.count().over().label("_total")).offset(offset).limit(args.page_size)
+    rows = session.execute(paged).all()
+    if rows:
+        total = int(rows[0][-1])
+    else:
+        total = int(
+            session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+        )
+    has_more = offset + len(rows) < total
+    return {
+        "results": [render(r[0]) for r in rows],
+        "page": args.page,
+        "page_size": args.page_size,
+        "total": total,
+        "has_more": has_more,
+        "next_page": args.page + 1 if has_more else None,
+    }

@@ -1,0 +1,160 @@
+"""Catalogue and knowledge tools: products, brands, promo codes, policies, staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+from sqlalchemy import func, or_, select
+
+from supportgym.services.tools import views
+from supportgym.services.tools.base import (
+    Args,
+    PageArgs,
+    ProductId,
+    ShortText,
+    ToolContext,
+    ToolError,
+    paginate,
+    tool,
+)
+from supportgym.schema import Policy, Product, PromoCode, Staff, StaffRole, Team
+
+
+class SearchProductsArgs(PageArgs):
+    query: ShortText | None = Field(None, description="Words in the product name or SKU.")
+    brand: ShortText | None = Field(
+        None, description="Brand name exactly as stored (case-insensitive); see list_brands."
+    )
+    category: ShortText | None = Field(None, description="Category, e.g. Keyboards.")
+    in_stock: bool | None = Field(None, description="Only products with stock > 0.")
+    include_discontinued: bool = Field(False, description="Include discontinued products.")
+
+
+@tool(group="catalog", read_only=True)
+def search_products(ctx: ToolContext, args: SearchProductsArgs) -> dict[str, Any]:
+    """Search the product catalogue by name words, brand, category and stock. Brand and category
+    must match the stored spelling (case-insensitive); list_brands shows the stored names.
+    Results are paginated."""
+    stmt = select(Product)
+    if args.query:
+        for word in args.query.lower().split():
+            stmt = stmt.where(
+                or_(func.lower(Product.name).contains(word), func.lower(Product.sku).contains(word))
+            )
+    if args.brand:
+        stmt = stmt.where(func.lower(Product.brand) == args.brand.lower())
+    if args.category:
+        stmt = stmt.where(func.lower(Product.category) == args.category.lower())
+    if args.in_stock is True:
+        stmt = stmt.where(Product.stock > 0)
+    elif args.in_stock is False:
+        stmt = stmt.where(Product.stock == 0)
+    if not args.include_discontinued:
+        stmt = stmt.where(Product.discontinued.is_(False))
+    return paginate(ctx.session, stmt.order_by(Product.id), args, views.product)
+
+
+class GetProductArgs(Args):
+    product_id: ProductId
+
+
+@tool(group="catalog", read_only=True)
+def get_product(ctx: ToolContext, args: GetProductArgs) -> dict[str, Any]:
+    """Get one product: price, stock, warranty months, discontinued flag and description."""
+    return views.product_detail(ctx.get(Product, args.product_id, "product_id"))
+
+
+class ListBrandsArgs(Args):
+    category: ShortText | None = Field(None, description="Only brands selling in this category.")
+
+
+@tool(group="catalog", read_only=True)
+def list_brands(ctx: ToolContext, args: ListBrandsArgs) -> dict[str, Any]:
+    """List every brand name exactly as stored in the catalogue, with its product count and
+    categories. Use it when a brand search finds nothing: stored names may be spelled
+    differently from how people say them."""
+    stmt = select(Product.brand, Product.category, func.count()).group_by(
+        Product.brand, Product.category
+    )
+    if args.category:
+        stmt = stmt.where(func.lower(Product.category) == args.category.lower())
+    brands: dict[str, dict[str, Any]] = {}
+    for brand, category, count in ctx.session.execute(stmt.order_by(Product.brand, Product.category)):
+        entry = brands.setdefault(brand, {"brand": brand, "product_count": 0, "categories": []})
+        entry["product_count"] += int(count)
+        entry["categories"].append(category)
+    return {"brands": list(brands.values()), "total": len(brands)}
+
+
+class GetPromoCodeArgs(Args):
+    code: str = Field(min_length=1, max_length=32, description="The promo code, e.g. SPRING10.")
+
+
+@tool(group="catalog", read_only=True)
+def get_promo_code(ctx: ToolContext, args: GetPromoCodeArgs) -> dict[str, Any]:
+    """Look up a promo code: its discount, minimum order, validity dates and required tier."""
+    promo = ctx.session.get(PromoCode, args.code.upper())
+    if promo is None:
+        raise ToolError("not_found", f"No promo code '{args.code}' exists.", "code")
+    return views.promo(promo)
+
+
+class SearchPoliciesArgs(Args):
+    query: ShortText | None = Field(
+        None, description="Words to look for in policy titles and text; omit to list all."
+    )
+
+
+@tool(group="knowledge", read_only=True)
+def search_policies(ctx: ToolContext, args: SearchPoliciesArgs) -> dict[str, Any]:
+    """Search the company policy knowledge base (returns, refunds, escalation limits, tier perks,
+    warranty, shipping, privacy...). Returns summaries; read one in full with get_policy."""
+    stmt = select(Policy)
+    if args.query:
+        words = [w for w in args.query.lower().split() if len(w) > 2] or [args.query.lower()]
+        stmt = stmt.where(
+            or_(
+                *[
+                    or_(
+                        func.lower(Policy.title).contains(w),
+                        func.lower(Policy.body).contains(w),
+                        func.lower(Policy.category).contains(w),
+                    )
+                    for w in words
+                ]
+            )
+        )
+    rows = ctx.session.execute(stmt.order_by(Policy.id)).scalars().all()
+    return {"results": [views.policy_summary(p) for p in rows], "total": len(rows)}
+
+
+class GetPolicyArgs(Args):
+    policy_id: str = Field(
+        pattern=r"^POL-[A-Z0-9\-]+$", max_length=32, description="Policy id, e.g. POL-RETURNS."
+    )
+
+
+@tool(group="knowledge", read_only=True)
+def get_policy(ctx: ToolContext, args: GetPolicyArgs) -> dict[str, Any]:
+    """Read one policy article in full."""
+    return views.policy_detail(ctx.get(Policy, args.policy_id, "policy_id", "policy"))
+
+
+class ListStaffArgs(PageArgs):
+    team: Team | None = None
+    role: StaffRole | None = None
+    include_inactive: bool = Field(False, description="Include staff who no longer work here.")
+
+
+@tool(group="tickets", read_only=True)
+def list_staff(ctx: ToolContext, args: ListStaffArgs) -> dict[str, Any]:
+    """List support staff by team and role, to choose an assignee or escalation target."""
+    stmt = select(Staff)
+    if args.team:
+        stmt = stmt.where(Staff.team == args.team)
+    if args.role:
+        stmt = stmt.where(Staff.role == args.role)
+    if not args.include_inactive:
+        stmt = stmt.where(Staff.active.is_(True))
+    return paginate(ctx.session, stmt.order_by(Staff.id), args, views.staff)

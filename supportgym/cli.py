@@ -1,0 +1,27 @@
+"""The ``supportgym`` command. Each package contributes its own command group; heavy imports
+happen inside the commands so that ``--help`` stays instant."""
+
+from __future__ import annotations
+
+import typer
+
+from supportgym.world_seed.cli import world_app
+
+app = typer.Typer(
+    name="supportgym",
+    help="SupportGym: a stateful customer-support world for training and evaluating LLM agents.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(world_app, name="world")
+
+bench_app = typer.Typer(help="Benchmarks: print measured figures (no pass/fail).", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+from supportgym.world_seed.bench import bench_world  # noqa: E402
+
+bench_app.command("world")(bench_world)
+
+
+if __name__ == "__main__":
+    app()

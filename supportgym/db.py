@@ -1,0 +1,162 @@
+"""A world held in one in-memory SQLite database, and its canonical content hash.
+
+Why in-memory SQLite: an episode needs its own copy of a world with thousands of rows, made in a
+few milliseconds. SQLite can serialise a whole database to one ``bytes`` image and load it back
+with a memory copy (``sqlite3.Connection.serialize`` / ``deserialize``), so a fresh episode is a
+``WorldDB.from_image(image)`` away. :func:`copy_world` writes a world into any other SQLAlchemy
+URL (PostgreSQL, a SQLite file) for people who want to inspect it with their own tools.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import Engine, create_engine, event, insert, select
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from supportgym.schema import Base
+
+
+def _sqlite_engine(conn: sqlite3.Connection) -> Engine:
+    engine = create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record):  # noqa: ANN001 - DBAPI connection
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+        # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN.
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # noqa: ANN001 - SQLAlchemy connection
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+class WorldDB:
+    """One world: an in-memory SQLite database and the SQLAlchemy engine bound to it."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.engine = _sqlite_engine(conn)
+        self._tool_session: Session | None = None
+
+    def tool_session(self) -> Session:
+        """The long-lived session tool calls share, so rows an episode has read stay loaded.
+
+        Each call runs in a SAVEPOINT of it (see ``services.tools.call_tool``). Writers that
+        bypass it go through :meth:`begin`, which expires it so it never serves stale rows.
+        """
+        if self._tool_session is None:
+            session = Session(self.engine, expire_on_commit=False, autoflush=True)
+            # The identity map only holds weak references; keep loaded rows alive so a row
+            # (and its loaded relationships) is read from SQLite once per episode.
+            keep: set[object] = set()
+            session.info["strong_refs"] = keep
+            event.listen(session, "loaded_as_persistent", lambda _s, obj: keep.add(obj))
+            event.listen(session, "pending_to_persistent", lambda _s, obj: keep.add(obj))
+            event.listen(session, "persistent_to_deleted", lambda _s, obj: keep.discard(obj))
+            self._tool_session = session
+        return self._tool_session
+
+    @classmethod
+    def empty(cls) -> WorldDB:
+        """A new world with the schema and no rows."""
+        db = cls(sqlite3.connect(":memory:", check_same_thread=False))
+        Base.metadata.create_all(db.engine)
+        return db
+
+    @classmethod
+    def from_image(cls, image: bytes) -> WorldDB:
+        """A private, writable copy of the world serialised in ``image``."""
+        conn = sqlite3.connect(":memory:", check_same_thread=False)
+        conn.deserialize(image)
+        return cls(conn)
+
+    def image(self) -> bytes:
+        """The whole database as bytes; :meth:`from_image` restores it."""
+        return self.conn.serialize()
+
+    def session(self) -> Session:
+        """A new ORM session on this world. The caller owns its transaction."""
+        return Session(self.engine, expire_on_commit=False, autoflush=True)
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        """A session in a transaction that commits on success and rolls back on error."""
+        if self._tool_session is not None:
+            self._tool_session.expire_all()
+            self._tool_session.info["strong_refs"].clear()
+        with self.session() as session, session.begin():
+            yield session
+
+    def size_bytes(self) -> int:
+        page_count = self.conn.execute("PRAGMA page_count").fetchone()[0]
+        page_size = self.conn.execute("PRAGMA page_size").fetchone()[0]
+        return int(page_count * page_size)
+
+    def close(self) -> None:
+        if self._tool_session is not None:
+            self._tool_session.close()
+            self._tool_session = None
+        self.engine.dispose()
+        self.conn.close()
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S")
+    return value
+
+
+def table_rows(session: Session, table_name: str) -> Iterator[dict[str, object]]:
+    """Every row of a table as a plain dict, ordered by primary key."""
+    table = Base.metadata.tables[table_name]
+    stmt = select(table).order_by(*table.primary_key.columns)
+    for row in session.execute(stmt).mappings():
+        yield {k: _canonical(v) for k, v in row.items()}
+
+
+def world_hash(session: Session) -> str:
+    """SHA-256 over the canonical content of every table (name, columns, rows by primary key).
+
+    Independent of SQLite's file layout, so equal hashes mean equal worlds on any machine.
+    """
+    digest = hashlib.sha256()
+    for table in Base.metadata.sorted_tables:
+        digest.update(f"\x00table {table.name}\x00".encode())
+        for row in table_rows(session, table.name):
+            digest.update(json.dumps(row, sort_keys=True, separators=(",", ":")).encode())
+            digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def table_counts(session: Session) -> dict[str, int]:
+    """Row count of every table, in dependency order."""
+    from sqlalchemy import func
+
+    return {
+        t.name: int(session.execute(select(func.count()).select_from(t)).scalar_one())
+        for t in Base.metadata.sorted_tables
+    }
+
+
+def copy_world(source: Session, url: str, *, batch: int = 2000) -> None:
+    """Write every row of ``source``'s world into the (empty) database at SQLAlchemy ``url``."""
+    target = create_engine(url)
+    Base.metadata.create_all(target)
+    with target.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            stmt = select(table).order_by(*table.primary_key.columns)
+            rows = [dict(r) for r in source.execute(stmt).mappings()]
+            for start in range(0, len(rows), batch):
+                conn.execute(insert(table), rows[start : start + batch])
+    target.dispose()
