@@ -58,9 +58,9 @@ def _refunded_on(order: Order, payment_id: str) -> int:
 def issue_refund(ctx: ToolContext, args: IssueRefundArgs) -> dict[str, Any]:
     """Refund money to the customer's original payment. The amount cannot exceed what is left
     of that payment after earlier refunds. An agent may refund at most the policy limit per
-    order (${refund_limit} in total across the agent's refunds); above it, escalate the ticket to the
-    billing team instead. Refunds of a duplicate charge (reason duplicate_charge, payment_id of
-    the duplicate payment) are exempt from the limit."""
+    order (${refund_limit} in total across the agent's refunds, duplicate-charge refunds included);
+    above it, escalate the ticket to the billing team instead. For a duplicate charge use reason
+    duplicate_charge and the payment_id of the duplicate payment."""
     order = ctx.get(Order, args.order_id, "order_id")
     cents = to_cents(args.amount)
     captured = [p for p in order.payments if p.status == PaymentStatus.captured]
@@ -104,25 +104,24 @@ def issue_refund(ctx: ToolContext, args: IssueRefundArgs) -> dict[str, Any]:
             "amount",
             refundable=money(remaining),
         )
-    if not (is_duplicate and args.reason == RefundReason.duplicate_charge):
-        by_agent = ctx.session.execute(
-            select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
-                Refund.order_id == order.id,
-                Refund.created_by == ctx.actor,
-                Refund.created_at >= ctx.episode_start,
-                Refund.reason != RefundReason.duplicate_charge,
-                Refund.reason != RefundReason.cancelled_order,
-            )
-        ).scalar_one()
-        if by_agent + cents > AGENT_REFUND_LIMIT_CENTS:
-            raise ToolError(
-                "requires_escalation",
-                f"Refunds on order {order.id} would total {money(by_agent + cents)}, above the "
-                f"agent limit of {money(AGENT_REFUND_LIMIT_CENTS)}. Escalate the ticket to the "
-                "billing team with the amount instead.",
-                "amount",
-                limit=money(AGENT_REFUND_LIMIT_CENTS),
-            )
+    # Cancellation refunds are automatic; every refund the agent chooses counts to the limit.
+    by_agent = ctx.session.execute(
+        select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
+            Refund.order_id == order.id,
+            Refund.created_by == ctx.actor,
+            Refund.created_at >= ctx.episode_start,
+            Refund.reason != RefundReason.cancelled_order,
+        )
+    ).scalar_one()
+    if by_agent + cents > AGENT_REFUND_LIMIT_CENTS:
+        raise ToolError(
+            "requires_escalation",
+            f"Refunds on order {order.id} would total {money(by_agent + cents)}, above the "
+            f"agent limit of {money(AGENT_REFUND_LIMIT_CENTS)}. Escalate the ticket to the "
+            "billing team with the amount instead.",
+            "amount",
+            limit=money(AGENT_REFUND_LIMIT_CENTS),
+        )
     refund = Refund(
         id=ctx.next_id(Refund, "RFD"),
         order_id=order.id,

@@ -69,7 +69,7 @@ def get_customer(ctx: ToolContext, args: GetCustomerArgs) -> dict[str, Any]:
     return views.customer_detail(ctx.session, customer)
 
 
-def _verify(customer: Customer, verification_email: str) -> None:
+def verify_identity(customer: Customer, verification_email: str) -> None:
     if verification_email.strip().lower() != customer.email.lower():
         raise ToolError(
             "identity_not_verified",
@@ -96,7 +96,7 @@ def update_customer_contact(ctx: ToolContext, args: UpdateCustomerContactArgs) -
     """Change a customer's email and/or phone number. Requires identity verification: pass the
     email the requester gave as verification_email; it must match the email on file."""
     customer = ctx.get(Customer, args.customer_id, "customer_id")
-    _verify(customer, str(args.verification_email))
+    verify_identity(customer, str(args.verification_email))
     if args.new_email is None and args.new_phone is None:
         raise ToolError(
             "invalid_argument", "give new_email, new_phone or both", "new_email"
@@ -142,7 +142,7 @@ def update_customer_address(ctx: ToolContext, args: UpdateCustomerAddressArgs) -
     update_order_shipping_address for an order that has not shipped). Requires identity
     verification."""
     customer = ctx.get(Customer, args.customer_id, "customer_id")
-    _verify(customer, str(args.verification_email))
+    verify_identity(customer, str(args.verification_email))
     if args.address_id is not None:
         addr = ctx.get(Address, args.address_id, "address_id")
         if addr.customer_id != customer.id:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pydantic import Field
+from pydantic import EmailStr, Field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from supportgym.services.tools import views
+from supportgym.services.tools.customers import verify_identity
 from supportgym.services.tools.base import (
     Args,
     CustomerId,
@@ -132,6 +133,10 @@ def cancel_order(ctx: ToolContext, args: CancelOrderArgs) -> dict[str, Any]:
 
 class UpdateShippingAddressArgs(Args):
     order_id: OrderId
+    verification_email: EmailStr = Field(
+        description="The email the requester gave, used to verify identity. Must match the "
+        "email on file of the order's customer."
+    )
     name: ShortText = Field(description="Recipient name.")
     line1: ShortText
     line2: str = Field("", max_length=200)
@@ -146,7 +151,7 @@ def update_order_shipping_address(
     ctx: ToolContext, args: UpdateShippingAddressArgs
 ) -> dict[str, Any]:
     """Change where an order ships. Only possible before it ships (status pending, paid or
-    fulfilled); afterwards the carrier has the parcel."""
+    fulfilled); afterwards the carrier has the parcel. Requires identity verification."""
     order = ctx.get(Order, args.order_id, "order_id")
     if order.status.value not in ADDRESS_CHANGE_STATUSES:
         raise ToolError(
@@ -156,6 +161,7 @@ def update_order_shipping_address(
             "order_id",
             status=order.status.value,
         )
+    verify_identity(order.customer, str(args.verification_email))
     order.ship_name = args.name
     order.ship_line1 = args.line1
     order.ship_line2 = args.line2

@@ -149,11 +149,15 @@ def test_issue_refund_partial_and_limit(world):
         assert err["code"] == "requires_escalation" and err["field"] == "amount"
 
 
-def test_duplicate_charge_refund_exempt_from_limit(world):
+def test_duplicate_charge_refund(world):
     refunded = select(Refund.payment_id)
     dup = world.first(
         select(Payment)
-        .where(Payment.duplicate_of.is_not(None), Payment.id.not_in(refunded))
+        .where(
+            Payment.duplicate_of.is_not(None),
+            Payment.id.not_in(refunded),
+            Payment.amount_cents <= AGENT_REFUND_LIMIT_CENTS,
+        )
         .order_by(Payment.id)
     )
     assert dup is not None, "the world should contain unrefunded duplicate charges"
@@ -232,9 +236,18 @@ def test_contact_and_address_updates_need_verification(world):
 
 def test_shipping_address_change_before_shipment_only(world):
     paid = world.first(select(Order).where(Order.status == OrderStatus.paid).order_by(Order.id))
+    with world.db.session() as s:
+        email = s.get(Order, paid.id).customer.email
+    err = world.error(
+        "update_order_shipping_address",
+        {"order_id": paid.id, "verification_email": "not-" + email, "name": "A", "line1": "x",
+         "city": "y", "region": "TX", "postal_code": "73301"},
+    )
+    assert err["code"] == "identity_not_verified"
     res = world.ok(
         "update_order_shipping_address",
         order_id=paid.id,
+        verification_email=email,
         name="A Person",
         line1="2 Elm St",
         city="Austin",
@@ -245,7 +258,8 @@ def test_shipping_address_change_before_shipment_only(world):
     shipped = world.first(select(Order).where(Order.status == OrderStatus.shipped).order_by(Order.id))
     err = world.error(
         "update_order_shipping_address",
-        {"order_id": shipped.id, "name": "A", "line1": "x", "city": "y", "region": "TX", "postal_code": "73301"},
+        {"order_id": shipped.id, "verification_email": "a@b.example", "name": "A", "line1": "x",
+         "city": "y", "region": "TX", "postal_code": "73301"},
     )
     assert err["code"] == "invalid_state"
 
