@@ -10,11 +10,12 @@ from __future__ import annotations
 import enum
 import itertools
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from supportgym.services.tools import ToolOutcome, call_tool, openai_schemas
 from supportgym.services.tools.base import LongText, ToolError
@@ -23,6 +24,10 @@ from supportgym.db import WorldDB
 from supportgym.trail import EpisodeRecord, TrailEntry, summarise_changes
 
 SUBMIT_TOOL = "submit_response"
+# The name an action that could not be parsed is recorded under: it still takes a step, shows in
+# the trail and counts as an invalid call. Its arguments are ``{"raw": ..., "problem": ...}``.
+INVALID_ACTION = "<unparsable>"
+MAX_RAW_ACTION_CHARS = 1000
 DEFAULT_MAX_STEPS = 50
 DEFAULT_MAX_INVALID = 10
 DEFAULT_ALPHA = 0.1
@@ -75,6 +80,15 @@ class EpisodeConfig(BaseModel):
     alpha: float = Field(DEFAULT_ALPHA, ge=0, le=10, description="Weight of extra credit.")
     beta: float = Field(DEFAULT_BETA, ge=0, le=10, description="Weight of dodged-bullet penalties.")
 
+    @field_validator("scale")
+    @classmethod
+    def _known_scale(cls, value: str) -> str:
+        from supportgym.world_seed.scales import SCALES
+
+        if value not in SCALES:
+            raise ValueError(f"unknown scale {value!r}; choose one of {', '.join(SCALES)}")
+        return value
+
 
 class EpisodeClosed(RuntimeError):
     """A call arrived after the episode ended (a protocol error, not an agent mistake)."""
@@ -123,10 +137,9 @@ class Episode:
             self.instruction: str = self.prepared.instruction
             self.max_steps = config.max_steps or self.prepared.task.max_steps
         else:
-            from supportgym.world_seed.generate import load_world
+            from supportgym.services.worlds import get_snapshot
 
-            snapshot = load_world(config.seed, config.scale)
-            self.db = snapshot.open()
+            self.db = get_snapshot(config.seed, config.scale).open()
             self.instruction = ""
             self.max_steps = config.max_steps or DEFAULT_MAX_STEPS
         self.lock = threading.Lock()
@@ -140,6 +153,10 @@ class Episode:
         self.consecutive_invalid = 0
         self.grade: dict[str, Any] | None = None
         self._grade_obj: Any = None
+        self.closed = False
+        # Monotonic time of the last action (the service reaps episodes idle for too long).
+        self.last_active = time.monotonic()
+        self._policy_summary: str | None = None
 
     def _world_now(self) -> datetime:
         row = self.db.conn.execute("SELECT value FROM world_meta WHERE key='now'").fetchone()
@@ -154,24 +171,31 @@ class Episode:
         return len(self.trail)
 
     def policy_summary(self) -> str:
-        from sqlalchemy import select
+        if self._policy_summary is None:
+            from sqlalchemy import select
 
-        from supportgym.schema import Policy
+            from supportgym.schema import Policy
 
-        with self.db.session() as s:
-            rows = s.execute(select(Policy).order_by(Policy.id)).scalars().all()
-            return "\n".join(f"- {p.id} {p.title}: {p.summary}" for p in rows)
+            with self.lock, self.db.session() as s:
+                rows = s.execute(select(Policy).order_by(Policy.id)).scalars().all()
+                self._policy_summary = "\n".join(f"- {p.id} {p.title}: {p.summary}" for p in rows)
+        return self._policy_summary
 
     # --- actions -------------------------------------------------------------------------
 
     def step(self, name: Any, arguments: Any) -> StepResult:
         """Apply one action: a world tool, or ``submit_response`` to finish."""
         with self.lock:
+            if self.closed:
+                raise EpisodeClosed(f"episode {self.id} was deleted")
             if self.status != EpisodeStatus.running:
                 raise EpisodeClosed(f"episode {self.id} has ended ({self.status.value})")
+            self.last_active = time.monotonic()
             now = self.clock.tick(STEP)
             if name == SUBMIT_TOOL:
                 outcome = self._submit(arguments)
+            elif name == INVALID_ACTION:
+                outcome = _invalid_action(arguments)
             else:
                 outcome = call_tool(self.db, name, arguments, now=now, episode_start=self.start)
             self._record(outcome, now)
@@ -245,6 +269,16 @@ class Episode:
     def net_changes(self) -> list[dict[str, Any]]:
         return summarise_changes(self.changes)
 
+    def world_hash(self) -> str:
+        """Canonical hash of this episode's world as it is now (see ``supportgym.db.world_hash``)."""
+        from supportgym.db import world_hash
+
+        with self.lock:
+            if self.closed:
+                raise EpisodeClosed(f"episode {self.id} was deleted")
+            with self.db.session() as s:
+                return world_hash(s)
+
     def describe(self) -> dict[str, Any]:
         return {
             "episode_id": self.id,
@@ -255,5 +289,50 @@ class Episode:
             "sim_time": iso(self.clock.now()),
         }
 
+    def to_trajectory(self, agent: str, **fields: Any) -> Any:
+        """This episode as a :class:`supportgym.trajectory.Trajectory` (for JSONL files)."""
+        from supportgym.trajectory import Trajectory
+
+        grade = self.grade
+        return Trajectory(
+            task_id=self.task_id,
+            seed=None if self.task_id else self.config.seed,
+            scale=None if self.task_id else self.config.scale,
+            alpha=self.config.alpha,
+            beta=self.config.beta,
+            max_steps=self.max_steps,
+            agent=agent,
+            prompt=self.instruction,
+            steps=list(self.trail),
+            reply=self.reply,
+            status=self.status.value,
+            reward=None if grade is None else grade.get("reward"),
+            perfect=None if grade is None else grade.get("perfect"),
+            grade=grade,
+            **fields,
+        )
+
     def close(self) -> None:
-        self.db.close()
+        """Free the world copy. Waits for a running call; later calls raise EpisodeClosed."""
+        with self.lock:
+            if not self.closed:
+                self.closed = True
+                self.db.close()
+
+
+def invalid_action_arguments(raw: Any, problem: str) -> dict[str, str]:
+    """The arguments of an :data:`INVALID_ACTION` step for an action that could not be parsed."""
+    text = raw if isinstance(raw, str) else repr(raw)
+    if len(text) > MAX_RAW_ACTION_CHARS:
+        text = text[:MAX_RAW_ACTION_CHARS] + f"...[{len(text) - MAX_RAW_ACTION_CHARS} more chars]"
+    return {"raw": text, "problem": problem}
+
+
+def _invalid_action(arguments: Any) -> ToolOutcome:
+    problem = arguments.get("problem") if isinstance(arguments, dict) else None
+    message = (
+        f"The action could not be read as a tool call: {problem or 'unparsable action'}. "
+        'Send exactly one tool call: {"name": "<tool>", "arguments": {...}}.'
+    )
+    err = ToolError("invalid_action", message, None)
+    return ToolOutcome(INVALID_ACTION, arguments, False, err.to_dict())

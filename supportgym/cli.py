@@ -1,10 +1,11 @@
-"""The ``supportgym`` command. Each package contributes its own command group; heavy imports
-happen inside the commands so that ``--help`` stays instant."""
+"""The ``supportgym`` command. Each package contributes its own commands; heavy imports happen
+inside the commands so that ``--help`` stays instant."""
 
 from __future__ import annotations
 
 import typer
 
+from supportgym.services.cli import register as register_service_commands
 from supportgym.world_seed.cli import world_app
 
 app = typer.Typer(
@@ -14,13 +15,16 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(world_app, name="world")
+register_service_commands(app)
 
 bench_app = typer.Typer(help="Benchmarks: print measured figures (no pass/fail).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 
+from supportgym.env.bench import bench_env  # noqa: E402
 from supportgym.world_seed.bench import bench_world  # noqa: E402
 
 bench_app.command("world")(bench_world)
+bench_app.command("env")(bench_env)
 
 
 if __name__ == "__main__":

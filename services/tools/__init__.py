@@ -78,36 +78,73 @@ def _row_key(state: Any) -> str:
     return "/".join(str(k) for k in state.mapper.primary_key_from_instance(state.obj()))
 
 
+def _keep_old_value(*_args: Any) -> None:
+    """No-op ``set`` listener; registered with ``active_history`` so SQLAlchemy loads a column's
+    old value before it is overwritten, and the change log always knows ``before``."""
+
+
+def _track_old_values() -> None:
+    from supportgym.schema import Base
+
+    for mapper in Base.registry.mappers:
+        for attr in mapper.column_attrs:
+            event.listen(getattr(mapper.class_, attr.key), "set", _keep_old_value, active_history=True)
+
+
+_track_old_values()
+
+
 class _ChangeRecorder:
-    """Collects row-level changes from a session's flushes (inserts, updates, deletes)."""
+    """Collects row-level changes from a session's flushes (inserts, updates, deletes).
+
+    Within a flush, rows are ordered by (table, key): SQLAlchemy's own order of new and dirty
+    objects follows memory addresses and would make trails differ between runs.
+    """
 
     def __init__(self, session: Session) -> None:
         self.changes: list[dict[str, Any]] = []
+        # Parents whose loaded collections gained or lost a row: expired once the call commits.
+        self.stale_parents: list[tuple[Any, str]] = []
         event.listen(session, "after_flush", self._after_flush)
 
+    def _parents(self, session: Session, obj: Any) -> None:
+        state = inspect(obj)
+        for rel in state.mapper.relationships:
+            if rel.direction.name != "MANYTOONE" or not rel.back_populates:
+                continue
+            keys = []
+            for col in rel.local_columns:
+                keys.append(getattr(obj, state.mapper.get_property_by_column(col).key))
+            if any(k is None for k in keys):
+                continue
+            parent = session.identity_map.get(session.identity_key(rel.mapper.class_, tuple(keys)))
+            if parent is not None:
+                self.stale_parents.append((parent, rel.back_populates))
+
     def _after_flush(self, session: Session, _ctx: Any) -> None:
+        batch: list[dict[str, Any]] = []
         for obj in session.new:
             state = inspect(obj)
-            cols = state.mapper.column_attrs
-            self.changes.append(
+            batch.append(
                 {
                     "op": "insert",
                     "table": state.mapper.local_table.name,
                     "key": _row_key(state),
-                    "after": {c.key: _value(getattr(obj, c.key)) for c in cols},
+                    "after": {c.key: _value(getattr(obj, c.key)) for c in state.mapper.column_attrs},
                 }
             )
+            self._parents(session, obj)
         for obj in session.dirty:
             state = inspect(obj)
             before: dict[str, Any] = {}
             after: dict[str, Any] = {}
             for attr in state.mapper.column_attrs:
                 hist = state.attrs[attr.key].history
-                if hist.has_changes() and hist.deleted and hist.added != hist.deleted:
-                    before[attr.key] = _value(hist.deleted[0])
-                    after[attr.key] = _value(hist.added[0]) if hist.added else None
+                if hist.added and list(hist.added) != list(hist.deleted):
+                    before[attr.key] = _value(hist.deleted[0]) if hist.deleted else None
+                    after[attr.key] = _value(hist.added[0])
             if after:
-                self.changes.append(
+                batch.append(
                     {
                         "op": "update",
                         "table": state.mapper.local_table.name,
@@ -118,7 +155,7 @@ class _ChangeRecorder:
                 )
         for obj in session.deleted:
             state = inspect(obj)
-            self.changes.append(
+            batch.append(
                 {
                     "op": "delete",
                     "table": state.mapper.local_table.name,
@@ -126,6 +163,9 @@ class _ChangeRecorder:
                     "before": {c.key: _value(getattr(obj, c.key)) for c in state.mapper.column_attrs},
                 }
             )
+            self._parents(session, obj)
+        batch.sort(key=lambda c: (c["table"], c["key"]))
+        self.changes.extend(batch)
 
 
 def _recorder_for(session: Session) -> _ChangeRecorder:
@@ -224,6 +264,7 @@ def call_tool(
     session = db.tool_session()
     recorder = _recorder_for(session)
     recorder.changes = []
+    recorder.stale_parents = []
     if spec.annotations.read_only:
         # Reads need no savepoint or commit: nothing to undo, and a read-only tool that wrote
         # would be caught below.
@@ -254,9 +295,10 @@ def call_tool(
             return _error(name, parsed, err)
         savepoint.commit()
         session.commit()
-        # Tools add rows by foreign key without touching every cached collection (an order's
-        # refunds, a ticket's messages): after a write, everything cached is reloaded on use.
-        session.expire_all()
+        # Tools may add a row by foreign key (a refund with order_id) without appending it to
+        # the parent's cached collection (order.refunds): reload exactly those collections.
+        for parent, collection in recorder.stale_parents:
+            session.expire(parent, [collection])
     except Exception as exc:  # a bug or a broken database: the environment's fault
         session.rollback()
         raise WorldFault(f"tool {name} failed: {type(exc).__name__}: {exc}") from exc

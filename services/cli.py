@@ -1,0 +1,112 @@
+"""Commands of the service package: ``supportgym serve`` and ``supportgym tools``.
+
+``register(app)`` adds them to the main ``supportgym`` Typer app. ``python -m
+supportgym.services.cli`` runs the same commands on their own.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Any
+
+import typer
+
+
+class ToolFormat(str, Enum):
+    openai = "openai"
+    table = "table"
+    mcp = "mcp"
+
+
+def serve(
+    host: str = typer.Option(None, help="Interface to bind [env SUPPORTGYM_HOST, default 127.0.0.1]."),
+    port: int = typer.Option(None, help="Port [env SUPPORTGYM_PORT, default 8000]; 0 picks a free one."),
+    max_episodes: int = typer.Option(None, help="Live episodes allowed at once [SUPPORTGYM_MAX_EPISODES]."),
+    idle_ttl: float = typer.Option(None, help="Reap episodes idle this many seconds [SUPPORTGYM_IDLE_TTL_S]."),
+    reap_interval: float = typer.Option(None, help="Seconds between reaper passes [SUPPORTGYM_REAP_INTERVAL_S]."),
+    warm: str = typer.Option(
+        None, help="Worlds to load at start, comma-separated seed/scale [SUPPORTGYM_WARM_WORLDS, 7/default]."
+    ),
+    log_level: str = typer.Option(None, help="uvicorn log level [SUPPORTGYM_LOG_LEVEL, info]."),
+) -> None:
+    """Run the HTTP service: many isolated episodes, each with its own copy of a world."""
+    import uvicorn
+
+    from supportgym.services.app import create_app
+    from supportgym.services.settings import Settings
+
+    settings = Settings.from_env(
+        host=host,
+        port=port,
+        max_episodes=max_episodes,
+        idle_ttl_s=idle_ttl,
+        reap_interval_s=reap_interval,
+        warm_worlds=None if warm is None else [w for w in warm.split(",") if w.strip()],
+        log_level=log_level,
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=settings.log_level == "debug",
+        # Agents think for seconds between calls: keep their connections open meanwhile.
+        timeout_keep_alive=75,
+    )
+
+
+def _mcp_tools() -> list[dict[str, Any]]:
+    from supportgym.services.routes.tools import tool_infos
+
+    return [
+        {
+            "name": t["name"],
+            "description": t["schema"]["function"]["description"],
+            "inputSchema": t["schema"]["function"]["parameters"],
+            "annotations": t["annotations"],
+        }
+        for t in tool_infos()
+    ]
+
+
+def tools(
+    format: ToolFormat = typer.Option(ToolFormat.table, "--format", help="openai, mcp or table."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (the table format prints metadata)."),
+) -> None:
+    """List every tool: schemas in OpenAI or MCP format, or a table of names and annotations."""
+    from supportgym.services.episode import episode_tool_schemas
+    from supportgym.services.routes.tools import tool_infos
+
+    if format == ToolFormat.openai:
+        typer.echo(json.dumps(episode_tool_schemas(), indent=2))
+        return
+    if format == ToolFormat.mcp:
+        typer.echo(json.dumps(_mcp_tools(), indent=2))
+        return
+    infos = tool_infos()
+    if as_json:
+        typer.echo(json.dumps([{k: v for k, v in t.items() if k != "schema"} for t in infos], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(infos)} tools")
+    for col in ("name", "group", "read_only", "destructive", "idempotent"):
+        table.add_column(col)
+    for t in infos:
+        table.add_row(t["name"], t["group"], *("yes" if t[k] else "" for k in ("read_only", "destructive", "idempotent")))
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` and ``tools`` to the ``supportgym`` command."""
+    app.command("serve")(serve)
+    app.command("tools")(tools)
+
+
+cli = typer.Typer(help="SupportGym service commands.", no_args_is_help=True, add_completion=False)
+register(cli)
+
+if __name__ == "__main__":
+    cli()

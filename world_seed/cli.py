@@ -1,0 +1,177 @@
+"""``supportgym world ...``: inspect, check, export and hash generated worlds.
+
+Heavy imports (SQLAlchemy, Faker, the generator) happen inside the commands so ``--help``
+stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+world_app = typer.Typer(
+    help="Generate and inspect seeded worlds (built once, then served from the disk cache).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+SEED_HELP = "World seed: the same seed and scale always give the same world."
+SCALE_HELP = "World size: tiny, default or large."
+JSON_HELP = "Print JSON instead of a table."
+
+
+def _snapshot(seed: int, scale: str):  # noqa: ANN202 - WorldSnapshot, imported lazily
+    from supportgym.world_seed.cache import load_world
+
+    try:
+        return load_world(seed, scale)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--scale") from None
+
+
+@world_app.command("info")
+def info(
+    seed: int = typer.Option(7, help=SEED_HELP),
+    scale: str = typer.Option("default", help=SCALE_HELP),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Print a world's hash, seed, scale, simulated now and row counts per table."""
+    from supportgym.world_seed.generate import GENERATOR_VERSION
+
+    snap = _snapshot(seed, scale)
+    db = snap.open()
+    try:
+        meta = dict(db.conn.execute("SELECT key, value FROM world_meta ORDER BY key").fetchall())
+    finally:
+        db.close()
+    data = {
+        "world_hash": snap.world_hash, "seed": snap.seed, "scale": snap.scale,
+        "now": meta.get("now"), "generator_version": meta.get("generator_version",
+                                                               GENERATOR_VERSION),
+        "counts": snap.counts,
+    }
+    if json_out:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"world hash  {snap.world_hash}")
+    console.print(f"seed {snap.seed}  scale {snap.scale}  now {data['now']}  "
+                  f"generator v{data['generator_version']}")
+    table = Table(title="Rows per table")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in snap.counts.items():
+        table.add_row(name, f"{n:,}")
+    table.add_row("[bold]total[/bold]", f"[bold]{sum(snap.counts.values()):,}[/bold]")
+    console.print(table)
+
+
+@world_app.command("check")
+def check(
+    seed: int = typer.Option(7, help=SEED_HELP),
+    scale: str = typer.Option("default", help=SCALE_HELP),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Run every integrity invariant on a world; exit code 1 if any is violated."""
+    from supportgym.world_seed.check import INVARIANTS, run_checks
+
+    snap = _snapshot(seed, scale)
+    db = snap.open()
+    try:
+        with db.session() as s:
+            report = run_checks(s)
+    finally:
+        db.close()
+    fails = report.failures()
+    if json_out:
+        typer.echo(json.dumps({
+            "world_hash": snap.world_hash, "seed": snap.seed, "scale": snap.scale,
+            "ok": report.ok,
+            "invariants": {k: {"checked": report.checked[k], "failed": fails[k]}
+                           for k in INVARIANTS},
+            "violations": [{"invariant": v.invariant, "entity": v.entity,
+                            "message": v.message} for v in report.violations[:200]],
+            "violation_count": len(report.violations),
+        }, indent=2))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console()
+        table = Table(title=f"Invariants of world seed={snap.seed} scale={snap.scale}")
+        for col, justify in (("invariant", "left"), ("checked", "right"), ("passed", "right"),
+                             ("failed", "right")):
+            table.add_column(col, justify=justify)  # type: ignore[arg-type]
+        for name in INVARIANTS:
+            n, f = report.checked[name], fails[name]
+            style = "red" if f else "green"
+            table.add_row(name, f"{n:,}", f"[{style}]{n - f:,}[/{style}]",
+                          f"[{style}]{f:,}[/{style}]")
+        console.print(table)
+        for v in report.violations[:20]:
+            console.print(f"[red]{v}[/red]", highlight=False)
+        if len(report.violations) > 20:
+            console.print(f"... and {len(report.violations) - 20} more")
+        console.print("[green]OK[/green]" if report.ok
+                      else f"[red]{len(report.violations)} violation(s)[/red]")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@world_app.command("build")
+def build(
+    seed: int = typer.Option(7, help=SEED_HELP),
+    scale: str = typer.Option("default", help=SCALE_HELP),
+    url: str = typer.Option("sqlite:///world.sqlite",
+                            help="SQLAlchemy URL of an empty database to write the world into."),
+) -> None:
+    """Write a world into any database (a SQLite file, PostgreSQL, ...) to inspect it."""
+    from supportgym.db import copy_world
+
+    snap = _snapshot(seed, scale)
+    db = snap.open()
+    try:
+        with db.session() as s:
+            copy_world(s, url)
+    finally:
+        db.close()
+    typer.echo(f"wrote world {snap.world_hash} ({sum(snap.counts.values()):,} rows) to {url}")
+
+
+@world_app.command("hash")
+def hash_(
+    seed: int = typer.Option(7, help=SEED_HELP),
+    scale: str = typer.Option("default", help=SCALE_HELP),
+) -> None:
+    """Print only the world hash (SHA-256 of the canonical content)."""
+    typer.echo(_snapshot(seed, scale).world_hash)
+
+
+@world_app.command("traps")
+def traps(
+    seed: int = typer.Option(7, help=SEED_HELP),
+    scale: str = typer.Option("default", help=SCALE_HELP),
+    limit: int = typer.Option(5, help="Examples per trap."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """List example ids of each deliberate trap (for task authors)."""
+    from supportgym.world_seed.traps import trap_examples
+
+    snap = _snapshot(seed, scale)
+    db = snap.open()
+    try:
+        with db.session() as s:
+            ex = trap_examples(s, limit=limit)
+    finally:
+        db.close()
+    if json_out:
+        typer.echo(json.dumps(ex, indent=2))
+        return
+    for name, ids in ex.items():
+        typer.echo(f"{name}:")
+        for i in ids:
+            typer.echo(f"  {i}")
