@@ -131,6 +131,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(tools.router)
     app.include_router(episodes.router)
+    from supportgym.services.web.router import router as web_router
+
+    app.include_router(web_router, prefix="/ui")
     return app
 
 

@@ -119,6 +119,21 @@ class StepResult:
         }
 
 
+@dataclass
+class EpisodeSnapshot:
+    """A saved moment of an episode (see :meth:`Episode.snapshot`)."""
+
+    image: bytes
+    trail_len: int
+    changes_len: int
+    now: datetime
+    reply: str | None
+    status: EpisodeStatus
+    consecutive_invalid: int
+    grade: dict[str, Any] | None
+    grade_obj: Any = None
+
+
 _ids = itertools.count(1)
 
 
@@ -288,6 +303,41 @@ class Episode:
             "max_steps": self.max_steps,
             "sim_time": iso(self.clock.now()),
         }
+
+    @property
+    def grade_object(self) -> Any:
+        """The rubric ``Grade`` this episode finished with (None while running or without a task)."""
+        return self._grade_obj
+
+    def snapshot(self) -> EpisodeSnapshot:
+        """Everything needed to put the episode back to this moment (the debugger's undo)."""
+        with self.lock:
+            return EpisodeSnapshot(
+                image=self.db.image(),
+                trail_len=len(self.trail),
+                changes_len=len(self.changes),
+                now=self.clock.now(),
+                reply=self.reply,
+                status=self.status,
+                consecutive_invalid=self.consecutive_invalid,
+                grade=self.grade,
+                grade_obj=self._grade_obj,
+            )
+
+    def restore(self, snap: EpisodeSnapshot) -> None:
+        """Return to ``snap``: world, trail, changes, clock, reply, status and grade."""
+        with self.lock:
+            old = self.db
+            self.db = WorldDB.from_image(snap.image)
+            old.close()
+            del self.trail[snap.trail_len :]
+            del self.changes[snap.changes_len :]
+            self.clock = SimClock(snap.now)
+            self.reply = snap.reply
+            self.status = snap.status
+            self.consecutive_invalid = snap.consecutive_invalid
+            self.grade = snap.grade
+            self._grade_obj = snap.grade_obj
 
     def to_trajectory(self, agent: str, **fields: Any) -> Any:
         """This episode as a :class:`supportgym.trajectory.Trajectory` (for JSONL files)."""

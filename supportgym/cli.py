@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typer
 
+from supportgym.env.debugger import register as register_debugger_commands
 from supportgym.services.cli import register as register_service_commands
 from supportgym.world_seed.cli import world_app
 
@@ -16,6 +17,7 @@ app = typer.Typer(
 )
 app.add_typer(world_app, name="world")
 register_service_commands(app)
+register_debugger_commands(app)
 
 bench_app = typer.Typer(help="Benchmarks: print measured figures (no pass/fail).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
