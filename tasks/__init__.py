@@ -1,0 +1,32 @@
+"""The task set: families of tasks in ``tasks/data/*.yaml``, each with its rubric in
+``rubrics/data/*.yaml``. See ``tasks/AUTHORING.md``.
+
+Public API: :func:`prepare_task`, :class:`PreparedTask`, :func:`list_tasks`, :func:`get_task`,
+:func:`load_task_set`, :class:`Task`, :class:`TaskFormatError`, :func:`run_solution`.
+"""
+
+from supportgym.tasks.loader import (
+    PreparedTask,
+    Problem,
+    Task,
+    TaskFormatError,
+    clear_caches,
+    get_task,
+    list_tasks,
+    load_task_set,
+    prepare_task,
+)
+from supportgym.tasks.replay import run_solution
+
+__all__ = [
+    "PreparedTask",
+    "Problem",
+    "Task",
+    "TaskFormatError",
+    "clear_caches",
+    "get_task",
+    "list_tasks",
+    "load_task_set",
+    "prepare_task",
+    "run_solution",
+]

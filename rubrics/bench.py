@@ -1,0 +1,43 @@
+"""Grading latency with program checks only (the figure ``supportgym bench`` reports)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import typer
+
+
+def measure_grading(rounds: int = 20, task_ids: list[str] | None = None) -> dict[str, Any]:
+    """Replay each task's reference once, then grade it ``rounds`` times: p50/p99 per grading."""
+    from supportgym.rubrics import grade_episode
+    from supportgym.tasks import list_tasks, run_solution
+
+    ids = task_ids or [t.id for t in list_tasks()]
+    samples: list[float] = []
+    per_task: dict[str, float] = {}
+    for tid in ids:
+        episode, _grade = run_solution(tid)
+        record = episode.record()
+        mine = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            grade_episode(episode.prepared, episode.db, record)
+            mine.append((time.perf_counter() - t0) * 1000)
+        per_task[tid] = statistics.median(mine)
+        samples += mine
+        episode.close()
+    ordered = sorted(samples)
+    return {
+        "tasks": len(ids),
+        "p50_ms": statistics.median(samples),
+        "p99_ms": ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))],
+        "per_task_p50_ms": per_task,
+    }
+
+
+def bench_grading(rounds: int = typer.Option(20, help="Gradings per task.")) -> None:
+    """Grading time per task with program checks only (target: p50 <= 10 ms)."""
+    r = measure_grading(rounds)
+    typer.echo(f"grading (program checks only): {r['tasks']} tasks, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms")

@@ -1,0 +1,217 @@
+"""Grading an episode against its task's rubric: verdicts, the reward and the structured Grade.
+
+Reward (the paper's Eq. 1)::
+
+    r = mean(s, primary) + alpha * mean(s, extra_credit) - beta * mean(1 - s, dodged_bullet)
+
+with ``s`` in {0, 1} per criterion and an empty set contributing 0.
+
+**Pending criteria are excluded.** A criterion without a program check is graded by the LLM
+judge. When no judge is plugged in (``judge=None``) it is ``judge_pending`` and left out of every
+term, pass rate and of ``perfect``: the reward is then the reward *over program-checked
+criteria*, and the Grade says so (``pending_judge``, ``reward_scope``). A judge that fails on a
+criterion gives ``judge_error``, which is excluded the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from supportgym.rubrics.checks import CheckContext, Verdict
+from supportgym.rubrics.model import Category, Criterion, CriterionType
+from supportgym.trail import EpisodeRecord, summarise_changes
+
+VerdictName = Literal["met", "unmet", "judge_pending", "judge_error"]
+
+
+class CriterionResult(BaseModel):
+    id: str
+    text: str
+    category: Category
+    type: CriterionType
+    verdict: VerdictName
+    by: Literal["program", "judge"]
+    evidence: str = ""
+
+    @property
+    def graded(self) -> bool:
+        return self.verdict in ("met", "unmet")
+
+    @property
+    def score(self) -> float:
+        return 1.0 if self.verdict == "met" else 0.0
+
+
+class Terms(BaseModel):
+    primary: float = Field(description="mean(s) over graded primary criteria (0 if none).")
+    extra_credit: float = Field(description="mean(s) over graded extra-credit criteria (0 if none).")
+    dodged_bullet: float = Field(description="mean(1 - s) over graded dodged-bullet criteria (0 if none).")
+    alpha: float
+    beta: float
+
+
+class PassRate(BaseModel):
+    met: int
+    total: int
+    rate: float | None = Field(description="met / total, or null when nothing was graded.")
+
+
+class Grade(BaseModel):
+    task_id: str
+    reward: float
+    terms: Terms
+    perfect: bool = Field(description="Every graded primary criterion met and no dodged bullet hit.")
+    per_category: dict[str, PassRate]
+    per_type: dict[str, PassRate]
+    mean_criterion_pass_rate: float | None
+    criteria: list[CriterionResult]
+    judged_by_program: int
+    pending_judge: int
+    judge_errors: int = 0
+    reward_scope: Literal["all_criteria", "program_checked_only", "graded_only"]
+    elapsed_ms: float
+
+    def to_table(self, title: str | None = None) -> Any:
+        """A rich Table: one row per criterion, the reward terms in the caption."""
+        from rich.table import Table
+
+        table = Table(title=title or f"{self.task_id}: reward {self.reward:.3f}{' (perfect)' if self.perfect else ''}")
+        for col in ("id", "type", "category", "verdict", "by", "criterion", "evidence"):
+            table.add_column(col, overflow="fold")
+        style = {"met": "green", "unmet": "red", "judge_pending": "yellow", "judge_error": "magenta"}
+        for c in self.criteria:
+            table.add_row(c.id, c.type.value, c.category.value, f"[{style[c.verdict]}]{c.verdict}[/]", c.by, c.text, c.evidence)
+        t = self.terms
+        table.caption = (
+            f"r = {t.primary:.3f} + {t.alpha}*{t.extra_credit:.3f} - {t.beta}*{t.dodged_bullet:.3f} = {self.reward:.3f}"
+            f"  [{self.reward_scope}; {self.pending_judge} pending judge; {self.elapsed_ms:.1f} ms]"
+        )
+        return table
+
+
+def _mean(xs: list[float]) -> float:
+    return sum(xs) / len(xs) if xs else 0.0
+
+
+def reward_terms(results: Iterable[CriterionResult], alpha: float, beta: float) -> tuple[float, Terms]:
+    """The reward over the *graded* results (pending and errored criteria are left out)."""
+    graded = [r for r in results if r.graded]
+    p = [r.score for r in graded if r.type == CriterionType.primary]
+    e = [r.score for r in graded if r.type == CriterionType.extra_credit]
+    d = [1.0 - r.score for r in graded if r.type == CriterionType.dodged_bullet]
+    terms = Terms(primary=_mean(p), extra_credit=_mean(e), dodged_bullet=_mean(d), alpha=alpha, beta=beta)
+    return terms.primary + alpha * terms.extra_credit - beta * terms.dodged_bullet, terms
+
+
+def _rates(results: list[CriterionResult], key: str, names: Iterable[str]) -> dict[str, PassRate]:
+    out = {}
+    for name in names:
+        rs = [r for r in results if r.graded and getattr(r, key).value == name]
+        met = sum(1 for r in rs if r.verdict == "met")
+        out[name] = PassRate(met=met, total=len(rs), rate=met / len(rs) if rs else None)
+    return out
+
+
+class Judge(Protocol):
+    """What the LLM judge (next issue) plugs in as: one call for all judge criteria of a task."""
+
+    def judge(self, criteria: list[Criterion], context: dict[str, Any]) -> list[Verdict | None]: ...
+
+
+def make_context(prepared: Any, db: Any, record: EpisodeRecord) -> CheckContext:
+    return CheckContext(
+        db=db,
+        changes=summarise_changes(record.changes),
+        raw_changes=record.changes,
+        trail=record.trail,
+        reply=record.reply,
+        values=prepared.values,
+        now=prepared.now,
+    )
+
+
+def grade_episode(
+    prepared: Any,
+    db: Any,
+    record: EpisodeRecord,
+    *,
+    alpha: float = 0.1,
+    beta: float = 0.3,
+    judge: Judge | None = None,
+) -> Grade:
+    """Grade a finished episode: program checks on the final world ``db``, the judge (if any)
+    for the rest, then the reward. ``prepared`` is the task's :class:`PreparedTask`."""
+    t0 = time.perf_counter()
+    results: list[CriterionResult] = []
+    judge_items: list[Criterion] = []
+    ctx = make_context(prepared, db, record)
+    try:
+        for c in prepared.rubric:
+            base = {"id": c.id, "text": c.text, "category": c.category, "type": c.type}
+            if c.check is None:
+                judge_items.append(c)
+                results.append(CriterionResult(**base, verdict="judge_pending", by="judge"))
+                continue
+            try:
+                v = c.check.evaluate(ctx)
+                results.append(CriterionResult(**base, verdict="met" if v.met else "unmet", by="program", evidence=v.evidence))
+            except Exception as exc:  # a broken check must not look like an agent failure
+                raise RuntimeError(f"{prepared.id}: check of criterion {c.id} failed: {type(exc).__name__}: {exc}") from exc
+    finally:
+        ctx.close()
+    errors = 0
+    if judge is not None and judge_items:
+        context = {
+            "task_id": prepared.id,
+            "instruction": prepared.instruction,
+            "reply": record.reply,
+            "trail": [t.model_dump(mode="json") for t in record.trail],
+            "changes": summarise_changes(record.changes),
+            "values": prepared.values,
+        }
+        try:
+            verdicts: list[Verdict | None] = list(judge.judge(judge_items, context))
+        except Exception as exc:  # noqa: BLE001 - the judge is outside our control
+            verdicts = [Verdict(False, f"judge failed: {type(exc).__name__}: {exc}")] * len(judge_items)
+            failed = True
+        else:
+            failed = False
+        by_id = {c.id: v for c, v in zip(judge_items, verdicts, strict=False)}
+        for r in results:
+            if r.verdict != "judge_pending" or r.id not in by_id:
+                continue
+            v = by_id[r.id]
+            if v is None or failed:
+                r.verdict = "judge_error"
+                r.evidence = v.evidence if v is not None else "no verdict"
+                errors += 1
+            else:
+                r.verdict = "met" if v.met else "unmet"
+                r.evidence = v.evidence
+    reward, terms = reward_terms(results, alpha, beta)
+    graded = [r for r in results if r.graded]
+    primary = [r for r in graded if r.type == CriterionType.primary]
+    perfect = bool(primary) and all(r.verdict == "met" for r in primary) and not any(
+        r.verdict == "unmet" for r in graded if r.type == CriterionType.dodged_bullet
+    )
+    pending = sum(1 for r in results if r.verdict == "judge_pending")
+    scope = "all_criteria" if not pending and not errors else ("program_checked_only" if judge is None else "graded_only")
+    return Grade(
+        task_id=prepared.id,
+        reward=round(reward, 6),
+        terms=terms,
+        perfect=perfect,
+        per_category=_rates(results, "category", [c.value for c in Category]),
+        per_type=_rates(results, "type", [t.value for t in CriterionType]),
+        mean_criterion_pass_rate=(sum(r.score for r in graded) / len(graded)) if graded else None,
+        criteria=results,
+        judged_by_program=sum(1 for r in results if r.by == "program"),
+        pending_judge=pending,
+        judge_errors=errors,
+        reward_scope=scope,
+        elapsed_ms=round((time.perf_counter() - t0) * 1000, 3),
+    )

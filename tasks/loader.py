@@ -1,0 +1,452 @@
+"""Loading, validating, instantiating and preparing tasks.
+
+``load_task_set()`` reads every family file in ``tasks/data`` with its rubric in
+``rubrics/data``, validates them and expands each variant into a :class:`Task` with id
+``<family>-NN``. ``prepare_task(id)`` applies the task's setup to a fresh copy of its world,
+renders every template against the bound values and returns a :class:`PreparedTask` whose
+``image`` is the world after setup: an episode is then ``WorldDB.from_image(prepared.image)``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from supportgym.clock import parse_iso
+from supportgym.db import WorldDB
+from supportgym.rubrics.model import Criterion, CriterionType
+from supportgym.tasks.model import (
+    CriterionTemplate,
+    Difficulty,
+    FamilyFile,
+    Level,
+    RubricFile,
+    Solution,
+    World,
+    WrongSolution,
+)
+from supportgym.tasks.setup import SetupError, SetupRun
+from supportgym.tasks.template import Deferred, TemplateError, render
+from supportgym.tasks.yamlio import YamlSyntaxError, line_of, load_yaml
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TASKS_DIR = PACKAGE_DIR / "data"
+RUBRICS_DIR = PACKAGE_DIR.parent / "rubrics" / "data"
+try:  # installed layout: supportgym.rubrics sits next to supportgym.tasks
+    from supportgym import rubrics as _rubrics_pkg
+
+    RUBRICS_DIR = Path(_rubrics_pkg.__file__).resolve().parent / "data"
+except ImportError:  # pragma: no cover
+    pass
+
+_VARIANT_FIELDS = ("title", "levels", "difficulty", "max_steps", "instruction", "setup", "reference", "wrong")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line} {self.field}: {self.message}" if self.field else f"{self.file}:{self.line}: {self.message}"
+
+
+class TaskFormatError(ValueError):
+    """One or more task or rubric files are invalid; ``problems`` lists each ``file:line``."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s) in the task set:\n{lines}")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where something came from: a file, its parsed document and the path inside it."""
+
+    file: Path
+    doc: Any
+    path: tuple[Any, ...]
+
+    def problem(self, sub: tuple[Any, ...], message: str) -> Problem:
+        loc = (*self.path, *sub)
+        return Problem(_rel(self.file), line_of(self.doc, loc), ".".join(map(str, loc)), message)
+
+
+@dataclass(frozen=True)
+class _ConcatSource:
+    """The source of a list made of a base list followed by a variant's extra items."""
+
+    base: Source
+    extra: Source
+    offset: int
+
+    def problem(self, sub: tuple[Any, ...], message: str) -> Problem:
+        if sub and isinstance(sub[0], int) and sub[0] >= self.offset:
+            return self.extra.problem((sub[0] - self.offset, *sub[1:]), message)
+        return self.base.problem(sub, message)
+
+
+def _rel(path: Path) -> str:
+    for base in (PACKAGE_DIR.parent, Path.cwd()):
+        try:
+            return str(path.resolve().relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return str(path)
+
+
+class Task(BaseModel):
+    """One task: a variant of a family with the family's fields merged in (templates unrendered)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    id: str
+    family: str
+    number: int
+    title: str
+    levels: list[Level]
+    difficulty: Difficulty
+    max_steps: int
+    world: World
+    params: dict[str, Any]
+    instruction: str
+    setup: list[Any]
+    reference: Solution
+    wrong: list[WrongSolution]
+    criteria: list[CriterionTemplate]
+    note: str = ""
+
+    # Where each field came from (for file:line in errors); not part of the task's content.
+    sources: dict[str, Any] = {}
+    criterion_sources: list[Any] = []
+
+
+def _validate(model: type[BaseModel], doc: Any, file: Path) -> tuple[Any, list[Problem]]:
+    try:
+        return model.model_validate(doc), []
+    except ValidationError as exc:
+        problems = []
+        for e in exc.errors(include_url=False):
+            loc = tuple(e["loc"])
+            # Drop pydantic's union tags so the field path reads like the file.
+            shown: list[str] = []
+            for p in loc:
+                if (isinstance(p, str) and "[" in p) or (shown and shown[-1] == str(p)):
+                    continue  # pydantic's union tags
+                shown.append(str(p))
+            problems.append(Problem(_rel(file), line_of(doc, loc), ".".join(shown), e["msg"]))
+        return None, problems
+
+
+def _load_pair(task_file: Path, rubric_dir: Path) -> tuple[list[Task], list[Problem]]:
+    problems: list[Problem] = []
+    try:
+        tdoc = load_yaml(task_file)
+    except YamlSyntaxError as exc:
+        return [], [Problem(_rel(task_file), exc.line, "", exc.message)]
+    fam, probs = _validate(FamilyFile, tdoc, task_file)
+    problems += probs
+    rubric_file = rubric_dir / task_file.name
+    rdoc: Any = None
+    rub = None
+    if not rubric_file.exists():
+        problems.append(Problem(_rel(task_file), 1, "family", f"no rubric file {_rel(rubric_file)}"))
+    else:
+        try:
+            rdoc = load_yaml(rubric_file)
+        except YamlSyntaxError as exc:
+            problems.append(Problem(_rel(rubric_file), exc.line, "", exc.message))
+        else:
+            rub, probs = _validate(RubricFile, rdoc, rubric_file)
+            problems += probs
+    if fam is None or rub is None:
+        return [], problems
+    if fam.family != task_file.stem:
+        problems.append(Problem(_rel(task_file), line_of(tdoc, ("family",)), "family", f"must equal the file name '{task_file.stem}'"))
+    if rub.family != fam.family:
+        problems.append(Problem(_rel(rubric_file), line_of(rdoc, ("family",)), "family", f"must be '{fam.family}'"))
+    for n in rub.variant_criteria:
+        if not 1 <= n <= len(fam.variants):
+            problems.append(Problem(_rel(rubric_file), line_of(rdoc, ("variant_criteria", n)), f"variant_criteria.{n}", f"there is no variant {n}"))
+    tasks = []
+    for i, var in enumerate(fam.variants):
+        number = i + 1
+        sources = {}
+        merged: dict[str, Any] = {}
+        for name in _VARIANT_FIELDS:
+            own = getattr(var, name)
+            if own is not None:
+                merged[name] = own
+                sources[name] = Source(task_file, tdoc, ("variants", i, name))
+            else:
+                merged[name] = getattr(fam, name)
+                sources[name] = Source(task_file, tdoc, (name,))
+        sources["params"] = Source(task_file, tdoc, ("variants", i, "params"))
+        if var.extra_wrong:
+            merged["wrong"] = [*merged["wrong"], *var.extra_wrong]
+            sources["wrong"] = _ConcatSource(sources["wrong"], Source(task_file, tdoc, ("variants", i, "extra_wrong")), len(merged["wrong"]) - len(var.extra_wrong))
+        crits: list[CriterionTemplate] = []
+        csrc: list[Source] = []
+        for j, c in enumerate(rub.criteria):
+            if c.variants is None or number in c.variants:
+                crits.append(c)
+                csrc.append(Source(rubric_file, rdoc, ("criteria", j)))
+        for j, c in enumerate(rub.variant_criteria.get(number, [])):
+            crits.append(c)
+            csrc.append(Source(rubric_file, rdoc, ("variant_criteria", number, j)))
+        ids = [c.id for c in crits]
+        for dup in sorted({x for x in ids if ids.count(x) > 1}):
+            problems.append(Problem(_rel(rubric_file), 1, "criteria", f"variant {number}: duplicate criterion id {dup}"))
+        known = set(ids)
+        for k, w in enumerate(merged["wrong"]):
+            for fid in w.fails:
+                if fid not in known:
+                    problems.append(sources["wrong"].problem((k, "fails"), f"variant {number}: no criterion '{fid}'"))
+        tasks.append(
+            Task(
+                id=f"{fam.family}-{number:02d}",
+                family=fam.family,
+                number=number,
+                world=var.world or fam.world,
+                params={**fam.params, **var.params},
+                note=var.note,
+                criteria=crits,
+                sources=sources,
+                criterion_sources=csrc,
+                **merged,
+            )
+        )
+    if not tasks[0].wrong if tasks else False:
+        problems.append(Problem(_rel(task_file), line_of(tdoc, ("wrong",)), "wrong", "a family needs at least one wrong trajectory"))
+    return tasks, problems
+
+
+_lock = threading.RLock()
+_task_set: dict[str, Task] | None = None
+
+
+def load_task_set(
+    tasks_dir: Path | None = None, rubrics_dir: Path | None = None, *, prepare: bool = False
+) -> dict[str, Task]:
+    """Every task, by id. Raises :class:`TaskFormatError` listing every ``file:line`` problem.
+
+    With ``prepare`` each task is also prepared (setup applied, templates rendered, checks
+    validated), which catches problems that depend on the world.
+    """
+    global _task_set
+    default = tasks_dir is None and rubrics_dir is None
+    if default and _task_set is not None and not prepare:
+        return _task_set
+    tdir = tasks_dir or TASKS_DIR
+    rdir = rubrics_dir or RUBRICS_DIR
+    problems: list[Problem] = []
+    tasks: dict[str, Task] = {}
+    for f in sorted(tdir.glob("*.yaml")):
+        loaded, probs = _load_pair(f, rdir)
+        problems += probs
+        for t in loaded:
+            tasks[t.id] = t
+    if rdir.exists():
+        for f in sorted(rdir.glob("*.yaml")):
+            if not (tdir / f.name).exists():
+                problems.append(Problem(_rel(f), 1, "family", f"no task file {f.name} for this rubric"))
+    if problems:
+        raise TaskFormatError(problems)
+    if prepare:
+        for t in tasks.values():
+            try:
+                _prepare(t)
+            except TaskFormatError as exc:
+                problems += exc.problems
+        if problems:
+            raise TaskFormatError(problems)
+    if default:
+        with _lock:
+            _task_set = tasks
+    return tasks
+
+
+def list_tasks(family: str | None = None, level: str | None = None, difficulty: str | None = None) -> list[Task]:
+    """Tasks in id order, optionally filtered by family, hierarchy level or difficulty."""
+    out = []
+    for t in load_task_set().values():
+        if family and t.family != family:
+            continue
+        if level and level not in [lv.value for lv in t.levels]:
+            continue
+        if difficulty and t.difficulty.value != difficulty:
+            continue
+        out.append(t)
+    return sorted(out, key=lambda t: t.id)
+
+
+def get_task(task_id: str) -> Task:
+    tasks = load_task_set()
+    if task_id not in tasks:
+        import difflib
+
+        close = difflib.get_close_matches(task_id, list(tasks), n=3)
+        raise KeyError(f"unknown task {task_id!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
+    return tasks[task_id]
+
+
+# --- preparing ---------------------------------------------------------------------------------
+
+
+@dataclass
+class PreparedTask:
+    """A task ready to run: world image after setup, bound values, rendered text and rubric."""
+
+    task: Task
+    values: dict[str, Any]
+    instruction: str
+    title: str
+    rubric: list[Criterion]
+    reference: Solution
+    wrong: list[WrongSolution]
+    now: datetime
+    world_hash: str = ""
+    _image: bytes | None = field(default=None, repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.task.id
+
+    @property
+    def image(self) -> bytes:
+        """The world after setup (rebuilt deterministically if it was evicted from the cache)."""
+        return _image_for(self)
+
+    def criterion(self, cid: str) -> Criterion:
+        return next(c for c in self.rubric if c.id == cid)
+
+    def primary(self) -> list[Criterion]:
+        return [c for c in self.rubric if c.type == CriterionType.primary]
+
+
+IMAGE_CACHE_SIZE = 12  # a default-scale image is ~10 MB
+_prepared: dict[str, PreparedTask] = {}
+_images: OrderedDict[str, bytes] = OrderedDict()
+
+
+def _base_snapshot(world: World) -> Any:
+    from supportgym.services.worlds import get_snapshot
+
+    return get_snapshot(world.seed, world.scale)
+
+
+def _run_setup(task: Task) -> tuple[bytes, dict[str, Any], datetime]:
+    db = WorldDB.from_image(_base_snapshot(task.world).image)
+    try:
+        row = db.conn.execute("SELECT value FROM world_meta WHERE key='now'").fetchone()
+        now = parse_iso(row[0])
+        src: Source = task.sources["setup"]
+        with db.begin() as session:
+            run = SetupRun(session, now, task.params)
+            for i, op in enumerate(task.setup):
+                try:
+                    run.apply(op, (i,))
+                except SetupError as exc:
+                    raise TaskFormatError([src.problem(exc.path, f"{task.id}: {exc.message}")]) from None
+            values = run.values()
+        return db.image(), values, now
+    finally:
+        db.close()
+
+
+def _render(task: Task, src: Source, obj: Any, values: dict[str, Any]) -> Any:
+    try:
+        return render(obj, values)
+    except TemplateError as exc:
+        raise TaskFormatError([src.problem(exc.path, f"{task.id}: {exc.message}")]) from None
+
+
+def _prepare(task: Task) -> PreparedTask:
+    image, values, now = _run_setup(task)
+    problems: list[Problem] = []
+    rubric: list[Criterion] = []
+    for tmpl, src in zip(task.criteria, task.criterion_sources, strict=True):
+        raw = tmpl.model_dump(exclude={"variants"}, exclude_none=True)
+        try:
+            rendered = render(raw, values)
+        except TemplateError as exc:
+            problems.append(src.problem(exc.path, f"{task.id}: {exc.message}"))
+            continue
+        try:
+            rubric.append(Criterion.model_validate(rendered))
+        except ValidationError as exc:
+            for e in exc.errors(include_url=False):
+                loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p))
+                if len(loc) > 1 and loc[0] == "check" and isinstance(loc[1], str) and loc[1] == raw.get("check", {}).get("type"):
+                    loc = (loc[0], *loc[2:])
+                problems.append(src.problem(loc, f"{task.id}: {e['msg']}"))
+    if problems:
+        raise TaskFormatError(problems)
+    solution_values = {**values, "result": Deferred()}
+    reference = Solution.model_validate(
+        _render(task, task.sources["reference"], task.reference.model_dump(), solution_values)
+    )
+    wrong = [
+        WrongSolution.model_validate(_render(task, task.sources["wrong"], w.model_dump(), solution_values))
+        for w in task.wrong
+    ]
+    prepared = PreparedTask(
+        task=task,
+        values=values,
+        instruction=_render(task, task.sources["instruction"], task.instruction, values).strip(),
+        title=_render(task, task.sources["title"], task.title, values),
+        rubric=rubric,
+        reference=reference,
+        wrong=wrong,
+        now=now,
+    )
+    with _lock:
+        _prepared[task.id] = prepared
+        _remember_image(task.id, image)
+    return prepared
+
+
+def _remember_image(task_id: str, image: bytes) -> None:
+    _images[task_id] = image
+    _images.move_to_end(task_id)
+    while len(_images) > IMAGE_CACHE_SIZE:
+        _images.popitem(last=False)
+
+
+def _image_for(prepared: PreparedTask) -> bytes:
+    with _lock:
+        image = _images.get(prepared.id)
+        if image is not None:
+            _images.move_to_end(prepared.id)
+            return image
+    image, _values, _now = _run_setup(prepared.task)
+    with _lock:
+        _remember_image(prepared.id, image)
+    return image
+
+
+def prepare_task(task_id: str) -> PreparedTask:
+    """The prepared task ``task_id`` (cached per process: preparing twice returns the same)."""
+    with _lock:
+        hit = _prepared.get(task_id)
+    if hit is not None:
+        return hit
+    return _prepare(get_task(task_id))
+
+
+def clear_caches() -> None:
+    """Forget loaded and prepared tasks (tests; after editing files in a running process)."""
+    global _task_set
+    with _lock:
+        _task_set = None
+        _prepared.clear()
+        _images.clear()

@@ -1,0 +1,156 @@
+"""The file formats: a task family (``tasks/data/<family>.yaml``) and its rubric
+(``rubrics/data/<family>.yaml``). See ``tasks/AUTHORING.md`` for the prose version."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from supportgym.rubrics.model import Category, CriterionType
+from supportgym.tasks.setup import SetupOp
+
+
+class Level(enum.StrEnum):
+    tool_use = "tool_use"
+    planning = "planning"
+    adaptability = "adaptability"
+    groundedness = "groundedness"
+    common_sense = "common_sense"
+
+
+class Difficulty(enum.StrEnum):
+    easy = "easy"
+    medium = "medium"
+    hard = "hard"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class World(_Strict):
+    seed: int = Field(7, ge=0)
+    scale: str = "default"
+
+    @field_validator("scale")
+    @classmethod
+    def _scale(cls, v: str) -> str:
+        from supportgym.world_seed.scales import SCALES
+
+        if v not in SCALES:
+            raise ValueError(f"unknown scale {v!r}; choose one of {', '.join(SCALES)}")
+        return v
+
+
+class Call(_Strict):
+    """One tool call of a scripted solution. ``args`` may use ``{result.<tool>.<path>}`` for a
+    value returned by the latest earlier call of ``<tool>`` (e.g. the RMA id create_return made)."""
+
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("tool")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        from supportgym.services.episode import SUBMIT_TOOL
+        from supportgym.services.tools import REGISTRY
+
+        if v == SUBMIT_TOOL:
+            raise ValueError("do not script submit_response: give the solution's 'reply' instead")
+        if v not in REGISTRY:
+            import difflib
+
+            close = difflib.get_close_matches(v, list(REGISTRY), n=2)
+            raise ValueError(f"unknown tool {v!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
+        return v
+
+
+class Solution(_Strict):
+    calls: list[Call] = Field(default_factory=list)
+    reply: str | None = Field(None, description="The final reply (submit_response); null: never submit.")
+
+
+class WrongSolution(Solution):
+    name: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    description: str = Field(min_length=5, description="The mistake this trajectory makes.")
+    fails: list[str] = Field(description="Ids of the program-checked criteria it must fail (and no others).")
+
+
+class Variant(_Strict):
+    """One task of the family. Any family field given here replaces the family's for this task."""
+
+    note: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+    world: World | None = None
+    title: str | None = None
+    levels: list[Level] | None = None
+    difficulty: Difficulty | None = None
+    max_steps: int | None = Field(None, ge=2, le=1000)
+    instruction: str | None = None
+    setup: list[SetupOp] | None = None
+    reference: Solution | None = None
+    wrong: list[WrongSolution] | None = None
+    extra_wrong: list[WrongSolution] = Field(
+        default_factory=list, description="Wrong trajectories added to the family's for this variant."
+    )
+
+
+class FamilyFile(_Strict):
+    family: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str = Field(min_length=5, description="What the family probes, for authors.")
+    title: str
+    levels: list[Level] = Field(min_length=1)
+    difficulty: Difficulty
+    max_steps: int = Field(30, ge=2, le=1000)
+    world: World = Field(default_factory=World)
+    params: dict[str, Any] = Field(default_factory=dict, description="Defaults for every variant's params.")
+    instruction: str = Field(min_length=10)
+    setup: list[SetupOp] = Field(default_factory=list)
+    reference: Solution
+    wrong: list[WrongSolution] = Field(default_factory=list)
+    variants: list[Variant] = Field(min_length=1, max_length=99)
+
+
+class CriterionTemplate(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", max_length=64)
+    text: str = Field(min_length=8)
+    category: Category
+    type: CriterionType
+    check: dict[str, Any] | None = None
+    variants: list[int] | None = Field(None, description="Only these variant numbers (1-based).")
+
+    @field_validator("check")
+    @classmethod
+    def _check_shape(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        # Values may be templates, so only the shape is validated here; the rendered check is
+        # validated in full when the task is prepared.
+        if v is None:
+            return v
+        from supportgym.rubrics.checks import CHECK_TYPES
+
+        kind = v.get("type")
+        if kind not in CHECK_TYPES:
+            raise ValueError(f"unknown check type {kind!r}; known: {', '.join(CHECK_TYPES)}")
+        allowed = set(CHECK_TYPES[kind].model_fields)
+        extra = sorted(set(v) - allowed)
+        if extra:
+            raise ValueError(f"check {kind} has no field(s) {', '.join(extra)}; fields: {', '.join(sorted(allowed))}")
+        return v
+
+
+class RubricFile(_Strict):
+    family: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    criteria: list[CriterionTemplate] = Field(min_length=1)
+    variant_criteria: dict[int, list[CriterionTemplate]] = Field(
+        default_factory=dict, description="Extra criteria for one variant number (1-based)."
+    )
+
+    @model_validator(mode="after")
+    def _unique(self) -> RubricFile:
+        ids = [c.id for c in self.criteria]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"duplicate criterion id(s): {', '.join(dup)}")
+        return self

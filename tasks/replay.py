@@ -1,0 +1,69 @@
+"""Replaying a scripted solution (the reference or a named wrong trajectory) as a real episode.
+
+The calls go through :class:`supportgym.services.episode.Episode`, the object the environment
+and the HTTP service use, so a replay means exactly what an agent's episode means.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from supportgym.tasks.model import Solution
+from supportgym.tasks.template import TemplateError, render
+
+
+def _solution(prepared: Any, which: str | Solution) -> Solution:
+    if isinstance(which, Solution):
+        return which
+    if which == "reference":
+        return prepared.reference
+    for w in prepared.wrong:
+        if w.name == which:
+            return w
+    names = ", ".join(w.name for w in prepared.wrong)
+    raise KeyError(f"task {prepared.id} has no solution {which!r} (reference, {names})")
+
+
+def run_solution(
+    task_id: str,
+    which: str | Solution = "reference",
+    *,
+    alpha: float | None = None,
+    beta: float | None = None,
+) -> tuple[Any, Any]:
+    """Run ``which`` ("reference", a wrong trajectory's name, or a Solution) on ``task_id``.
+
+    Returns ``(episode, grade)``: the finished :class:`Episode` (its trail, reply, world) and
+    its :class:`supportgym.rubrics.Grade`. ``{result.<tool>.<path>}`` in a call's arguments or
+    the reply is the value at ``<path>`` in the result of the latest earlier call of ``<tool>``.
+    """
+    from supportgym.rubrics import grade_episode
+    from supportgym.services.episode import SUBMIT_TOOL, Episode, EpisodeConfig
+
+    cfg: dict[str, Any] = {"task_id": task_id}
+    if alpha is not None:
+        cfg["alpha"] = alpha
+    if beta is not None:
+        cfg["beta"] = beta
+    episode = Episode(EpisodeConfig(**cfg))
+    solution = _solution(episode.prepared, which)
+    results: dict[str, Any] = {}
+    for n, call in enumerate(solution.calls):
+        try:
+            args = render(call.args, {"result": results})
+        except TemplateError as exc:
+            raise RuntimeError(f"{task_id} call {n + 1} ({call.tool}): {exc.message}") from None
+        step = episode.step(call.tool, args)
+        if step.ok:
+            results[call.tool] = step.observation
+        if step.done:
+            break
+    if episode.grade is None and solution.reply is not None:
+        reply = render(solution.reply, {"result": results})
+        episode.step(SUBMIT_TOOL, {"response": reply})
+    grade = episode._grade_obj
+    if grade is None:
+        grade = grade_episode(
+            episode.prepared, episode.db, episode.record(), alpha=episode.config.alpha, beta=episode.config.beta
+        )
+    return episode, grade

@@ -1,0 +1,567 @@
+"""Setup operations: the small declarative vocabulary that turns a world into a task's world.
+
+Each operation is a one-key mapping in a task file (``- select: {...}``). They run in order, in
+one transaction on a fresh copy of the world, and are deterministic: the same world and the same
+operations always give the same rows and the same bound values. Strings in an operation are
+templates resolved against the values bound by the operations before it.
+
+=================  ==========================================================================
+``select``         bind an existing row found by filters (``where``, ``related`` counts),
+                   ``order_by`` and ``index``
+``set``            set columns of a bound row (or of ``table`` + ``key``); relative dates
+                   such as ``-40d``, ``-3h``, ``now``
+``deliver``        mark a bound order delivered N days ago (order, shipments, timestamps)
+``create_ticket``  a new customer ticket with its message(s), bound under ``as``
+``duplicate_payment``  a second captured charge of an order's payment (``duplicate_of`` set)
+``let``            bind computed values (templates) under new names
+``python``         ``module:function(session, values, now, **params) -> dict | None``
+=================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from sqlalchemy import and_, func, inspect, select
+from sqlalchemy.orm import Session
+
+from supportgym.clock import iso
+from supportgym.schema import (
+    AuthorType,
+    Base,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    Shipment,
+    ShipmentEvent,
+    ShipmentStatus,
+    Ticket,
+    TicketMessage,
+    TicketTag,
+)
+from supportgym.tasks.template import TemplateError, render
+
+MODELS: dict[str, type[Base]] = {m.class_.__tablename__: m.class_ for m in Base.registry.mappers}
+
+
+class SetupError(ValueError):
+    """A setup operation failed; ``path`` locates it in the task file."""
+
+    def __init__(self, message: str, path: tuple[Any, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+
+# A field that takes an int in the file may also be a whole-string placeholder ("{params.days}"):
+# it is rendered to the int before the operation runs and validated again then.
+TemplateRef = Annotated[str, Field(pattern=r"^\{[^{}]+\}$")]
+TInt = int | TemplateRef
+
+
+class _Op(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --- relative dates --------------------------------------------------------------------------
+
+_REL = re.compile(r"^(now)?\s*((?:[+-]\s*\d+\s*[dhm]\s*)*)$")
+
+
+def relative_time(value: Any, now: datetime) -> Any:
+    """``-40d`` / ``+2h`` / ``now`` / ``now-3d+2h`` -> a datetime; anything else unchanged."""
+    if not isinstance(value, str) or not value.strip():
+        return value
+    m = _REL.match(value.strip())
+    if not m or not (m.group(1) or m.group(2)):
+        return value
+    out = now
+    for sign, n, unit in re.findall(r"([+-])\s*(\d+)\s*([dhm])", m.group(2)):
+        delta = {"d": timedelta(days=int(n)), "h": timedelta(hours=int(n)), "m": timedelta(minutes=int(n))}[unit]
+        out = out + delta if sign == "+" else out - delta
+    return out
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+Comparison = dict[Literal["eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "like", "is_null"], Any]
+
+
+def _compare(col: Any, cond: Any) -> Any:
+    if not isinstance(cond, dict):
+        return col.is_(None) if cond is None else col == cond
+    parts = []
+    for op, v in cond.items():
+        if op == "eq":
+            parts.append(col.is_(None) if v is None else col == v)
+        elif op == "ne":
+            parts.append(col.is_not(None) if v is None else col != v)
+        elif op == "in":
+            parts.append(col.in_(list(v)))
+        elif op == "not_in":
+            parts.append(col.not_in(list(v)))
+        elif op == "gt":
+            parts.append(col > v)
+        elif op == "gte":
+            parts.append(col >= v)
+        elif op == "lt":
+            parts.append(col < v)
+        elif op == "lte":
+            parts.append(col <= v)
+        elif op == "like":
+            parts.append(col.like(v))
+        elif op == "is_null":
+            parts.append(col.is_(None) if v else col.is_not(None))
+        else:
+            raise SetupError(f"unknown comparison '{op}' (eq, ne, in, not_in, gt, gte, lt, lte, like, is_null)")
+    return and_(*parts)
+
+
+def where_clause(model: type[Base], where: dict[str, Any], now: datetime | None = None) -> list[Any]:
+    """SQL conditions for ``where``: ``{column: value | {op: value}}``.
+
+    A key ``rel.column`` filters through a foreign key named ``rel_id`` (``customer.tier``,
+    ``product.category``, ``order.status``): the row's ``rel_id`` must point at a matching row.
+    Relative dates (``-40d``) are resolved against ``now``.
+    """
+    table = model.__table__
+    out = []
+    for key, cond in where.items():
+        if now is not None:
+            cond = {k: relative_time(v, now) for k, v in cond.items()} if isinstance(cond, dict) else relative_time(cond, now)
+        if "." in key:
+            rel, _, rest = key.partition(".")
+            fk = f"{rel}_id"
+            if fk not in table.c:
+                raise SetupError(f"table {table.name} has no column {fk} for filter '{key}'")
+            fk_col = table.c[fk]
+            (fk_obj,) = fk_col.foreign_keys or [None]
+            if fk_obj is None:
+                raise SetupError(f"{table.name}.{fk} is not a foreign key (filter '{key}')")
+            target = MODELS[fk_obj.column.table.name]
+            sub = select(fk_obj.column).where(*where_clause(target, {rest: cond}, now))
+            out.append(fk_col.in_(sub))
+            continue
+        if key not in table.c:
+            raise SetupError(f"table {table.name} has no column '{key}' (columns: {', '.join(table.c.keys())})")
+        out.append(_compare(table.c[key], cond))
+    return out
+
+
+class Related(_Op):
+    """Count rows of a child table that point at the candidate row (by its ``<table>_id``)."""
+
+    count: TInt | Comparison = Field(description="Exact number, or a comparison like {gte: 2}.")
+    where: dict[str, Any] = Field(default_factory=dict)
+
+
+def _fk_to(child: type[Base], parent: type[Base]) -> Any:
+    for col in child.__table__.c:
+        for fk in col.foreign_keys:
+            if fk.column.table is parent.__table__:
+                return col
+    raise SetupError(f"table {child.__tablename__} has no foreign key to {parent.__tablename__}")
+
+
+# --- operations ------------------------------------------------------------------------------
+
+
+class SelectSpec(_Op):
+    as_: str = Field(alias="as", pattern=r"^[a-z_][a-z0-9_]*$", description="Name to bind the row to.")
+    table: str
+    where: dict[str, Any] = Field(default_factory=dict)
+    related: dict[str, Related | list[Related]] = Field(
+        default_factory=dict,
+        description="Child-table filters: {order_items: {count: 1}, refunds: {count: 0}}; a list "
+        "gives several conditions on one child table.",
+    )
+    exclude_bound: bool = Field(True, description="Never pick a row already bound to another name.")
+    order_by: str | list[str] = "id"
+    index: TInt = Field(0, description="Which match to take, in order_by order (negative from the end).")
+
+
+class SelectOp(_Op):
+    select: SelectSpec
+
+
+class CollectSpec(SelectSpec):
+    """Bind every matching row: ``{as}.rows``, ``{as}.count`` and one list per column
+    (``{as}.id``, ``{as}.price_cents``...)."""
+
+    index: TInt = Field(0, description="Unused by collect.")
+    limit: int = Field(200, ge=1, le=1000)
+
+
+class CollectOp(_Op):
+    collect: CollectSpec
+
+
+class SetSpec(_Op):
+    entity: str | None = Field(None, description="A bound name; or give table and key.")
+    table: str | None = None
+    key: str | None = None
+    values: dict[str, Any]
+
+
+class SetOp(_Op):
+    set: SetSpec
+
+
+class DeliverSpec(_Op):
+    order: str = Field(description="Bound name of the order.")
+    days_ago: TInt = Field(description="0 to 3650 days.")
+
+
+class DeliverOp(_Op):
+    deliver: DeliverSpec
+
+
+class CreateTicketSpec(_Op):
+    as_: str = Field("ticket", alias="as", pattern=r"^[a-z_][a-z0-9_]*$")
+    customer: str = Field(description="Customer id (a template such as '{order.customer_id}').")
+    order: str | None = Field(None, description="Linked order id; null or '' for an unlinked ticket.")
+    subject: str
+    messages: list[str] = Field(min_length=1, description="Customer messages, oldest first.")
+    channel: Literal["email", "chat", "phone", "web"] = "email"
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+    status: Literal["open", "pending", "on_hold", "escalated", "solved", "closed"] = "open"
+    age: str = Field("-2h", description="When the first message arrived, relative to now.")
+    tags: list[str] = Field(default_factory=list)
+
+
+class CreateTicketOp(_Op):
+    create_ticket: CreateTicketSpec
+
+
+class DuplicatePaymentSpec(_Op):
+    as_: str = Field("duplicate", alias="as", pattern=r"^[a-z_][a-z0-9_]*$")
+    order: str = Field(description="Bound name of the order.")
+
+
+class DuplicatePaymentOp(_Op):
+    duplicate_payment: DuplicatePaymentSpec
+
+
+class LetOp(_Op):
+    let: dict[str, Any]
+
+
+class PythonSpec(_Op):
+    function: str = Field(pattern=r"^[\w.]+:\w+$", description="module:function")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class PythonOp(_Op):
+    python: PythonSpec
+
+
+OP_KINDS = ("select", "collect", "set", "deliver", "create_ticket", "duplicate_payment", "let", "python")
+
+
+def _op_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        keys = [k for k in value if k in OP_KINDS]
+        return keys[0] if len(keys) == 1 and len(value) == 1 else None
+    return next((k for k in OP_KINDS if hasattr(value, k)), None)
+
+
+SetupOp = Annotated[
+    Annotated[SelectOp, Tag("select")]
+    | Annotated[CollectOp, Tag("collect")]
+    | Annotated[SetOp, Tag("set")]
+    | Annotated[DeliverOp, Tag("deliver")]
+    | Annotated[CreateTicketOp, Tag("create_ticket")]
+    | Annotated[DuplicatePaymentOp, Tag("duplicate_payment")]
+    | Annotated[LetOp, Tag("let")]
+    | Annotated[PythonOp, Tag("python")],
+    Discriminator(
+        _op_kind,
+        custom_error_type="setup_op",
+        custom_error_message="a setup step is a mapping with exactly one key: " + ", ".join(OP_KINDS),
+    ),
+]
+
+
+# --- values of bound rows --------------------------------------------------------------------
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return iso(v)
+    if hasattr(v, "value") and not isinstance(v, (int, str, float, bool)):
+        return v.value
+    return v
+
+
+def row_values(obj: Any, depth: int = 0) -> dict[str, Any]:
+    """A row as template values: its columns plus a few useful relations."""
+    out = {c.key: _plain(getattr(obj, c.key)) for c in inspect(obj).mapper.column_attrs}
+    name = obj.__tablename__
+    if depth > 1:
+        return out
+    if name == "orders":
+        out["customer"] = row_values(obj.customer, depth + 1)
+        out["items"] = [row_values(i, depth + 1) for i in obj.items]
+        out["payments"] = [row_values(p, depth + 1) for p in obj.payments]
+        out["shipments"] = [row_values(s, depth + 1) for s in obj.shipments]
+        out["item_count"] = len(obj.items)
+    elif name == "order_items":
+        out["line_total_cents"] = obj.line_total_cents
+        out["product"] = row_values(obj.product, depth + 1)
+    elif name == "tickets":
+        from supportgym.schema import Customer
+
+        cust = inspect(obj).session.get(Customer, obj.customer_id) if inspect(obj).session else None
+        if cust is not None:
+            out["customer"] = row_values(cust, depth + 1)
+        out["messages"] = [row_values(m, depth + 1) for m in obj.messages]
+    elif name == "customers":
+        out["full_name"] = f"{obj.first_name} {obj.last_name}"
+    return out
+
+
+# --- applying --------------------------------------------------------------------------------
+
+
+def _next_id(session: Session, model: type[Base], prefix: str) -> str:
+    ids = session.execute(select(model.id).where(model.id.like(f"{prefix}-%"))).scalars().all()
+    nums = [int(i.split("-", 1)[1]) for i in ids if i.split("-", 1)[1].isdigit()]
+    top = max(nums) if nums else 0
+    width = max((len(i.split("-", 1)[1]) for i in ids), default=6)
+    return f"{prefix}-{top + 1:0{width}d}"
+
+
+def _next_int(session: Session, model: type[Base]) -> int:
+    return int(session.execute(select(func.max(model.id))).scalar_one_or_none() or 0) + 1
+
+
+class SetupRun:
+    """Applies a task's setup operations to one session, keeping the bound rows' values fresh."""
+
+    def __init__(self, session: Session, now: datetime, params: dict[str, Any]) -> None:
+        self.session = session
+        self.now = now
+        self.bound: dict[str, tuple[type[Base], Any]] = {}
+        self.plain: dict[str, Any] = {"params": params, "now": iso(now)}
+
+    # values visible to templates
+    def values(self) -> dict[str, Any]:
+        self.session.flush()
+        out = dict(self.plain)
+        for name, (model, key) in self.bound.items():
+            obj = self.session.get(model, key)
+            if obj is None:
+                raise SetupError(f"bound row '{name}' ({model.__tablename__} {key}) no longer exists")
+            self.session.refresh(obj)
+            out[name] = row_values(obj)
+        return out
+
+    def _bind(self, name: str, obj: Any) -> None:
+        if name in self.bound or name in self.plain:
+            raise SetupError(f"name '{name}' is bound twice")
+        self.bound[name] = (type(obj), inspect(obj).identity[0])
+
+    def _entity(self, name: str) -> Any:
+        if name not in self.bound:
+            raise SetupError(f"'{name}' is not a bound row (bound: {', '.join(self.bound) or 'none'})")
+        model, key = self.bound[name]
+        return self.session.get(model, key)
+
+    def apply(self, op: Any, path: tuple[Any, ...]) -> None:
+        kind = _op_kind(op)
+        spec = getattr(op, kind)
+        try:
+            if kind == "let":
+                for k, v in op.let.items():
+                    if k in self.bound or k in self.plain:
+                        raise SetupError(f"name '{k}' is bound twice")
+                    self.plain[k] = render(v, self.values(), (k,))
+                return
+            raw = spec.model_dump(by_alias=True)
+            data = render(raw, self.values())
+            getattr(self, f"_op_{kind}")(type(spec).model_validate(data))
+        except TemplateError as exc:
+            raise SetupError(exc.message, (*path, kind, *exc.path)) from None
+        except SetupError as exc:
+            raise SetupError(exc.message, (*path, kind, *exc.path)) from None
+
+    def _matching_ids(self, spec: SelectSpec) -> tuple[type[Base], list[Any]]:
+        model = MODELS.get(spec.table)
+        if model is None:
+            raise SetupError(f"unknown table '{spec.table}'", ("table",))
+        stmt = select(model).where(*where_clause(model, spec.where, self.now))
+        pk = model.__table__.primary_key.columns
+        for child_name, rels in spec.related.items():
+            child = MODELS.get(child_name)
+            if child is None:
+                raise SetupError(f"unknown table '{child_name}'", ("related", child_name))
+            fk = _fk_to(child, model)
+            for rel in rels if isinstance(rels, list) else [rels]:
+                count = (
+                    select(func.count())
+                    .select_from(child)
+                    .where(fk == list(pk)[0], *where_clause(child, rel.where, self.now))
+                    .scalar_subquery()
+                )
+                stmt = stmt.where(_compare(count, rel.count))
+        if spec.exclude_bound:
+            taken = [k for m, k in self.bound.values() if m is model]
+            if taken:
+                stmt = stmt.where(list(pk)[0].not_in(taken))
+        order = [spec.order_by] if isinstance(spec.order_by, str) else spec.order_by
+        cols = []
+        for name in order:
+            desc = name.startswith("-")
+            col = model.__table__.c.get(name.lstrip("-"))
+            if col is None:
+                raise SetupError(f"table {spec.table} has no column '{name}' to order by", ("order_by",))
+            cols.append(col.desc() if desc else col)
+        cols.append(list(pk)[0])
+        ids = self.session.execute(stmt.with_only_columns(list(pk)[0]).order_by(*cols)).scalars().all()
+        return model, list(ids)
+
+    def _op_collect(self, spec: CollectSpec) -> None:
+        model, ids = self._matching_ids(spec)
+        if spec.as_ in self.bound or spec.as_ in self.plain:
+            raise SetupError(f"name '{spec.as_}' is bound twice")
+        rows = [row_values(self.session.get(model, k), depth=2) for k in ids[: spec.limit]]
+        out: dict[str, Any] = {"rows": rows, "count": len(rows)}
+        for col in model.__table__.c.keys():
+            out[col] = [r[col] for r in rows]
+        self.plain[spec.as_] = out
+
+    def _op_select(self, spec: SelectSpec) -> None:
+        model, ids = self._matching_ids(spec)
+        if not isinstance(spec.index, int):
+            raise SetupError(f"index must be an integer, not {spec.index!r}", ("index",))
+        if not ids or not (-len(ids) <= spec.index < len(ids)):
+            raise SetupError(
+                f"select '{spec.as_}' found {len(ids)} matching {spec.table} rows; index {spec.index} "
+                "is out of range (loosen the filters or change the world)",
+            )
+        self._bind(spec.as_, self.session.get(model, ids[spec.index]))
+
+    def _op_set(self, spec: SetSpec) -> None:
+        if spec.entity is not None:
+            obj = self._entity(spec.entity)
+        else:
+            model = MODELS.get(spec.table or "")
+            if model is None or spec.key is None:
+                raise SetupError("set needs entity, or table and key")
+            obj = self.session.get(model, spec.key)
+            if obj is None:
+                raise SetupError(f"no {spec.table} row with key {spec.key}")
+        cols = {c.key for c in inspect(obj).mapper.column_attrs}
+        for col, value in spec.values.items():
+            if col not in cols:
+                raise SetupError(f"{obj.__tablename__} has no column '{col}'", ("values", col))
+            setattr(obj, col, relative_time(value, self.now))
+
+    def _op_deliver(self, spec: DeliverSpec) -> None:
+        order = self._entity(spec.order)
+        if not isinstance(spec.days_ago, int) or not 0 <= spec.days_ago <= 3650:
+            raise SetupError(f"days_ago must be 0-3650, not {spec.days_ago!r}", ("days_ago",))
+        if not isinstance(order, Order):
+            raise SetupError(f"'{spec.order}' is not an order")
+        delivered = (self.now - timedelta(days=spec.days_ago)).replace(microsecond=0)
+        shipped = delivered - timedelta(days=3)
+        order.status = OrderStatus.delivered
+        order.delivered_at = delivered
+        order.shipped_at = shipped
+        order.cancelled_at = None
+        if order.placed_at > shipped - timedelta(days=1):
+            order.placed_at = shipped - timedelta(days=2)
+        if order.paid_at is None or order.paid_at > shipped:
+            order.paid_at = order.placed_at + timedelta(minutes=5)
+        for pay in order.payments:
+            if pay.created_at > shipped:
+                pay.created_at = order.paid_at
+        for ship in order.shipments:
+            ship.status = ShipmentStatus.delivered
+            ship.shipped_at = shipped
+            ship.delivered_at = delivered
+            if ship.estimated_delivery is None or ship.estimated_delivery < delivered - timedelta(days=10):
+                ship.estimated_delivery = delivered
+            # The tracking history must not tell a different story than the dates now do.
+            for ev in list(ship.events):
+                self.session.delete(ev)
+            self.session.flush()
+            base = _next_int(self.session, ShipmentEvent)
+            for n, (when, status, what) in enumerate(
+                [
+                    (shipped, ShipmentStatus.in_transit, "Picked up by carrier"),
+                    (delivered, ShipmentStatus.delivered, "Delivered"),
+                ]
+            ):
+                self.session.add(
+                    ShipmentEvent(id=base + n, shipment_id=ship.id, occurred_at=when, status=status,
+                                  location="Carrier network", description=what)
+                )
+        if not order.shipments:
+            sid = _next_id(self.session, Shipment, "SHP")
+            self.session.add(
+                Shipment(id=sid, order_id=order.id, carrier="ParcelPoint", tracking_number=f"PP{sid.split('-')[1]}S",
+                         status=ShipmentStatus.delivered, shipped_at=shipped, estimated_delivery=delivered,
+                         delivered_at=delivered)
+            )
+
+    def _op_create_ticket(self, spec: CreateTicketSpec) -> None:
+        created = relative_time(spec.age, self.now)
+        if not isinstance(created, datetime):
+            raise SetupError(f"age '{spec.age}' is not a relative time like -2h", ("age",))
+        tid = _next_id(self.session, Ticket, "TKT")
+        spec.order = spec.order or None
+        ticket = Ticket(
+            id=tid, customer_id=spec.customer, order_id=spec.order, subject=spec.subject,
+            status=spec.status, priority=spec.priority, channel=spec.channel,
+            created_at=created, updated_at=created, assignee_id=None,
+        )
+        self.session.add(ticket)
+        self.session.flush()
+        base = _next_int(self.session, TicketMessage)
+        for n, body in enumerate(spec.messages):
+            self.session.add(
+                TicketMessage(id=base + n, ticket_id=tid, author_type=AuthorType.customer,
+                              author_id=spec.customer, body=body.strip(), internal=False,
+                              created_at=created + timedelta(minutes=7 * n))
+            )
+        for tag in dict.fromkeys(spec.tags):
+            self.session.add(TicketTag(ticket_id=tid, tag=tag))
+        self.session.flush()
+        self._bind(spec.as_, ticket)
+
+    def _op_duplicate_payment(self, spec: DuplicatePaymentSpec) -> None:
+        order = self._entity(spec.order)
+        original = next((p for p in order.payments if p.status == PaymentStatus.captured and p.duplicate_of is None), None)
+        if original is None:
+            raise SetupError(f"order {order.id} has no captured payment to duplicate")
+        dup = Payment(
+            id=_next_id(self.session, Payment, "PAY"), order_id=order.id, method=original.method,
+            amount_cents=original.amount_cents, status=PaymentStatus.captured,
+            created_at=original.created_at + timedelta(seconds=40), card_last4=original.card_last4,
+            duplicate_of=original.id,
+        )
+        self.session.add(dup)
+        self.session.flush()
+        self._bind(spec.as_, dup)
+
+    def _op_python(self, spec: PythonSpec) -> None:
+        module, _, name = spec.function.partition(":")
+        try:
+            fn = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError) as exc:
+            raise SetupError(f"cannot import {spec.function}: {exc}", ("function",)) from None
+        result = fn(self.session, self.values(), self.now, **spec.params)
+        self.session.flush()
+        for k, v in (result or {}).items():
+            if isinstance(v, Base):
+                self._bind(k, v)
+            else:
+                if k in self.plain or k in self.bound:
+                    raise SetupError(f"name '{k}' is bound twice")
+                self.plain[k] = v

@@ -1,0 +1,58 @@
+"""Every shipped task, replayed through the real Episode: the reference is perfect, and each
+wrong trajectory fails exactly the program-checked criteria it declares. Parametrised over
+list_tasks(), so a new family is tested as soon as its files exist."""
+
+from __future__ import annotations
+
+import pytest
+
+from supportgym.tasks import list_tasks, prepare_task, run_solution
+
+TASKS = [t.id for t in list_tasks()]
+WRONG = [(t.id, w.name) for t in list_tasks() for w in t.wrong]
+
+
+@pytest.mark.parametrize("task_id", TASKS)
+def test_reference_is_perfect(task_id: str) -> None:
+    episode, grade = run_solution(task_id, "reference")
+    failed_calls = [(t.step, t.name, t.result) for t in episode.trail if not t.ok]
+    assert not failed_calls, f"reference calls failed: {failed_calls}"
+    unmet = [(c.id, c.evidence) for c in grade.criteria if c.verdict == "unmet"]
+    assert grade.perfect, f"unmet: {unmet}"
+    assert grade.reward >= 1.0
+    assert episode.status.value == "submitted"
+
+
+@pytest.mark.parametrize(("task_id", "wrong"), WRONG)
+def test_wrong_trajectory_fails_exactly_its_criteria(task_id: str, wrong: str) -> None:
+    prepared = prepare_task(task_id)
+    declared = next(w for w in prepared.wrong if w.name == wrong)
+    _episode, grade = run_solution(task_id, wrong)
+    failed = {c.id for c in grade.criteria if c.by == "program" and c.verdict == "unmet"}
+    expected = set(declared.fails)
+    assert failed == expected, (
+        f"unexpected failures: {sorted(failed - expected)}; expected but met: {sorted(expected - failed)}"
+    )
+    assert not grade.perfect or not any(prepared.criterion(f).type.value == "primary" for f in expected)
+
+
+def test_task_set_shape() -> None:
+    tasks = list_tasks()
+    for t in tasks:
+        assert 10 <= len(prepare_task(t.id).rubric) <= 40, t.id
+        assert t.wrong, f"{t.id} has no wrong trajectory"
+    fams = {t.family for t in tasks}
+    assert len(tasks) >= 5 * len(fams)
+
+
+def test_prepare_is_cached_and_image_restores() -> None:
+    from supportgym.db import WorldDB
+
+    tid = TASKS[0]
+    a = prepare_task(tid)
+    assert prepare_task(tid) is a
+    db = WorldDB.from_image(a.image)
+    try:
+        assert db.conn.execute("SELECT count(*) FROM orders").fetchone()[0] > 0
+    finally:
+        db.close()
