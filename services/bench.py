@@ -64,3 +64,22 @@ def measure_tool_calls(db: Any, rounds: int = 3) -> dict[str, Any]:
         "n": len(samples),
         "per_tool_p50_ms": {k: statistics.median(v) for k, v in sorted(per_tool.items())},
     }
+
+
+def tool_latency_rows(ctx: Any) -> list[Any]:
+    """``bench world`` rows for the tool layer: in-process call latency on a fresh copy."""
+    from supportgym.world_seed.bench import BenchRow
+
+    db = ctx.snapshot.open()
+    try:
+        m = measure_tool_calls(db)
+    finally:
+        db.close()
+    rows = [
+        BenchRow("tool call p50 (in process)", m["p50_ms"], "ms", m["n"]),
+        BenchRow("tool call p99 (in process)", m["p99_ms"], "ms", m["n"]),
+    ]
+    n_each = m["n"] // max(1, len(m["per_tool_p50_ms"]))
+    for name, p50 in m["per_tool_p50_ms"].items():
+        rows.append(BenchRow(f"  {name} p50", p50, "ms", n_each))
+    return rows

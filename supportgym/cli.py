@@ -3,6 +3,8 @@ inside the commands so that ``--help`` stays instant."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from supportgym.env.debugger import register as register_debugger_commands
@@ -30,11 +32,30 @@ app.add_typer(bench_app, name="bench")
 
 from supportgym.env.bench import bench_env  # noqa: E402
 from supportgym.rubrics.bench import bench_grading  # noqa: E402
-from supportgym.world_seed.bench import bench_world  # noqa: E402
+from supportgym.services.bench import tool_latency_rows  # noqa: E402
+from supportgym.world_seed.bench import bench_world, register_rows  # noqa: E402
 
 bench_app.command("world")(bench_world)
+register_rows(tool_latency_rows)
 bench_app.command("env")(bench_env)
 bench_app.command("grading")(bench_grading)
+
+
+@app.command("demo")
+def demo(
+    out: Path = typer.Option(
+        Path("artifacts/demo-grades.json"), "--out", help="Where to write every episode's grade."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the eval summary as JSON."),
+) -> None:
+    """The main job on the embedded default: build (or load) the default world, show what it
+    holds, then run the reference agent on every task and grade it. No server, no model."""
+    from supportgym.world_seed.cli import info
+
+    if not as_json:
+        info(seed=7, scale="default", json_out=False)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    eval_command(agent="reference", task=None, out=out, as_json=as_json, alpha=None, beta=None)
 
 
 if __name__ == "__main__":
