@@ -92,6 +92,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The service app. ``settings`` defaults to ``Settings.from_env()``."""
     settings = settings or Settings.from_env()
     manager = EpisodeManager(max_episodes=settings.max_episodes, idle_ttl_s=settings.idle_ttl_s)
+    from supportgym.services.mcp_server import create_mcp_asgi_app
+
+    # Each MCP session is one episode registered with the same manager as HTTP episodes.
+    mcp_app = create_mcp_asgi_app(manager)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -101,7 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(_reaper(manager, settings.reap_interval_s)),
         ]
         try:
-            yield
+            # FastAPI does not run a mounted app's lifespan: run the MCP session manager here.
+            async with mcp_app.state.mcp.run():
+                yield
         finally:
             for t in tasks:
                 t.cancel()
@@ -134,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from supportgym.services.web.router import router as web_router
 
     app.include_router(web_router, prefix="/ui")
+    app.mount("/mcp", mcp_app)
     return app
 
 

@@ -100,9 +100,12 @@ def tools(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``serve`` and ``tools`` to the ``supportgym`` command."""
+    """Add ``serve``, ``tools`` and ``mcp`` to the ``supportgym`` command."""
+    from supportgym.services.mcp_server import mcp_command
+
     app.command("serve")(serve)
     app.command("tools")(tools)
+    app.command("mcp")(mcp_command)
 
 
 cli = typer.Typer(help="SupportGym service commands.", no_args_is_help=True, add_completion=False)

@@ -1,0 +1,86 @@
+"""SupportGym over MCP: the public entry points (light to import; the SDK loads on use).
+
+* :func:`create_mcp_asgi_app` - streamable HTTP, one episode per MCP session, for the service to
+  mount at ``/mcp`` (configured by ``/mcp?task_id=...&seed=7&scale=tiny`` or the
+  ``X-SupportGym-Task`` header);
+* :func:`mcp_command` - ``supportgym mcp --task ID`` (or ``--seed/--scale`` for a bare world):
+  one episode over stdio; the grade goes to stderr when the episode ends;
+* ``python -m supportgym.services.mcp_server --scale tiny`` runs the same command.
+
+The implementation is in :mod:`supportgym.services.mcp_core`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+__all__ = [
+    "TASK_HEADER",
+    "EPISODE_RESOURCE_URI",
+    "WORLD_HASH_RESOURCE_URI",
+    "create_mcp_asgi_app",
+    "mcp_command",
+    "main",
+]
+
+TASK_HEADER = "X-SupportGym-Task"
+EPISODE_RESOURCE_URI = "supportgym://episode"
+WORLD_HASH_RESOURCE_URI = "supportgym://episode/world_hash"
+
+
+def create_mcp_asgi_app(manager_or_factory: Any = None, **kwargs: Any) -> Starlette:
+    """The MCP streamable-HTTP app: see :func:`supportgym.services.mcp_core.create_mcp_asgi_app`.
+
+    ``manager_or_factory``: an ``EpisodeManager`` (anything with ``create(config)``), a callable
+    ``config -> Episode``, or None. Keyword options: ``on_episode_created`` (callable or object with
+    ``add(episode)``), ``default_config``, ``json_response``, ``session_idle_timeout``,
+    ``max_sessions``, ``transport_security``. The app's ``state.mcp.run()`` must be entered by the
+    parent app's lifespan when the app is mounted.
+    """
+    from supportgym.services.mcp_core import create_mcp_asgi_app as create
+
+    return create(manager_or_factory, **kwargs)
+
+
+def mcp_command(
+    task: str | None = typer.Option(None, "--task", help="Task id to run (graded on submit_response)."),
+    seed: int = typer.Option(7, "--seed", help="World seed (bare world, without --task)."),
+    scale: str = typer.Option("default", "--scale", help="World scale: tiny, default or large (bare world)."),
+    max_steps: int | None = typer.Option(None, "--max-steps", help="Step budget override."),
+) -> None:
+    """Serve one SupportGym episode over MCP on stdio (the grade is printed to stderr)."""
+    import anyio
+    from pydantic import ValidationError
+
+    from supportgym.services.episode import EpisodeConfig
+    from supportgym.services.mcp_core import run_stdio
+
+    try:
+        config = EpisodeConfig(task_id=task, seed=seed, scale=scale, max_steps=max_steps)
+    except ValidationError as exc:
+        typer.echo(f"error: {exc.errors(include_url=False)[0]['msg']}", err=True)
+        raise typer.Exit(2) from None
+    anyio.run(run_stdio, config)
+
+
+def __getattr__(name: str) -> Any:
+    # The rest of the API (build_server, mcp_tools, SupportGymMCP, run_stdio, ...) on first use.
+    from supportgym.services import mcp_core
+
+    try:
+        return getattr(mcp_core, name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def main() -> None:
+    typer.run(mcp_command)
+
+
+if __name__ == "__main__":
+    main()

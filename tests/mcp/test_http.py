@@ -1,0 +1,187 @@
+"""MCP over streamable HTTP against a real uvicorn server, with the SDK's own client."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+from mcp.client import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+
+from supportgym.db import world_hash
+from supportgym.services.episode import SUBMIT_TOOL, Episode, EpisodeConfig
+from supportgym.services.manager import EpisodeManager
+from supportgym.services.mcp_server import TASK_HEADER, create_mcp_asgi_app
+from supportgym.services.tools import REGISTRY
+
+from .conftest import LiveServer, serve_in_thread, stop
+from .script import comparable_trail, play, reference
+
+pytestmark = pytest.mark.slow
+
+
+def _hash(episode: Any) -> str:
+    with episode.db.session() as s:
+        return world_hash(s)
+
+
+def _caller(client: Client):
+    async def call(name: str, args: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+        result = await client.call_tool(name, args)
+        payload = json.loads(result.content[0].text)
+        assert result.structured_content == payload
+        return not result.is_error, payload
+
+    return call
+
+
+async def test_tools_list_and_annotations(live_mcp: LiveServer) -> None:
+    async with Client(f"{live_mcp.url}?scale=tiny") as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert len(tools) == len(REGISTRY) + 1 == 35
+    assert SUBMIT_TOOL in tools
+    assert tools["get_order"].annotations.read_only_hint is True
+    assert tools["get_order"].annotations.destructive_hint is False
+    assert tools["issue_refund"].annotations.destructive_hint is True
+    assert tools["issue_refund"].annotations.read_only_hint is False
+    for name, spec in REGISTRY.items():
+        assert tools[name].annotations.model_dump(by_alias=True, exclude_none=True) == spec.annotations.to_mcp()
+        assert tools[name].input_schema == spec.parameters_schema()
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_episode_matches_in_process_run(live_mcp: LiveServer, mode: str) -> None:
+    async with Client(f"{live_mcp.url}?scale=tiny&seed=7", mode=mode) as client:
+        assert live_mcp.registry.episodes, "initialize creates and registers the episode"
+        episode = live_mcp.registry.episodes[-1]
+        assert episode.config.scale == "tiny" and episode.task_id is None
+        assert episode.id in (client.instructions or "")
+        info = json.loads((await client.read_resource("supportgym://episode")).contents[0].text)
+        assert info["episode_id"] == episode.id and info["status"] == "running"
+        log = await play(_caller(client))
+        # The last call was submit_response: it ends the episode and names it.
+        submitted = log[-1][3]
+        assert submitted["episode_id"] == episode.id and submitted["status"] == "submitted"
+        assert submitted["grade"] is None  # bare world: nothing to grade
+        after = await client.call_tool("get_order", {"order_id": "ORD-999999"})
+        assert after.is_error and json.loads(after.content[0].text)["error"]["code"] == "episode_ended"
+        remote_hash = (await client.read_resource("supportgym://episode/world_hash")).contents[0].text
+
+    ref = reference(log)
+    try:
+        assert remote_hash == _hash(episode) == _hash(ref)
+        assert comparable_trail(episode) == comparable_trail(ref)
+        assert episode.net_changes() == ref.net_changes() and episode.net_changes()
+        assert episode.reply == ref.reply and episode.status == ref.status
+    finally:
+        ref.close()
+
+
+async def test_error_result_shape(live_mcp: LiveServer) -> None:
+    async with Client(f"{live_mcp.url}?scale=tiny") as client:
+        bad = await client.call_tool("get_order", {"order_id": "ORD-999999"})
+        assert bad.is_error
+        body = json.loads(bad.content[0].text)
+        assert body == bad.structured_content
+        assert body["error"]["code"] == "not_found" and body["error"]["field"] == "order_id"
+        assert set(body["error"]) >= {"code", "message", "field"}
+        unknown = await client.call_tool("no_such_tool", {})
+        assert unknown.is_error and unknown.structured_content["error"]["code"]
+        assert bad.meta["supportgym/step"] == 1 and unknown.meta["supportgym/step"] == 2
+
+
+async def test_sessions_are_separate_episodes(live_mcp: LiveServer) -> None:
+    async with Client(f"{live_mcp.url}?scale=tiny") as a, Client(f"{live_mcp.url}?scale=tiny") as b:
+        found = (await a.call_tool("search_orders", {"status": "paid"})).structured_content
+        order_id = found["results"][0]["order_id"]
+        done = await a.call_tool("cancel_order", {"order_id": order_id, "reason": "asked"})
+        assert not done.is_error
+        seen_by_b = (await b.call_tool("get_order", {"order_id": order_id})).structured_content
+        assert seen_by_b["status"] == "paid"
+        assert done.meta["supportgym/episode_id"] != (await b.call_tool("get_order", {"order_id": order_id})).meta[
+            "supportgym/episode_id"
+        ]
+    assert len(live_mcp.registry.episodes) == 2
+
+
+def _leaf(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
+
+
+async def test_header_and_query_configure_the_episode() -> None:
+    """The task comes from the header or the query string and reaches EpisodeConfig.task_id."""
+    seen: list[EpisodeConfig] = []
+
+    def factory(config: EpisodeConfig) -> Episode:
+        seen.append(config)
+        if config.task_id is not None:  # stands in for the task registry
+            raise KeyError(f"unknown task {config.task_id!r}")
+        return Episode(config)
+
+    server, thread, port = serve_in_thread(create_mcp_asgi_app(factory))
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        async with httpx2.AsyncClient(headers={TASK_HEADER: "task-from-header"}) as http:
+            with pytest.raises(BaseException) as info:
+                async with Client(streamable_http_client(f"{url}?seed=11", http_client=http)):
+                    pass
+        err = _leaf(info.value)
+        assert isinstance(err, MCPError), err
+        assert err.error.data == {
+            "code": "unknown_task", "message": "unknown task 'task-from-header'", "field": "task_id"
+        }
+        assert seen[-1].task_id == "task-from-header" and seen[-1].seed == 11
+        with pytest.raises(BaseException) as info:
+            async with Client(f"{url}?task_id=task-from-query&max_steps=5"):
+                pass
+        assert "task-from-query" in str(_leaf(info.value))
+        assert seen[-1].task_id == "task-from-query" and seen[-1].max_steps == 5
+        async with Client(f"{url}?scale=tiny&seed=3&max_steps=4") as client:
+            info_text = (await client.read_resource("supportgym://episode")).contents[0].text
+        assert seen[-1].task_id is None and seen[-1].scale == "tiny" and json.loads(info_text)["max_steps"] == 4
+        # A bad scale is refused before any episode or session is made.
+        before = len(seen)
+        with pytest.raises(BaseException):
+            async with Client(f"{url}?scale=galactic", mode="legacy"):
+                pass
+        assert len(seen) == before
+    finally:
+        stop(server, thread)
+
+
+async def test_unknown_task_fails_the_handshake(live_mcp: LiveServer) -> None:
+    with pytest.raises(BaseException) as info:
+        async with Client(f"{live_mcp.url}?task_id=no-such-task-xyz"):
+            pass
+    assert isinstance(_leaf(info.value), MCPError)
+    assert live_mcp.registry.episodes == []
+
+
+async def test_with_episode_manager() -> None:
+    """The service's EpisodeManager creates and registers the episode: readable by id afterwards."""
+    manager = EpisodeManager(max_episodes=4)
+    server, thread, port = serve_in_thread(create_mcp_asgi_app(manager))
+    try:
+        async with Client(f"http://127.0.0.1:{port}/mcp?scale=tiny") as client:
+            result = await client.call_tool(SUBMIT_TOOL, {"response": "Nothing to do."})
+            episode_id = result.structured_content["episode_id"]
+        episode = manager.get(episode_id)
+        assert episode.status.value == "submitted" and episode.reply == "Nothing to do."
+        assert [t.name for t in episode.trail] == [SUBMIT_TOOL]
+    finally:
+        stop(server, thread)
+        manager.close_all()
+
+
+async def test_not_running_is_503() -> None:
+    app = create_mcp_asgi_app()
+    transport = httpx2.ASGITransport(app=app.state.mcp.asgi)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:
+        r = await http.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    assert r.status_code == 503

@@ -1,0 +1,19 @@
+"""tools/list is generated from the registry (no transport needed)."""
+
+from __future__ import annotations
+
+from supportgym.services.episode import SUBMIT_SCHEMA, SUBMIT_TOOL
+from supportgym.services.mcp_server import mcp_tools
+from supportgym.services.tools import REGISTRY
+
+
+def test_every_registry_tool_plus_submit() -> None:
+    tools = mcp_tools()
+    assert [t.name for t in tools] == [*REGISTRY, SUBMIT_TOOL]
+    assert len(REGISTRY) == 34
+    for t in tools[:-1]:
+        spec = REGISTRY[t.name]
+        assert t.description == spec.description
+        assert t.input_schema == spec.parameters_schema()
+        assert t.annotations.model_dump(by_alias=True, exclude_none=True) == spec.annotations.to_mcp()
+    assert tools[-1].input_schema == SUBMIT_SCHEMA["function"]["parameters"]
