@@ -12,7 +12,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -87,9 +87,11 @@ def world_rows(scale: str = "default", seed: int = 7, samples: int = 200,
 
 
 def bench_world(
-    scale: str = typer.Option("default", help="World size: tiny, default or large."),
-    seed: int = typer.Option(7, help="World seed."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    scale: Annotated[str, typer.Option(help="World size: tiny, default or large.")] = "default",
+    seed: Annotated[int, typer.Option(help="World seed.")] = 7,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of a table.")
+    ] = False,
 ) -> None:
     """Measure world build time, restore latency (p50/p99 over 200 samples) and image size."""
     rows, snap = world_rows(scale=scale, seed=seed)

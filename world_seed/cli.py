@@ -7,6 +7,7 @@ stays instant.
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import typer
 
@@ -32,9 +33,9 @@ def _snapshot(seed: int, scale: str):  # noqa: ANN202 - WorldSnapshot, imported 
 
 @world_app.command("info")
 def info(
-    seed: int = typer.Option(7, help=SEED_HELP),
-    scale: str = typer.Option("default", help=SCALE_HELP),
-    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+    seed: Annotated[int, typer.Option(help=SEED_HELP)] = 7,
+    scale: Annotated[str, typer.Option(help=SCALE_HELP)] = "default",
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Print a world's hash, seed, scale, simulated now and row counts per table."""
     from supportgym.world_seed.generate import GENERATOR_VERSION
@@ -72,9 +73,9 @@ def info(
 
 @world_app.command("check")
 def check(
-    seed: int = typer.Option(7, help=SEED_HELP),
-    scale: str = typer.Option("default", help=SCALE_HELP),
-    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+    seed: Annotated[int, typer.Option(help=SEED_HELP)] = 7,
+    scale: Annotated[str, typer.Option(help=SCALE_HELP)] = "default",
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Run every integrity invariant on a world; exit code 1 if any is violated."""
     from supportgym.world_seed.check import INVARIANTS, run_checks
@@ -124,10 +125,11 @@ def check(
 
 @world_app.command("build")
 def build(
-    seed: int = typer.Option(7, help=SEED_HELP),
-    scale: str = typer.Option("default", help=SCALE_HELP),
-    url: str = typer.Option("sqlite:///world.sqlite",
-                            help="SQLAlchemy URL of an empty database to write the world into."),
+    seed: Annotated[int, typer.Option(help=SEED_HELP)] = 7,
+    scale: Annotated[str, typer.Option(help=SCALE_HELP)] = "default",
+    url: Annotated[str, typer.Option(
+        help="SQLAlchemy URL of an empty database to write the world into.")
+    ] = "sqlite:///world.sqlite",
 ) -> None:
     """Write a world into any database (a SQLite file, PostgreSQL, ...) to inspect it."""
     from supportgym.db import copy_world
@@ -144,8 +146,8 @@ def build(
 
 @world_app.command("hash")
 def hash_(
-    seed: int = typer.Option(7, help=SEED_HELP),
-    scale: str = typer.Option("default", help=SCALE_HELP),
+    seed: Annotated[int, typer.Option(help=SEED_HELP)] = 7,
+    scale: Annotated[str, typer.Option(help=SCALE_HELP)] = "default",
 ) -> None:
     """Print only the world hash (SHA-256 of the canonical content)."""
     typer.echo(_snapshot(seed, scale).world_hash)
@@ -153,10 +155,10 @@ def hash_(
 
 @world_app.command("traps")
 def traps(
-    seed: int = typer.Option(7, help=SEED_HELP),
-    scale: str = typer.Option("default", help=SCALE_HELP),
-    limit: int = typer.Option(5, help="Examples per trap."),
-    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+    seed: Annotated[int, typer.Option(help=SEED_HELP)] = 7,
+    scale: Annotated[str, typer.Option(help=SCALE_HELP)] = "default",
+    limit: Annotated[int, typer.Option(help="Examples per trap.")] = 5,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """List example ids of each deliberate trap (for task authors)."""
     from supportgym.world_seed.traps import trap_examples

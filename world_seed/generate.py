@@ -45,6 +45,7 @@ finds concrete ids of each in a built world):
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
 import re
@@ -328,6 +329,7 @@ class _Generator:
         self.gift_cards = [p for p in self.products if p["category"] == C.GIFT_CARDS]
         # Popularity: cheaper items sell more.
         self.product_weights = [1.0 / (1 + p["price_cents"] / 20000) for p in self.sellable]
+        self.product_cum = list(itertools.accumulate(self.product_weights))
 
     # ---------------------------------------------------------------- promos
     def gen_promos(self) -> None:
@@ -533,7 +535,7 @@ class _Generator:
             if rng.random() < 0.03:
                 p = rng.choice(self.gift_cards)
             else:
-                p = rng.choices(self.sellable, weights=self.product_weights, k=1)[0]
+                p = rng.choices(self.sellable, cum_weights=self.product_cum, k=1)[0]
             if p not in chosen:
                 chosen.append(p)
         for p in chosen:
@@ -573,7 +575,7 @@ class _Generator:
             # A fully returned order holds no final-sale line.
             o.items = [i for i in o.items if i["_product"]["category"] not in P.FINAL_SALE_CATEGORIES]
             if not o.items:
-                p = rng.choices(self.sellable, weights=self.product_weights, k=1)[0]
+                p = rng.choices(self.sellable, cum_weights=self.product_cum, k=1)[0]
                 while p["category"] in P.FINAL_SALE_CATEGORIES:
                     p = rng.choice(self.sellable)
                 o.items.append(
