@@ -474,8 +474,13 @@ class SetupRun:
         order.delivered_at = delivered
         order.shipped_at = shipped
         order.cancelled_at = None
-        if order.placed_at > shipped - timedelta(days=1):
+        # An order ships within days of being placed: a year-old order "delivered 12 days ago"
+        # would tell the agent a story the task did not mean (promo-code orders keep their
+        # date, which must stay inside the code's validity).
+        too_old = order.placed_at < shipped - timedelta(days=14) and order.promo_code is None
+        if order.placed_at > shipped - timedelta(days=1) or too_old:
             order.placed_at = shipped - timedelta(days=2)
+            order.paid_at = None
         if order.paid_at is None or order.paid_at > shipped:
             order.paid_at = order.placed_at + timedelta(minutes=5)
         for pay in order.payments:
