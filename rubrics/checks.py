@@ -227,7 +227,17 @@ def _real(y: int, mo: int, d: int) -> str | None:
 
 
 def _mentions(text: str, needle: str) -> bool:
-    return needle.strip().lower() in text.lower()
+    """``needle`` appears in ``text`` as a whole token run (case and spacing ignored):
+    "Count: 2" is not in "Count: 27", and "ORD-5001" is not in "ORD-50012"."""
+    words = needle.strip().lower().split()
+    if not words:
+        return True
+    pattern = r"\s+".join(re.escape(w) for w in words)
+    if words[0][0].isalnum():
+        pattern = r"(?<![a-z0-9])" + pattern
+    if words[-1][-1].isalnum():
+        pattern += r"(?![a-z0-9])"
+    return re.search(pattern, text.lower()) is not None
 
 
 # --- the checks --------------------------------------------------------------------------------
@@ -609,19 +619,111 @@ class PythonCheck(CheckBase):
         return out if isinstance(out, Verdict) else Verdict(bool(out), f"{self.function} returned {out!r}")
 
 
+# --- conversational tasks (message_customer) ---------------------------------------------------
+
+MESSAGE_TOOL = "message_customer"
+
+
+def conversation_messages(ctx: CheckContext, who: str, *, before: str | None = None,
+                          before_write: bool = False, delivered_only: bool = True) -> list[tuple[int, str]]:
+    """``(step, text)`` of what the agent said (``who="agent"``: the message_customer arguments)
+    or what the customer answered (``who="customer"``), in order. With ``before`` only messages
+    before the first successful call of that tool; with ``before_write`` only those before the
+    first successful write (all of them when there is none)."""
+    cut: int | None = None
+    for t in ctx.trail:
+        if not t.ok:
+            continue
+        if (before and t.name == before) or (before_write and t.writes and t.name != MESSAGE_TOOL):
+            cut = t.step
+            break
+    out = []
+    for t in ctx.trail:
+        if t.name != MESSAGE_TOOL or (cut is not None and t.step >= cut):
+            continue
+        if who == "customer":
+            if t.ok and isinstance(t.result, dict) and t.result.get("customer"):
+                out.append((t.step, str(t.result["customer"])))
+        elif (t.ok or not delivered_only) and isinstance(t.arguments, dict) and t.arguments.get("message"):
+            out.append((t.step, str(t.arguments["message"])))
+    return out
+
+
+class ConversationMentions(CheckBase):
+    """In a conversational task, what ``who`` said in the chat (``agent``: its message_customer
+    messages; ``customer``: the answers) mentions every string of ``all_of``, one of ``any_of``
+    and every amount of ``amounts``. ``before``: only messages before the first successful call of
+    that tool; ``before_write``: only messages before the first successful write (all of them if
+    nothing was written). E.g. identity verified before any write: the customer gave the email
+    on file, ``who: customer, before_write: true``."""
+
+    type: Literal["conversation_mentions"]
+    who: Literal["agent", "customer"] = "agent"
+    all_of: list[str] = Field(default_factory=list)
+    any_of: list[str] = Field(default_factory=list)
+    amounts: list[int | str] = Field(default_factory=list)
+    before: str | None = None
+    before_write: bool = False
+
+    def evaluate(self, ctx: CheckContext) -> Verdict:
+        msgs = conversation_messages(ctx, self.who, before=self.before, before_write=self.before_write)
+        scope = " before the first write" if self.before_write else (f" before {self.before}" if self.before else "")
+        if not msgs:
+            return Verdict(False, f"no {self.who} messages{scope}")
+        text = "\n".join(m for _, m in msgs)
+        missing = [s for s in self.all_of if not _mentions(text, str(s))]
+        if self.any_of and not any(_mentions(text, str(s)) for s in self.any_of):
+            missing.append("one of " + " / ".join(map(str, self.any_of)))
+        found = amounts_in(text)
+        for a in self.amounts:
+            cents = to_cents(a)
+            if cents not in found:
+                missing.append(f"amount {cents // 100}.{cents % 100:02d}")
+        if missing:
+            return Verdict(False, f"{self.who} messages{scope} ({len(msgs)}) do not mention " + "; ".join(missing))
+        hit = next((st for st, m in msgs if any(_mentions(m, str(s)) for s in [*self.all_of, *self.any_of])), msgs[0][0])
+        return Verdict(True, f"{self.who} messages{scope} mention everything required (step {hit})")
+
+
+class ConversationNotMentions(CheckBase):
+    """Nothing ``who`` said in the chat (every message the agent tried to send, by default)
+    mentions any of ``any_of`` or ``amounts``; with ``include_reply`` the final reply neither.
+    E.g. another customer's email, address or order details are never disclosed."""
+
+    type: Literal["conversation_not_mentions"]
+    who: Literal["agent", "customer"] = "agent"
+    any_of: list[str] = Field(default_factory=list)
+    amounts: list[int | str] = Field(default_factory=list)
+    include_reply: bool = False
+
+    def evaluate(self, ctx: CheckContext) -> Verdict:
+        msgs = conversation_messages(ctx, self.who, delivered_only=False)
+        if self.include_reply and ctx.reply:
+            msgs.append((0, ctx.reply))
+        hits = []
+        for step, m in msgs:
+            where = "reply" if step == 0 else f"step {step}"
+            hits += [f"{s!r} ({where})" for s in self.any_of if _mentions(m, str(s))]
+            found = amounts_in(m)
+            hits += [f"amount {to_cents(a)}c ({where})" for a in self.amounts if to_cents(a) in found]
+        if hits:
+            return Verdict(False, f"{self.who} mentions " + ", ".join(hits[:6]))
+        return Verdict(True, f"{len(msgs)} {self.who} message(s) mention none of the forbidden values")
+
+
 CHECK_TYPES: dict[str, type[CheckBase]] = {
     cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
     for cls in (
         RowCount, RowExists, RowAbsent, FieldEquals, NoWriteTouched, NoChange, ToolCalled,
         ToolNotCalled, ToolCalledBefore, ReplyMentions, ReplyNotMentions, ReplyIdsExist,
-        ReplyWordCount, ReplyDatesValid, PythonCheck,
+        ReplyWordCount, ReplyDatesValid, PythonCheck, ConversationMentions, ConversationNotMentions,
     )
 }
 
 Check = Annotated[
     RowCount | RowExists | RowAbsent | FieldEquals | NoWriteTouched | NoChange | ToolCalled
     | ToolNotCalled | ToolCalledBefore | ReplyMentions | ReplyNotMentions | ReplyIdsExist
-    | ReplyWordCount | ReplyDatesValid | PythonCheck,
+    | ReplyWordCount | ReplyDatesValid | PythonCheck | ConversationMentions | ConversationNotMentions,
     Field(discriminator="type"),
 ]
 

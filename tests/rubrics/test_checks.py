@@ -137,3 +137,13 @@ def test_reply_parsers() -> None:
     assert amounts_in("Refunded $1,049.00, USD 20 and 19.99; order ORD-500123, 3 items") == {104900, 2000, 1999}
     assert ids_in("RMA-900470 for ORD-500123 per POL-RETURNS; XYZ-1234") == ["RMA-900470", "ORD-500123", "POL-RETURNS"]
     assert [d for _, d in dates_in("on 2026-02-30 or March 4, 2026")] == [None, "2026-03-04"]
+
+
+def test_mentions_matches_whole_tokens_only():
+    from supportgym.rubrics.checks import _mentions
+
+    assert _mentions("Count: 27 orders", "count: 27")
+    assert not _mentions("Count: 27", "Count: 2")
+    assert not _mentions("see ORD-50012", "ORD-5001")
+    assert _mentions("see ORD-5001.", "ORD-5001")
+    assert _mentions("refunded  $49.99 today", "refunded $49.99")
