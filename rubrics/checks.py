@@ -227,15 +227,17 @@ def _real(y: int, mo: int, d: int) -> str | None:
 
 
 def _mentions(text: str, needle: str) -> bool:
-    """``needle`` appears in ``text`` as a whole token run (case and spacing ignored):
-    "Count: 2" is not in "Count: 27", and "ORD-5001" is not in "ORD-50012"."""
+    """``needle`` appears in ``text``, case and spacing ignored. A needle that starts or ends
+    with a digit must not run into more digits or letters there: "Count: 2" is not in
+    "Count: 27" and "ORD-5001" is not in "ORD-50012" (words still match inside words: "45 day"
+    is in "45 days")."""
     words = needle.strip().lower().split()
     if not words:
         return True
     pattern = r"\s+".join(re.escape(w) for w in words)
-    if words[0][0].isalnum():
+    if words[0][0].isdigit():
         pattern = r"(?<![a-z0-9])" + pattern
-    if words[-1][-1].isalnum():
+    if words[-1][-1].isdigit():
         pattern += r"(?![a-z0-9])"
     return re.search(pattern, text.lower()) is not None
 

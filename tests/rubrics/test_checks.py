@@ -147,3 +147,4 @@ def test_mentions_matches_whole_tokens_only():
     assert not _mentions("see ORD-50012", "ORD-5001")
     assert _mentions("see ORD-5001.", "ORD-5001")
     assert _mentions("refunded  $49.99 today", "refunded $49.99")
+    assert _mentions("within 45 days of delivery", "45 day")
