@@ -30,6 +30,7 @@ register_debugger_commands(app)
 bench_app = typer.Typer(help="Benchmarks: print measured figures (no pass/fail).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 
+from supportgym.bench_all import bench_all  # noqa: E402
 from supportgym.env.bench import bench_env  # noqa: E402
 from supportgym.rubrics.bench import bench_grading  # noqa: E402
 from supportgym.services.bench import tool_latency_rows  # noqa: E402
@@ -39,6 +40,7 @@ bench_app.command("world")(bench_world)
 register_rows(tool_latency_rows)
 bench_app.command("env")(bench_env)
 bench_app.command("grading")(bench_grading)
+bench_app.command("all")(bench_all)
 
 
 @app.command("demo")
