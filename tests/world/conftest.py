@@ -56,14 +56,3 @@ def tiny_db(tiny_snapshot: WorldSnapshot) -> Iterator[WorldDB]:
     db = tiny_snapshot.open()
     yield db
     db.close()
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip ``slow`` world tests (the large world) unless asked for: ``-m slow`` or
-    ``SUPPORTGYM_RUN_SLOW=1``."""
-    if config.getoption("-m") or os.environ.get("SUPPORTGYM_RUN_SLOW") == "1":
-        return
-    skip = pytest.mark.skip(reason="slow: run with -m slow or SUPPORTGYM_RUN_SLOW=1")
-    for item in items:
-        if "slow" in item.keywords and "tests/world" in item.nodeid.replace("\\", "/"):
-            item.add_marker(skip)
