@@ -109,7 +109,8 @@ class SupportEnv(gym.Env[str, str]):
             ``reset`` picks from ``tasks`` (default: every task) with the seeded RNG; when there
             are no tasks it opens a bare world (``world_seed``, ``world_scale``).
         tasks: Task ids to sample from.
-        transport: ``"inprocess"`` (default: no server), ``"http"`` (needs ``base_url``), or a
+        transport: ``"inprocess"`` (default: no server), ``"http"`` (needs ``base_url``),
+            ``"docker"`` (a container from ``pool``), or a
             :class:`~supportgym.env.transport.Transport` object.
         base_url: URL of a ``supportgym serve`` for the http transport.
         alpha, beta: Reward weights passed to the rubric grader.
@@ -119,6 +120,8 @@ class SupportEnv(gym.Env[str, str]):
         world_seed, world_scale: The bare world used when there is no task.
         timeout: Seconds to wait for the server (http).
         render_mode: None or ``"ansi"`` (``render()`` returns the last observation).
+        pool: A :class:`~supportgym.env.docker_pool.ContainerPool` for the docker transport
+            (without one, a private one-container pool is started and removed on close).
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -139,6 +142,7 @@ class SupportEnv(gym.Env[str, str]):
         world_scale: str = "default",
         timeout: float = 60.0,
         render_mode: str | None = None,
+        pool: Any = None,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'ansi', not {render_mode!r}")
@@ -154,7 +158,7 @@ class SupportEnv(gym.Env[str, str]):
         self.world_scale = world_scale
         self.observation_space = spaces.Text(max_length=max_observation_chars, min_length=0, charset=CHARSET)
         self.action_space = spaces.Text(max_length=MAX_ACTION_CHARS, min_length=0, charset=CHARSET)
-        self.transport: Transport = make_transport(transport, base_url, timeout)
+        self.transport: Transport = make_transport(transport, base_url, timeout, pool=pool)
         self._info: EpisodeInfo | None = None
         self._done = True
         self._invalid = 0

@@ -73,7 +73,7 @@ class InProcessTransport:
         self.episode: Any = None
 
     def create(self, config: EpisodeConfig) -> EpisodeInfo:
-        from supportgym.services.episode import Episode, episode_tool_schemas
+        from supportgym.services.episode import Episode
 
         self.close_episode()
         try:
@@ -88,7 +88,7 @@ class InProcessTransport:
             task_id=ep.task_id,
             instruction=ep.instruction,
             policy_summary=ep.policy_summary(),
-            tools=episode_tool_schemas(),
+            tools=ep.tool_schemas(),
             max_steps=ep.max_steps,
             max_invalid_calls=config.max_invalid_calls,
         )
@@ -267,8 +267,17 @@ class HttpTransport:
             self.conn.close()
 
 
-def make_transport(transport: str | Transport, base_url: str | None = None, timeout: float = 60.0) -> Transport:
-    """A transport from its name (``inprocess`` or ``http``), or the given transport object."""
+def make_transport(
+    transport: str | Transport,
+    base_url: str | None = None,
+    timeout: float = 60.0,
+    pool: Any = None,
+) -> Transport:
+    """A transport from its name (``inprocess``, ``http`` or ``docker``), or the given object.
+
+    ``docker`` takes an episode slot from ``pool`` (a ``ContainerPool``); without one it starts
+    a private one-container pool and removes it on close.
+    """
     if not isinstance(transport, str):
         return transport
     if transport == "inprocess":
@@ -277,4 +286,8 @@ def make_transport(transport: str | Transport, base_url: str | None = None, time
         if not base_url:
             raise ValueError('transport="http" needs base_url="http://host:port"')
         return HttpTransport(base_url, timeout=timeout)
-    raise ValueError(f"unknown transport {transport!r}; use 'inprocess' or 'http'")
+    if transport == "docker":
+        from supportgym.env.docker_pool import DockerTransport
+
+        return DockerTransport(pool, timeout=timeout)
+    raise ValueError(f"unknown transport {transport!r}; use 'inprocess', 'http' or 'docker'")

@@ -128,7 +128,7 @@ def _entities(c: Criterion, session: Any) -> list[str]:
             if t in MODELS and base not in MODELS[t].__table__.c and f"{base}_id" not in MODELS[t].__table__.c:
                 problems.append(f"table {t} has no column '{col}'")
     for key in ("name", "first", "then"):
-        if key in data and chk.type.startswith("tool") and data[key] not in REGISTRY:
+        if key in data and chk.type.startswith("tool") and data[key] not in REGISTRY and data[key] != "message_customer":
             problems.append(f"unknown tool '{data[key]}'")
     if isinstance(chk, FieldEquals) and chk.table in MODELS:
         if chk.field not in MODELS[chk.table].__table__.c:

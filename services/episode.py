@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -61,6 +61,51 @@ def episode_tool_schemas() -> list[dict[str, Any]]:
     return [*openai_schemas(), SUBMIT_SCHEMA]
 
 
+# --- conversational tasks ----------------------------------------------------------------------
+# A task with a ``conversation:`` block has a live (simulated) customer. The agent talks to it
+# with the pseudo-tool ``message_customer`` (handled here, not a world tool: it is only in the
+# tool schemas of conversational episodes). Rules:
+#
+# * The observation is ``{"customer": <answer>, "conversation_over": bool}``; the trail records
+#   the call as ``message_customer`` with ``{"message": ...}``.
+# * When the customer ends the conversation the episode goes on: the agent finishes with
+#   ``submit_response`` (its final summary). Later ``message_customer`` calls are answered with
+#   the error ``conversation_over``.
+# * Approval: after the customer approves a write ("yes, go ahead") and until a write succeeds,
+#   the customer never leaves, and the step budget cannot end the episode: when it runs out the
+#   episode gets up to APPROVAL_GRACE_STEPS more steps, so the approved write can always follow.
+# * A customer simulator that fails (LLM endpoint down) gives the error ``customer_unavailable``
+#   (not counted as an invalid call), never a crash.
+from supportgym.tasks.conversation import MESSAGE_TOOL  # noqa: E402
+
+APPROVAL_GRACE_STEPS = 3
+
+
+class MessageCustomerArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message: LongText = Field(description="What you say to the customer in the live chat.")
+
+
+MESSAGE_SCHEMA: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": MESSAGE_TOOL,
+        "description": "Send a message to the customer you are chatting with and get their answer "
+        "(ask for details you need, confirm before changes, tell them the outcome). Returns "
+        "{customer, conversation_over}.",
+        "parameters": {
+            **{k: v for k, v in MessageCustomerArgs.model_json_schema().items() if k != "title"},
+            "additionalProperties": False,
+        },
+    },
+}
+
+
+def conversation_tool_schemas() -> list[dict[str, Any]]:
+    """The tools of a conversational episode: the world tools, ``message_customer``, submit."""
+    return [*openai_schemas(), MESSAGE_SCHEMA, SUBMIT_SCHEMA]
+
+
 class EpisodeStatus(enum.StrEnum):
     running = "running"
     submitted = "submitted"
@@ -79,6 +124,9 @@ class EpisodeConfig(BaseModel):
     max_invalid_calls: int = Field(DEFAULT_MAX_INVALID, ge=1, le=1000)
     alpha: float = Field(DEFAULT_ALPHA, ge=0, le=10, description="Weight of extra credit.")
     beta: float = Field(DEFAULT_BETA, ge=0, le=10, description="Weight of dodged-bullet penalties.")
+    customer: Literal["scripted", "llm"] | None = Field(
+        None, description="Customer simulator of a conversational task (default: the task's)."
+    )
 
     @field_validator("scale")
     @classmethod
@@ -132,6 +180,8 @@ class EpisodeSnapshot:
     consecutive_invalid: int
     grade: dict[str, Any] | None
     grade_obj: Any = None
+    conversation_len: int = 0
+    grace: int = 0
 
 
 _ids = itertools.count(1)
@@ -140,7 +190,7 @@ _ids = itertools.count(1)
 class Episode:
     """A running episode. Thread-safe: one lock serialises the calls of one episode."""
 
-    def __init__(self, config: EpisodeConfig, episode_id: str | None = None) -> None:
+    def __init__(self, config: EpisodeConfig, episode_id: str | None = None, *, customer: Any = None) -> None:
         self.id = episode_id or f"ep-{next(_ids):06d}"
         self.config = config
         self.prepared: Any = None
@@ -172,6 +222,17 @@ class Episode:
         # Monotonic time of the last action (the service reaps episodes idle for too long).
         self.last_active = time.monotonic()
         self._policy_summary: str | None = None
+        # Conversational tasks: the simulated customer and the chat so far (see module notes).
+        self.customer: Any = None
+        self.conversation: list[dict[str, Any]] = []
+        self.grace = 0  # extra steps granted so an approved write can follow (APPROVAL_GRACE_STEPS)
+        conv = getattr(self.prepared, "conversation", None)
+        if conv is not None:
+            from supportgym.services.customer_sim import make_customer
+
+            self.customer = customer if customer is not None else make_customer(conv, config.customer)
+            self.conversation = [{"role": "customer", "text": conv.opening.strip(), "revealed": [], "rules": [],
+                                  "approve": False, "over": False}]
 
     def _world_now(self) -> datetime:
         row = self.db.conn.execute("SELECT value FROM world_meta WHERE key='now'").fetchone()
@@ -180,6 +241,14 @@ class Episode:
     @property
     def task_id(self) -> str | None:
         return self.config.task_id
+
+    @property
+    def conversational(self) -> bool:
+        return self.customer is not None
+
+    def tool_schemas(self) -> list[dict[str, Any]]:
+        """This episode's tools in OpenAI format (``message_customer`` only when conversational)."""
+        return conversation_tool_schemas() if self.conversational else episode_tool_schemas()
 
     @property
     def steps(self) -> int:
@@ -209,13 +278,19 @@ class Episode:
             now = self.clock.tick(STEP)
             if name == SUBMIT_TOOL:
                 outcome = self._submit(arguments)
+            elif name == MESSAGE_TOOL and self.conversational:
+                outcome = self._message(arguments)
             elif name == INVALID_ACTION:
                 outcome = _invalid_action(arguments)
             else:
                 outcome = call_tool(self.db, name, arguments, now=now, episode_start=self.start)
             self._record(outcome, now)
+            if self.conversational and outcome.ok and outcome.writes and outcome.changes:
+                self.conversation.append({"role": "event", "text": f"write:{outcome.name}", "step": len(self.trail)})
             if self.status == EpisodeStatus.running:
-                if len(self.trail) >= self.max_steps:
+                if len(self.trail) >= self.max_steps and self._grant_grace():
+                    pass
+                elif len(self.trail) >= self.max_steps:
                     self.status = EpisodeStatus.truncated_max_steps
                 elif self.consecutive_invalid >= self.config.max_invalid_calls:
                     self.status = EpisodeStatus.truncated_invalid_calls
@@ -243,8 +318,58 @@ class Episode:
         self.status = EpisodeStatus.submitted
         return ToolOutcome(SUBMIT_TOOL, {"response": args.response}, True, {"submitted": True})
 
+    def _grant_grace(self) -> bool:
+        """At the end of the step budget with an approved write still pending: one more step,
+        at most APPROVAL_GRACE_STEPS in an episode (the approved write can always follow)."""
+        from supportgym.services.customer_sim import approval_pending
+
+        if not self.conversational or not approval_pending(self.conversation):
+            return False
+        if len(self.trail) >= self.max_steps + APPROVAL_GRACE_STEPS:
+            return False
+        self.grace = len(self.trail) - self.max_steps + 1
+        return True
+
+    def _message(self, arguments: Any) -> ToolOutcome:
+        from pydantic import ValidationError
+
+        from supportgym.services.customer_sim import CustomerUnavailable, conversation_over
+        from supportgym.services.tools import _validation_error, parse_arguments
+
+        try:
+            args = MessageCustomerArgs.model_validate(parse_arguments(arguments))
+        except ToolError as err:
+            return ToolOutcome(MESSAGE_TOOL, arguments, False, err.to_dict())
+        except ValidationError as exc:
+            return ToolOutcome(MESSAGE_TOOL, arguments, False, _validation_error(exc).to_dict())
+        sent = {"message": args.message}
+        if conversation_over(self.conversation):
+            err = ToolError(
+                "conversation_over",
+                "The customer has left the conversation. Finish with submit_response (your final summary).",
+                None,
+            )
+            return ToolOutcome(MESSAGE_TOOL, sent, False, err.to_dict())
+        try:
+            turn = self.customer.respond(list(self.conversation), args.message)
+        except CustomerUnavailable as exc:
+            err = ToolError("customer_unavailable", f"The customer could not answer: {exc}", None)
+            out = ToolOutcome(MESSAGE_TOOL, sent, False, err.to_dict())
+            out.infra_error = True  # type: ignore[attr-defined]
+            return out
+        self.conversation.append({"role": "agent", "text": args.message, "step": len(self.trail) + 1})
+        self.conversation.append({
+            "role": "customer", "text": turn.text, "revealed": list(turn.revealed), "rules": list(turn.rules),
+            "approve": bool(turn.approve), "over": bool(turn.over), "reason": turn.reason,
+            "step": len(self.trail) + 1,
+        })
+        return ToolOutcome(MESSAGE_TOOL, sent, True, {"customer": turn.text, "conversation_over": bool(turn.over)})
+
     def _record(self, outcome: ToolOutcome, now: datetime) -> None:
-        self.consecutive_invalid = 0 if outcome.ok else self.consecutive_invalid + 1
+        if getattr(outcome, "infra_error", False):
+            pass  # the simulator failed, not the agent: the invalid-call streak is unchanged
+        else:
+            self.consecutive_invalid = 0 if outcome.ok else self.consecutive_invalid + 1
         self.changes.extend(outcome.changes)
         self.trail.append(
             TrailEntry(
@@ -322,6 +447,8 @@ class Episode:
                 consecutive_invalid=self.consecutive_invalid,
                 grade=self.grade,
                 grade_obj=self._grade_obj,
+                conversation_len=len(self.conversation),
+                grace=self.grace,
             )
 
     def restore(self, snap: EpisodeSnapshot) -> None:
@@ -338,6 +465,8 @@ class Episode:
             self.consecutive_invalid = snap.consecutive_invalid
             self.grade = snap.grade
             self._grade_obj = snap.grade_obj
+            del self.conversation[max(snap.conversation_len, 1 if self.conversational else 0) :]
+            self.grace = snap.grace
 
     def to_trajectory(self, agent: str, **fields: Any) -> Any:
         """This episode as a :class:`supportgym.trajectory.Trajectory` (for JSONL files)."""

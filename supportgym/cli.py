@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from supportgym.env.debugger import register as register_debugger_commands
+from supportgym.env.docker_cli import bench_docker, pool_app
 from supportgym.rubrics.cli import rubrics_app
 from supportgym.rubrics.eval import eval_command
 from supportgym.tasks.cli import tasks_app
@@ -24,6 +25,7 @@ app.add_typer(world_app, name="world")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(rubrics_app, name="rubrics")
 app.command("eval")(eval_command)
+app.add_typer(pool_app, name="pool")
 register_service_commands(app)
 register_debugger_commands(app)
 
@@ -41,6 +43,7 @@ register_rows(tool_latency_rows)
 bench_app.command("env")(bench_env)
 bench_app.command("grading")(bench_grading)
 bench_app.command("all")(bench_all)
+bench_app.command("docker")(bench_docker)
 
 
 @app.command("demo")

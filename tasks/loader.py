@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from supportgym.clock import parse_iso
 from supportgym.db import WorldDB
 from supportgym.rubrics.model import Criterion, CriterionType
+from supportgym.tasks.conversation import MESSAGE_TOOL, Conversation
 from supportgym.tasks.model import (
     CriterionTemplate,
     Difficulty,
@@ -45,7 +46,7 @@ try:  # installed layout: supportgym.rubrics sits next to supportgym.tasks
 except ImportError:  # pragma: no cover
     pass
 
-_VARIANT_FIELDS = ("title", "levels", "difficulty", "max_steps", "instruction", "setup", "reference", "wrong")
+_VARIANT_FIELDS = ("title", "levels", "difficulty", "max_steps", "instruction", "setup", "reference", "wrong", "conversation")
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,11 @@ class Task(BaseModel):
     # Where each field came from (for file:line in errors); not part of the task's content.
     sources: dict[str, Any] = {}
     criterion_sources: list[Any] = []
+    conversation: Conversation | None = None
+
+    @property
+    def conversational(self) -> bool:
+        return self.conversation is not None
 
 
 def _validate(model: type[BaseModel], doc: Any, file: Path) -> tuple[Any, list[Problem]]:
@@ -207,6 +213,13 @@ def _load_pair(task_file: Path, rubric_dir: Path) -> tuple[list[Task], list[Prob
         for dup in sorted({x for x in ids if ids.count(x) > 1}):
             problems.append(Problem(_rel(rubric_file), 1, "criteria", f"variant {number}: duplicate criterion id {dup}"))
         known = set(ids)
+        if merged["conversation"] is None:  # message_customer only makes sense with a customer
+            scripted = [(sources["reference"], ("calls",), merged["reference"])]
+            scripted += [(sources["wrong"], (k, "calls"), w) for k, w in enumerate(merged["wrong"])]
+            for sol_src, base, sol in scripted:
+                for j, call in enumerate(sol.calls):
+                    if call.tool == MESSAGE_TOOL:
+                        problems.append(sol_src.problem((*base, j, "tool"), f"variant {number}: {MESSAGE_TOOL} needs a conversation block"))
         for k, w in enumerate(merged["wrong"]):
             for fid in w.fails:
                 if fid not in known:
@@ -316,6 +329,7 @@ class PreparedTask:
     now: datetime
     world_hash: str = ""
     _image: bytes | None = field(default=None, repr=False)
+    conversation: Conversation | None = None  # rendered; None for a ticket task
 
     @property
     def id(self) -> str:
@@ -399,15 +413,26 @@ def _prepare(task: Task) -> PreparedTask:
         WrongSolution.model_validate(_render(task, task.sources["wrong"], w.model_dump(), solution_values))
         for w in task.wrong
     ]
+    instruction = _render(task, task.sources["instruction"], task.instruction, values).strip()
+    conversation = None
+    if task.conversation is not None:
+        src = task.sources["conversation"]
+        raw = _render(task, src, task.conversation.model_dump(), values)
+        try:
+            conversation = Conversation.model_validate(raw)
+        except ValidationError as exc:
+            raise TaskFormatError([src.problem(tuple(e["loc"]), f"{task.id}: {e['msg']}") for e in exc.errors(include_url=False)]) from None
+        instruction = f"{instruction}\n\nThe customer's first message:\n{conversation.opening.strip()}"
     prepared = PreparedTask(
         task=task,
         values=values,
-        instruction=_render(task, task.sources["instruction"], task.instruction, values).strip(),
+        instruction=instruction,
         title=_render(task, task.sources["title"], task.title, values),
         rubric=rubric,
         reference=reference,
         wrong=wrong,
         now=now,
+        conversation=conversation,
     )
     with _lock:
         _prepared[task.id] = prepared

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from supportgym.rubrics.model import Category, CriterionType
+from supportgym.tasks.conversation import MESSAGE_TOOL, Conversation
 from supportgym.tasks.setup import SetupOp
 
 
@@ -59,6 +60,8 @@ class Call(_Strict):
 
         if v == SUBMIT_TOOL:
             raise ValueError("do not script submit_response: give the solution's 'reply' instead")
+        if v == MESSAGE_TOOL:  # the conversational pseudo-tool (tasks with a conversation block)
+            return v
         if v not in REGISTRY:
             import difflib
 
@@ -95,6 +98,7 @@ class Variant(_Strict):
     extra_wrong: list[WrongSolution] = Field(
         default_factory=list, description="Wrong trajectories added to the family's for this variant."
     )
+    conversation: Conversation | None = None
 
 
 class FamilyFile(_Strict):
@@ -111,6 +115,9 @@ class FamilyFile(_Strict):
     reference: Solution
     wrong: list[WrongSolution] = Field(default_factory=list)
     variants: list[Variant] = Field(min_length=1, max_length=99)
+    conversation: Conversation | None = Field(
+        None, description="A live customer the agent talks to with message_customer (optional)."
+    )
 
 
 class CriterionTemplate(_Strict):

@@ -30,12 +30,16 @@ def run_solution(
     *,
     alpha: float | None = None,
     beta: float | None = None,
+    customer: str | None = "scripted",
 ) -> tuple[Any, Any]:
     """Run ``which`` ("reference", a wrong trajectory's name, or a Solution) on ``task_id``.
 
     Returns ``(episode, grade)``: the finished :class:`Episode` (its trail, reply, world) and
     its :class:`supportgym.rubrics.Grade`. ``{result.<tool>.<path>}`` in a call's arguments or
     the reply is the value at ``<path>`` in the result of the latest earlier call of ``<tool>``.
+
+    Conversational tasks: ``message_customer`` calls are answered by the ``customer`` simulator,
+    scripted by default so that a replay is exact (None: the task's own ``simulator``).
     """
     from supportgym.rubrics import grade_episode
     from supportgym.services.episode import SUBMIT_TOOL, Episode, EpisodeConfig
@@ -45,6 +49,11 @@ def run_solution(
         cfg["alpha"] = alpha
     if beta is not None:
         cfg["beta"] = beta
+    if customer is not None:
+        from supportgym.tasks import get_task
+
+        if get_task(task_id).conversation is not None:
+            cfg["customer"] = customer
     episode = Episode(EpisodeConfig(**cfg))
     solution = _solution(episode.prepared, which)
     results: dict[str, Any] = {}

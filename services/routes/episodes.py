@@ -96,7 +96,7 @@ async def create_episode(
             task_id=e.task_id,
             instruction=e.instruction,
             policy_summary=e.policy_summary(),
-            tools=episode_tool_schemas(),
+            tools=e.tool_schemas(),
             max_steps=e.max_steps,
             max_invalid_calls=e.config.max_invalid_calls,
             status=e.status,

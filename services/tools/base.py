@@ -9,6 +9,7 @@ validated arguments, and returns a JSON-able dict. It signals a business-rule re
 
 from __future__ import annotations
 
+import copy
 import inspect
 import re
 from collections.abc import Callable
@@ -182,7 +183,15 @@ class Tool:
 
         ``$ref`` definitions are inlined and ``Optional[X]`` becomes plain ``X`` (it is simply
         not required): small models and some servers mishandle ``$ref`` and ``anyOf``.
+        Built once per tool (pydantic's schema generation costs about a millisecond a tool,
+        and every episode reset hands out all of them); callers get a private copy.
         """
+        cached = _SCHEMAS.get(self.name)
+        if cached is None:
+            cached = _SCHEMAS[self.name] = self._build_parameters_schema()
+        return copy.deepcopy(cached)
+
+    def _build_parameters_schema(self) -> dict[str, Any]:
         schema = self.args_model.model_json_schema()
         defs = schema.pop("$defs", {})
         schema = _flatten(schema, defs)
@@ -210,6 +219,9 @@ class Tool:
             "idempotent": self.annotations.idempotent,
             "annotations": self.annotations.to_mcp(),
         }
+
+
+_SCHEMAS: dict[str, dict[str, Any]] = {}
 
 
 def _flatten(node: Any, defs: dict[str, Any]) -> Any:

@@ -1,0 +1,532 @@
+"""An LLM agent for ``SupportEnv`` through function calling, and the evaluation loop around it.
+
+:class:`LLMAgent` talks to any OpenAI-compatible endpoint (:mod:`supportgym.env.openai_client`).
+Each episode: the task's tool schemas go in ``tools``; every ``tool_call`` the model makes is
+stepped into the environment and its observation returned as a ``tool`` message, until the
+episode ends (``submit_response``, ``max_steps`` or too many invalid calls).
+
+Nothing the model does crashes the loop. A text answer with no tool call, a call to an unknown
+tool and arguments that are not JSON are all stepped into the environment, which answers with
+an error observation (and counts a step), and the model sees it. An endpoint that keeps failing
+ends the episode with ``Trajectory.infra_error`` set (exclude it from training and scores).
+
+:func:`run_eval` runs tasks x attempts with concurrency and a progress bar, writes every
+trajectory and a summary to disk, and reports mean reward, perfect-task rate, pass^k, per
+category, level and difficulty, and tokens. :func:`eval_llm` is its command-line face.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from supportgym.env.openai_client import ChatClient, ChatError
+from supportgym.trail import TrailEntry
+from supportgym.trajectory import Trajectory
+
+SUBMIT_TOOL = "submit_response"
+
+SYSTEM_PROMPT = """You are a customer-support agent for an online store. You act only through the
+tools provided: look things up before you act, follow the store's policies, never invent ids,
+amounts or dates. Make one tool call at a time and read its result. When the task is done (or
+cannot be done), call submit_response once with your final reply to the customer or requester.
+
+Store policies (summary):
+{policies}"""
+
+NO_TOOL_CALL = (
+    "Your last message contained no tool call, so nothing was done; it used one step. "
+    "The environment answered: {observation}\n"
+    "Act only through tool calls. When you are finished, call submit_response with your reply."
+)
+
+
+_LIMIT_KEYS = ("description", "maxLength", "minLength", "pattern", "title")
+
+
+def _strip(node: Any) -> None:
+    if isinstance(node, dict):
+        for key in _LIMIT_KEYS:
+            if isinstance(node.get(key), (str, int)):
+                node.pop(key)
+        for v in node.values():
+            _strip(v)
+    elif isinstance(node, list):
+        for v in node:
+            _strip(v)
+
+
+def _compact_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    """A tool schema without parameter descriptions and string limits (``maxLength``,
+    ``pattern``): shorter prompts for small context windows, and grammars that llama.cpp can
+    build (a large ``maxLength`` makes its grammar builder fail and the server crash). The
+    environment still validates every argument."""
+    fn = dict(tool["function"])
+    params = json.loads(json.dumps(fn.get("parameters") or {}))
+    for prop in (params.get("properties") or {}).values():
+        _strip(prop)
+    fn["parameters"] = params
+    fn["description"] = (fn.get("description") or "").split(". ")[0][:160]
+    return {"type": "function", "function": fn}
+
+
+class LLMAgent:
+    """A chat model acting in ``SupportEnv``.
+
+    Args:
+        client: a :class:`ChatClient` for the model's endpoint.
+        model: model name sent to the endpoint.
+        max_tokens: bound on each answer. Always set: some servers otherwise run to the context
+            limit.
+        temperature, seed: sampling (seed is offset by the attempt number).
+        tool_choice: ``"auto"`` (default), ``"required"``, ``"none"`` or an OpenAI tool-choice
+            object; ``"none"`` makes the model answer in text, which is still stepped.
+        tools: names of the tools to offer (default: all the environment's). ``submit_response``
+            is always offered.
+        compact_tools: drop parameter descriptions and string limits from the schemas (small
+            context windows; llama.cpp, whose grammar builder fails on a large ``maxLength``).
+        force_submit_last: on the last step of the budget, force ``submit_response`` (when the
+            endpoint supports naming a function in ``tool_choice``), so the episode ends with a
+            reply instead of a truncation.
+        max_observation_chars: observations are cut to this many characters in the chat.
+        include_policies: put the world's policy summary in the system prompt (the model can
+            still read policies with the policy tools).
+    """
+
+    def __init__(
+        self,
+        client: ChatClient,
+        model: str,
+        *,
+        max_tokens: int = 1024,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        tool_choice: Any = "auto",
+        tools: Iterable[str] | None = None,
+        compact_tools: bool = False,
+        force_submit_last: bool = True,
+        max_observation_chars: int = 6000,
+        system_prompt: str = SYSTEM_PROMPT,
+        include_policies: bool = True,
+        name: str = "llm",
+    ) -> None:
+        if max_tokens is None or max_tokens < 1:
+            raise ValueError("max_tokens must be a positive bound")
+        self.client = client
+        self.model = model
+        self.max_tokens = int(max_tokens)
+        self.temperature = temperature
+        self.seed = seed
+        self.tool_choice = tool_choice
+        self.tool_names = None if tools is None else set(tools) | {SUBMIT_TOOL}
+        self.compact_tools = compact_tools
+        self.force_submit_last = force_submit_last
+        self.max_observation_chars = max_observation_chars
+        self.system_prompt = system_prompt
+        self.include_policies = include_policies
+        self.name = name
+
+    # --- policy-style interface ----------------------------------------------------------------
+
+    def select_tools(self, tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = [t for t in tools if self.tool_names is None or t["function"]["name"] in self.tool_names]
+        return [_compact_tool(t) for t in out] if self.compact_tools else out
+
+    def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *,
+                 tool_choice: Any = None, seed: int | None = None):
+        """One chat completion (a :class:`~supportgym.env.openai_client.ChatResponse`)."""
+        choice = self.tool_choice if tool_choice is None else tool_choice
+        return self.client.chat(
+            model=self.model,
+            messages=messages,
+            tools=tools or None,
+            tool_choice=choice if tools else None,
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+            seed=seed if seed is not None else self.seed,
+        )
+
+    def act(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> dict[str, Any]:
+        """The next action for a message history: the model's first tool call (an OpenAI
+        ``tool_call`` dict), or ``{"type": "text", "content": ...}`` when it answered in text.
+        Either can be passed to ``SupportEnv.step`` as is (text becomes an ``invalid_action``
+        observation, unless it is a JSON tool call). Raises ChatError if the endpoint fails."""
+        resp = self.complete(messages, tools)
+        calls = _normalise_calls(resp.tool_calls, 0)
+        if calls:
+            return calls[0]
+        return {"type": "text", "content": resp.content or ""}
+
+    __call__ = act
+
+    # --- episodes ------------------------------------------------------------------------------
+
+    def run_episode(self, env: Any, task_id: str | None, *, attempt: int = 0,
+                    max_steps: int | None = None) -> Trajectory:
+        """Run one episode of ``env`` (a ``SupportEnv``) on ``task_id``; returns the trajectory
+        with the chat transcript, tokens and (when graded) the grade."""
+        t0 = time.monotonic()
+        options: dict[str, Any] = {"task_id": task_id}
+        if max_steps is not None:
+            options["max_steps"] = max_steps
+        _, info = env.reset(options=options)
+        budget = int(info.get("max_steps") or max_steps or 50)
+        tools = self.select_tools(info["tools"])
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": self.system_prompt.format(
+                policies=(info.get("policy_summary") or "(none)") if self.include_policies
+                else "(read them with search_policies and get_policy)")},
+            {"role": "user", "content": info.get("instruction") or "(no instruction: explore the world)"},
+        ]
+        steps: list[TrailEntry] = []
+        tokens_in = tokens_out = 0
+        done = False
+        infra_error: str | None = None
+        status = "running"
+        grade: dict[str, Any] | None = None
+        reward: float | None = None
+        seed = None if self.seed is None else self.seed + attempt
+        turn = 0
+
+        def do_step(action: Any, sent_name: str, sent_args: Any) -> str:
+            nonlocal done, status, grade, reward
+            obs, r, terminated, truncated, sinfo = env.step(action)
+            status = sinfo["status"]
+            try:
+                result = json.loads(obs)
+            except ValueError:
+                result = {"observation": obs}
+            steps.append(TrailEntry(step=int(sinfo["step"]), name=str(sinfo.get("action") or sent_name),
+                                    arguments=sent_args, ok=bool(sinfo.get("ok")), result=result if isinstance(result, dict) else {"observation": result},
+                                    error_code=sinfo.get("error_code"), sim_time=""))
+            if terminated or truncated:
+                done = True
+                grade = sinfo.get("grade")
+                reward = None if grade is None else float(r)
+            return obs if len(obs) <= self.max_observation_chars else obs[: self.max_observation_chars] + "...[cut]"
+
+        while not done:
+            turn += 1
+            last = len(steps) + 1 >= budget
+            choice = None
+            if last and self.force_submit_last and self.tool_choice != "none":
+                choice = {"type": "function", "function": {"name": SUBMIT_TOOL}}
+            try:
+                resp = self.complete(messages, tools, tool_choice=choice, seed=seed)
+            except ChatError as err:
+                infra_error = f"model endpoint failed: {err}"
+                break
+            tokens_in += resp.tokens_in
+            tokens_out += resp.tokens_out
+            calls = _normalise_calls(resp.tool_calls, turn)
+            if calls:
+                # "" rather than null: llama.cpp refuses null content and its template needs the key.
+                messages.append({"role": "assistant", "content": resp.content or "", "tool_calls": calls})
+                for call in calls:
+                    if done:
+                        content = json.dumps({"error": {"code": "not_executed",
+                                                        "message": "the episode had already ended"}})
+                    else:
+                        fn = call["function"]
+                        content = do_step(call, fn["name"], _maybe_json(fn["arguments"]))
+                    messages.append({"role": "tool", "tool_call_id": call["id"], "content": content})
+            else:
+                text = resp.content or ""
+                messages.append({"role": "assistant", "content": text})
+                # The text is the action: a JSON tool call in text works, anything else is an
+                # invalid_action observation that uses a step.
+                obs = do_step(text, "<text>", text)
+                if not done:
+                    messages.append({"role": "user", "content": NO_TOOL_CALL.format(observation=obs)})
+        return Trajectory(
+            task_id=info.get("task_id", task_id),
+            alpha=float(getattr(env, "alpha", 0.0)),
+            beta=float(getattr(env, "beta", 0.0)),
+            max_steps=budget,
+            agent=self.name,
+            model=self.model,
+            attempt=attempt,
+            prompt=info.get("instruction") or "",
+            messages=messages,
+            steps=_exact_trail(env) or steps,
+            reply=_reply_of(steps),
+            status=status,
+            reward=reward,
+            perfect=None if grade is None else grade.get("perfect"),
+            grade=grade,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            elapsed_s=round(time.monotonic() - t0, 3),
+            infra_error=infra_error,
+        )
+
+
+def _maybe_json(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _normalise_calls(calls: list[dict[str, Any]], turn: int) -> list[dict[str, Any]]:
+    """Tool calls with an id, a name and string arguments, as the next request must carry them."""
+    out = []
+    for i, c in enumerate(calls):
+        if not isinstance(c, dict):
+            continue
+        fn = c.get("function") or {}
+        args = fn.get("arguments")
+        if not isinstance(args, str):
+            args = json.dumps(args if args is not None else {})
+        out.append({"id": str(c.get("id") or f"call_{turn}_{i}"), "type": "function",
+                    "function": {"name": str(fn.get("name") or ""), "arguments": args}})
+    return out
+
+
+def _exact_trail(env: Any) -> list[TrailEntry] | None:
+    """The environment's own trail when it runs in process (exact arguments and times)."""
+    ep = getattr(getattr(env, "transport", None), "episode", None)
+    trail = getattr(ep, "trail", None)
+    return list(trail) if trail else None
+
+
+def _reply_of(steps: list[TrailEntry]) -> str | None:
+    for s in reversed(steps):
+        if s.name == SUBMIT_TOOL and s.ok and isinstance(s.arguments, dict):
+            return s.arguments.get("response")
+    return None
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+
+def _task_meta(task_id: str) -> dict[str, Any]:
+    try:
+        from supportgym.tasks import get_task
+
+        t = get_task(task_id)
+    except Exception:  # noqa: BLE001 - metadata is optional for the report
+        return {"family": task_id.split("-")[0], "levels": [], "difficulty": None}
+    return {"family": t.family, "levels": [str(x) for x in t.levels], "difficulty": str(t.difficulty)}
+
+
+def _mean(xs: list[float]) -> float | None:
+    return sum(xs) / len(xs) if xs else None
+
+
+def summarise(trajectories: list[Trajectory], k: int) -> dict[str, Any]:
+    """Mean reward, perfect rate, pass^k, per group, tokens, over trajectories of k attempts."""
+    by_task: dict[str, list[Trajectory]] = defaultdict(list)
+    for t in trajectories:
+        by_task[str(t.task_id)].append(t)
+
+    def block(task_ids: list[str]) -> dict[str, Any]:
+        runs = [t for tid in task_ids for t in by_task[tid]]
+        scored = [t for t in runs if t.infra_error is None and t.reward is not None]
+        passk = [all(bool(t.perfect) for t in by_task[tid]) and len(by_task[tid]) >= k for tid in task_ids]
+        return {
+            "tasks": len(task_ids),
+            "episodes": len(runs),
+            "infra_errors": sum(1 for t in runs if t.infra_error),
+            "mean_reward": _mean([float(t.reward) for t in scored]),
+            "perfect_rate": _mean([1.0 if t.perfect else 0.0 for t in scored]),
+            f"pass^{k}": _mean([1.0 if p else 0.0 for p in passk]),
+        }
+
+    groups: dict[str, dict[str, list[str]]] = {"family": defaultdict(list), "level": defaultdict(list),
+                                                 "difficulty": defaultdict(list)}
+    for tid in by_task:
+        meta = _task_meta(tid)
+        groups["family"][meta["family"]].append(tid)
+        groups["difficulty"][str(meta["difficulty"])].append(tid)
+        for lv in meta["levels"] or ["unknown"]:
+            groups["level"][lv].append(tid)
+    # Per criterion category / type: pass rates pooled over every graded criterion.
+    crit: dict[str, dict[str, list[int]]] = {"category": defaultdict(lambda: [0, 0]), "type": defaultdict(lambda: [0, 0])}
+    for t in trajectories:
+        for c in (t.grade or {}).get("criteria", []) or []:
+            if c.get("verdict") not in ("met", "unmet"):
+                continue
+            for key in ("category", "type"):
+                cell = crit[key][str(c.get(key))]
+                cell[0] += c["verdict"] == "met"
+                cell[1] += 1
+    return {
+        "k": k,
+        "overall": block(list(by_task)),
+        **{f"by_{g}": {name: block(ids) for name, ids in sorted(v.items())} for g, v in groups.items()},
+        **{f"criteria_by_{key}": {n: {"met": m, "total": tot, "rate": m / tot if tot else None}
+                                  for n, (m, tot) in sorted(v.items())} for key, v in crit.items()},
+        "tokens_in": sum(t.tokens_in for t in trajectories),
+        "tokens_out": sum(t.tokens_out for t in trajectories),
+    }
+
+
+def run_eval(
+    agent_factory: Callable[[], LLMAgent],
+    task_ids: list[str],
+    *,
+    k: int = 1,
+    concurrency: int = 4,
+    out_dir: str | Path | None = None,
+    max_steps: int | None = None,
+    env_factory: Callable[[], Any] | None = None,
+    progress: bool = True,
+) -> tuple[dict[str, Any], list[Trajectory]]:
+    """Run every task ``k`` times. Writes ``trajectories.jsonl`` (appended as episodes finish)
+    and ``summary.json`` to ``out_dir`` when given. Returns ``(summary, trajectories)``."""
+    from supportgym.trajectory import write_jsonl
+
+    if env_factory is None:
+        from supportgym.env.support_env import SupportEnv
+
+        def env_factory() -> Any:
+            return SupportEnv(transport="inprocess")
+
+    jobs = [(tid, a) for tid in task_ids for a in range(k)]
+    out = Path(out_dir) if out_dir is not None else None
+    traj_path = None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        traj_path = out / "trajectories.jsonl"
+        traj_path.write_text("", encoding="utf-8")
+    lock = threading.Lock()
+    results: list[Trajectory] = []
+
+    def one(tid: str, attempt: int) -> Trajectory:
+        env = env_factory()
+        try:
+            return agent_factory().run_episode(env, tid, attempt=attempt, max_steps=max_steps)
+        except Exception as exc:  # noqa: BLE001 - the environment, not the agent, failed
+            return Trajectory(task_id=tid, alpha=0.0, beta=0.0, max_steps=max_steps or 0, agent="llm",
+                              attempt=attempt, steps=[], reply=None, status="error",
+                              infra_error=f"{type(exc).__name__}: {exc}")
+        finally:
+            env.close()
+
+    def record(t: Trajectory) -> None:
+        with lock:
+            results.append(t)
+            if traj_path is not None:
+                write_jsonl(traj_path, [t], append=True)
+
+    bar_ctx = None
+    if progress:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        bar_ctx = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                           TimeElapsedColumn(), transient=False)
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="eval") as pool:
+        futures = [pool.submit(one, tid, a) for tid, a in jobs]
+        if bar_ctx is not None:
+            with bar_ctx as bar:
+                task = bar.add_task("episodes", total=len(futures))
+                for f in as_completed(futures):
+                    record(f.result())
+                    bar.advance(task)
+        else:
+            for f in as_completed(futures):
+                record(f.result())
+    results.sort(key=lambda t: (str(t.task_id), t.attempt))
+    summary = summarise(results, k)
+    if out is not None:
+        (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return summary, results
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return "nan" if math.isnan(x) else f"{x:.3f}"
+    return str(x)
+
+
+def summary_table(summary: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    k = summary["k"]
+    table = Table(title=f"LLM agent evaluation (k={k}, tokens in {summary['tokens_in']}, out {summary['tokens_out']})")
+    for col in ("group", "tasks", "episodes", "mean reward", "perfect", f"pass^{k}", "infra errors"):
+        table.add_column(col)
+    rows = [("overall", summary["overall"])]
+    for g in ("family", "level", "difficulty"):
+        rows += [(f"{g}: {n}", b) for n, b in summary[f"by_{g}"].items()]
+    for name, b in rows:
+        table.add_row(name, _fmt(b["tasks"]), _fmt(b["episodes"]), _fmt(b["mean_reward"]), _fmt(b["perfect_rate"]),
+                      _fmt(b[f"pass^{k}"]), _fmt(b["infra_errors"]))
+    return table
+
+
+def eval_llm(
+    model: str = "",
+    base_url: str = "",
+    api_key: str = "",
+    tasks: str = "",
+    k: int = 1,
+    concurrency: int = 4,
+    max_tokens: int = 1024,
+    temperature: float = 0.0,
+    seed: int | None = None,
+    max_steps: int | None = None,
+    timeout: float = 120.0,
+    tool_choice: str = "auto",
+    out: str = "runs/llm-eval",
+    as_json: bool = False,
+) -> dict[str, Any]:
+    """``supportgym eval --agent llm``: run the LLM agent over tasks and report.
+
+    ``model``/``base_url``/``api_key`` default to ``SUPPORTGYM_LLM_*`` then ``OPENAI_*``.
+    ``tasks``: comma-separated ids or families (default: every task)."""
+    from rich.console import Console
+
+    from supportgym.env.openai_client import endpoint_from_env
+
+    ep = endpoint_from_env("SUPPORTGYM_LLM", base_url=base_url or None, api_key=api_key or None, model=model or None)
+    if not ep.model:
+        raise SystemExit("no model: pass --model or set SUPPORTGYM_LLM_MODEL (or OPENAI_MODEL)")
+    task_ids = select_tasks(tasks)
+    client = ChatClient(ep.base_url, ep.api_key, timeout_s=timeout, max_concurrency=max(1, concurrency))
+    try:
+        summary, _ = run_eval(
+            lambda: LLMAgent(client, ep.model or "", max_tokens=max_tokens, temperature=temperature, seed=seed,
+                             tool_choice=tool_choice),
+            task_ids, k=k, concurrency=concurrency, out_dir=out, max_steps=max_steps, progress=not as_json,
+        )
+    finally:
+        client.close()
+    console = Console()
+    if as_json:
+        console.print_json(json.dumps(summary))
+    else:
+        console.print(summary_table(summary))
+        console.print(f"trajectories: {Path(out) / 'trajectories.jsonl'}; summary: {Path(out) / 'summary.json'}")
+    return summary
+
+
+def select_tasks(spec: str) -> list[str]:
+    """Task ids from ``"id1,id2"`` or family names (every variant); empty: every task."""
+    from supportgym.tasks import list_tasks
+
+    every = [t.id for t in list_tasks()]
+    if not spec.strip():
+        return every
+    out: list[str] = []
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        if part in every:
+            out.append(part)
+            continue
+        fam = [t.id for t in list_tasks(family=part)]
+        if not fam:
+            raise SystemExit(f"unknown task or family {part!r}")
+        out.extend(fam)
+    return list(dict.fromkeys(out))
