@@ -110,6 +110,18 @@ def mcp_tools() -> list[types.Tool]:
     return tools
 
 
+def _message_tool() -> types.Tool:
+    from supportgym.services.episode import MESSAGE_SCHEMA
+
+    fn = MESSAGE_SCHEMA["function"]
+    return types.Tool(
+        name=fn["name"],
+        description=fn["description"],
+        input_schema=fn["parameters"],
+        annotations=types.ToolAnnotations.model_validate(SUBMIT_ANNOTATIONS),
+    )
+
+
 def _error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "field": field}}
 
@@ -208,7 +220,12 @@ def build_server(
     async def list_tools(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=[t.model_copy(deep=True) for t in tools])
+        listed = [t.model_copy(deep=True) for t in tools]
+        episode = resolve(ctx)
+        if episode is not None and getattr(episode, "conversational", False):
+            # A conversational episode also offers message_customer, just before submit.
+            listed.insert(len(listed) - 1, _message_tool())
+        return types.ListToolsResult(tools=listed)
 
     async def call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams

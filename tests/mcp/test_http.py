@@ -185,3 +185,14 @@ async def test_not_running_is_503() -> None:
     async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:
         r = await http.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
     assert r.status_code == 503
+
+
+async def test_conversational_task_offers_message_customer(live_mcp: LiveServer) -> None:
+    async with Client(f"{live_mcp.url}?task_id=chat_order_status-01") as client:
+        names = [t.name for t in (await client.list_tools()).tools]
+        assert names[-2:] == ["message_customer", SUBMIT_TOOL]
+        result = await client.call_tool("message_customer", {"message": "Hello, how can I help?"})
+        payload = json.loads(result.content[0].text)
+    assert not result.is_error and isinstance(payload["customer"], str) and payload["customer"]
+    async with Client(f"{live_mcp.url}?scale=tiny") as client:
+        assert "message_customer" not in [t.name for t in (await client.list_tools()).tools]
