@@ -24,7 +24,7 @@ def run_eval(
     from supportgym.tasks import get_task, list_tasks, run_solution
 
     if agent not in AGENTS:
-        raise ValueError(f"unknown agent {agent!r}; available now: {', '.join(AGENTS)} (the LLM agent is not wired in yet)")
+        raise ValueError(f"unknown agent {agent!r}; here: {', '.join(AGENTS)} (the llm agent runs through `supportgym eval --agent llm`)")
     tasks = [get_task(t) for t in task_ids] if task_ids else list_tasks()
     episodes: list[dict[str, Any]] = []
 

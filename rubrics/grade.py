@@ -60,6 +60,11 @@ class PassRate(BaseModel):
     rate: float | None = Field(description="met / total, or null when nothing was graded.")
 
 
+class JudgeFailedEpisode(RuntimeError):
+    """The judge could not grade some criteria and the judge's policy is ``fail_episode``: the
+    episode has no valid grade (an infrastructure fault, never a reward)."""
+
+
 class Grade(BaseModel):
     task_id: str
     reward: float
@@ -72,6 +77,8 @@ class Grade(BaseModel):
     judged_by_program: int
     pending_judge: int
     judge_errors: int = 0
+    judge_tokens_in: int = Field(0, description="Tokens the judge read for this grade.")
+    judge_tokens_out: int = Field(0, description="Tokens the judge wrote for this grade.")
     reward_scope: Literal["all_criteria", "program_checked_only", "graded_only"]
     elapsed_ms: float
 
@@ -164,6 +171,7 @@ def grade_episode(
     finally:
         ctx.close()
     errors = 0
+    judge_tokens_in = judge_tokens_out = 0
     if judge is not None and judge_items:
         context = {
             "task_id": prepared.id,
@@ -173,25 +181,40 @@ def grade_episode(
             "changes": summarise_changes(record.changes),
             "values": prepared.values,
         }
+        on_error = getattr(getattr(judge, "config", None), "on_error", "exclude")
         try:
-            verdicts: list[Verdict | None] = list(judge.judge(judge_items, context))
+            verdicts: list[Any] = list(judge.judge(judge_items, context))
         except Exception as exc:  # noqa: BLE001 - the judge is outside our control
-            verdicts = [Verdict(False, f"judge failed: {type(exc).__name__}: {exc}")] * len(judge_items)
-            failed = True
+            verdicts = [None] * len(judge_items)
+            failure = f"judge failed: {type(exc).__name__}: {exc}"
         else:
-            failed = False
+            failure = None
         by_id = {c.id: v for c, v in zip(judge_items, verdicts, strict=False)}
+        unjudged: list[str] = []
         for r in results:
             if r.verdict != "judge_pending" or r.id not in by_id:
                 continue
             v = by_id[r.id]
-            if v is None or failed:
+            error = failure or (
+                "no verdict" if v is None else getattr(v, "error", None)
+            ) or (None if getattr(v, "met", None) is not None else "verdict without met")
+            if error:
+                # Never a silent 0 or 1: the criterion says it could not be judged.
                 r.verdict = "judge_error"
-                r.evidence = v.evidence if v is not None else "no verdict"
+                r.evidence = str(error)
                 errors += 1
+                unjudged.append(f"{r.id} ({error})")
             else:
                 r.verdict = "met" if v.met else "unmet"
-                r.evidence = v.evidence
+                r.evidence = getattr(v, "evidence", None) or getattr(v, "reason", "") or ""
+            if v is not None:
+                judge_tokens_in += int(getattr(v, "tokens_in", 0) or 0)
+                judge_tokens_out += int(getattr(v, "tokens_out", 0) or 0)
+        if unjudged and on_error == "fail_episode":
+            raise JudgeFailedEpisode(
+                f"{prepared.id}: the judge could not grade {len(unjudged)} criterion(s): "
+                + ", ".join(unjudged[:5])
+            )
     reward, terms = reward_terms(results, alpha, beta)
     graded = [r for r in results if r.graded]
     primary = [r for r in graded if r.type == CriterionType.primary]
@@ -212,6 +235,8 @@ def grade_episode(
         judged_by_program=sum(1 for r in results if r.by == "program"),
         pending_judge=pending,
         judge_errors=errors,
+        judge_tokens_in=judge_tokens_in,
+        judge_tokens_out=judge_tokens_out,
         reward_scope=scope,
         elapsed_ms=round((time.perf_counter() - t0) * 1000, 3),
     )

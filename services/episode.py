@@ -127,6 +127,11 @@ class EpisodeConfig(BaseModel):
     customer: Literal["scripted", "llm"] | None = Field(
         None, description="Customer simulator of a conversational task (default: the task's)."
     )
+    judge: bool | None = Field(
+        None,
+        description="Grade judge-only criteria with the LLM judge. Default: only when "
+        "SUPPORTGYM_JUDGE_MODEL is set; otherwise they stay judge_pending and out of the reward.",
+    )
 
     @field_validator("scale")
     @classmethod
@@ -185,6 +190,21 @@ class EpisodeSnapshot:
 
 
 _ids = itertools.count(1)
+_JUDGE: Any = None
+
+
+def _episode_judge(wanted: bool | None) -> Any:
+    """The process's LLM judge, when wanted (explicitly, or by SUPPORTGYM_JUDGE_MODEL)."""
+    import os
+
+    global _JUDGE
+    if wanted is False or (wanted is None and not os.environ.get("SUPPORTGYM_JUDGE_MODEL")):
+        return None
+    if _JUDGE is None:
+        from supportgym.rubrics.judge import JudgeConfig, LLMJudge
+
+        _JUDGE = LLMJudge(JudgeConfig.from_env())
+    return _JUDGE
 
 
 class Episode:
@@ -396,6 +416,7 @@ class Episode:
             self.record(),
             alpha=self.config.alpha,
             beta=self.config.beta,
+            judge=_episode_judge(self.config.judge),
         )
         self.grade = self._grade_obj.model_dump(mode="json")
 
