@@ -228,7 +228,8 @@ class HttpTransport:
 
     def create(self, config: EpisodeConfig) -> EpisodeInfo:
         self.close_episode()
-        resp = self._request("POST", "/episodes", config.model_dump(mode="json"))
+        # Unset options are left out, so a client newer than the server still works.
+        resp = self._request("POST", "/episodes", config.model_dump(mode="json", exclude_none=True))
         if resp.status_code != 201:
             self._raise(resp, "create episode")
         body = resp.json()
