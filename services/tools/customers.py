@@ -65,7 +65,9 @@ class GetCustomerArgs(Args):
 def get_customer(ctx: ToolContext, args: GetCustomerArgs) -> dict[str, Any]:
     """Get a customer's profile: contact data, tier, addresses, notes, store-credit balance
     and number of orders."""
-    customer = ctx.get(Customer, args.customer_id, "customer_id")
+    customer = views.load_customer(ctx.session, args.customer_id)
+    if customer is None:
+        raise ToolError("not_found", f"No customer with id '{args.customer_id}' exists.", "customer_id")
     return views.customer_detail(ctx.session, customer)
 
 

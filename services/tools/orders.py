@@ -74,7 +74,10 @@ class GetOrderArgs(Args):
 def get_order(ctx: ToolContext, args: GetOrderArgs) -> dict[str, Any]:
     """Get an order with its line items (order_item_id for each), payments, refunds, shipments,
     returns and shipping address."""
-    return views.order_detail(ctx.get(Order, args.order_id, "order_id"))
+    order = views.load_order(ctx.session, args.order_id)
+    if order is None:
+        raise ToolError("not_found", f"No order with id '{args.order_id}' exists.", "order_id")
+    return views.order_detail(order)
 
 
 class CancelOrderArgs(Args):

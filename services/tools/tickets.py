@@ -81,7 +81,10 @@ def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> dict[str, Any]:
     """Get a ticket with its full message thread (customer messages, replies, internal notes),
     tags, status, priority, assignee and linked order. Read the messages, not only the
     subject: customers often ask for something other than what the subject says."""
-    return views.ticket_detail(ctx.get(Ticket, args.ticket_id, "ticket_id"))
+    ticket = views.load_ticket(ctx.session, args.ticket_id)
+    if ticket is None:
+        raise ToolError("not_found", f"No ticket with id '{args.ticket_id}' exists.", "ticket_id")
+    return views.ticket_detail(ticket)
 
 
 def _post(ctx: ToolContext, ticket: Ticket, body: str, internal: bool) -> TicketMessage:

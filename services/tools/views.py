@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,11 +21,13 @@ from supportgym.schema import (
     PromoCode,
     Refund,
     Return,
+    ReturnItem,
     Shipment,
     Staff,
     StoreCreditEntry,
     Ticket,
     TicketMessage,
+    TicketTag,
     WarrantyClaim,
 )
 from supportgym.services.tools.base import money
@@ -319,3 +322,67 @@ def warranty_claim(w: WarrantyClaim) -> dict[str, Any]:
         "status": w.status.value,
         "created_at": iso(w.created_at),
     }
+
+
+# --- fast reads ----------------------------------------------------------------------------------
+# The detail views above take ORM objects. Loading an order with its five relationships through
+# the ORM costs six ORM queries (~0.4 ms each on a small CPU); the same rows read with SQLAlchemy
+# Core cost a fraction of that. These loaders return plain namespaces with the same attributes,
+# so the one set of view functions renders both and the output cannot differ.
+
+
+def _ns(row: Any, **extra: Any) -> SimpleNamespace:
+    return SimpleNamespace(**row._mapping, **extra)
+
+
+def _rows(session: Session, table: Any, column: Any, value: Any) -> list[Any]:
+    stmt = select(table).where(column == value).order_by(*table.primary_key.columns)
+    return list(session.connection().execute(stmt))
+
+
+def load_order(session: Session, order_id: str) -> SimpleNamespace | None:
+    """An order and its items, payments, refunds, shipments and returns, for :func:`order_detail`."""
+    orders = Order.__table__
+    row = session.connection().execute(select(orders).where(orders.c.id == order_id)).first()
+    if row is None:
+        return None
+    items_t, pay_t, ref_t = OrderItem.__table__, Payment.__table__, Refund.__table__
+    ship_t, ret_t = Shipment.__table__, Return.__table__
+    ret_items_t = ReturnItem.__table__
+    returns = []
+    for r in _rows(session, ret_t, ret_t.c.order_id, order_id):
+        lines = [_ns(i) for i in _rows(session, ret_items_t, ret_items_t.c.return_id, r.id)]
+        returns.append(_ns(r, items=lines))
+    return _ns(
+        row,
+        items=[
+            _ns(i, line_total_cents=i.unit_price_cents * i.quantity - i.discount_cents)
+            for i in _rows(session, items_t, items_t.c.order_id, order_id)
+        ],
+        payments=[_ns(p) for p in _rows(session, pay_t, pay_t.c.order_id, order_id)],
+        refunds=[_ns(r) for r in _rows(session, ref_t, ref_t.c.order_id, order_id)],
+        shipments=[_ns(s) for s in _rows(session, ship_t, ship_t.c.order_id, order_id)],
+        returns=returns,
+    )
+
+
+def load_customer(session: Session, customer_id: str) -> SimpleNamespace | None:
+    """A customer and their addresses, for :func:`customer_detail`."""
+    customers, addresses = Customer.__table__, Address.__table__
+    row = session.connection().execute(select(customers).where(customers.c.id == customer_id)).first()
+    if row is None:
+        return None
+    return _ns(row, addresses=[_ns(a) for a in _rows(session, addresses, addresses.c.customer_id, customer_id)])
+
+
+def load_ticket(session: Session, ticket_id: str) -> SimpleNamespace | None:
+    """A ticket with its messages and tags, for :func:`ticket_detail`."""
+    tickets, messages, tags = Ticket.__table__, TicketMessage.__table__, TicketTag.__table__
+    row = session.connection().execute(select(tickets).where(tickets.c.id == ticket_id)).first()
+    if row is None:
+        return None
+    return _ns(
+        row,
+        messages=[_ns(m) for m in _rows(session, messages, messages.c.ticket_id, ticket_id)],
+        tags=sorted((_ns(t) for t in _rows(session, tags, tags.c.ticket_id, ticket_id)), key=lambda t: t.tag),
+    )

@@ -1,0 +1,30 @@
+"""The Core loaders render exactly what the ORM objects render, for every row of a world."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from supportgym.schema import Customer, Order, Ticket
+from supportgym.services.tools import views
+
+
+def test_orders_customers_tickets_render_identically(world):
+    # Some episode writes first, so rows the episode created are covered too.
+    order = world.first(select(Order).where(Order.status == "paid").order_by(Order.id))
+    world.ok("cancel_order", order_id=order.id, reason="test")
+    ticket = world.first(select(Ticket).order_by(Ticket.id))
+    world.ok("tag_ticket", ticket_id=ticket.id, add=["zz-last", "aa-first"])
+    world.ok("add_internal_note", ticket_id=ticket.id, note="checked")
+    with world.db.session() as s:
+        orders = s.execute(select(Order).order_by(Order.id)).scalars().all()
+        for o in orders:
+            assert views.order_detail(views.load_order(s, o.id)) == views.order_detail(o), o.id
+        for c in s.execute(select(Customer).order_by(Customer.id)).scalars():
+            fast = views.customer_detail(s, views.load_customer(s, c.id))
+            assert fast == views.customer_detail(s, c), c.id
+        for t in s.execute(select(Ticket).order_by(Ticket.id)).scalars():
+            assert views.ticket_detail(views.load_ticket(s, t.id)) == views.ticket_detail(t), t.id
+        assert views.load_order(s, "ORD-999999999") is None
+        assert views.load_customer(s, "CUS-999999999") is None
+        assert views.load_ticket(s, "TKT-999999999") is None
+        assert len(orders) > 100
