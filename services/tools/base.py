@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import inspect
 import re
+from types import SimpleNamespace
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -307,22 +308,44 @@ def tool(
 
 
 def paginate(
-    session: Session, stmt: Any, args: PageArgs, render: Callable[[Any], dict[str, Any]]
+    session: Session,
+    stmt: Any,
+    args: PageArgs,
+    render: Callable[[Any], dict[str, Any]],
+    children: dict[str, tuple[Any, str]] | None = None,
 ) -> dict[str, Any]:
-    """Run ``stmt`` (already ordered) for one page and say plainly whether more pages exist."""
+    """Run ``stmt`` (an ordered ``select(Model)``) for one page and say plainly whether more
+    pages exist.
+
+    The page is read with SQLAlchemy Core, not the ORM (several times cheaper per row), as plain
+    namespaces carrying the row's columns; ``children`` names the related rows ``render`` needs,
+    as ``{attribute: (child table, foreign-key column)}``, loaded in one query for the page.
+    """
     offset = (args.page - 1) * args.page_size
+    conn = session.connection()
     # One query for the page and the total (a window count), a second only past the end.
     paged = stmt.add_columns(func.count().over().label("_total")).offset(offset).limit(args.page_size)
-    rows = session.execute(paged).all()
+    rows = conn.execute(paged).all()
     if rows:
         total = int(rows[0][-1])
     else:
-        total = int(
-            session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-        )
+        total = int(conn.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one())
+    items = [SimpleNamespace(**{k: v for k, v in r._mapping.items() if k != "_total"}) for r in rows]
+    for attr, (table, fk) in (children or {}).items():
+        by_parent: dict[Any, list[SimpleNamespace]] = {it.id: [] for it in items}
+        if items:
+            child_rows = conn.execute(
+                select(table)
+                .where(table.c[fk].in_(list(by_parent)))
+                .order_by(*table.primary_key.columns)
+            )
+            for c in child_rows:
+                by_parent[c._mapping[fk]].append(SimpleNamespace(**c._mapping))
+        for it in items:
+            setattr(it, attr, by_parent[it.id])
     has_more = offset + len(rows) < total
     return {
-        "results": [render(r[0]) for r in rows],
+        "results": [render(it) for it in items],
         "page": args.page,
         "page_size": args.page_size,
         "total": total,

@@ -6,7 +6,6 @@ from typing import Any
 
 from pydantic import EmailStr, Field
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 
 from supportgym.services.tools import views
 from supportgym.services.tools.base import (
@@ -36,7 +35,7 @@ class SearchCustomersArgs(PageArgs):
 def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, Any]:
     """Search customers by name, email, phone or tier. Results are paginated and several
     customers can share a name: compare email, city or orders before acting on one."""
-    stmt = select(Customer).options(selectinload(Customer.addresses))
+    stmt = select(Customer)
     if args.name:
         full = func.lower(Customer.first_name + " " + Customer.last_name)
         stmt = stmt.where(full.contains(args.name.lower()))
@@ -54,7 +53,13 @@ def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, A
         stmt = stmt.where(or_(stripped.contains(digits), Customer.phone.contains(args.phone)))
     if args.tier:
         stmt = stmt.where(Customer.tier == args.tier)
-    return paginate(ctx.session, stmt.order_by(Customer.id), args, views.customer_summary)
+    return paginate(
+        ctx.session,
+        stmt.order_by(Customer.id),
+        args,
+        views.customer_summary,
+        children={"addresses": (Address.__table__, "customer_id")},
+    )
 
 
 class GetCustomerArgs(Args):

@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import EmailStr, Field
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from supportgym.services.tools import views
 from supportgym.services.tools.customers import verify_identity
@@ -49,7 +48,7 @@ class SearchOrdersArgs(PageArgs):
 def search_orders(ctx: ToolContext, args: SearchOrdersArgs) -> dict[str, Any]:
     """Search orders by customer, status, product or placement date, newest first. Results are
     paginated: check has_more and request the next page to see them all."""
-    stmt = select(Order).options(selectinload(Order.items))
+    stmt = select(Order)
     if args.customer_id:
         stmt = stmt.where(Order.customer_id == args.customer_id)
     if args.status:
@@ -63,7 +62,9 @@ def search_orders(ctx: ToolContext, args: SearchOrdersArgs) -> dict[str, Any]:
     if args.placed_before:
         stmt = stmt.where(Order.placed_at < parse_date(args.placed_before, "placed_before"))
     stmt = stmt.order_by(Order.placed_at.desc(), Order.id.desc())
-    return paginate(ctx.session, stmt, args, views.order_summary)
+    return paginate(
+        ctx.session, stmt, args, views.order_summary, children={"items": (OrderItem.__table__, "order_id")}
+    )
 
 
 class GetOrderArgs(Args):

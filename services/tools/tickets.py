@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import Field
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 
 from supportgym.services.tools import views
 from supportgym.services.tools.base import (
@@ -51,7 +50,7 @@ class SearchTicketsArgs(PageArgs):
 def search_tickets(ctx: ToolContext, args: SearchTicketsArgs) -> dict[str, Any]:
     """Search support tickets by status, priority, customer, tag, assignee or subject words,
     newest first. Results are paginated."""
-    stmt = select(Ticket).options(selectinload(Ticket.tags))
+    stmt = select(Ticket)
     if args.status:
         stmt = stmt.where(Ticket.status == args.status)
     if args.priority:
@@ -69,7 +68,9 @@ def search_tickets(ctx: ToolContext, args: SearchTicketsArgs) -> dict[str, Any]:
             or_(*[func.lower(Ticket.subject).contains(w) for w in args.query.lower().split()])
         )
     stmt = stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
-    return paginate(ctx.session, stmt, args, views.ticket_summary)
+    return paginate(
+        ctx.session, stmt, args, views.ticket_summary, children={"tags": (TicketTag.__table__, "ticket_id")}
+    )
 
 
 class GetTicketArgs(Args):

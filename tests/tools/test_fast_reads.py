@@ -28,3 +28,26 @@ def test_orders_customers_tickets_render_identically(world):
         assert views.load_customer(s, "CUS-999999999") is None
         assert views.load_ticket(s, "TKT-999999999") is None
         assert len(orders) > 100
+
+
+def test_search_pages_render_like_the_orm_objects(world):
+    from supportgym.schema import Product, Staff
+
+    ticket = world.first(select(Ticket).order_by(Ticket.id))
+    world.ok("tag_ticket", ticket_id=ticket.id, add=["zz-last", "aa-first"])
+    pages = {
+        "search_customers": (Customer, views.customer_summary, "customer_id", {"page_size": 50}),
+        "search_orders": (Order, views.order_summary, "order_id", {"page_size": 50, "page": 2}),
+        "search_tickets": (Ticket, views.ticket_summary, "ticket_id", {"page_size": 50}),
+        "search_products": (Product, views.product, "product_id", {"include_discontinued": True, "page_size": 50}),
+        "list_staff": (Staff, views.staff, "staff_id", {"include_inactive": True, "page_size": 50}),
+    }
+    results = {tool: world.ok(tool, **args)["results"] for tool, (_m, _r, _k, args) in pages.items()}
+    with world.db.session() as s:
+        for tool, (model, render, key, _args) in pages.items():
+            assert results[tool], tool
+            for item in results[tool]:
+                assert item == render(s.get(model, item[key])), (tool, item[key])
+    # Past the last page: no rows, the right total.
+    beyond = world.ok("search_orders", page=10_000, page_size=50)
+    assert beyond["results"] == [] and beyond["total"] > 0 and beyond["has_more"] is False
