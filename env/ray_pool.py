@@ -51,7 +51,6 @@ from typing import Any
 
 from supportgym.env.rollout import (
     INFRA_ERROR,
-    OK,
     POLICY_ERROR,
     TIMEOUT,
     RolloutResult,

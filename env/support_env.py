@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import copy
 import json
-import string
 from typing import Any
 
 import gymnasium as gym
@@ -197,7 +196,7 @@ class SupportEnv(gym.Env[str, str]):
             episode_id=self._info.episode_id,
             instruction=self._info.instruction,
             policy_summary=self._info.policy_summary,
-            tools=copy.deepcopy(self._info.tools),
+            tools=self._info.tools,  # the transport made a fresh copy; the env never reads it
             truncated_observation=cut,
             observation_chars=total,
         )

@@ -64,6 +64,13 @@ class Transport(Protocol):
         ...
 
 
+def _json_copy(value: Any) -> Any:
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):  # not JSON (a caller driving the transport directly)
+        return copy.deepcopy(value)
+
+
 class InProcessTransport:
     """Runs the episode in this process: no server, no sockets."""
 
@@ -100,8 +107,10 @@ class InProcessTransport:
         if self.episode is None:
             raise EpisodeEnded("no episode: call reset() first")
         try:
-            # Arguments are copied so that later edits by the caller cannot reach the trail.
-            result = self.episode.step(name, copy.deepcopy(arguments)).to_dict()
+            # Arguments and result are copied so that later edits by the caller cannot reach the
+            # trail. A JSON round trip is the copy: 3-4x cheaper than deepcopy, and it gives the
+            # caller exactly what the HTTP transport would (lists, not tuples).
+            result = self.episode.step(name, _json_copy(arguments)).to_dict()
         except EpisodeClosed as exc:
             raise EpisodeEnded(str(exc)) from exc
         except ToolWorldFault as exc:
@@ -110,7 +119,7 @@ class InProcessTransport:
             raise
         except Exception as exc:  # grading or another part of the environment broke
             raise GradingFault(f"{type(exc).__name__}: {exc}") from exc
-        return copy.deepcopy(result)
+        return _json_copy(result)
 
     def close_episode(self) -> None:
         if self.episode is not None:

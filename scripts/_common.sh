@@ -52,3 +52,25 @@ apt_install() {
         tail -n 20 "$aptlog" >&2; return 1
     fi
 }
+
+# --- the llama.cpp build ---------------------------------------------------------------------
+# CMake flags of the llama-cpp-python build (CMAKE_ARGS overrides them). The default is a
+# portable build, not -march=native: on x86-64, AVX2/FMA/F16C and no AVX-512 or AMX. Two
+# reasons: llama.cpp's AMX matmul segfaults at the first prompt on Sapphire Rapids CPUs
+# (llama.cpp issue 20824, seen on this project's machines), and a wheel cached by one CI
+# machine must also run on the next, whatever its CPU.
+llama_cmake_args() {
+    if [ -n "${CMAKE_ARGS:-}" ]; then
+        printf '%s\n' "$CMAKE_ARGS"
+    elif [ "$(uname -m)" = "x86_64" ]; then
+        printf '%s\n' "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+    else
+        printf '%s\n' "-DGGML_NATIVE=OFF"
+    fi
+}
+LLAMA_VERSION="${SUPPORTGYM_LLAMA_CPP_VERSION:-0.3.36}"
+# The build's identity: version and flags. The llama wheel lives in a folder named after it,
+# and installs record it, so changing the flags rebuilds and reinstalls instead of reusing.
+LLAMA_FLAVOUR="$LLAMA_VERSION-$(printf '%s' "$(llama_cmake_args)" | sha1sum | cut -c1-10)"
+WHEELHOUSE="$SUPPORTGYM_CACHE/wheelhouse"
+LLAMA_WHEEL_DIR="$WHEELHOUSE/llama-$LLAMA_FLAVOUR"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import select
 
 from supportgym.services.tools import ToolOutcome, call_tool, openai_schemas
 from supportgym.services.tools.base import LongText, ToolError
@@ -56,9 +58,22 @@ SUBMIT_SCHEMA: dict[str, Any] = {
 }
 
 
+_SCHEMA_TEXT: dict[bool, str] = {}
+
+
+def _schemas(conversational: bool) -> list[dict[str, Any]]:
+    # Every reset hands the agent ~30 KB of schemas; a private copy from cached JSON text costs
+    # a fifth of a deepcopy of the same structure.
+    text = _SCHEMA_TEXT.get(conversational)
+    if text is None:
+        extra = [MESSAGE_SCHEMA] if conversational else []
+        text = _SCHEMA_TEXT[conversational] = json.dumps([*openai_schemas(), *extra, SUBMIT_SCHEMA])
+    return json.loads(text)
+
+
 def episode_tool_schemas() -> list[dict[str, Any]]:
-    """Every world tool plus the final ``submit_response`` action, in OpenAI format."""
-    return [*openai_schemas(), SUBMIT_SCHEMA]
+    """Every world tool plus the final ``submit_response`` action, in OpenAI format (a copy)."""
+    return _schemas(False)
 
 
 # --- conversational tasks ----------------------------------------------------------------------
@@ -103,7 +118,7 @@ MESSAGE_SCHEMA: dict[str, Any] = {
 
 def conversation_tool_schemas() -> list[dict[str, Any]]:
     """The tools of a conversational episode: the world tools, ``message_customer``, submit."""
-    return [*openai_schemas(), MESSAGE_SCHEMA, SUBMIT_SCHEMA]
+    return _schemas(True)
 
 
 class EpisodeStatus(enum.StrEnum):
@@ -276,12 +291,11 @@ class Episode:
 
     def policy_summary(self) -> str:
         if self._policy_summary is None:
-            from sqlalchemy import select
-
             from supportgym.schema import Policy
+            from supportgym.services.tools import reads
 
-            with self.lock, self.db.session() as s:
-                rows = s.execute(select(Policy).order_by(Policy.id)).scalars().all()
+            with self.lock:
+                rows = reads.query("policy_summary", lambda: select(Policy).order_by(Policy.id)).rows(self.db.conn)
                 self._policy_summary = "\n".join(f"- {p.id} {p.title}: {p.summary}" for p in rows)
         return self._policy_summary
 

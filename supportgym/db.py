@@ -33,6 +33,8 @@ _TEMPLATE = create_engine("sqlite://", poolclass=StaticPool)
 with _TEMPLATE.connect():  # runs the dialect's one-time initialisation
     pass
 _DIALECT = _TEMPLATE.dialect
+DIALECT = _DIALECT
+"""The SQLite dialect every world uses (``services.tools.reads`` compiles statements for it)."""
 _DIALECT_ON_CONNECT = _DIALECT.on_connect_url(_TEMPLATE.url)
 
 

@@ -97,6 +97,7 @@ class LLMServer:
                 raise LLMUnavailable(f"llama_cpp.server exited {self.proc.returncode}: {self._log_tail()}")
             try:
                 if httpx.get(self.base_url + "/models", timeout=2).status_code == 200:
+                    self._smoke_test()
                     self.startup_s = time.monotonic() - t0
                     return
             except httpx.HTTPError:
@@ -104,6 +105,28 @@ class LLMServer:
             time.sleep(0.3)
         self.stop()
         raise LLMUnavailable(f"llama_cpp.server did not answer within {START_TIMEOUT_S} s: {self._log_tail()}")
+
+    def _smoke_test(self) -> None:
+        """One tiny chat completion: a server that lists its model can still crash at its first
+        prompt (a CPU kernel that faults), and then every test would only see 'connection
+        refused'. Say why, once, here."""
+        try:
+            r = httpx.post(
+                self.base_url + "/chat/completions",
+                json={"model": self.model, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1},
+                timeout=60,
+            )
+        except httpx.HTTPError as exc:
+            code = self.proc.poll() if self.proc else None
+            tail = self._log_tail()
+            self.stop()
+            raise LLMUnavailable(
+                f"llama_cpp.server failed its first completion ({type(exc).__name__}; exit code {code}): {tail}"
+            ) from exc
+        if r.status_code != 200:
+            tail = self._log_tail()
+            self.stop()
+            raise LLMUnavailable(f"llama_cpp.server answered a first completion with HTTP {r.status_code}: {tail}")
 
     def _log_tail(self) -> str:
         try:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # heavy imports happen inside functions so that ``--help`` st
     from rich.console import Console
     from rich.table import Table
 
-    from supportgym.services.episode import Episode, EpisodeConfig, EpisodeStatus
+    from supportgym.services.episode import Episode, EpisodeConfig
     from supportgym.trajectory import Trajectory
 
 __all__ = [

@@ -36,7 +36,6 @@ from supportgym.services.episode import (
     Episode,
     EpisodeClosed,
     EpisodeStatus,
-    episode_tool_schemas,
 )
 from supportgym.services.manager import EpisodeManager, ServiceError
 from supportgym.services.tools import REGISTRY, WorldFault

@@ -196,6 +196,12 @@ def _validation_error(exc: ValidationError) -> ToolError:
     return ToolError("invalid_arguments", message, first["field"], problems=problems)
 
 
+def _end_read(session: Session) -> None:
+    # Every session shares the world's one SQLite connection: never leave a BEGIN open.
+    if session.in_transaction():
+        session.commit()
+
+
 def parse_arguments(raw: Any) -> dict[str, Any]:
     """Arguments as a dict, from a dict, a JSON string or nothing; ToolError otherwise."""
     if raw is None or raw == "":
@@ -262,16 +268,14 @@ def call_tool(
         return _error(name, arguments, _validation_error(exc))
 
     session = db.tool_session()
-    recorder = _recorder_for(session)
-    recorder.changes = []
-    recorder.stale_parents = []
+    ctx = ToolContext(session=session, now=now, episode_start=episode_start, actor=actor, world=db.conn)
     if spec.annotations.read_only:
-        # Reads need no savepoint or commit: nothing to undo, and a read-only tool that wrote
-        # would be caught below.
+        # Reads go through ``ctx.conn`` (compiled queries, no ORM), need no savepoint and
+        # leave the session untouched; a read-only tool that wrote would be caught below.
         try:
-            result = spec.fn(ToolContext(session=session, now=now, episode_start=episode_start, actor=actor), args)
+            result = spec.fn(ctx, args)
         except ToolError as err:
-            session.commit()
+            _end_read(session)
             return _error(name, parsed, err)
         except Exception as exc:
             session.rollback()
@@ -279,12 +283,13 @@ def call_tool(
         if session.new or session.dirty or session.deleted:
             session.rollback()
             raise WorldFault(f"read-only tool {name} changed the world")
-        # Every session shares the world's one SQLite connection: never leave a BEGIN open.
-        session.commit()
+        _end_read(session)
         return ToolOutcome(name=name, arguments=parsed, ok=True, result=result)
+    recorder = _recorder_for(session)
+    recorder.changes = []
+    recorder.stale_parents = []
     try:
         savepoint = session.begin_nested()
-        ctx = ToolContext(session=session, now=now, episode_start=episode_start, actor=actor)
         try:
             result = spec.fn(ctx, args)
             session.flush()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import inspect
 import re
-from types import SimpleNamespace
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,10 +20,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from supportgym.policy import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TEXT_LENGTH
+from supportgym.services.tools import reads
 
 
 class ToolError(Exception):
@@ -133,35 +134,70 @@ class ToolAnnotations:
 
 @dataclass
 class ToolContext:
-    """What a tool function may use: the session (inside the call's transaction) and the clock."""
+    """What a tool function may use: the world (ORM session and raw connection) and the clock.
+
+    Read-only tools read through :attr:`conn` with compiled :mod:`reads` queries; writing
+    tools load ORM objects through :attr:`session` (inside the call's savepoint) and change them.
+    """
 
     session: Session
     now: datetime
     # Simulated time at which the episode started: limits "per episode" count rows after it.
     episode_start: datetime
     actor: str = "agent"
+    world: sqlite3.Connection | None = None
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The world's SQLite connection, for :mod:`reads` queries. Changes the call has made
+        through the session are flushed first, so a read always sees them."""
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            session.flush()
+        if self.world is None:
+            self.world = session.connection().connection.dbapi_connection  # type: ignore[assignment]
+        return self.world  # type: ignore[return-value]
 
     def get(self, model: type[Any], key: str, field_name: str, label: str | None = None) -> Any:
         obj = self.session.get(model, key)
         if obj is None:
-            label = label or model.__tablename__.rstrip("s").replace("_", " ")
-            raise ToolError("not_found", f"No {label} with id '{key}' exists.", field_name)
+            raise ToolError("not_found", f"No {_label(model, label)} with id '{key}' exists.", field_name)
         return obj
+
+    def found(self, row: Any, model: type[Any], key: str, field_name: str, label: str | None = None) -> Any:
+        """``row`` (a :mod:`reads` result), or the same not-found error as :meth:`get`."""
+        if row is None:
+            raise ToolError("not_found", f"No {_label(model, label)} with id '{key}' exists.", field_name)
+        return row
 
     def next_id(self, model: type[Any], prefix: str, width: int | None = None) -> str:
         """The next free ``PREFIX-n`` id: deterministic, so replays create the same ids."""
-        col = model.id
-        ids = self.session.execute(select(col).where(col.like(f"{prefix}-%"))).scalars().all()
-        numbers = [int(i.split("-", 1)[1]) for i in ids if i.split("-", 1)[1].isdigit()]
-        if numbers:
-            top = max(numbers)
+        table = model.__table__
+        q = reads.query(("next_id", table.name), lambda: _max_suffix(table))
+        top = q.scalar(self.conn, pattern=f"{prefix}-%", start=len(prefix) + 2)
+        if top is not None:
             digits = width or len(str(top))
             return f"{prefix}-{top + 1:0{digits}d}"
         return f"{prefix}-{1:0{width or 6}d}"
 
     def next_int_id(self, model: type[Any]) -> int:
-        top = self.session.execute(select(func.max(model.id))).scalar_one_or_none()
+        table = model.__table__
+        top = reads.query(("next_int_id", table.name), lambda: select(func.max(table.c.id))).scalar(self.conn)
         return int(top or 0) + 1
+
+
+def _label(model: type[Any], label: str | None) -> str:
+    return label or model.__tablename__.rstrip("s").replace("_", " ")
+
+
+def _max_suffix(table: Any) -> Any:
+    """Largest number after ``PREFIX-`` among ids matching ``:pattern`` whose rest is all digits."""
+    suffix = func.substr(table.c.id, bindparam("start"))
+    return select(func.max(cast(suffix, Integer))).where(
+        table.c.id.like(bindparam("pattern")),
+        func.length(suffix) > 0,
+        suffix.op("NOT GLOB")("*[^0-9]*"),
+    )
 
 
 A = TypeVar("A", bound=Args)
@@ -308,42 +344,32 @@ def tool(
 
 
 def paginate(
-    session: Session,
-    stmt: Any,
+    ctx: ToolContext,
+    shape: tuple[Any, ...],
+    build: Callable[[], Any],
+    params: dict[str, Any],
     args: PageArgs,
     render: Callable[[Any], dict[str, Any]],
     children: dict[str, tuple[Any, str]] | None = None,
 ) -> dict[str, Any]:
-    """Run ``stmt`` (an ordered ``select(Model)``) for one page and say plainly whether more
-    pages exist.
+    """One page of the ordered select ``build()``, and whether more pages exist.
 
-    The page is read with SQLAlchemy Core, not the ORM (several times cheaper per row), as plain
-    namespaces carrying the row's columns; ``children`` names the related rows ``render`` needs,
-    as ``{attribute: (child table, foreign-key column)}``, loaded in one query for the page.
+    ``build`` makes the statement for this ``shape`` (the tool's name and which filters are
+    on) with named bind parameters, whose values are ``params``; it is compiled once per shape
+    (see :mod:`reads`). ``children`` names the related rows ``render`` needs, as
+    ``{attribute: (child table, foreign-key column)}``, loaded in one query for the page.
     """
     offset = (args.page - 1) * args.page_size
-    conn = session.connection()
+    conn = ctx.conn
+    page, count = reads.paged(shape, build)
     # One query for the page and the total (a window count), a second only past the end.
-    paged = stmt.add_columns(func.count().over().label("_total")).offset(offset).limit(args.page_size)
-    rows = conn.execute(paged).all()
-    if rows:
-        total = int(rows[0][-1])
-    else:
-        total = int(conn.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one())
-    items = [SimpleNamespace(**{k: v for k, v in r._mapping.items() if k != "_total"}) for r in rows]
+    items = page.rows(conn, **params, _limit=args.page_size, _offset=offset)
+    total = int(items[0]._total) if items else int(count.scalar(conn, **params))
+    for it in items:
+        del it._total
     for attr, (table, fk) in (children or {}).items():
-        by_parent: dict[Any, list[SimpleNamespace]] = {it.id: [] for it in items}
-        if items:
-            child_rows = conn.execute(
-                select(table)
-                .where(table.c[fk].in_(list(by_parent)))
-                .order_by(*table.primary_key.columns)
-            )
-            for c in child_rows:
-                by_parent[c._mapping[fk]].append(SimpleNamespace(**c._mapping))
-        for it in items:
-            setattr(it, attr, by_parent[it.id])
-    has_more = offset + len(rows) < total
+        reads.children_of(conn, items, attr, table, fk)
+    has_more = offset + len(items) < total
     return {
         "results": [render(it) for it in items],
         "page": args.page,

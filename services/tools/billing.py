@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import func, select
 
-from supportgym.services.tools import views
+from supportgym.services.tools import reads, views
 from supportgym.services.tools.base import (
     Amount,
     Args,
@@ -204,7 +204,7 @@ def apply_store_credit(ctx: ToolContext, args: ApplyStoreCreditArgs) -> dict[str
     return {
         "credited": money(cents),
         "customer_id": customer.id,
-        "balance": money(views.store_credit_balance(ctx.session, customer.id)),
+        "balance": money(views.store_credit_balance(ctx.conn, customer.id)),
     }
 
 
@@ -215,15 +215,12 @@ class GetStoreCreditArgs(Args):
 @tool(group="billing", read_only=True)
 def get_store_credit(ctx: ToolContext, args: GetStoreCreditArgs) -> dict[str, Any]:
     """A customer's store-credit balance and ledger."""
-    customer = ctx.get(Customer, args.customer_id, "customer_id")
-    entries = ctx.session.execute(
-        select(StoreCreditEntry)
-        .where(StoreCreditEntry.customer_id == customer.id)
-        .order_by(StoreCreditEntry.id)
-    ).scalars()
+    customer = reads.by_column(Customer.__table__, "id").first(ctx.conn, value=args.customer_id)
+    ctx.found(customer, Customer, args.customer_id, "customer_id")
+    entries = reads.by_column(StoreCreditEntry.__table__, "customer_id").rows(ctx.conn, value=customer.id)
     return {
         "customer_id": customer.id,
-        "balance": money(views.store_credit_balance(ctx.session, customer.id)),
+        "balance": money(views.store_credit_balance(ctx.conn, customer.id)),
         "entries": [
             {
                 "amount": money(e.amount_cents),
@@ -234,4 +231,3 @@ def get_store_credit(ctx: ToolContext, args: GetStoreCreditArgs) -> dict[str, An
             for e in entries
         ],
     }
-

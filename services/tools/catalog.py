@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
-from supportgym.services.tools import views
+from supportgym.services.tools import reads, views
 from supportgym.services.tools.base import (
     Args,
     PageArgs,
@@ -36,23 +36,33 @@ def search_products(ctx: ToolContext, args: SearchProductsArgs) -> dict[str, Any
     """Search the product catalogue by name words, brand, category and stock. Brand and category
     must match the stored spelling (case-insensitive); list_brands shows the stored names.
     Results are paginated."""
-    stmt = select(Product)
-    if args.query:
-        for word in args.query.lower().split():
-            stmt = stmt.where(
-                or_(func.lower(Product.name).contains(word), func.lower(Product.sku).contains(word))
-            )
+    words = args.query.lower().split() if args.query else []
+    params: dict[str, Any] = {f"w{n}": w for n, w in enumerate(words)}
     if args.brand:
-        stmt = stmt.where(func.lower(Product.brand) == args.brand.lower())
+        params["brand"] = args.brand.lower()
     if args.category:
-        stmt = stmt.where(func.lower(Product.category) == args.category.lower())
-    if args.in_stock is True:
-        stmt = stmt.where(Product.stock > 0)
-    elif args.in_stock is False:
-        stmt = stmt.where(Product.stock == 0)
-    if not args.include_discontinued:
-        stmt = stmt.where(Product.discontinued.is_(False))
-    return paginate(ctx.session, stmt.order_by(Product.id), args, views.product)
+        params["category"] = args.category.lower()
+
+    def build() -> Any:
+        stmt = select(Product)
+        for n in range(len(words)):
+            word = bindparam(f"w{n}")
+            stmt = stmt.where(or_(func.lower(Product.name).contains(word), func.lower(Product.sku).contains(word)))
+        if args.brand:
+            stmt = stmt.where(func.lower(Product.brand) == bindparam("brand"))
+        if args.category:
+            stmt = stmt.where(func.lower(Product.category) == bindparam("category"))
+        if args.in_stock is True:
+            stmt = stmt.where(Product.stock > 0)
+        elif args.in_stock is False:
+            stmt = stmt.where(Product.stock == 0)
+        if not args.include_discontinued:
+            stmt = stmt.where(Product.discontinued.is_(False))
+        return stmt.order_by(Product.id)
+
+    shape = ("search_products", len(words), bool(args.brand), bool(args.category), args.in_stock,
+             args.include_discontinued)
+    return paginate(ctx, shape, build, params, args, views.product)
 
 
 class GetProductArgs(Args):
@@ -62,7 +72,8 @@ class GetProductArgs(Args):
 @tool(group="catalog", read_only=True)
 def get_product(ctx: ToolContext, args: GetProductArgs) -> dict[str, Any]:
     """Get one product: price, stock, warranty months, discontinued flag and description."""
-    return views.product_detail(ctx.get(Product, args.product_id, "product_id"))
+    row = reads.by_column(Product.__table__, "id").first(ctx.conn, value=args.product_id)
+    return views.product_detail(ctx.found(row, Product, args.product_id, "product_id"))
 
 
 class ListBrandsArgs(Args):
@@ -74,13 +85,16 @@ def list_brands(ctx: ToolContext, args: ListBrandsArgs) -> dict[str, Any]:
     """List every brand name exactly as stored in the catalogue, with its product count and
     categories. Use it when a brand search finds nothing: stored names may be spelled
     differently from how people say them."""
-    stmt = select(Product.brand, Product.category, func.count()).group_by(
-        Product.brand, Product.category
-    )
-    if args.category:
-        stmt = stmt.where(func.lower(Product.category) == args.category.lower())
+    params = {"category": args.category.lower()} if args.category else {}
+
+    def build() -> Any:
+        stmt = select(Product.brand, Product.category, func.count()).group_by(Product.brand, Product.category)
+        if args.category:
+            stmt = stmt.where(func.lower(Product.category) == bindparam("category"))
+        return stmt.order_by(Product.brand, Product.category)
+
     brands: dict[str, dict[str, Any]] = {}
-    for brand, category, count in ctx.session.execute(stmt.order_by(Product.brand, Product.category)):
+    for brand, category, count in reads.query(("list_brands", bool(args.category)), build).tuples(ctx.conn, **params):
         entry = brands.setdefault(brand, {"brand": brand, "product_count": 0, "categories": []})
         entry["product_count"] += int(count)
         entry["categories"].append(category)
@@ -94,7 +108,7 @@ class GetPromoCodeArgs(Args):
 @tool(group="catalog", read_only=True)
 def get_promo_code(ctx: ToolContext, args: GetPromoCodeArgs) -> dict[str, Any]:
     """Look up a promo code: its discount, minimum order, validity dates and required tier."""
-    promo = ctx.session.get(PromoCode, args.code.upper())
+    promo = reads.by_column(PromoCode.__table__, "code").first(ctx.conn, value=args.code.upper())
     if promo is None:
         raise ToolError("not_found", f"No promo code '{args.code}' exists.", "code")
     return views.promo(promo)
@@ -110,22 +124,22 @@ class SearchPoliciesArgs(Args):
 def search_policies(ctx: ToolContext, args: SearchPoliciesArgs) -> dict[str, Any]:
     """Search the company policy knowledge base (returns, refunds, escalation limits, tier perks,
     warranty, shipping, privacy...). Returns summaries; read one in full with get_policy."""
-    stmt = select(Policy)
-    if args.query:
-        words = [w for w in args.query.lower().split() if len(w) > 2] or [args.query.lower()]
-        stmt = stmt.where(
-            or_(
-                *[
-                    or_(
-                        func.lower(Policy.title).contains(w),
-                        func.lower(Policy.body).contains(w),
-                        func.lower(Policy.category).contains(w),
-                    )
-                    for w in words
-                ]
-            )
-        )
-    rows = ctx.session.execute(stmt.order_by(Policy.id)).scalars().all()
+    words = ([w for w in args.query.lower().split() if len(w) > 2] or [args.query.lower()]) if args.query else []
+
+    def build() -> Any:
+        stmt = select(Policy)
+        if words:
+            matches = []
+            for n in range(len(words)):
+                w = bindparam(f"w{n}")
+                matches.append(or_(func.lower(Policy.title).contains(w), func.lower(Policy.body).contains(w),
+                                   func.lower(Policy.category).contains(w)))
+            stmt = stmt.where(or_(*matches))
+        return stmt.order_by(Policy.id)
+
+    rows = reads.query(("search_policies", len(words)), build).rows(
+        ctx.conn, **{f"w{n}": w for n, w in enumerate(words)}
+    )
     return {"results": [views.policy_summary(p) for p in rows], "total": len(rows)}
 
 
@@ -138,7 +152,8 @@ class GetPolicyArgs(Args):
 @tool(group="knowledge", read_only=True)
 def get_policy(ctx: ToolContext, args: GetPolicyArgs) -> dict[str, Any]:
     """Read one policy article in full."""
-    return views.policy_detail(ctx.get(Policy, args.policy_id, "policy_id", "policy"))
+    row = reads.by_column(Policy.__table__, "id").first(ctx.conn, value=args.policy_id)
+    return views.policy_detail(ctx.found(row, Policy, args.policy_id, "policy_id", "policy"))
 
 
 class ListStaffArgs(PageArgs):
@@ -150,11 +165,13 @@ class ListStaffArgs(PageArgs):
 @tool(group="tickets", read_only=True)
 def list_staff(ctx: ToolContext, args: ListStaffArgs) -> dict[str, Any]:
     """List support staff by team and role, to choose an assignee or escalation target."""
-    stmt = select(Staff)
-    if args.team:
-        stmt = stmt.where(Staff.team == args.team)
-    if args.role:
-        stmt = stmt.where(Staff.role == args.role)
-    if not args.include_inactive:
-        stmt = stmt.where(Staff.active.is_(True))
-    return paginate(ctx.session, stmt.order_by(Staff.id), args, views.staff)
+    params = {k: v for k, v in (("team", args.team), ("role", args.role)) if v}
+
+    def build() -> Any:
+        stmt = reads.equal_to(select(Staff), Staff, params, "team", "role")
+        if not args.include_inactive:
+            stmt = stmt.where(Staff.active.is_(True))
+        return stmt.order_by(Staff.id)
+
+    shape = ("list_staff", bool(args.team), bool(args.role), args.include_inactive)
+    return paginate(ctx, shape, build, params, args, views.staff)

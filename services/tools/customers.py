@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import EmailStr, Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
-from supportgym.services.tools import views
+from supportgym.services.tools import reads, views
 from supportgym.services.tools.base import (
     AddressId,
     Args,
@@ -35,27 +35,38 @@ class SearchCustomersArgs(PageArgs):
 def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, Any]:
     """Search customers by name, email, phone or tier. Results are paginated and several
     customers can share a name: compare email, city or orders before acting on one."""
-    stmt = select(Customer)
+    params: dict[str, Any] = {}
     if args.name:
-        full = func.lower(Customer.first_name + " " + Customer.last_name)
-        stmt = stmt.where(full.contains(args.name.lower()))
+        params["name"] = args.name.lower()
     if args.email:
-        stmt = stmt.where(func.lower(Customer.email).contains(args.email.lower()))
+        params["email"] = args.email.lower()
     if args.phone:
         digits = "".join(ch for ch in args.phone if ch.isdigit())
         if not digits:
             raise ToolError("invalid_argument", "phone must contain digits", "phone")
-        stripped = func.replace(
-            func.replace(func.replace(func.replace(Customer.phone, "-", ""), " ", ""), "(", ""),
-            ")",
-            "",
-        )
-        stmt = stmt.where(or_(stripped.contains(digits), Customer.phone.contains(args.phone)))
+        params["digits"], params["phone"] = digits, args.phone
     if args.tier:
-        stmt = stmt.where(Customer.tier == args.tier)
+        params["tier"] = args.tier
+
+    def build() -> Any:
+        stmt = select(Customer)
+        if "name" in params:
+            full = func.lower(Customer.first_name + " " + Customer.last_name)
+            stmt = stmt.where(full.contains(bindparam("name")))
+        if "email" in params:
+            stmt = stmt.where(func.lower(Customer.email).contains(bindparam("email")))
+        if "digits" in params:
+            stripped = Customer.phone
+            for ch in "- ()":
+                stripped = func.replace(stripped, ch, "")
+            stmt = stmt.where(or_(stripped.contains(bindparam("digits")), Customer.phone.contains(bindparam("phone"))))
+        return reads.equal_to(stmt, Customer, params, "tier").order_by(Customer.id)
+
     return paginate(
-        ctx.session,
-        stmt.order_by(Customer.id),
+        ctx,
+        ("search_customers", *sorted(params)),
+        build,
+        params,
         args,
         views.customer_summary,
         children={"addresses": (Address.__table__, "customer_id")},
@@ -70,10 +81,8 @@ class GetCustomerArgs(Args):
 def get_customer(ctx: ToolContext, args: GetCustomerArgs) -> dict[str, Any]:
     """Get a customer's profile: contact data, tier, addresses, notes, store-credit balance
     and number of orders."""
-    customer = views.load_customer(ctx.session, args.customer_id)
-    if customer is None:
-        raise ToolError("not_found", f"No customer with id '{args.customer_id}' exists.", "customer_id")
-    return views.customer_detail(ctx.session, customer)
+    customer = ctx.found(views.load_customer(ctx.conn, args.customer_id), Customer, args.customer_id, "customer_id")
+    return views.customer_detail(ctx.conn, customer)
 
 
 def verify_identity(customer: Customer, verification_email: str) -> None:
@@ -122,7 +131,7 @@ def update_customer_contact(ctx: ToolContext, args: UpdateCustomerContactArgs) -
         customer.email = str(args.new_email)
     if args.new_phone is not None:
         customer.phone = args.new_phone
-    return {"updated": True, "customer": views.customer_detail(ctx.session, customer)}
+    return {"updated": True, "customer": views.customer_detail(ctx.conn, customer)}
 
 
 class UpdateCustomerAddressArgs(Args):

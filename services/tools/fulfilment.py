@@ -53,7 +53,8 @@ class GetShipmentArgs(Args):
 def get_shipment(ctx: ToolContext, args: GetShipmentArgs) -> dict[str, Any]:
     """Get a shipment with its carrier, tracking number, status, estimated and actual delivery
     dates and every tracking event."""
-    return views.shipment_detail(ctx.get(Shipment, args.shipment_id, "shipment_id"))
+    shipment = views.load_shipment(ctx.conn, args.shipment_id)
+    return views.shipment_detail(ctx.found(shipment, Shipment, args.shipment_id, "shipment_id"))
 
 
 class GetReturnArgs(Args):
@@ -63,7 +64,8 @@ class GetReturnArgs(Args):
 @tool(group="fulfilment", read_only=True)
 def get_return(ctx: ToolContext, args: GetReturnArgs) -> dict[str, Any]:
     """Get a return (RMA) with its items, status and resolution."""
-    return views.return_summary(ctx.get(Return, args.return_id, "return_id", "return"))
+    rma = views.load_return(ctx.conn, args.return_id)
+    return views.return_summary(ctx.found(rma, Return, args.return_id, "return_id", "return"))
 
 
 class LineSelection(BaseModel):

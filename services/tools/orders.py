@@ -6,9 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import EmailStr, Field
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from supportgym.services.tools import views
+from supportgym.services.tools import reads, views
 from supportgym.services.tools.customers import verify_identity
 from supportgym.services.tools.base import (
     Args,
@@ -48,22 +48,37 @@ class SearchOrdersArgs(PageArgs):
 def search_orders(ctx: ToolContext, args: SearchOrdersArgs) -> dict[str, Any]:
     """Search orders by customer, status, product or placement date, newest first. Results are
     paginated: check has_more and request the next page to see them all."""
-    stmt = select(Order)
+    params: dict[str, Any] = {}
     if args.customer_id:
-        stmt = stmt.where(Order.customer_id == args.customer_id)
+        params["customer_id"] = args.customer_id
     if args.status:
-        stmt = stmt.where(Order.status == args.status)
+        params["status"] = args.status
     if args.product_id:
-        stmt = stmt.where(
-            Order.id.in_(select(OrderItem.order_id).where(OrderItem.product_id == args.product_id))
-        )
+        params["product_id"] = args.product_id
     if args.placed_after:
-        stmt = stmt.where(Order.placed_at >= parse_date(args.placed_after, "placed_after"))
+        params["placed_after"] = parse_date(args.placed_after, "placed_after")
     if args.placed_before:
-        stmt = stmt.where(Order.placed_at < parse_date(args.placed_before, "placed_before"))
-    stmt = stmt.order_by(Order.placed_at.desc(), Order.id.desc())
+        params["placed_before"] = parse_date(args.placed_before, "placed_before")
+
+    def build() -> Any:
+        stmt = reads.equal_to(select(Order), Order, params, "customer_id", "status")
+        if "product_id" in params:
+            with_product = select(OrderItem.order_id).where(OrderItem.product_id == bindparam("product_id"))
+            stmt = stmt.where(Order.id.in_(with_product))
+        if "placed_after" in params:
+            stmt = stmt.where(Order.placed_at >= bindparam("placed_after"))
+        if "placed_before" in params:
+            stmt = stmt.where(Order.placed_at < bindparam("placed_before"))
+        return stmt.order_by(Order.placed_at.desc(), Order.id.desc())
+
     return paginate(
-        ctx.session, stmt, args, views.order_summary, children={"items": (OrderItem.__table__, "order_id")}
+        ctx,
+        ("search_orders", *sorted(params)),
+        build,
+        params,
+        args,
+        views.order_summary,
+        children={"items": (OrderItem.__table__, "order_id")},
     )
 
 
@@ -75,9 +90,7 @@ class GetOrderArgs(Args):
 def get_order(ctx: ToolContext, args: GetOrderArgs) -> dict[str, Any]:
     """Get an order with its line items (order_item_id for each), payments, refunds, shipments,
     returns and shipping address."""
-    order = views.load_order(ctx.session, args.order_id)
-    if order is None:
-        raise ToolError("not_found", f"No order with id '{args.order_id}' exists.", "order_id")
+    order = ctx.found(views.load_order(ctx.conn, args.order_id), Order, args.order_id, "order_id")
     return views.order_detail(order)
 
 

@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
-from supportgym.services.tools import views
+from supportgym.services.tools import reads, views
 from supportgym.services.tools.base import (
     Amount,
     Args,
@@ -50,26 +50,28 @@ class SearchTicketsArgs(PageArgs):
 def search_tickets(ctx: ToolContext, args: SearchTicketsArgs) -> dict[str, Any]:
     """Search support tickets by status, priority, customer, tag, assignee or subject words,
     newest first. Results are paginated."""
-    stmt = select(Ticket)
-    if args.status:
-        stmt = stmt.where(Ticket.status == args.status)
-    if args.priority:
-        stmt = stmt.where(Ticket.priority == args.priority)
-    if args.customer_id:
-        stmt = stmt.where(Ticket.customer_id == args.customer_id)
-    if args.tag:
-        stmt = stmt.where(
-            Ticket.id.in_(select(TicketTag.ticket_id).where(TicketTag.tag == args.tag))
-        )
-    if args.assignee_id:
-        stmt = stmt.where(Ticket.assignee_id == args.assignee_id)
-    if args.query:
-        stmt = stmt.where(
-            or_(*[func.lower(Ticket.subject).contains(w) for w in args.query.lower().split()])
-        )
-    stmt = stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    words = args.query.lower().split() if args.query else []
+    params: dict[str, Any] = {f"w{n}": w for n, w in enumerate(words)}
+    for name in ("status", "priority", "customer_id", "tag", "assignee_id"):
+        if getattr(args, name):
+            params[name] = getattr(args, name)
+
+    def build() -> Any:
+        stmt = reads.equal_to(select(Ticket), Ticket, params, "status", "priority", "customer_id", "assignee_id")
+        if "tag" in params:
+            stmt = stmt.where(Ticket.id.in_(select(TicketTag.ticket_id).where(TicketTag.tag == bindparam("tag"))))
+        if words:
+            stmt = stmt.where(or_(*[func.lower(Ticket.subject).contains(bindparam(f"w{n}")) for n in range(len(words))]))
+        return stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
+
     return paginate(
-        ctx.session, stmt, args, views.ticket_summary, children={"tags": (TicketTag.__table__, "ticket_id")}
+        ctx,
+        ("search_tickets", *sorted(params)),
+        build,
+        params,
+        args,
+        views.ticket_summary,
+        children={"tags": (TicketTag.__table__, "ticket_id")},
     )
 
 
@@ -82,9 +84,7 @@ def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> dict[str, Any]:
     """Get a ticket with its full message thread (customer messages, replies, internal notes),
     tags, status, priority, assignee and linked order. Read the messages, not only the
     subject: customers often ask for something other than what the subject says."""
-    ticket = views.load_ticket(ctx.session, args.ticket_id)
-    if ticket is None:
-        raise ToolError("not_found", f"No ticket with id '{args.ticket_id}' exists.", "ticket_id")
+    ticket = ctx.found(views.load_ticket(ctx.conn, args.ticket_id), Ticket, args.ticket_id, "ticket_id")
     return views.ticket_detail(ticket)
 
 

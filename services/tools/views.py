@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
 
 from supportgym.clock import iso
 from supportgym.schema import (
@@ -23,6 +23,7 @@ from supportgym.schema import (
     Return,
     ReturnItem,
     Shipment,
+    ShipmentEvent,
     Staff,
     StoreCreditEntry,
     Ticket,
@@ -30,6 +31,7 @@ from supportgym.schema import (
     TicketTag,
     WarrantyClaim,
 )
+from supportgym.services.tools import reads
 from supportgym.services.tools.base import money
 
 
@@ -47,11 +49,15 @@ def address(a: Address) -> dict[str, Any]:
     }
 
 
-def store_credit_balance(session: Session, customer_id: str) -> int:
-    stmt = select(func.coalesce(func.sum(StoreCreditEntry.amount_cents), 0)).where(
-        StoreCreditEntry.customer_id == customer_id
+def store_credit_balance(conn: sqlite3.Connection, customer_id: str) -> int:
+    """The sum of a customer's store-credit ledger, in cents."""
+    q = reads.query(
+        "store_credit_balance",
+        lambda: select(func.coalesce(func.sum(StoreCreditEntry.amount_cents), 0)).where(
+            StoreCreditEntry.customer_id == bindparam("customer_id")
+        ),
     )
-    return int(session.execute(stmt).scalar_one())
+    return int(q.scalar(conn, customer_id=customer_id))
 
 
 def customer_summary(c: Customer) -> dict[str, Any]:
@@ -64,10 +70,11 @@ def customer_summary(c: Customer) -> dict[str, Any]:
     }
 
 
-def customer_detail(session: Session, c: Customer) -> dict[str, Any]:
-    order_count = session.execute(
-        select(func.count()).select_from(Order).where(Order.customer_id == c.id)
-    ).scalar_one()
+def customer_detail(conn: sqlite3.Connection, c: Customer) -> dict[str, Any]:
+    order_count = reads.query(
+        "customer_order_count",
+        lambda: select(func.count()).select_from(Order).where(Order.customer_id == bindparam("customer_id")),
+    ).scalar(conn, customer_id=c.id)
     return {
         "customer_id": c.id,
         "first_name": c.first_name,
@@ -78,7 +85,7 @@ def customer_detail(session: Session, c: Customer) -> dict[str, Any]:
         "joined_at": iso(c.joined_at),
         "notes": c.notes,
         "addresses": [address(a) for a in c.addresses],
-        "store_credit_balance": money(store_credit_balance(session, c.id)),
+        "store_credit_balance": money(store_credit_balance(conn, c.id)),
         "order_count": int(order_count),
     }
 
@@ -324,65 +331,52 @@ def warranty_claim(w: WarrantyClaim) -> dict[str, Any]:
     }
 
 
-# --- fast reads ----------------------------------------------------------------------------------
-# The detail views above take ORM objects. Loading an order with its five relationships through
-# the ORM costs six ORM queries (~0.4 ms each on a small CPU); the same rows read with SQLAlchemy
-# Core cost a fraction of that. These loaders return plain namespaces with the same attributes,
-# so the one set of view functions renders both and the output cannot differ.
+# --- loaders -------------------------------------------------------------------------------------
+# The views above render ORM objects (what write tools hold) and the plain namespaces these
+# loaders return (what read tools use: see ``reads``). The attributes are the same, so one view
+# renders both and the output cannot differ.
 
 
-def _ns(row: Any, **extra: Any) -> SimpleNamespace:
-    return SimpleNamespace(**row._mapping, **extra)
-
-
-def _rows(session: Session, table: Any, column: Any, value: Any) -> list[Any]:
-    stmt = select(table).where(column == value).order_by(*table.primary_key.columns)
-    return list(session.connection().execute(stmt))
-
-
-def load_order(session: Session, order_id: str) -> SimpleNamespace | None:
+def load_order(conn: sqlite3.Connection, order_id: str) -> SimpleNamespace | None:
     """An order and its items, payments, refunds, shipments and returns, for :func:`order_detail`."""
-    orders = Order.__table__
-    row = session.connection().execute(select(orders).where(orders.c.id == order_id)).first()
-    if row is None:
-        return None
-    items_t, pay_t, ref_t = OrderItem.__table__, Payment.__table__, Refund.__table__
-    ship_t, ret_t = Shipment.__table__, Return.__table__
-    ret_items_t = ReturnItem.__table__
-    returns = []
-    for r in _rows(session, ret_t, ret_t.c.order_id, order_id):
-        lines = [_ns(i) for i in _rows(session, ret_items_t, ret_items_t.c.return_id, r.id)]
-        returns.append(_ns(r, items=lines))
-    return _ns(
-        row,
-        items=[
-            _ns(i, line_total_cents=i.unit_price_cents * i.quantity - i.discount_cents)
-            for i in _rows(session, items_t, items_t.c.order_id, order_id)
-        ],
-        payments=[_ns(p) for p in _rows(session, pay_t, pay_t.c.order_id, order_id)],
-        refunds=[_ns(r) for r in _rows(session, ref_t, ref_t.c.order_id, order_id)],
-        shipments=[_ns(s) for s in _rows(session, ship_t, ship_t.c.order_id, order_id)],
-        returns=returns,
+    order = reads.load_one(
+        conn,
+        Order.__table__,
+        order_id,
+        items=(OrderItem.__table__, "order_id"),
+        payments=(Payment.__table__, "order_id"),
+        refunds=(Refund.__table__, "order_id"),
+        shipments=(Shipment.__table__, "order_id"),
+        returns=(Return.__table__, "order_id"),
     )
+    if order is not None:
+        for i in order.items:
+            i.line_total_cents = i.unit_price_cents * i.quantity - i.discount_cents
+        reads.children_of(conn, order.returns, "items", ReturnItem.__table__, "return_id")
+    return order
 
 
-def load_customer(session: Session, customer_id: str) -> SimpleNamespace | None:
+def load_customer(conn: sqlite3.Connection, customer_id: str) -> SimpleNamespace | None:
     """A customer and their addresses, for :func:`customer_detail`."""
-    customers, addresses = Customer.__table__, Address.__table__
-    row = session.connection().execute(select(customers).where(customers.c.id == customer_id)).first()
-    if row is None:
-        return None
-    return _ns(row, addresses=[_ns(a) for a in _rows(session, addresses, addresses.c.customer_id, customer_id)])
+    return reads.load_one(conn, Customer.__table__, customer_id, addresses=(Address.__table__, "customer_id"))
 
 
-def load_ticket(session: Session, ticket_id: str) -> SimpleNamespace | None:
+def load_ticket(conn: sqlite3.Connection, ticket_id: str) -> SimpleNamespace | None:
     """A ticket with its messages and tags, for :func:`ticket_detail`."""
-    tickets, messages, tags = Ticket.__table__, TicketMessage.__table__, TicketTag.__table__
-    row = session.connection().execute(select(tickets).where(tickets.c.id == ticket_id)).first()
-    if row is None:
-        return None
-    return _ns(
-        row,
-        messages=[_ns(m) for m in _rows(session, messages, messages.c.ticket_id, ticket_id)],
-        tags=sorted((_ns(t) for t in _rows(session, tags, tags.c.ticket_id, ticket_id)), key=lambda t: t.tag),
+    return reads.load_one(
+        conn,
+        Ticket.__table__,
+        ticket_id,
+        messages=(TicketMessage.__table__, "ticket_id"),
+        tags=(TicketTag.__table__, "ticket_id", ["tag"]),
     )
+
+
+def load_shipment(conn: sqlite3.Connection, shipment_id: str) -> SimpleNamespace | None:
+    """A shipment with its tracking events, for :func:`shipment_detail`."""
+    return reads.load_one(conn, Shipment.__table__, shipment_id, events=(ShipmentEvent.__table__, "shipment_id"))
+
+
+def load_return(conn: sqlite3.Connection, return_id: str) -> SimpleNamespace | None:
+    """A return (RMA) with its items, for :func:`return_summary`."""
+    return reads.load_one(conn, Return.__table__, return_id, items=(ReturnItem.__table__, "return_id"))

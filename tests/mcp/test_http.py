@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import anyio
 import httpx2
 import pytest
 from mcp.client import Client

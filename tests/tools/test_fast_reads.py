@@ -1,4 +1,4 @@
-"""The Core loaders render exactly what the ORM objects render, for every row of a world."""
+"""The compiled-query loaders (``reads``) render exactly what the ORM objects render, for every row."""
 
 from __future__ import annotations
 
@@ -15,18 +15,25 @@ def test_orders_customers_tickets_render_identically(world):
     ticket = world.first(select(Ticket).order_by(Ticket.id))
     world.ok("tag_ticket", ticket_id=ticket.id, add=["zz-last", "aa-first"])
     world.ok("add_internal_note", ticket_id=ticket.id, note="checked")
+    conn = world.db.conn
     with world.db.session() as s:
         orders = s.execute(select(Order).order_by(Order.id)).scalars().all()
         for o in orders:
-            assert views.order_detail(views.load_order(s, o.id)) == views.order_detail(o), o.id
+            assert views.order_detail(views.load_order(conn, o.id)) == views.order_detail(o), o.id
+            for sh in o.shipments:
+                assert views.shipment_detail(views.load_shipment(conn, sh.id)) == views.shipment_detail(sh)
+            for r in o.returns:
+                assert views.return_summary(views.load_return(conn, r.id)) == views.return_summary(r)
         for c in s.execute(select(Customer).order_by(Customer.id)).scalars():
-            fast = views.customer_detail(s, views.load_customer(s, c.id))
-            assert fast == views.customer_detail(s, c), c.id
+            fast = views.customer_detail(conn, views.load_customer(conn, c.id))
+            assert fast == views.customer_detail(conn, c), c.id
         for t in s.execute(select(Ticket).order_by(Ticket.id)).scalars():
-            assert views.ticket_detail(views.load_ticket(s, t.id)) == views.ticket_detail(t), t.id
-        assert views.load_order(s, "ORD-999999999") is None
-        assert views.load_customer(s, "CUS-999999999") is None
-        assert views.load_ticket(s, "TKT-999999999") is None
+            assert views.ticket_detail(views.load_ticket(conn, t.id)) == views.ticket_detail(t), t.id
+        assert views.load_order(conn, "ORD-999999999") is None
+        assert views.load_customer(conn, "CUS-999999999") is None
+        assert views.load_ticket(conn, "TKT-999999999") is None
+        assert views.load_shipment(conn, "SHP-999999999") is None
+        assert views.load_return(conn, "RMA-999999999") is None
         assert len(orders) > 100
 
 
