@@ -40,9 +40,11 @@ Without a running Ray, the pool starts a small local one (``ray_init``) and stop
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -59,6 +61,8 @@ from supportgym.env.rollout import (
 )
 from supportgym.services.episode import DEFAULT_ALPHA, DEFAULT_BETA
 from supportgym.trajectory import Trajectory, write_jsonl
+
+log = logging.getLogger("supportgym.rollouts")
 
 PolicyFactory = Callable[[str, int], Any]
 ADVANTAGE_EPS = 1e-6
@@ -324,6 +328,9 @@ class _Slot:
     name: str
     generation: int
     inflight: int = 0
+    # docker transport: the id of the actor's ContainerPool, so the driver can remove its
+    # containers when it kills the actor (a killed actor runs no clean-up of its own).
+    container_pool_id: str | None = None
 
 
 @dataclass
@@ -414,6 +421,7 @@ class RolloutPool:
             max_task_retries=0,
         )(RolloutWorker)
         self._counter = 0
+        self._pool_prefix = f"rollouts-{uuid.uuid4().hex[:8]}"
         self._groups = 0
         self._group_task: dict[int, str] = {}
         self._slots: list[_Slot] = [self._new_slot() for _ in range(num_actors)]
@@ -426,8 +434,30 @@ class RolloutPool:
     def _new_slot(self, generation: int = 0) -> _Slot:
         self._counter += 1
         name = f"rollout-worker-{self._counter}"
-        actor = self._remote_cls.remote(name, self.envs_per_actor, *self._actor_args)
-        return _Slot(actor=actor, name=name, generation=generation)
+        args = self._actor_args
+        pool_id = None
+        if self.transport == "docker":
+            pool_id = f"{self._pool_prefix}-{self._counter}"
+            args = (*args[:-1], {**(args[-1] or {}), "pool_id": pool_id})
+        actor = self._remote_cls.remote(name, self.envs_per_actor, *args)
+        return _Slot(actor=actor, name=name, generation=generation, container_pool_id=pool_id)
+
+    def _remove_containers(self, slot: _Slot, *, wait: bool) -> None:
+        """Remove the containers of a killed actor's pool (docker transport)."""
+        if slot.container_pool_id is None:
+            return
+        from supportgym.env.docker_pool import ContainerPool
+
+        def remove() -> None:
+            try:
+                ContainerPool.cleanup(pool_id=slot.container_pool_id)
+            except Exception as exc:  # no engine left: nothing to remove
+                log.warning("removing the containers of %s failed: %s", slot.name, exc)
+
+        if wait:
+            remove()
+        else:
+            threading.Thread(target=remove, name=f"cleanup-{slot.name}", daemon=True).start()
 
     @property
     def actors(self) -> list[Any]:
@@ -452,6 +482,8 @@ class RolloutPool:
                 self._ray.kill(slot.actor, no_restart=True)
             except Exception:
                 pass
+        # Killed, or died by itself: either way it will not remove its containers.
+        self._remove_containers(slot, wait=False)
         self.replacements += 1
         self._slots[slot_no] = self._new_slot(generation + 1)
         # Every flight of the old actor is lost: its results will come back as actor errors
@@ -661,6 +693,7 @@ class RolloutPool:
                 self._ray.kill(s.actor, no_restart=True)
             except Exception:
                 pass
+            self._remove_containers(s, wait=True)  # what a hung actor's shutdown left behind
         self._slots = []
         self._flights.clear()
         if self._own_ray:

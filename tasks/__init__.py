@@ -2,7 +2,8 @@
 ``rubrics/data/*.yaml``. See ``tasks/AUTHORING.md``.
 
 Public API: :func:`prepare_task`, :class:`PreparedTask`, :func:`list_tasks`, :func:`get_task`,
-:func:`load_task_set`, :class:`Task`, :class:`TaskFormatError`, :func:`run_solution`.
+:func:`load_task_set`, :func:`broken_families`, :class:`Task`, :class:`TaskFormatError`,
+:func:`run_solution`.
 """
 
 from supportgym.tasks.loader import (
@@ -10,6 +11,7 @@ from supportgym.tasks.loader import (
     Problem,
     Task,
     TaskFormatError,
+    broken_families,
     clear_caches,
     get_task,
     list_tasks,
@@ -23,6 +25,7 @@ __all__ = [
     "Problem",
     "Task",
     "TaskFormatError",
+    "broken_families",
     "clear_caches",
     "get_task",
     "list_tasks",

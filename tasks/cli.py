@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    from supportgym.tasks import Problem
 
 tasks_app = typer.Typer(help="The task set: list and inspect tasks.", no_args_is_help=True)
 
@@ -17,31 +20,47 @@ def list_cmd(
     difficulty: Optional[str] = typer.Option(None, help="easy, medium or hard."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (id, family, levels, difficulty, criteria)."),
 ) -> None:
-    """List tasks, optionally filtered."""
+    """List tasks, optionally filtered. Families with problems are left out, with a warning on stderr."""
     from rich.console import Console
     from rich.table import Table
 
-    from supportgym.tasks import TaskFormatError, list_tasks
+    from supportgym.tasks import TaskFormatError, broken_families, list_tasks, load_task_set
 
-    try:
-        tasks = list_tasks(family=family, level=level, difficulty=difficulty)
-    except TaskFormatError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
+    broken = broken_families()
+    if broken and not load_task_set(strict=False):
+        typer.echo(str(TaskFormatError([p for probs in broken.values() for p in probs])), err=True)
+        raise typer.Exit(2)
+    tasks = list_tasks(family=family, level=level, difficulty=difficulty)
     rows = [
         {"id": t.id, "family": t.family, "levels": [lv.value for lv in t.levels],
          "difficulty": t.difficulty.value, "criteria": len(t.criteria), "title": t.title}
         for t in tasks
     ]
     if as_json:
+        # stdout stays the plain list it has always been; the warning goes to stderr.
         typer.echo(json.dumps([{k: v for k, v in r.items() if k != "title"} for r in rows], indent=2))
-        return
-    table = Table(title=f"{len(rows)} task(s)")
-    for col in ("id", "family", "levels", "difficulty", "criteria"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(r["id"], r["family"], ", ".join(r["levels"]), r["difficulty"], str(r["criteria"]))
-    Console().print(table)
+    else:
+        table = Table(title=f"{len(rows)} task(s)")
+        for col in ("id", "family", "levels", "difficulty", "criteria"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(r["id"], r["family"], ", ".join(r["levels"]), r["difficulty"], str(r["criteria"]))
+        Console().print(table)
+    _warn_broken(broken)
+
+
+SHOWN_PROBLEMS = 3
+
+
+def _warn_broken(broken: dict[str, list[Problem]]) -> None:
+    for fam, problems in broken.items():
+        typer.echo(f"warning: task family {fam!r} has {len(problems)} problem(s) and was left out:", err=True)
+        for p in problems[:SHOWN_PROBLEMS]:
+            typer.echo(f"  {p}", err=True)
+        if len(problems) > SHOWN_PROBLEMS:
+            typer.echo(f"  ... and {len(problems) - SHOWN_PROBLEMS} more", err=True)
+    if broken:
+        typer.echo("(every problem: supportgym rubrics lint, or supportgym tasks show <family>-01)", err=True)
 
 
 @tasks_app.command("show")

@@ -5,10 +5,18 @@
 ``<family>-NN``. ``prepare_task(id)`` applies the task's setup to a fresh copy of its world,
 renders every template against the bound values and returns a :class:`PreparedTask` whose
 ``image`` is the world after setup: an episode is then ``WorldDB.from_image(prepared.image)``.
+
+A family is one task file with its rubric file. The runtime lookups (``list_tasks``,
+``get_task``, ``prepare_task``) leave out a family with problems instead of failing the whole
+set: ``broken_families()`` says which and why, and ``get_task`` of one of its ids raises that
+family's :class:`TaskFormatError`. ``load_task_set()`` (lint, CI) stays strict. The directories
+default to the shipped ones; ``$SUPPORTGYM_TASKS_DIR`` / ``$SUPPORTGYM_RUBRICS_DIR`` point a
+process at a working copy.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -45,6 +53,8 @@ try:  # installed layout: supportgym.rubrics sits next to supportgym.tasks
     RUBRICS_DIR = Path(_rubrics_pkg.__file__).resolve().parent / "data"
 except ImportError:  # pragma: no cover
     pass
+TASKS_DIR_ENV = "SUPPORTGYM_TASKS_DIR"
+RUBRICS_DIR_ENV = "SUPPORTGYM_RUBRICS_DIR"
 
 _VARIANT_FIELDS = ("title", "levels", "difficulty", "max_steps", "instruction", "setup", "reference", "wrong", "conversation")
 
@@ -61,12 +71,17 @@ class Problem:
 
 
 class TaskFormatError(ValueError):
-    """One or more task or rubric files are invalid; ``problems`` lists each ``file:line``."""
+    """One or more task or rubric files are invalid; ``problems`` lists each ``file:line``.
 
-    def __init__(self, problems: list[Problem]) -> None:
+    ``family`` is set when the error is about one family that was left out of the task set.
+    """
+
+    def __init__(self, problems: list[Problem], family: str | None = None) -> None:
         self.problems = problems
+        self.family = family
         lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{len(problems)} problem(s) in the task set:\n{lines}")
+        where = f"task family {family!r} (not loaded)" if family else "the task set"
+        super().__init__(f"{len(problems)} problem(s) in {where}:\n{lines}")
 
 
 @dataclass(frozen=True)
@@ -243,55 +258,100 @@ def _load_pair(task_file: Path, rubric_dir: Path) -> tuple[list[Task], list[Prob
     return tasks, problems
 
 
-_lock = threading.RLock()
-_task_set: dict[str, Task] | None = None
+@dataclass(frozen=True)
+class _Loaded:
+    tasks: dict[str, Task]  # of the families without problems only
+    broken: dict[str, list[Problem]]  # family (file stem) -> its problems
+
+    def problems(self) -> list[Problem]:
+        return [p for probs in self.broken.values() for p in probs]
 
 
-def load_task_set(
-    tasks_dir: Path | None = None, rubrics_dir: Path | None = None, *, prepare: bool = False
-) -> dict[str, Task]:
-    """Every task, by id. Raises :class:`TaskFormatError` listing every ``file:line`` problem.
+def _default_dirs() -> tuple[Path, Path]:
+    # Read on every load, not at import, so a test or an author's shell can set them late.
+    return (
+        Path(os.environ.get(TASKS_DIR_ENV) or TASKS_DIR),
+        Path(os.environ.get(RUBRICS_DIR_ENV) or RUBRICS_DIR),
+    )
 
-    With ``prepare`` each task is also prepared (setup applied, templates rendered, checks
-    validated), which catches problems that depend on the world.
-    """
-    global _task_set
-    default = tasks_dir is None and rubrics_dir is None
-    if default and _task_set is not None and not prepare:
-        return _task_set
-    tdir = tasks_dir or TASKS_DIR
-    rdir = rubrics_dir or RUBRICS_DIR
-    problems: list[Problem] = []
+
+def _load(tdir: Path, rdir: Path) -> _Loaded:
     tasks: dict[str, Task] = {}
+    broken: dict[str, list[Problem]] = {}
     for f in sorted(tdir.glob("*.yaml")):
         loaded, probs = _load_pair(f, rdir)
-        problems += probs
-        for t in loaded:
-            tasks[t.id] = t
+        if probs:
+            broken[f.stem] = probs
+        else:
+            tasks.update((t.id, t) for t in loaded)
     if rdir.exists():
         for f in sorted(rdir.glob("*.yaml")):
             if not (tdir / f.name).exists():
-                problems.append(Problem(_rel(f), 1, "family", f"no task file {f.name} for this rubric"))
-    if problems:
-        raise TaskFormatError(problems)
+                broken.setdefault(f.stem, []).append(Problem(_rel(f), 1, "family", f"no task file {f.name} for this rubric"))
+    return _Loaded(tasks, broken)
+
+
+_lock = threading.RLock()
+_loaded: tuple[tuple[Path, Path], _Loaded] | None = None  # keyed by the dirs it was read from
+
+
+def _load_default() -> _Loaded:
+    global _loaded
+    dirs = _default_dirs()
+    with _lock:
+        if _loaded is not None and _loaded[0] == dirs:
+            return _loaded[1]
+    loaded = _load(*dirs)
+    with _lock:
+        _loaded = (dirs, loaded)
+    return loaded
+
+
+def load_task_set(
+    tasks_dir: Path | None = None, rubrics_dir: Path | None = None, *, prepare: bool = False, strict: bool = True
+) -> dict[str, Task]:
+    """Every task, by id. Raises :class:`TaskFormatError` listing every ``file:line`` problem.
+
+    With ``strict=False`` the families with problems are left out instead (see
+    :func:`broken_families`). With ``prepare`` each task is also prepared (setup applied,
+    templates rendered, checks validated), which catches problems that depend on the world;
+    those always raise.
+    """
+    default = tasks_dir is None and rubrics_dir is None
+    if default and not prepare:
+        loaded = _load_default()
+    else:
+        tdir, rdir = _default_dirs()
+        loaded = _load(tasks_dir or tdir, rubrics_dir or rdir)
+    if strict and loaded.broken:
+        raise TaskFormatError(loaded.problems())
     if prepare:
-        for t in tasks.values():
+        problems: list[Problem] = []
+        for t in loaded.tasks.values():
             try:
                 _prepare(t)
             except TaskFormatError as exc:
                 problems += exc.problems
         if problems:
             raise TaskFormatError(problems)
-    if default:
-        with _lock:
-            _task_set = tasks
-    return tasks
+    return loaded.tasks
+
+
+def broken_families(tasks_dir: Path | None = None, rubrics_dir: Path | None = None) -> dict[str, list[Problem]]:
+    """The families left out of the non-strict task set, by name, each with its problems."""
+    if tasks_dir is None and rubrics_dir is None:
+        return dict(_load_default().broken)
+    tdir, rdir = _default_dirs()
+    return dict(_load(tasks_dir or tdir, rubrics_dir or rdir).broken)
 
 
 def list_tasks(family: str | None = None, level: str | None = None, difficulty: str | None = None) -> list[Task]:
-    """Tasks in id order, optionally filtered by family, hierarchy level or difficulty."""
+    """Tasks in id order, optionally filtered by family, hierarchy level or difficulty.
+
+    Families with problems are left out (see :func:`broken_families`).
+    """
     out = []
-    for t in load_task_set().values():
+    for t in load_task_set(strict=False).values():
         if family and t.family != family:
             continue
         if level and level not in [lv.value for lv in t.levels]:
@@ -303,13 +363,19 @@ def list_tasks(family: str | None = None, level: str | None = None, difficulty: 
 
 
 def get_task(task_id: str) -> Task:
-    tasks = load_task_set()
-    if task_id not in tasks:
-        import difflib
+    """The task ``task_id``. Raises :class:`TaskFormatError` (that family's problems only) when
+    its family has problems, :class:`KeyError` when no family has this id."""
+    loaded = _load_default()
+    if task_id in loaded.tasks:
+        return loaded.tasks[task_id]
+    # A broken family may not even say how many variants it has, so match on the family part.
+    family = task_id.rpartition("-")[0]
+    if family in loaded.broken:
+        raise TaskFormatError(loaded.broken[family], family=family)
+    import difflib
 
-        close = difflib.get_close_matches(task_id, list(tasks), n=3)
-        raise KeyError(f"unknown task {task_id!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
-    return tasks[task_id]
+    close = difflib.get_close_matches(task_id, list(loaded.tasks), n=3)
+    raise KeyError(f"unknown task {task_id!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
 
 
 # --- preparing ---------------------------------------------------------------------------------
@@ -470,8 +536,8 @@ def prepare_task(task_id: str) -> PreparedTask:
 
 def clear_caches() -> None:
     """Forget loaded and prepared tasks (tests; after editing files in a running process)."""
-    global _task_set
+    global _loaded
     with _lock:
-        _task_set = None
+        _loaded = None
         _prepared.clear()
         _images.clear()

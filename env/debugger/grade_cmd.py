@@ -35,7 +35,7 @@ def grade(
     out: Path = typer.Option(None, "--out", help="Write the grade(s) as JSON to this file."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     use_judge: bool = typer.Option(
-        None, "--judge/--no-judge", help="Send non-program criteria to the LLM judge [default: when SUPPORTGYM_JUDGE_MODEL is set]."
+        None, "--judge/--no-judge", help="Send non-program criteria to the LLM judge (default: when SUPPORTGYM_JUDGE_MODEL is set)."
     ),
 ) -> None:
     """Grade saved trajectories (program checks; judge if configured); print tables, write JSON."""

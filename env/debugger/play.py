@@ -75,7 +75,7 @@ def play(
     task_id: str = typer.Argument(None, help="Task to play; omit with --seed/--scale for a bare world."),
     seed: int = typer.Option(7, help="World seed of a bare world."),
     scale: str = typer.Option("tiny", help="World scale of a bare world: tiny, default or large."),
-    out: Path = typer.Option(None, "--out", help="Trajectory file [artifacts/play-<task>-<n>.jsonl]."),
+    out: Path = typer.Option(None, "--out", help="Trajectory file (default: artifacts/play-<task>-<n>.jsonl)."),
     script: Path = typer.Option(None, "--script", help="Read the lines from this file instead of the terminal."),
 ) -> None:
     """Play a task in the terminal: type tool calls, undo, see changes, submit, see the grade."""

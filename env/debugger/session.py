@@ -284,11 +284,12 @@ class PlaySession:
         """Completions of ``text`` (the word being typed) given the whole line ``buffer``."""
         words = buffer.split()
         first_word = not words or (len(words) == 1 and not buffer.endswith(" "))
+        # A finished word ends with a space (readline adds none), so the next one can follow.
         if first_word:
-            return [c for c in [*COMMANDS, *tool_names()] if c.startswith(text)]
+            return [f"{c} " for c in [*COMMANDS, *tool_names()] if c.startswith(text)]
         head = words[0]
         if head == ":help":
-            return [t for t in tool_names() if t.startswith(text)]
+            return [f"{t} " for t in tool_names() if t.startswith(text)]
         if head.startswith(":"):
             return []
         used = {w.split("=", 1)[0] for w in words[1:] if "=" in w}

@@ -9,6 +9,7 @@ the call changed.
 from __future__ import annotations
 
 import difflib
+import enum
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -67,9 +68,11 @@ def tool_metadata() -> list[dict[str, Any]]:
 
 
 def _value(v: Any) -> Any:
+    # Plain JSON values, so a change log reads the same in process as over HTTP (an enum
+    # member would otherwise stay a member here and become a string there).
     if isinstance(v, datetime):
         return v.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if hasattr(v, "value") and not isinstance(v, (int, str, float, bool)):
+    if isinstance(v, enum.Enum):
         return v.value
     return v
 

@@ -122,11 +122,11 @@ def test_task_session_submit_grade_and_replay(tmp_path: Path, task_id: str, refe
 
 def test_run_session_from_lines_and_completion(tmp_path: Path) -> None:
     session, console = _session(tmp_path, EpisodeConfig(seed=7, scale="tiny"))
-    assert "get_order" in session.complete("get_o", "get_o")
-    assert ":undo" in session.complete(":u", ":u")
+    assert "get_order " in session.complete("get_o", "get_o")
+    assert ":undo " in session.complete(":u", ":u")
     assert session.complete("get_order ", "") == ["order_id="]
     assert session.complete("get_order order_id=ORD-1 ", "") == []
-    assert "search_orders" in session.complete(":help search_o", "search_o")
+    assert "search_orders " in session.complete(":help search_o", "search_o")
     run_session(session, ["get_current_time", ":quit", "get_current_time"])
     assert session.episode.closed
     assert (tmp_path / "play.jsonl").exists()

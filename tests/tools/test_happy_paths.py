@@ -119,6 +119,10 @@ def test_cancel_order_refunds_and_restocks(world):
     out = world.call("cancel_order", order_id=order.id, reason="changed my mind")
     assert out.ok, out.result
     assert out.result["status"] == "cancelled"
+    update = next(c for c in out.changes if c["table"] == "orders" and c["op"] == "update")
+    # Plain JSON values in the change log (an enum member would read differently over HTTP).
+    assert type(update["before"]["status"]) is str and type(update["after"]["status"]) is str
+    assert update["after"]["status"] == "cancelled"
     assert sum(float(r["amount"]) for r in out.result["refunds"]) * 100 == order.total_cents
     with world.db.session() as s:
         o = s.get(Order, order.id)
