@@ -412,7 +412,8 @@ class RolloutPool:
             "step_timeout_s": step_timeout_s,
             "episode_timeout_s": episode_timeout_s,
         }
-        self._actor_args = (transport, env_factory, dict(env_kwargs or {}), self._rollout_kwargs, docker_kwargs)
+        self._actor_args = (transport, env_factory, dict(env_kwargs or {}), self._rollout_kwargs)
+        self._docker_kwargs = dict(docker_kwargs or {})
         self._remote_cls = ray.remote(
             num_cpus=num_cpus_per_actor,
             max_concurrency=envs_per_actor,
@@ -434,12 +435,9 @@ class RolloutPool:
     def _new_slot(self, generation: int = 0) -> _Slot:
         self._counter += 1
         name = f"rollout-worker-{self._counter}"
-        args = self._actor_args
-        pool_id = None
-        if self.transport == "docker":
-            pool_id = f"{self._pool_prefix}-{self._counter}"
-            args = (*args[:-1], {**(args[-1] or {}), "pool_id": pool_id})
-        actor = self._remote_cls.remote(name, self.envs_per_actor, *args)
+        pool_id = f"{self._pool_prefix}-{self._counter}" if self.transport == "docker" else None
+        docker_kwargs = {**self._docker_kwargs, "pool_id": pool_id} if pool_id else self._docker_kwargs
+        actor = self._remote_cls.remote(name, self.envs_per_actor, *self._actor_args, docker_kwargs)
         return _Slot(actor=actor, name=name, generation=generation, container_pool_id=pool_id)
 
     def _remove_containers(self, slot: _Slot, *, wait: bool) -> None:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
-from supportgym.services.tools import ToolOutcome, call_tool, openai_schemas
+from supportgym.services.tools import ToolOutcome, call_tool, openai_schemas, reads
 from supportgym.services.tools.base import LongText, ToolError
 from supportgym.clock import STEP, SimClock, iso, parse_iso
 from supportgym.db import WorldDB
@@ -292,7 +292,6 @@ class Episode:
     def policy_summary(self) -> str:
         if self._policy_summary is None:
             from supportgym.schema import Policy
-            from supportgym.services.tools import reads
 
             with self.lock:
                 rows = reads.query("policy_summary", lambda: select(Policy).order_by(Policy.id)).rows(self.db.conn)

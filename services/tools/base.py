@@ -144,8 +144,9 @@ class ToolContext:
     now: datetime
     # Simulated time at which the episode started: limits "per episode" count rows after it.
     episode_start: datetime
+    # The world's SQLite connection (the session's own): read it through ``conn``.
+    world: sqlite3.Connection
     actor: str = "agent"
-    world: sqlite3.Connection | None = None
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -154,20 +155,17 @@ class ToolContext:
         session = self.session
         if session.new or session.dirty or session.deleted:
             session.flush()
-        if self.world is None:
-            self.world = session.connection().connection.dbapi_connection  # type: ignore[assignment]
-        return self.world  # type: ignore[return-value]
+        return self.world
 
     def get(self, model: type[Any], key: str, field_name: str, label: str | None = None) -> Any:
-        obj = self.session.get(model, key)
-        if obj is None:
-            raise ToolError("not_found", f"No {_label(model, label)} with id '{key}' exists.", field_name)
-        return obj
+        """The ORM object ``model`` with primary key ``key``, or a not-found :class:`ToolError`."""
+        return self.found(self.session.get(model, key), model, key, field_name, label)
 
     def found(self, row: Any, model: type[Any], key: str, field_name: str, label: str | None = None) -> Any:
-        """``row`` (a :mod:`reads` result), or the same not-found error as :meth:`get`."""
+        """``row`` (an ORM object or a :mod:`reads` row), or the not-found error naming ``key``."""
         if row is None:
-            raise ToolError("not_found", f"No {_label(model, label)} with id '{key}' exists.", field_name)
+            label = label or model.__tablename__.rstrip("s").replace("_", " ")
+            raise ToolError("not_found", f"No {label} with id '{key}' exists.", field_name)
         return row
 
     def next_id(self, model: type[Any], prefix: str, width: int | None = None) -> str:
@@ -184,10 +182,6 @@ class ToolContext:
         table = model.__table__
         top = reads.query(("next_int_id", table.name), lambda: select(func.max(table.c.id))).scalar(self.conn)
         return int(top or 0) + 1
-
-
-def _label(model: type[Any], label: str | None) -> str:
-    return label or model.__tablename__.rstrip("s").replace("_", " ")
 
 
 def _max_suffix(table: Any) -> Any:

@@ -215,8 +215,8 @@ class GetStoreCreditArgs(Args):
 @tool(group="billing", read_only=True)
 def get_store_credit(ctx: ToolContext, args: GetStoreCreditArgs) -> dict[str, Any]:
     """A customer's store-credit balance and ledger."""
-    customer = reads.by_column(Customer.__table__, "id").first(ctx.conn, value=args.customer_id)
-    ctx.found(customer, Customer, args.customer_id, "customer_id")
+    row = reads.load_one(ctx.conn, Customer.__table__, args.customer_id)
+    customer = ctx.found(row, Customer, args.customer_id, "customer_id")
     entries = reads.by_column(StoreCreditEntry.__table__, "customer_id").rows(ctx.conn, value=customer.id)
     return {
         "customer_id": customer.id,

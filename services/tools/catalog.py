@@ -72,7 +72,7 @@ class GetProductArgs(Args):
 @tool(group="catalog", read_only=True)
 def get_product(ctx: ToolContext, args: GetProductArgs) -> dict[str, Any]:
     """Get one product: price, stock, warranty months, discontinued flag and description."""
-    row = reads.by_column(Product.__table__, "id").first(ctx.conn, value=args.product_id)
+    row = reads.load_one(ctx.conn, Product.__table__, args.product_id)
     return views.product_detail(ctx.found(row, Product, args.product_id, "product_id"))
 
 
@@ -108,7 +108,7 @@ class GetPromoCodeArgs(Args):
 @tool(group="catalog", read_only=True)
 def get_promo_code(ctx: ToolContext, args: GetPromoCodeArgs) -> dict[str, Any]:
     """Look up a promo code: its discount, minimum order, validity dates and required tier."""
-    promo = reads.by_column(PromoCode.__table__, "code").first(ctx.conn, value=args.code.upper())
+    promo = reads.load_one(ctx.conn, PromoCode.__table__, args.code.upper())
     if promo is None:
         raise ToolError("not_found", f"No promo code '{args.code}' exists.", "code")
     return views.promo(promo)
@@ -152,7 +152,7 @@ class GetPolicyArgs(Args):
 @tool(group="knowledge", read_only=True)
 def get_policy(ctx: ToolContext, args: GetPolicyArgs) -> dict[str, Any]:
     """Read one policy article in full."""
-    row = reads.by_column(Policy.__table__, "id").first(ctx.conn, value=args.policy_id)
+    row = reads.load_one(ctx.conn, Policy.__table__, args.policy_id)
     return views.policy_detail(ctx.found(row, Policy, args.policy_id, "policy_id", "policy"))
 
 
