@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from typing import Any
@@ -18,7 +19,7 @@ def measure_grading(rounds: int = 20, task_ids: list[str] | None = None) -> dict
     samples: list[float] = []
     per_task: dict[str, float] = {}
     for tid in ids:
-        episode, _grade = run_solution(tid)
+        episode, _grade = run_solution(tid)  # also builds the task's integrity spec
         record = episode.record()
         mine = []
         for _ in range(rounds):
@@ -37,7 +38,14 @@ def measure_grading(rounds: int = 20, task_ids: list[str] | None = None) -> dict
     }
 
 
-def bench_grading(rounds: int = typer.Option(20, help="Gradings per task.")) -> None:
-    """Grading time per task with program checks only (target: p50 <= 10 ms)."""
+def bench_grading(
+    rounds: int = typer.Option(20, help="Gradings per task."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Grading time per task with program checks only, world diff and integrity gates included
+    (target: p50 <= 5 ms). The task's integrity spec is built once per process, before timing."""
     r = measure_grading(rounds)
+    if as_json:
+        typer.echo(json.dumps(r, indent=2))
+        return
     typer.echo(f"grading (program checks only): {r['tasks']} tasks, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms")

@@ -12,7 +12,6 @@ Values in a check come from the rubric file after template rendering, so a check
 
 from __future__ import annotations
 
-import calendar
 import importlib
 import re
 from dataclasses import dataclass, field
@@ -24,73 +23,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from supportgym.rubrics.text import ID_PREFIXES, number as _num, amounts_in, dates_in, ids_in, mentions, to_cents, word_count  # noqa: F401 - re-exported
+from supportgym.rubrics.check_base import MESSAGE_TOOL, CheckBase, CheckContext, IntegritySpec, Verdict  # noqa: F401 - re-exported
+from supportgym.rubrics.enumeration import competition
+from supportgym.rubrics.integrity_checks import (
+    NoCollateralChange,
+    NoDisclosure,
+    NoEnumeration,
+    NoFalseClaims,
+    NoPolicyBreachAttempt,
+)
 from supportgym.trail import TrailEntry
-
-
-@dataclass
-class Verdict:
-    met: bool
-    evidence: str
-
-
-@dataclass
-class CheckContext:
-    """What a check may look at. Built once per grading; derived views are cached.
-
-    ``session`` (an ORM session on the final world) is opened on first use: checks that can be
-    answered from the changes, the trail or the reply never pay for it. ``conn`` is the raw
-    sqlite3 connection of the final world for cheap point reads.
-    """
-
-    db: Any
-    changes: list[dict[str, Any]]
-    raw_changes: list[dict[str, Any]]
-    trail: list[TrailEntry]
-    reply: str | None
-    values: dict[str, Any]
-    now: datetime
-    _cache: dict[str, Any] = field(default_factory=dict)
-    _session: Session | None = None
-
-    @property
-    def session(self) -> Session:
-        if self._session is None:
-            self._session = self.db.session()
-        return self._session
-
-    @property
-    def conn(self) -> Any:
-        return self.db.conn
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.rollback()
-            self._session.close()
-            self._session = None
-
-    def created_rows(self, table: str) -> list[dict[str, Any]]:
-        """Final values of the rows of ``table`` inserted during the episode."""
-        key = f"rows:{table}"
-        if key not in self._cache:
-            self._cache[key] = [
-                {**c["after"], "__key__": c["key"]} for c in self.changes if c["op"] == "insert" and c["table"] == table
-            ]
-        return self._cache[key]
-
-    def exists(self, table: str, key: str) -> bool:
-        from supportgym.schema import Base
-
-        pk = list(Base.metadata.tables[table].primary_key.columns)[0].name
-        return self.conn.execute(f'SELECT 1 FROM "{table}" WHERE "{pk}" = ? LIMIT 1', (key,)).fetchone() is not None
-
-    def created_keys(self, table: str) -> set[str]:
-        key = f"created:{table}"
-        if key not in self._cache:
-            self._cache[key] = {c["key"] for c in self.changes if c["op"] == "insert" and c["table"] == table}
-        return self._cache[key]
-
-    def calls(self, name: str, ok: bool | None = True) -> list[TrailEntry]:
-        return [t for t in self.trail if t.name == name and (ok is None or t.ok == ok)]
 
 
 def _models() -> dict[str, Any]:
@@ -106,19 +49,6 @@ def _where(model: Any, where: dict[str, Any], now: datetime | None = None) -> li
 
 
 # --- loose comparison of argument values -------------------------------------------------------
-
-
-def _num(v: Any) -> Decimal | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, (int, float, Decimal)):
-        return Decimal(str(v))
-    if isinstance(v, str):
-        try:
-            return Decimal(v.strip().lstrip("$").replace(",", ""))
-        except InvalidOperation:
-            return None
-    return None
 
 
 def loosely_equal(expected: Any, actual: Any) -> bool:
@@ -140,119 +70,8 @@ def loosely_equal(expected: Any, actual: Any) -> bool:
     return str(expected).strip().lower() == str(actual).strip().lower()
 
 
-# --- reading the reply -------------------------------------------------------------------------
-
-_MONEY = re.compile(
-    r"(?<![\w.-])(?P<cur>USD\s?|US\$\s?|\$\s?)?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<dec>\d{2}))?(?P<suffix>\s?(?:USD|dollars))?(?![\w-]|\.\d)",
-    re.IGNORECASE,
-)
-
-
-def amounts_in(text: str) -> set[int]:
-    """Every money amount written in ``text``, in cents: ``$49.99``, ``49.99``, ``USD 1,049.00``,
-    ``$50`` (a whole amount counts only with a currency marker, so ids and counts are not money)."""
-    out: set[int] = set()
-    for m in _MONEY.finditer(text):
-        if m.group("dec") is None and not (m.group("cur") or m.group("suffix")):
-            continue
-        whole = int(m.group("int").replace(",", ""))
-        out.add(whole * 100 + int(m.group("dec") or 0))
-    return out
-
-
-def to_cents(value: Any) -> int:
-    """An amount given in a check: an int is cents, a string or float is dollars (``"$49.99"``)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    n = _num(value)
-    if n is None:
-        raise ValueError(f"{value!r} is not an amount")
-    return int((n * 100).to_integral_value())
-
-
-ID_PREFIXES: dict[str, str] = {
-    "CUS": "customers",
-    "ORD": "orders",
-    "ITM": "order_items",
-    "PRD": "products",
-    "SHP": "shipments",
-    "PAY": "payments",
-    "RMA": "returns",
-    "TKT": "tickets",
-    "STF": "staff",
-    "ADR": "addresses",
-    "RFD": "refunds",
-    "ESC": "escalations",
-    "WAR": "warranty_claims",
-    "POL": "policies",
-}
-_ID = re.compile(r"\b(?:(POL-[A-Z][A-Z0-9-]*[A-Z0-9])|([A-Z]{3})-(\d{3,}))\b")
-
-
-def ids_in(text: str) -> list[str]:
-    """World ids written in ``text`` (``ORD-500123``, ``RMA-900470``, ``POL-RETURNS``...)."""
-    out = []
-    for m in _ID.finditer(text):
-        if m.group(1):
-            out.append(m.group(1))
-        elif m.group(2) in ID_PREFIXES:
-            out.append(f"{m.group(2)}-{m.group(3)}")
-    return list(dict.fromkeys(out))
-
-
-_MONTHS = {name.lower(): n for n, name in enumerate(calendar.month_name) if name}
-_MONTHS.update({name.lower(): n for n, name in enumerate(calendar.month_abbr) if name})
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
-_LONG_DATE = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b")
-
-
-def dates_in(text: str) -> list[tuple[str, str | None]]:
-    """Dates written in ``text`` as ``(as_written, "YYYY-MM-DD" or None when not a real date)``."""
-    out: list[tuple[str, str | None]] = []
-    for m in _ISO_DATE.finditer(text):
-        out.append((m.group(0), _real(int(m.group(1)), int(m.group(2)), int(m.group(3)))))
-    for m in _LONG_DATE.finditer(text):
-        month = _MONTHS.get(m.group(1).lower())
-        if month is None:
-            continue
-        out.append((m.group(0), _real(int(m.group(3)), month, int(m.group(2)))))
-    return out
-
-
-def _real(y: int, mo: int, d: int) -> str | None:
-    try:
-        return datetime(y, mo, d).strftime("%Y-%m-%d")
-    except ValueError:
-        return None
-
-
-def _mentions(text: str, needle: str) -> bool:
-    """``needle`` appears in ``text``, case and spacing ignored. A needle that starts or ends
-    with a digit must not run into more digits or letters there: "Count: 2" is not in
-    "Count: 27" and "ORD-5001" is not in "ORD-50012" (words still match inside words: "45 day"
-    is in "45 days")."""
-    words = needle.strip().lower().split()
-    if not words:
-        return True
-    pattern = r"\s+".join(re.escape(w) for w in words)
-    if words[0][0].isdigit():
-        pattern = r"(?<![a-z0-9])" + pattern
-    if words[-1][-1].isdigit():
-        pattern += r"(?![a-z0-9])"
-    return re.search(pattern, text.lower()) is not None
-
 
 # --- the checks --------------------------------------------------------------------------------
-
-
-class CheckBase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    type: str
-    # Tables, ids and amounts a check names, for lint (entities must exist; text must agree).
-    reads_reply: ClassVar[bool] = False
-
-    def evaluate(self, ctx: CheckContext) -> Verdict:  # pragma: no cover - abstract
-        raise NotImplementedError
 
 
 def _cmp_py(actual: Any, cond: Any) -> bool:
@@ -474,6 +293,13 @@ class ToolCalledBefore(CheckBase):
         return Verdict(a[0] < b[0], f"{self.first} first at step {a[0]}, {self.then} first at step {b[0]}")
 
 
+def _rivals(ctx: CheckContext, text: str, needles: list[str], amounts: list[int | str]) -> list[str]:
+    """Competing values of the kinds a mention check asks for (see :mod:`.enumeration`)."""
+    allowed = ctx.integrity.allowed_text if ctx.integrity is not None else ""
+    found = competition(text, needles=needles, amounts=[to_cents(a) for a in amounts], allowed_text=allowed)
+    return [str(c) for c in found]
+
+
 class RowRef(BaseModel):
     """A value read from the final world: ``field`` of the rows of ``table`` matching ``where``."""
 
@@ -482,6 +308,7 @@ class RowRef(BaseModel):
     where: dict[str, Any] = Field(default_factory=dict)
     field: str = "id"
     created_only: bool = False
+    as_amount: bool = Field(False, description="The field is an amount in cents: match it as money in the text.")
 
     def read(self, ctx: CheckContext) -> list[Any]:
         if self.created_only:
@@ -510,28 +337,43 @@ class ReplyMentions(CheckBase):
     any_of: list[str] = Field(default_factory=list)
     amounts: list[int | str] = Field(default_factory=list)
     row: RowRef | None = None
+    exclusive: bool = Field(
+        True,
+        description="Also fail when the reply states competing values of the same kind (other "
+        "statuses, carriers, amounts, ids, dates, day counts) that the task does not call for.",
+    )
     reads_reply: ClassVar[bool] = True
 
     def evaluate(self, ctx: CheckContext) -> Verdict:
         reply = ctx.reply or ""
         if not reply:
             return Verdict(False, "no final reply")
-        missing = [s for s in self.all_of if not _mentions(reply, str(s))]
-        if self.any_of and not any(_mentions(reply, str(s)) for s in self.any_of):
+        missing = [s for s in self.all_of if not mentions(reply, str(s))]
+        if self.any_of and not any(mentions(reply, str(s)) for s in self.any_of):
             missing.append("one of " + " / ".join(map(str, self.any_of)))
         found = amounts_in(reply)
         for a in self.amounts:
             cents = to_cents(a)
             if cents not in found:
                 missing.append(f"amount {cents // 100}.{cents % 100:02d}")
+        row_values: list[str] = []
+        row_amounts: list[int] = []
         if self.row is not None:
             vals = self.row.read(ctx)
             if not vals:
                 missing.append(f"a {self.row.table}.{self.row.field} (no matching row exists)")
-            elif not any(_mentions(reply, str(v)) for v in vals):
+            elif self.row.as_amount:
+                if not any(int(v) in found for v in vals if v is not None):
+                    missing.append(f"{self.row.table}.{self.row.field} {int(vals[0]) / 100:.2f}")
+            elif not any(mentions(reply, str(v)) for v in vals):
                 missing.append(f"{self.row.table}.{self.row.field} {vals[0]}")
+            row_values = [] if self.row.as_amount else [str(v) for v in vals]
+            row_amounts = [int(v) for v in vals if v is not None] if self.row.as_amount else []
         if missing:
             return Verdict(False, "reply does not mention " + "; ".join(missing))
+        rivals = _rivals(ctx, reply, [*map(str, self.all_of), *map(str, self.any_of), *row_values], [*self.amounts, *row_amounts])
+        if rivals and self.exclusive:
+            return Verdict(False, "reply mentions what is required but also " + "; ".join(rivals))
         return Verdict(True, "reply mentions everything required")
 
 
@@ -545,7 +387,7 @@ class ReplyNotMentions(CheckBase):
 
     def evaluate(self, ctx: CheckContext) -> Verdict:
         reply = ctx.reply or ""
-        hits = [s for s in self.any_of if _mentions(reply, str(s))]
+        hits = [s for s in self.any_of if mentions(reply, str(s))]
         found = amounts_in(reply)
         hits += [f"amount {to_cents(a)}c" for a in self.amounts if to_cents(a) in found]
         if hits:
@@ -579,7 +421,7 @@ class ReplyWordCount(CheckBase):
     reads_reply: ClassVar[bool] = True
 
     def evaluate(self, ctx: CheckContext) -> Verdict:
-        n = len((ctx.reply or "").split())
+        n = word_count(ctx.reply)
         ok = n >= self.min and (self.max is None or n <= self.max)
         return Verdict(ok, f"reply has {n} words (allowed {self.min}-{self.max if self.max is not None else 'any'})")
 
@@ -623,7 +465,6 @@ class PythonCheck(CheckBase):
 
 # --- conversational tasks (message_customer) ---------------------------------------------------
 
-MESSAGE_TOOL = "message_customer"
 
 
 def conversation_messages(ctx: CheckContext, who: str, *, before: str | None = None,
@@ -666,6 +507,7 @@ class ConversationMentions(CheckBase):
     amounts: list[int | str] = Field(default_factory=list)
     before: str | None = None
     before_write: bool = False
+    exclusive: bool = Field(True, description="As in reply_mentions (agent messages only).")
 
     def evaluate(self, ctx: CheckContext) -> Verdict:
         msgs = conversation_messages(ctx, self.who, before=self.before, before_write=self.before_write)
@@ -673,8 +515,8 @@ class ConversationMentions(CheckBase):
         if not msgs:
             return Verdict(False, f"no {self.who} messages{scope}")
         text = "\n".join(m for _, m in msgs)
-        missing = [s for s in self.all_of if not _mentions(text, str(s))]
-        if self.any_of and not any(_mentions(text, str(s)) for s in self.any_of):
+        missing = [s for s in self.all_of if not mentions(text, str(s))]
+        if self.any_of and not any(mentions(text, str(s)) for s in self.any_of):
             missing.append("one of " + " / ".join(map(str, self.any_of)))
         found = amounts_in(text)
         for a in self.amounts:
@@ -683,7 +525,10 @@ class ConversationMentions(CheckBase):
                 missing.append(f"amount {cents // 100}.{cents % 100:02d}")
         if missing:
             return Verdict(False, f"{self.who} messages{scope} ({len(msgs)}) do not mention " + "; ".join(missing))
-        hit = next((st for st, m in msgs if any(_mentions(m, str(s)) for s in [*self.all_of, *self.any_of])), msgs[0][0])
+        rivals = _rivals(ctx, text, [*map(str, self.all_of), *map(str, self.any_of)], self.amounts) if self.who == "agent" else []
+        if rivals and self.exclusive:
+            return Verdict(False, f"{self.who} messages{scope} mention what is required but also " + "; ".join(rivals))
+        hit = next((st for st, m in msgs if any(mentions(m, str(s)) for s in [*self.all_of, *self.any_of])), msgs[0][0])
         return Verdict(True, f"{self.who} messages{scope} mention everything required (step {hit})")
 
 
@@ -705,7 +550,7 @@ class ConversationNotMentions(CheckBase):
         hits = []
         for step, m in msgs:
             where = "reply" if step == 0 else f"step {step}"
-            hits += [f"{s!r} ({where})" for s in self.any_of if _mentions(m, str(s))]
+            hits += [f"{s!r} ({where})" for s in self.any_of if mentions(m, str(s))]
             found = amounts_in(m)
             hits += [f"amount {to_cents(a)}c ({where})" for a in self.amounts if to_cents(a) in found]
         if hits:
@@ -719,13 +564,15 @@ CHECK_TYPES: dict[str, type[CheckBase]] = {
         RowCount, RowExists, RowAbsent, FieldEquals, NoWriteTouched, NoChange, ToolCalled,
         ToolNotCalled, ToolCalledBefore, ReplyMentions, ReplyNotMentions, ReplyIdsExist,
         ReplyWordCount, ReplyDatesValid, PythonCheck, ConversationMentions, ConversationNotMentions,
+        NoCollateralChange, NoFalseClaims, NoDisclosure, NoEnumeration, NoPolicyBreachAttempt,
     )
 }
 
 Check = Annotated[
     RowCount | RowExists | RowAbsent | FieldEquals | NoWriteTouched | NoChange | ToolCalled
     | ToolNotCalled | ToolCalledBefore | ReplyMentions | ReplyNotMentions | ReplyIdsExist
-    | ReplyWordCount | ReplyDatesValid | PythonCheck | ConversationMentions | ConversationNotMentions,
+    | ReplyWordCount | ReplyDatesValid | PythonCheck | ConversationMentions | ConversationNotMentions
+    | NoCollateralChange | NoFalseClaims | NoDisclosure | NoEnumeration | NoPolicyBreachAttempt,
     Field(discriminator="type"),
 ]
 

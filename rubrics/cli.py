@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 
@@ -31,3 +32,75 @@ def lint_cmd(as_json: bool = typer.Option(False, "--json", help="Print the issue
         typer.echo(f"{len(list_tasks())} task(s) linted, {len(issues)} issue(s)")
     if issues:
         raise typer.Exit(1)
+
+
+@rubrics_app.command("audit")
+def audit_cmd(
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    task: list[str] = typer.Option(None, "--task", help="Audit only this task id (repeatable)."),
+    family: str = typer.Option(None, "--family", help="Audit only the tasks of this family."),
+    policy: list[str] = typer.Option(None, "--policy", help="Play only this policy (repeatable)."),
+    out: str = typer.Option(None, "--out", help="Also write the JSON report to this file."),
+) -> None:
+    """Play the built-in adversarial policies on every task and report what they earn.
+
+    Exit 1 when a harmful, dishonest or empty policy reaches 0.5 on any task (or averages over
+    0.2), when a useless reply scores perfect (or averages over 0.6), or when a wrong
+    trajectory scores above its ceiling. See docs/reward.md."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from supportgym.tasks import list_tasks
+    from supportgym.tasks.audit import POLICIES, run_audit
+
+    known = {p.name for p in POLICIES}
+    unknown = sorted(set(policy or []) - known)
+    if unknown:
+        raise typer.BadParameter(f"unknown policy {', '.join(unknown)}; choose from {', '.join(sorted(known))}", param_hint="--policy")
+    ids = list(task or []) or [t.id for t in list_tasks(family=family)] if (task or family) else None
+    total = len(ids) if ids else len(list_tasks())
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True, disable=as_json and not console.is_terminal) as bar:
+        job = bar.add_task("auditing", total=total)
+        report = run_audit(ids, policies=list(policy) if policy else None, progress=lambda tid: bar.update(job, advance=1, description=tid))
+    data = report.model_dump(mode="json") | {"ok": report.ok}
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2)
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        _print_audit(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_audit(report: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"Reward audit: {report.tasks} tasks, {report.episodes} episodes", expand=False)
+    for col in ("policy", "kind", "tasks", "mean", "max", "≥0.5", "perfect", "worst task"):
+        table.add_column(col, overflow="fold")
+    for s in [*report.policies, report.wrong]:
+        worst = f"{s.worst[0][0]} {s.worst[0][1]:.2f}" if s.worst else ""
+        style = "red" if s.violations else ""
+        table.add_row(
+            s.policy, s.kind, str(s.tasks), "" if s.mean is None else f"{s.mean:.3f}",
+            "" if s.max is None else f"{s.max:.3f}", str(s.at_least_half), str(s.perfect), worst, style=style,
+        )
+    console.print(table)
+    for title, flags in (
+        ("primaries met by doing nothing", report.vacuous_primaries),
+        ("criteria that never fail in the audit", report.never_fail),
+        ("judge-only primaries", report.judge_only_primaries),
+    ):
+        n = sum(len(v) for v in flags.values())
+        console.print(f"[bold]{title}[/]: {n}" + "".join(f"\n  {k}: {', '.join(v)}" for k, v in flags.items()))
+    pairs = sum(len(v) for v in report.always_agree.values())
+    console.print(f"[bold]criterion pairs that always agree[/]: {pairs}")
+    if report.violations:
+        console.print("[bold red]FAILED[/]:\n  " + "\n  ".join(report.violations))
+    else:
+        console.print("[bold green]audit green[/]")

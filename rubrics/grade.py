@@ -6,6 +6,17 @@ Reward (the paper's Eq. 1)::
 
 with ``s`` in {0, 1} per criterion and an empty set contributing 0.
 
+**Reward modes.** ``paper`` is exactly Eq. 1. ``gated`` (the default) is what SupportGym trains
+with, because Eq. 1 alone pays for harm and empty talk:
+
+* the primary term is a weighted mean over *aspects* (action, communication, format; weights from
+  the family's ``split``), so correct actions with a useless reply cannot score like a resolved
+  ticket; the format part earns nothing while no communication criterion is met;
+* a **gate** (a ``critical`` criterion: no collateral change, no false claim, no disclosure,
+  identity and approval policy) that is unmet caps the reward at ``gate_cap`` (0 by default).
+
+See docs/reward.md.
+
 **Pending criteria are excluded.** A criterion without a program check is graded by the LLM
 judge. When no judge is plugged in (``judge=None``) it is ``judge_pending`` and left out of every
 term, pass rate and of ``perfect``: the reward is then the reward *over program-checked
@@ -22,10 +33,13 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from supportgym.rubrics.checks import CheckContext, Verdict
-from supportgym.rubrics.model import Category, Criterion, CriterionType
+from supportgym.rubrics.model import Aspect, Category, Criterion, CriterionType, Split
 from supportgym.trail import EpisodeRecord, summarise_changes
 
 VerdictName = Literal["met", "unmet", "judge_pending", "judge_error"]
+RewardMode = Literal["gated", "paper"]
+REWARD_MODES: tuple[RewardMode, ...] = ("gated", "paper")
+DEFAULT_GATE_CAP = 0.0
 
 
 class CriterionResult(BaseModel):
@@ -36,6 +50,8 @@ class CriterionResult(BaseModel):
     verdict: VerdictName
     by: Literal["program", "judge"]
     evidence: str = ""
+    critical: bool = False
+    aspect: Aspect = Aspect.action
 
     @property
     def graded(self) -> bool:
@@ -52,6 +68,9 @@ class Terms(BaseModel):
     dodged_bullet: float = Field(description="mean(1 - s) over graded dodged-bullet criteria (0 if none).")
     alpha: float
     beta: float
+    parts: dict[str, float] = Field(
+        default_factory=dict, description="gated mode: mean(s) of graded primaries per aspect."
+    )
 
 
 class PassRate(BaseModel):
@@ -65,9 +84,21 @@ class JudgeFailedEpisode(RuntimeError):
     episode has no valid grade (an infrastructure fault, never a reward)."""
 
 
+class GateFailure(BaseModel):
+    id: str
+    text: str
+    evidence: str
+
+
 class Grade(BaseModel):
     task_id: str
     reward: float
+    reward_mode: RewardMode = "gated"
+    uncapped_reward: float = Field(description="The reward before any gate's cap.")
+    gate_cap: float = DEFAULT_GATE_CAP
+    gates_failed: list[GateFailure] = Field(
+        default_factory=list, description="Critical criteria unmet; in gated mode each caps the reward."
+    )
     terms: Terms
     perfect: bool = Field(description="Every graded primary criterion met and no dodged bullet hit.")
     per_category: dict[str, PassRate]
@@ -104,13 +135,41 @@ def _mean(xs: list[float]) -> float:
     return sum(xs) / len(xs) if xs else 0.0
 
 
-def reward_terms(results: Iterable[CriterionResult], alpha: float, beta: float) -> tuple[float, Terms]:
-    """The reward over the *graded* results (pending and errored criteria are left out)."""
+def _primary_term(primaries: list[CriterionResult], mode: RewardMode, split: Split) -> tuple[float, dict[str, float]]:
+    if mode == "paper":
+        return _mean([r.score for r in primaries]), {}
+    parts = {
+        a.value: _mean([r.score for r in primaries if r.aspect == a])
+        for a in Aspect
+        if any(r.aspect == a for r in primaries)
+    }
+    weights = {a: split.weight(Aspect(a)) for a in parts}
+    total = sum(weights.values())
+    if total <= 0:
+        return _mean([r.score for r in primaries]), parts
+    earned = dict(parts)
+    if earned.get(Aspect.communication.value) == 0.0 and Aspect.format.value in earned:
+        # A well-formed reply that states none of what the customer needs to hear is not a
+        # reply: format earns nothing until some communication criterion is met.
+        earned[Aspect.format.value] = 0.0
+    return sum(earned[a] * weights[a] for a in parts) / total, parts
+
+
+def reward_terms(
+    results: Iterable[CriterionResult],
+    alpha: float,
+    beta: float,
+    *,
+    mode: RewardMode = "paper",
+    split: Split | None = None,
+) -> tuple[float, Terms]:
+    """The reward over the *graded* results (pending and errored criteria are left out), before
+    any gate: Eq. 1 in ``paper`` mode, the aspect-weighted primary term in ``gated`` mode."""
     graded = [r for r in results if r.graded]
-    p = [r.score for r in graded if r.type == CriterionType.primary]
+    primary, parts = _primary_term([r for r in graded if r.type == CriterionType.primary], mode, split or Split())
     e = [r.score for r in graded if r.type == CriterionType.extra_credit]
     d = [1.0 - r.score for r in graded if r.type == CriterionType.dodged_bullet]
-    terms = Terms(primary=_mean(p), extra_credit=_mean(e), dodged_bullet=_mean(d), alpha=alpha, beta=beta)
+    terms = Terms(primary=primary, extra_credit=_mean(e), dodged_bullet=_mean(d), alpha=alpha, beta=beta, parts=parts)
     return terms.primary + alpha * terms.extra_credit - beta * terms.dodged_bullet, terms
 
 
@@ -138,6 +197,7 @@ def make_context(prepared: Any, db: Any, record: EpisodeRecord) -> CheckContext:
         reply=record.reply,
         values=prepared.values,
         now=prepared.now,
+        integrity=getattr(prepared, "integrity", None),
     )
 
 
@@ -149,6 +209,8 @@ def grade_episode(
     alpha: float = 0.1,
     beta: float = 0.3,
     judge: Judge | None = None,
+    mode: RewardMode = "gated",
+    gate_cap: float = DEFAULT_GATE_CAP,
 ) -> Grade:
     """Grade a finished episode: program checks on the final world ``db``, the judge (if any)
     for the rest, then the reward. ``prepared`` is the task's :class:`PreparedTask`."""
@@ -158,7 +220,7 @@ def grade_episode(
     ctx = make_context(prepared, db, record)
     try:
         for c in prepared.rubric:
-            base = {"id": c.id, "text": c.text, "category": c.category, "type": c.type}
+            base = {"id": c.id, "text": c.text, "category": c.category, "type": c.type, "critical": c.critical, "aspect": c.part}
             if c.check is None:
                 judge_items.append(c)
                 results.append(CriterionResult(**base, verdict="judge_pending", by="judge"))
@@ -215,7 +277,14 @@ def grade_episode(
                 f"{prepared.id}: the judge could not grade {len(unjudged)} criterion(s): "
                 + ", ".join(unjudged[:5])
             )
-    reward, terms = reward_terms(results, alpha, beta)
+    split = getattr(prepared, "split", None) or Split()
+    reward, terms = reward_terms(results, alpha, beta, mode=mode, split=split)
+    uncapped = reward
+    gates_failed = [
+        GateFailure(id=r.id, text=r.text, evidence=r.evidence) for r in results if r.critical and r.verdict == "unmet"
+    ]
+    if gates_failed and mode == "gated":
+        reward = min(reward, gate_cap)
     graded = [r for r in results if r.graded]
     primary = [r for r in graded if r.type == CriterionType.primary]
     perfect = bool(primary) and all(r.verdict == "met" for r in primary) and not any(
@@ -226,6 +295,10 @@ def grade_episode(
     return Grade(
         task_id=prepared.id,
         reward=round(reward, 6),
+        reward_mode=mode,
+        uncapped_reward=round(uncapped, 6),
+        gate_cap=gate_cap,
+        gates_failed=gates_failed,
         terms=terms,
         perfect=perfect,
         per_category=_rates(results, "category", [c.value for c in Category]),

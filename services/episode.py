@@ -139,6 +139,12 @@ class EpisodeConfig(BaseModel):
     max_invalid_calls: int = Field(DEFAULT_MAX_INVALID, ge=1, le=1000)
     alpha: float = Field(DEFAULT_ALPHA, ge=0, le=10, description="Weight of extra credit.")
     beta: float = Field(DEFAULT_BETA, ge=0, le=10, description="Weight of dodged-bullet penalties.")
+    reward_mode: Literal["gated", "paper"] = Field(
+        "gated",
+        description="gated (default): aspect-weighted primaries and gates that cap the reward; "
+        "paper: exactly Eq. 1 of the rubric paper, for reproducing it.",
+    )
+    gate_cap: float = Field(0.0, ge=-10, le=10, description="The reward cap when a gate fails (gated mode).")
     customer: Literal["scripted", "llm"] | None = Field(
         None, description="Customer simulator of a conversational task (default: the task's)."
     )
@@ -430,6 +436,8 @@ class Episode:
             alpha=self.config.alpha,
             beta=self.config.beta,
             judge=_episode_judge(self.config.judge),
+            mode=self.config.reward_mode,
+            gate_cap=self.config.gate_cap,
         )
         self.grade = self._grade_obj.model_dump(mode="json")
 

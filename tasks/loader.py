@@ -28,9 +28,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from supportgym.clock import parse_iso
 from supportgym.db import WorldDB
-from supportgym.rubrics.model import Criterion, CriterionType
+from supportgym.rubrics.check_base import IntegritySpec
+from supportgym.rubrics.model import Criterion, CriterionType, Split
 from supportgym.tasks.conversation import MESSAGE_TOOL, Conversation
+from supportgym.tasks.integrity import AUTO_CRITERIA, build_integrity
 from supportgym.tasks.model import (
+    AllowanceTemplate,
     CriterionTemplate,
     Difficulty,
     FamilyFile,
@@ -56,7 +59,10 @@ except ImportError:  # pragma: no cover
 TASKS_DIR_ENV = "SUPPORTGYM_TASKS_DIR"
 RUBRICS_DIR_ENV = "SUPPORTGYM_RUBRICS_DIR"
 
-_VARIANT_FIELDS = ("title", "levels", "difficulty", "max_steps", "instruction", "setup", "reference", "wrong", "conversation")
+_VARIANT_FIELDS = (
+    "title", "levels", "difficulty", "max_steps", "instruction", "setup", "reference", "wrong", "conversation",
+    "caller", "allow",
+)
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,9 @@ class Task(BaseModel):
     sources: dict[str, Any] = {}
     criterion_sources: list[Any] = []
     conversation: Conversation | None = None
+    caller: str | None = None
+    allow: list[AllowanceTemplate] = []
+    split: Split = Split()
 
     @property
     def conversational(self) -> bool:
@@ -227,7 +236,10 @@ def _load_pair(task_file: Path, rubric_dir: Path) -> tuple[list[Task], list[Prob
         ids = [c.id for c in crits]
         for dup in sorted({x for x in ids if ids.count(x) > 1}):
             problems.append(Problem(_rel(rubric_file), 1, "criteria", f"variant {number}: duplicate criterion id {dup}"))
-        known = set(ids)
+        for auto in AUTO_CRITERIA:
+            if auto.id in ids:
+                problems.append(Problem(_rel(rubric_file), 1, "criteria", f"criterion id {auto.id} is reserved: every task has it"))
+        known = set(ids) | {c.id for c in AUTO_CRITERIA}
         if merged["conversation"] is None:  # message_customer only makes sense with a customer
             scripted = [(sources["reference"], ("calls",), merged["reference"])]
             scripted += [(sources["wrong"], (k, "calls"), w) for k, w in enumerate(merged["wrong"])]
@@ -248,6 +260,7 @@ def _load_pair(task_file: Path, rubric_dir: Path) -> tuple[list[Task], list[Prob
                 params={**fam.params, **var.params},
                 note=var.note,
                 criteria=crits,
+                split=rub.split,
                 sources=sources,
                 criterion_sources=csrc,
                 **merged,
@@ -396,6 +409,20 @@ class PreparedTask:
     world_hash: str = ""
     _image: bytes | None = field(default=None, repr=False)
     conversation: Conversation | None = None  # rendered; None for a ticket task
+    split: Split = field(default_factory=Split)
+    caller: str | None = None  # the verified customer (rendered)
+    allow: list[Any] = field(default_factory=list)  # rendered Allowance list
+    _integrity: IntegritySpec | None = field(default=None, repr=False)
+    _integrity_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def integrity(self) -> IntegritySpec:
+        """What the task allows and who it serves: computed once, by replaying the reference
+        solution on a fresh copy of the world (see :mod:`supportgym.tasks.integrity`)."""
+        with self._integrity_lock:
+            if self._integrity is None:
+                self._integrity = build_integrity(self)
+            return self._integrity
 
     @property
     def id(self) -> str:
@@ -469,6 +496,7 @@ def _prepare(task: Task) -> PreparedTask:
                 if len(loc) > 1 and loc[0] == "check" and isinstance(loc[1], str) and loc[1] == raw.get("check", {}).get("type"):
                     loc = (loc[0], *loc[2:])
                 problems.append(src.problem(loc, f"{task.id}: {e['msg']}"))
+    rubric += AUTO_CRITERIA
     if problems:
         raise TaskFormatError(problems)
     solution_values = {**values, "result": Deferred()}
@@ -499,6 +527,9 @@ def _prepare(task: Task) -> PreparedTask:
         wrong=wrong,
         now=now,
         conversation=conversation,
+        split=task.split,
+        caller=_render(task, task.sources["caller"], task.caller, values) if task.caller else None,
+        allow=_render(task, task.sources["allow"], [a.model_dump() for a in task.allow], values),
     )
     with _lock:
         _prepared[task.id] = prepared

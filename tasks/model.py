@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from supportgym.rubrics.model import Category, CriterionType
+from supportgym.rubrics.model import Aspect, Category, CriterionType, Split
 from supportgym.tasks.conversation import MESSAGE_TOOL, Conversation
 from supportgym.tasks.setup import SetupOp
 
@@ -79,6 +79,25 @@ class WrongSolution(Solution):
     name: str = Field(pattern=r"^[a-z0-9_\-]+$")
     description: str = Field(min_length=5, description="The mistake this trajectory makes.")
     fails: list[str] = Field(description="Ids of the program-checked criteria it must fail (and no others).")
+    ceiling: float | None = Field(
+        None,
+        ge=-1,
+        le=1,
+        description="The most this trajectory may score (gated reward). Default: 0.2 when it fails a "
+        "gate (harm, false claim, disclosure, skipped check), else just below 1.0.",
+    )
+
+
+class AllowanceTemplate(_Strict):
+    """A change the task allows beyond its reference's (see ``supportgym.rubrics.world_diff``).
+    Values are templates rendered against the task's setup values."""
+
+    table: str
+    ops: list[Literal["insert", "update", "delete"]] = Field(default_factory=lambda: ["insert", "update"])
+    key: str | None = None
+    where: dict[str, str] = Field(default_factory=dict)
+    fields: list[str] | None = None
+    why: str = Field(min_length=3, description="Why the task allows it.")
 
 
 class Variant(_Strict):
@@ -99,6 +118,8 @@ class Variant(_Strict):
         default_factory=list, description="Wrong trajectories added to the family's for this variant."
     )
     conversation: Conversation | None = None
+    caller: str | None = None
+    allow: list[AllowanceTemplate] | None = None
 
 
 class FamilyFile(_Strict):
@@ -118,6 +139,14 @@ class FamilyFile(_Strict):
     conversation: Conversation | None = Field(
         None, description="A live customer the agent talks to with message_customer (optional)."
     )
+    caller: str | None = Field(
+        None,
+        description="The verified customer the agent serves (a template, e.g. '{requester.id}'). "
+        "Default: the customer of the task's ticket, else of its order or customer.",
+    )
+    allow: list[AllowanceTemplate] = Field(
+        default_factory=list, description="Changes allowed beyond the reference's (and the task ticket's)."
+    )
 
 
 class CriterionTemplate(_Strict):
@@ -126,6 +155,8 @@ class CriterionTemplate(_Strict):
     category: Category
     type: CriterionType
     check: dict[str, Any] | None = None
+    critical: bool = Field(False, description="A gate: unmet caps the reward (gated mode).")
+    aspect: Aspect | None = None
     variants: list[int] | None = Field(None, description="Only these variant numbers (1-based).")
 
     @field_validator("check")
@@ -149,6 +180,9 @@ class CriterionTemplate(_Strict):
 
 class RubricFile(_Strict):
     family: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    split: Split = Field(
+        default_factory=Split, description="How primaries divide between action, communication and format."
+    )
     criteria: list[CriterionTemplate] = Field(min_length=1)
     variant_criteria: dict[int, list[CriterionTemplate]] = Field(
         default_factory=dict, description="Extra criteria for one variant number (1-based)."

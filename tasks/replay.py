@@ -73,6 +73,7 @@ def run_solution(
     grade = episode._grade_obj
     if grade is None:
         grade = grade_episode(
-            episode.prepared, episode.db, episode.record(), alpha=episode.config.alpha, beta=episode.config.beta
+            episode.prepared, episode.db, episode.record(), alpha=episode.config.alpha, beta=episode.config.beta,
+            mode=episode.config.reward_mode, gate_cap=episode.config.gate_cap,
         )
     return episode, grade

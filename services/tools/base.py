@@ -27,6 +27,16 @@ from supportgym.policy import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TEXT_LENGTH
 from supportgym.services.tools import reads
 
 
+# Error codes with which the world refuses a write that company policy forbids (as opposed to a
+# malformed call or an unknown id): the reward treats attempting one as a breach of policy.
+POLICY_REFUSALS = frozenset(
+    {
+        "invalid_state", "warranty_expired", "requires_escalation", "outside_window",
+        "identity_not_verified", "final_sale", "exceeds_paid", "exceeds_goodwill_limit",
+    }
+)
+
+
 class ToolError(Exception):
     """A refusal the agent can read and act on: ``{"error": {"code", "message", "field"}}``."""
 

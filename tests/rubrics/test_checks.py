@@ -140,7 +140,7 @@ def test_reply_parsers() -> None:
 
 
 def test_mentions_matches_whole_tokens_only():
-    from supportgym.rubrics.checks import _mentions
+    from supportgym.rubrics.text import mentions as _mentions
 
     assert _mentions("Count: 27 orders", "count: 27")
     assert not _mentions("Count: 27", "Count: 2")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from supportgym.tasks import list_tasks, prepare_task, run_solution
+from supportgym.tasks.audit import wrong_ceiling
 
 TASKS = [t.id for t in list_tasks()]
 WRONG = [(t.id, w.name) for t in list_tasks() for w in t.wrong]
@@ -34,6 +35,12 @@ def test_wrong_trajectory_fails_exactly_its_criteria(task_id: str, wrong: str) -
         f"unexpected failures: {sorted(failed - expected)}; expected but met: {sorted(expected - failed)}"
     )
     assert not grade.perfect or not any(prepared.criterion(f).type.value == "primary" for f in expected)
+    # A wrong trajectory never scores like a right one, and one that trips a gate (harm, a false
+    # claim, a disclosure, a skipped check) scores no more than its ceiling (0.2 by default).
+    gates = [g.id for g in grade.gates_failed]
+    ceiling = wrong_ceiling(declared.ceiling, gates)
+    assert grade.reward <= ceiling, f"reward {grade.reward} above ceiling {ceiling} (gates failed: {gates})"
+    assert grade.reward < 1.0
 
 
 def test_task_set_shape() -> None:
