@@ -1,0 +1,256 @@
+"""What the episode's writes (and the world before it) can back: the facts each claim kind is
+checked against. Used by rubrics/claims.py.
+
+Each successful write call becomes a :class:`WriteFacts`: the claim kinds it backs, every world
+id in its arguments, result and row changes, and the amounts it moved. A write whose row
+changes were all undone by later calls (absent from the net diff) backs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from supportgym.db import WorldDB
+from supportgym.rubrics.checks import ids_in, to_cents
+from supportgym.rubrics.claim_rules import ClaimKind
+from supportgym.trail import TrailEntry
+
+K = ClaimKind
+
+# Which write tools back which kind of claim.
+TOOL_KINDS: dict[str, frozenset[ClaimKind]] = {
+    "issue_refund": frozenset({K.refund}),
+    "cancel_order": frozenset({K.cancellation}),  # + refund when it refunded a capture
+    "escalate_ticket": frozenset({K.escalation}),
+    "reship_items": frozenset({K.replacement}),
+    "create_exchange": frozenset({K.exchange, K.replacement, K.return_created}),
+    "apply_store_credit": frozenset({K.store_credit}),
+    "update_order_shipping_address": frozenset({K.address_change}),
+    "update_customer_address": frozenset({K.address_change}),
+    "update_customer_contact": frozenset({K.contact_change}),
+    "create_return": frozenset({K.return_created}),
+    "file_warranty_claim": frozenset({K.warranty_claim}),
+    "update_ticket_status": frozenset({K.ticket_status}),
+    "set_ticket_priority": frozenset({K.ticket_status}),
+    "assign_ticket": frozenset({K.ticket_status}),
+    "add_internal_note": frozenset({K.note}),
+}
+
+# The id prefixes a claim of a kind is checked on: an id of another prefix in the same clause
+# ("refunded $20 on ORD-1 for ticket TKT-9") says nothing about the write.
+CHECKED_PREFIXES: dict[ClaimKind, frozenset[str]] = {
+    K.refund: frozenset({"ORD", "RFD", "PAY"}),
+    K.cancellation: frozenset({"ORD", "RFD", "PAY"}),
+    K.escalation: frozenset({"ESC", "TKT"}),
+    K.replacement: frozenset({"ORD", "SHP", "ITM"}),
+    K.exchange: frozenset({"RMA", "ORD", "SHP", "ITM"}),
+    K.store_credit: frozenset({"CUS", "ORD"}),
+    K.address_change: frozenset({"ORD", "ADR", "CUS"}),
+    K.contact_change: frozenset({"CUS"}),
+    K.return_created: frozenset({"RMA", "ORD", "ITM"}),
+    K.warranty_claim: frozenset({"WAR", "ORD", "ITM"}),
+    K.ticket_status: frozenset({"TKT"}),
+    K.note: frozenset({"TKT"}),
+}
+
+# Kinds whose write moves money: an amount in such a claim must be the amount moved. Other
+# kinds' sentences carry prices ("a replacement for the $49.99 lamp"), which are not checked.
+MONEY_KINDS = frozenset({K.refund, K.cancellation, K.escalation, K.store_credit})
+
+
+@dataclass(frozen=True)
+class Evidence:
+    supported: bool
+    reason: str
+
+
+@dataclass
+class WriteFacts:
+    tool: str
+    step: int
+    kinds: set[ClaimKind]
+    ids: set[str]
+    money: dict[ClaimKind, set[int]] = field(default_factory=dict)
+    # Kinds this write backs only as a promise: an escalation asking billing to approve a
+    # refund backs "the $650.00 will be refunded", never "I've refunded $650.00".
+    promises: set[ClaimKind] = field(default_factory=set)
+
+    def backs(self, kind: ClaimKind, future: bool) -> bool:
+        return kind in self.kinds or (future and kind in self.promises)
+
+    def checks_id(self, kind: ClaimKind, ident: str) -> bool:
+        return ident.split("-", 1)[0] in CHECKED_PREFIXES[kind]
+
+    def checks_amounts(self, kind: ClaimKind) -> bool:
+        return kind in MONEY_KINDS
+
+    def amounts(self, kind: ClaimKind) -> set[int]:
+        return self.money.get(kind, set())
+
+    def describe(self) -> str:
+        ids = sorted(i for i in self.ids if i.split("-", 1)[0] in {"RFD", "RMA", "ESC", "WAR", "ORD", "TKT", "ADR"})
+        amounts = sorted({a for s in self.money.values() for a in s})
+        shown = ", ".join(ids[:4]) + ("" if not amounts else " " + "/".join(f"${a // 100}.{a % 100:02d}" for a in amounts[:3]))
+        return f"{self.tool} (step {self.step}{': ' + shown.strip() if shown.strip() else ''})"
+
+
+def _cents(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        return to_cents(str(value))
+    except ValueError:
+        return None
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for v in node.values():
+            yield from _walk(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _walk(v)
+
+
+def _order_totals(trail: list[TrailEntry]) -> dict[str, int]:
+    """Order totals the episode read (``total`` of any order view in a read result)."""
+    out: dict[str, int] = {}
+    for t in trail:
+        if not t.ok or t.writes:
+            continue
+        for d in _walk(t.result):
+            if isinstance(d.get("order_id"), str) and "total" in d:
+                cents = _cents(d["total"])
+                if cents is not None:
+                    out[d["order_id"]] = cents
+    return out
+
+
+def write_facts(trail: list[TrailEntry], changes: list[dict[str, Any]]) -> list[WriteFacts]:
+    """The facts of every successful write of the episode that still holds in the net diff."""
+    net_rows = {(c["table"], str(c["key"])) for c in changes}
+    totals = _order_totals(trail)
+    facts: list[WriteFacts] = []
+    refunds: list[tuple[WriteFacts, str, int]] = []
+    for t in trail:
+        kinds = TOOL_KINDS.get(t.name)
+        if not t.ok or not t.writes or kinds is None:
+            continue
+        if t.changes and not any((c["table"], str(c["key"])) in net_rows for c in t.changes):
+            continue  # undone later in the episode
+        blob = json.dumps([t.arguments, t.result, t.changes], default=str)
+        f = WriteFacts(tool=t.name, step=t.step, kinds=set(kinds), ids=set(ids_in(blob)))
+        result = t.result
+        if t.name == "issue_refund":
+            r = result.get("refund", {})
+            refunds.append((f, str(r.get("order_id")), _cents(r.get("amount")) or 0))
+        elif t.name == "cancel_order":
+            order = str(result.get("order_id"))
+            moved = [_cents(r.get("amount")) or 0 for r in result.get("refunds", [])]
+            f.money[K.cancellation] = {*moved, sum(moved)} | ({totals[order]} if order in totals else set())
+            if moved:
+                f.kinds.add(K.refund)
+                for cents in moved:
+                    refunds.append((f, order, cents))
+        elif t.name == "escalate_ticket":
+            requested = _cents(result.get("escalation", {}).get("requested_amount"))
+            f.money[K.escalation] = {requested} if requested else set()
+            if requested:
+                f.promises.add(K.refund)
+                f.money[K.refund] = {requested}
+        elif t.name == "apply_store_credit":
+            f.money[K.store_credit] = {c for c in (_cents(result.get("credited")), _cents(result.get("balance"))) if c}
+        facts.append(f)
+    # A refund claim may state one refund, the total refunded on its order, or the episode's total.
+    per_order: dict[str, int] = defaultdict(int)
+    for _, order, cents in refunds:
+        per_order[order] += cents
+    grand = sum(c for _, _, c in refunds)
+    for f, order, cents in refunds:
+        f.money.setdefault(K.refund, set()).update({cents, per_order[order], grand})
+    return facts
+
+
+# --- claims about what was already in the world -------------------------------------------------
+
+# kind -> (id prefix of the row a history claim must name, table, amount column, required state)
+_HISTORY: dict[ClaimKind, tuple[str, str, str | None, dict[str, str]]] = {
+    K.refund: ("RFD", "refunds", "amount_cents", {}),
+    K.return_created: ("RMA", "returns", None, {}),
+    K.exchange: ("RMA", "returns", None, {"resolution": "exchange"}),
+    K.escalation: ("ESC", "escalations", "requested_amount_cents", {}),
+    K.warranty_claim: ("WAR", "warranty_claims", None, {}),
+    K.cancellation: ("ORD", "orders", "total_cents", {"status": "cancelled"}),
+}
+# The same rows as the tools show them in read results.
+_VIEW_KEYS = {"refunds": ("refund_id", "amount"), "returns": ("return_id", None),
+              "escalations": ("escalation_id", "requested_amount"), "warranty_claims": ("claim_id", None),
+              "orders": ("order_id", "total")}
+
+
+def _row_from_world(world: WorldDB, table: str, ident: str) -> dict[str, Any] | None:
+    cur = world.conn.execute(f'SELECT * FROM "{table}" WHERE "id" = ?', (ident,))
+    row = cur.fetchone()
+    if row is None:
+        return None
+    return {d[0]: (v.value if hasattr(v, "value") else v) for d, v in zip(cur.description, row, strict=True)}
+
+
+def _row_from_reads(trail: list[TrailEntry], table: str, ident: str) -> dict[str, Any] | None:
+    id_key, amount_key = _VIEW_KEYS[table]
+    for t in trail:
+        if not t.ok or t.writes:
+            continue
+        for d in _walk(t.result):
+            if d.get(id_key) == ident:
+                row = {k: v for k, v in d.items() if not isinstance(v, (dict, list))}
+                if amount_key and amount_key in d:
+                    row["__amount__"] = _cents(d[amount_key])
+                return row
+    return None
+
+
+def history_support(
+    kind: ClaimKind,
+    ids: tuple[str, ...],
+    amounts: tuple[int, ...],
+    trail: list[TrailEntry],
+    changes: list[dict[str, Any]],
+    world: WorldDB | None,
+) -> Evidence:
+    """A claim about a row that was in the world before the episode: it must name the row's id,
+    the row must have the required state, and every id and amount stated must agree with it."""
+    spec = _HISTORY.get(kind)
+    if spec is None:
+        return Evidence(False, "")
+    prefix, table, amount_col, state = spec
+    named = [i for i in ids if i.startswith(prefix + "-")]
+    if not named:
+        return Evidence(False, f"and it names no earlier {table} row by id")
+    inserted = {str(c["key"]) for c in changes if c["table"] == table and c["op"] == "insert"}
+    for ident in named:
+        if ident in inserted:
+            continue
+        if world is not None:
+            row = _row_from_world(world, table, ident)
+            amount = row.get(amount_col) if row and amount_col else None
+        else:
+            row = _row_from_reads(trail, table, ident)
+            amount = row.get("__amount__") if row else None
+        if row is None:
+            continue
+        if any(str(row.get(k)) != v for k, v in state.items()):
+            return Evidence(False, f"{table} {ident} exists but is not {', '.join(state.values())}")
+        row_ids = set(ids_in(json.dumps(row, default=str))) | {ident}
+        other = [i for i in ids if i.split("-", 1)[0] in CHECKED_PREFIXES[kind] and i not in row_ids]
+        bad_amounts = [a for a in amounts if kind in MONEY_KINDS and a != amount]
+        if other or bad_amounts:
+            what = [*other, *(f"${a // 100}.{a % 100:02d}" for a in bad_amounts)]
+            return Evidence(False, f"earlier {table} row {ident} does not match {', '.join(what)}")
+        return Evidence(True, f"earlier {table} row {ident} (before the episode) matches")
+    return Evidence(False, f"and no earlier {table} row {', '.join(named)} exists")
