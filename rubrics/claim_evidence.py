@@ -173,6 +173,18 @@ def write_facts(trail: list[TrailEntry], changes: list[dict[str, Any]]) -> list[
     grand = sum(c for _, _, c in refunds)
     for f, order, cents in refunds:
         f.money.setdefault(K.refund, set()).update({cents, per_order[order], grand})
+    # An escalation's sentence may also state the whole amount it completes ("billing will
+    # review the remaining $931.99 of the $1,431.99"): what was refunded on the order plus what
+    # was requested, or the order's total. A promise of refund may state that sum too.
+    for f in facts:
+        if f.tool != "escalate_ticket":
+            continue
+        requested = next(iter(f.money[K.escalation]), 0)
+        orders = [i for i in f.ids if i.startswith("ORD-")]
+        context = {per_order[o] + requested for o in orders if per_order.get(o)} | {totals[o] for o in orders if o in totals}
+        if requested:
+            f.money[K.escalation] |= context
+            f.money[K.refund] |= context
     return facts
 
 

@@ -92,31 +92,37 @@ _DO = (
 )
 
 
-def _forms(past: str, ing: str, base: str) -> list[tuple[str, Tense]]:
+# A rule: (pattern, tense, anchor). The anchor is a cheap pattern every match contains (the
+# kind's verb or noun); a clause without it skips the rule, which keeps extraction fast.
+Rule = tuple[str, Tense] | tuple[str, Tense, str]
+
+
+def _forms(past: str, ing: str, base: str) -> list[Rule]:
     """A kind verb as a cue: past/participle alone, -ing alone, base form after a future aux."""
     return [
-        (rf"(?<!-)\b{_FUTURE_AUX}(?:{base})\b", Tense.future),
+        (rf"(?<!-)\b{_FUTURE_AUX}(?:{base})\b", Tense.future, rf"\b(?:{base})\b"),
         (rf"(?<!-)\b(?:{past})\b", Tense.past),
         # "-ing" only as a progressive: "I'm refunding", not "Refunding the fee is a perk" or
         # "noise-cancelling headphones".
-        (rf"\b(?:am|'m|\u2019m|are|'re|\u2019re|is|be|been|was|were)\s+(?:now\s+|also\s+|currently\s+|already\s+)?(?:{ing})\b", Tense.past),
+        (rf"\b(?:am|'m|\u2019m|are|'re|\u2019re|is|be|been|was|were)\s+(?:now\s+|also\s+|currently\s+|already\s+)?(?:{ing})\b", Tense.past, rf"\b(?:{ing})\b"),
     ]
 
 
-def _object(noun: str, gap: int = 5) -> list[tuple[str, Tense]]:
+def _object(noun: str, gap: int = 5) -> list[Rule]:
     """A generic action verb whose object is ``noun``: "issued a refund", "will open a return"."""
     return [
-        (rf"\b{_FUTURE_AUX}{_DO}{_gap(gap)}(?:{noun})\b", Tense.future),
-        (rf"\b(?:{_DONE}|{_DOING}){_gap(gap)}(?:{noun})\b", Tense.past),
+        (rf"\b{_FUTURE_AUX}{_DO}{_gap(gap)}(?:{noun})\b", Tense.future, rf"\b(?:{noun})\b"),
+        (rf"\b(?:{_DONE}|{_DOING}){_gap(gap)}(?:{noun})\b", Tense.past, rf"\b(?:{noun})\b"),
     ]
 
 
-def _state(noun: str, states: str, gap: int = 6) -> list[tuple[str, Tense]]:
+def _state(noun: str, states: str, gap: int = 6) -> list[Rule]:
     """``noun`` said to be in a done state: "your refund has been processed", "Refund issued"."""
+    anchor = rf"\b(?:{noun})\b"
     return [
-        (rf"\b(?:{noun})\b{_gap(gap)}(?:will|'ll|\u2019ll)\s+(?:now\s+|also\s+)?(?:be\s+)?(?:{states})\b", Tense.future),
-        (rf"\b(?:{noun})\b{_gap(gap)}{_STATE_AUX}(?:not\s+)?(?:now\s+|already\s+|also\s+)?(?:{states})\b", Tense.past),
-        (rf"\b(?:{noun})\b(?:\s+[A-Z]{{3}}-\d+)?\s+(?:{states})\b", Tense.past),
+        (rf"\b(?:{noun})\b{_gap(gap)}(?:will|'ll|\u2019ll)\s+(?:now\s+|also\s+)?(?:be\s+)?(?:{states})\b", Tense.future, anchor),
+        (rf"\b(?:{noun})\b{_gap(gap)}{_STATE_AUX}(?:not\s+)?(?:now\s+|already\s+|also\s+)?(?:{states})\b", Tense.past, anchor),
+        (rf"\b(?:{noun})\b(?:\s+[A-Z]{{3}}-\d+)?\s+(?:{states})\b", Tense.past, anchor),
     ]
 
 
@@ -134,7 +140,7 @@ _BACK_TO_CARD = (
     r"(?:original\s+)?(?:card|payment|visa|mastercard|amex|bank|credit\s+card|debit\s+card|payment\s+method)"
 )
 
-_RULES: dict[ClaimKind, list[tuple[str, Tense]]] = {
+_RULES: dict[ClaimKind, list[Rule]] = {
     ClaimKind.refund: [
         *_forms(r"refunded|reimbursed|reversed", r"refunding|reimbursing|reversing", r"refund|reimburse|reverse"),
         *_object(r"refunds?|reimbursements?|full\s+refund|partial\s+refund"),
@@ -208,9 +214,28 @@ _RULES: dict[ClaimKind, list[tuple[str, Tense]]] = {
     ],
 }
 
-_COMPILED: list[tuple[ClaimKind, re.Pattern[str], Tense]] = [
-    (kind, re.compile(p, _F), tense) for kind, rules in _RULES.items() for p, tense in rules
-]
+# Every cue of a kind contains one of these stems: a clause without any of them skips the
+# kind's patterns (most clauses of a reply hold no cue at all, so this keeps extraction fast).
+_STEMS: dict[ClaimKind, tuple[str, ...]] = {
+    ClaimKind.refund: ("refund", "reimburs", "revers", "back", "return"),
+    ClaimKind.cancellation: ("cancel", "void", "called off", "stopped"),
+    ClaimKind.escalation: ("escalat", "team", "supervisor", "manager", "specialist", "billing", "logistics",
+                           "department", "colleague", "expert", "senior"),
+    ClaimKind.replacement: ("ship", "sen", "replac", "new", "fresh"),
+    ClaimKind.exchange: ("exchang", "swap"),
+    ClaimKind.store_credit: ("credit",),
+    ClaimKind.address_change: ("address", "postal", "zip", "ship", "deliver", "sent"),
+    ClaimKind.contact_change: ("mail", "phone", "contact"),
+    ClaimKind.return_created: ("return", "rma"),
+    ClaimKind.warranty_claim: ("warranty", "claim"),
+    ClaimKind.ticket_status: ("solved", "closed", "resolved", "pending", "hold", "open", "urgent", "high",
+                              "priority", "assigned", "ticket", "case"),
+    ClaimKind.note: ("note", "comment", "documented", "recorded"),
+}
+_COMPILED: dict[ClaimKind, list[tuple[re.Pattern[str], Tense, re.Pattern[str] | None]]] = {
+    kind: [(re.compile(r[0], _F), r[1], re.compile(r[2], _F) if len(r) == 3 else None) for r in rules]  # type: ignore[misc]
+    for kind, rules in _RULES.items()
+}
 
 # --- blockers -----------------------------------------------------------------------------------
 
@@ -285,14 +310,20 @@ def _blocked(clause: str, cue: Cue) -> str | None:
 def cues_in(clause: str) -> list[Cue]:
     """Every cue in ``clause`` (overlapping cues of one kind merged, earliest first)."""
     found: dict[ClaimKind, Cue] = {}
-    for kind, pattern, tense in _COMPILED:
-        for m in pattern.finditer(clause):
-            before = clause[: m.start()]
-            t = Tense.future if tense is Tense.future or _FUTURE_BEFORE.search(before) else tense
-            cue = Cue(kind, m.start(), m.end(), t)
-            prev = found.get(kind)
-            if prev is None or cue.start < prev.start:
-                found[kind] = cue
+    lowered = clause.lower()
+    for kind, patterns in _COMPILED.items():
+        if not any(stem in lowered for stem in _STEMS[kind]):
+            continue
+        for pattern, tense, anchor in patterns:
+            if anchor is not None and anchor.search(clause) is None:
+                continue
+            for m in pattern.finditer(clause):
+                before = clause[: m.start()]
+                t = Tense.future if tense is Tense.future or _FUTURE_BEFORE.search(before) else tense
+                cue = Cue(kind, m.start(), m.end(), t)
+                prev = found.get(kind)
+                if prev is None or cue.start < prev.start:
+                    found[kind] = cue
     return sorted(found.values(), key=lambda c: c.start)
 
 

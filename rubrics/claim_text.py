@@ -63,10 +63,13 @@ def split_sentences(text: str) -> list[str]:
 # A sentence that opens with a concession or a reason ("Although I can't refund it, our team
 # now has it") ends that part at its first comma.
 _LEADING_SUBORDINATE = re.compile(r"^(?:although|though|while|whereas|since|because|as)\b[^,]*,\s+", re.IGNORECASE)
-# A part that opens with a condition governs what follows it up to the next strong break:
-# "if it ever develops a fault, just contact us and we'll file a claim" stays one clause.
+# A part that opens with a condition (or a request to the customer, which works as one) governs
+# what follows it up to the next strong break: "if it ever develops a fault, just contact us
+# and we'll file a claim" and "please write to us from that address and I'll update it" stay
+# one clause each.
 _LEADING_CONDITION = re.compile(
-    r"^(?:if|unless|once|as\s+soon\s+as|as\s+long\s+as|in\s+case|provided|assuming|when|whenever|should)\b",
+    r"^(?:if|unless|once|as\s+soon\s+as|as\s+long\s+as|in\s+case|provided|assuming|when|whenever|should|"
+    r"please|kindly|just)\b",
     re.IGNORECASE,
 )
 _WEAK_BREAK = re.compile(r"^[\s,]*(?:and\s*)?$", re.IGNORECASE)
