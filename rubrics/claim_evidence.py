@@ -131,9 +131,23 @@ def _order_totals(trail: list[TrailEntry]) -> dict[str, int]:
     return out
 
 
+# Columns every write touches; a change of only these is bookkeeping, not the action.
+_BOOKKEEPING = frozenset({"updated_at"})
+
+
+def _still_holds(change: dict[str, Any], net: dict[tuple[str, str], dict[str, Any]]) -> bool:
+    """Whether a row change of one call is still part of the episode's net diff."""
+    final = net.get((change["table"], str(change["key"])))
+    if final is None:
+        return False
+    if change["op"] != "update" or final["op"] != "update":
+        return True
+    return any(col in final["after"] for col in change["after"] if col not in _BOOKKEEPING)
+
+
 def write_facts(trail: list[TrailEntry], changes: list[dict[str, Any]]) -> list[WriteFacts]:
     """The facts of every successful write of the episode that still holds in the net diff."""
-    net_rows = {(c["table"], str(c["key"])) for c in changes}
+    net = {(c["table"], str(c["key"])): c for c in changes}
     totals = _order_totals(trail)
     facts: list[WriteFacts] = []
     refunds: list[tuple[WriteFacts, str, int]] = []
@@ -141,7 +155,7 @@ def write_facts(trail: list[TrailEntry], changes: list[dict[str, Any]]) -> list[
         kinds = TOOL_KINDS.get(t.name)
         if not t.ok or not t.writes or kinds is None:
             continue
-        if t.changes and not any((c["table"], str(c["key"])) in net_rows for c in t.changes):
+        if t.changes and not any(_still_holds(c, net) for c in t.changes):
             continue  # undone later in the episode
         blob = json.dumps([t.arguments, t.result, t.changes], default=str)
         f = WriteFacts(tool=t.name, step=t.step, kinds=set(kinds), ids=set(ids_in(blob)))

@@ -147,7 +147,8 @@ _RULES: dict[ClaimKind, list[Rule]] = {
         *_state(r"refunds?|reimbursements?", _DONE_STATE),
         (_BACK_TO_CARD, Tense.past),
         (r"\bmoney\b.{0,20}\bon\s+its\s+way\s+back\b", Tense.past),
-        (rf"\b{_FUTURE_AUX}(?:get|receive|see)\b.{{0,30}}\b(?:back|refund)\b", Tense.future),
+        # "you'll get your money back", not "they will get back to you".
+        (rf"\b{_FUTURE_AUX}(?:get|receive|see)\s+(?!back\s+to\s+(?:you|us)\b)(?:\S+\s+){{0,5}}?(?:back|refund)\b", Tense.future),
     ],
     ClaimKind.cancellation: [
         *_forms(r"cancell?ed|voided|called\s+off", r"cancell?ing|voiding", r"cancel|void"),
@@ -158,6 +159,8 @@ _RULES: dict[ClaimKind, list[Rule]] = {
         *_forms(r"escalated", r"escalating", r"escalate"),
         (rf"\b(?:flagged|passed|handed|referred|forwarded|transferred|routed|raised|sent|moved){_any_gap(8)}(?:to|with)\s+(?:\w+\s+){{0,3}}?{_TEAM}\b", Tense.past),
         (rf"\b{_FUTURE_AUX}(?:flag|pass|hand|refer|forward|transfer|route|raise|send){_any_gap(8)}(?:to|with)\s+(?:\w+\s+){{0,3}}?{_TEAM}\b", Tense.future),
+        (rf"\b(?:asked|requested)\s+(?:\w+\s+){{0,2}}?{_TEAM}\s+to\b", Tense.past),
+        (rf"\b(?:requested|submitted)\b{_any_gap(6)}(?:from|with|to)\s+(?:\w+\s+){{0,2}}?{_TEAM}\b", Tense.past),
         # "our billing team will review it": the case has been handed over. Not the warranty
         # team, which handles every warranty claim by design (file_warranty_claim).
         (rf"\b(?<!warranty\s){_TEAM}\s+(?:will|is\s+now|are\s+now|now)\s+(?:\w+\s+)?(?:review|reviewing|look|looking|handle|handling|investigate|investigating|approve|has|have)\b", Tense.future),
@@ -276,6 +279,7 @@ _CUSTOMER_SUBJECT = re.compile(
     r"cancell?ed|started|opened|sent|tried|did|have|had|placed|made|can|could|may|might)\b",
     _F,
 )
+_OUR_SUBJECT = re.compile(r"\b(?:i|we)\b|\b(?:i|we)['\u2019]", _F)
 _INSTRUCTION = re.compile(
     r"^\s*(?:please|kindly|feel\s+free|make\s+sure|remember|be\s+sure|do\s+not|don't|contact|keep|"
     r"request|reply|call|visit|check|use|go|reach\s+out|send|ship|cancel|update|let\s+me\s+know|"
@@ -300,7 +304,10 @@ def _blocked(clause: str, cue: Cue) -> str | None:
         return "hedged"
     if _GENERIC.search(before + " " + span) or _GENERIC_SUBJECT.match(clause):
         return "general statement"
-    if _CUSTOMER_SUBJECT.search(before) and not re.search(r"\b(?:i|we)\b", before.split("you")[-1], _F):
+    # "you asked for", "you requested ... from billing": the customer is the subject, unless we
+    # are ("I've sent you a replacement").
+    said = _CUSTOMER_SUBJECT.search(before + span)
+    if said and not _OUR_SUBJECT.search((before + span)[: said.start()]):
         return "said of the customer"
     if _INSTRUCTION.match(clause):
         return "instruction to the customer"

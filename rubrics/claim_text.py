@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 # Words that end with a period without ending the sentence.
 _ABBREVIATIONS = frozenset(
-    "e.g i.e etc mr mrs ms dr approx no vs inc ltd co jr sr dept est qty".split()
+    ["e.g", "i.e", "etc", "mr", "mrs", "ms", "dr", "approx", "no", "vs", "inc", "ltd", "co", "jr", "sr", "dept", "qty"]
 )
 _BULLET = re.compile(r"^\s*(?:[-*\u2022\u2023\u25e6]|\d{1,2}[.)])\s+")
 # A sentence end: . ! ? (optionally closed by a quote or bracket) then space and a capital,
