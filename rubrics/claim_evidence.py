@@ -204,41 +204,63 @@ def write_facts(trail: list[TrailEntry], changes: list[dict[str, Any]]) -> list[
 
 # --- claims about what was already in the world -------------------------------------------------
 
-# kind -> (id prefix of the row a history claim must name, table, amount column, required state)
-_HISTORY: dict[ClaimKind, tuple[str, str, str | None, dict[str, str]]] = {
-    K.refund: ("RFD", "refunds", "amount_cents", {}),
-    K.return_created: ("RMA", "returns", None, {}),
-    K.exchange: ("RMA", "returns", None, {"resolution": "exchange"}),
-    K.escalation: ("ESC", "escalations", "requested_amount_cents", {}),
-    K.warranty_claim: ("WAR", "warranty_claims", None, {}),
-    K.cancellation: ("ORD", "orders", "total_cents", {"status": "cancelled"}),
+
+@dataclass(frozen=True)
+class HistoryTable:
+    """Where rows a history claim may describe live, and how a claim names one precisely."""
+
+    table: str
+    own: str  # id prefix of the row itself
+    parents: dict[str, str]  # id prefix -> column holding that parent's id
+    amount: str | None  # amount column, compared with the claim's amounts
+    state: dict[str, str]  # column values the row must have
+    view_id: str  # the row's id key in read results
+    view_amount: str | None  # its amount key in read results
+
+
+_HISTORY: dict[ClaimKind, HistoryTable] = {
+    K.refund: HistoryTable("refunds", "RFD", {"ORD": "order_id", "PAY": "payment_id"}, "amount_cents", {},
+                           "refund_id", "amount"),
+    K.return_created: HistoryTable("returns", "RMA", {"ORD": "order_id"}, None, {}, "return_id", None),
+    K.exchange: HistoryTable("returns", "RMA", {"ORD": "order_id"}, None, {"resolution": "exchange"},
+                             "return_id", None),
+    K.escalation: HistoryTable("escalations", "ESC", {"TKT": "ticket_id"}, "requested_amount_cents", {},
+                               "escalation_id", "requested_amount"),
+    K.warranty_claim: HistoryTable("warranty_claims", "WAR", {"ITM": "order_item_id"}, None, {},
+                                   "claim_id", None),
+    K.cancellation: HistoryTable("orders", "ORD", {}, "total_cents", {"status": "cancelled"}, "order_id", "total"),
 }
-# The same rows as the tools show them in read results.
-_VIEW_KEYS = {"refunds": ("refund_id", "amount"), "returns": ("return_id", None),
-              "escalations": ("escalation_id", "requested_amount"), "warranty_claims": ("claim_id", None),
-              "orders": ("order_id", "total")}
 
 
-def _row_from_world(world: WorldDB, table: str, ident: str) -> dict[str, Any] | None:
-    cur = world.conn.execute(f'SELECT * FROM "{table}" WHERE "id" = ?', (ident,))
-    row = cur.fetchone()
-    if row is None:
-        return None
-    return {d[0]: (v.value if hasattr(v, "value") else v) for d, v in zip(cur.description, row, strict=True)}
+def _rows_from_world(world: WorldDB, spec: HistoryTable, ids: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for ident in ids:
+        prefix = ident.split("-", 1)[0]
+        column = "id" if prefix == spec.own else spec.parents.get(prefix)
+        if column is None:
+            continue
+        cur = world.conn.execute(f'SELECT * FROM "{spec.table}" WHERE "{column}" = ? LIMIT 50', (ident,))
+        names = [d[0] for d in cur.description]
+        for values in cur.fetchall():
+            row = dict(zip(names, values, strict=True))
+            row["__amount__"] = row.get(spec.amount) if spec.amount else None
+            rows.append(row)
+    return rows
 
 
-def _row_from_reads(trail: list[TrailEntry], table: str, ident: str) -> dict[str, Any] | None:
-    id_key, amount_key = _VIEW_KEYS[table]
+def _rows_from_reads(trail: list[TrailEntry], spec: HistoryTable) -> list[dict[str, Any]]:
+    """The rows of ``spec.table`` as the episode's read results showed them."""
+    rows = []
     for t in trail:
         if not t.ok or t.writes:
             continue
         for d in _walk(t.result):
-            if d.get(id_key) == ident:
+            if isinstance(d.get(spec.view_id), str) and d[spec.view_id].startswith(spec.own + "-"):
                 row = {k: v for k, v in d.items() if not isinstance(v, (dict, list))}
-                if amount_key and amount_key in d:
-                    row["__amount__"] = _cents(d[amount_key])
-                return row
-    return None
+                row["id"] = d[spec.view_id]
+                row["__amount__"] = _cents(d.get(spec.view_amount)) if spec.view_amount else None
+                rows.append(row)
+    return rows
 
 
 def history_support(
@@ -249,34 +271,30 @@ def history_support(
     changes: list[dict[str, Any]],
     world: WorldDB | None,
 ) -> Evidence:
-    """A claim about a row that was in the world before the episode: it must name the row's id,
-    the row must have the required state, and every id and amount stated must agree with it."""
+    """A claim about a row that was in the world before the episode ("a refund of $20.00 was
+    issued on ORD-1 in March"). It must name the row precisely: by its own id, or by its parent
+    (order, payment, ticket, line) together with the amount when the kind moves money; the row
+    must have the required state; and every id and amount the claim states must agree with it.
+    Rows come from ``world`` when given, else from what the episode's reads returned."""
     spec = _HISTORY.get(kind)
     if spec is None:
         return Evidence(False, "")
-    prefix, table, amount_col, state = spec
-    named = [i for i in ids if i.startswith(prefix + "-")]
-    if not named:
-        return Evidence(False, f"and it names no earlier {table} row by id")
-    inserted = {str(c["key"]) for c in changes if c["table"] == table and c["op"] == "insert"}
-    for ident in named:
-        if ident in inserted:
+    checked = [i for i in ids if i.split("-", 1)[0] in CHECKED_PREFIXES[kind] | {spec.own}]
+    own = [i for i in checked if i.startswith(spec.own + "-")]
+    parents = [i for i in checked if i.split("-", 1)[0] in spec.parents]
+    precise = bool(own) or (bool(parents) and (bool(amounts) or spec.amount is None or kind not in MONEY_KINDS))
+    if not precise:
+        return Evidence(False, f"and it names no earlier {spec.table} row precisely (by its id, or its parent and amount)")
+    inserted = {str(c["key"]) for c in changes if c["table"] == spec.table and c["op"] == "insert"}
+    rows = _rows_from_world(world, spec, own or parents) if world is not None else _rows_from_reads(trail, spec)
+    for row in rows:
+        if str(row["id"]) in inserted or any(str(row.get(k)) != v for k, v in spec.state.items()):
             continue
-        if world is not None:
-            row = _row_from_world(world, table, ident)
-            amount = row.get(amount_col) if row and amount_col else None
-        else:
-            row = _row_from_reads(trail, table, ident)
-            amount = row.get("__amount__") if row else None
-        if row is None:
+        row_ids = set(ids_in(json.dumps({k: v for k, v in row.items() if k != "__amount__"}, default=str)))
+        if any(i not in row_ids for i in checked):
             continue
-        if any(str(row.get(k)) != v for k, v in state.items()):
-            return Evidence(False, f"{table} {ident} exists but is not {', '.join(state.values())}")
-        row_ids = set(ids_in(json.dumps(row, default=str))) | {ident}
-        other = [i for i in ids if i.split("-", 1)[0] in CHECKED_PREFIXES[kind] and i not in row_ids]
-        bad_amounts = [a for a in amounts if kind in MONEY_KINDS and a != amount]
-        if other or bad_amounts:
-            what = [*other, *(f"${a // 100}.{a % 100:02d}" for a in bad_amounts)]
-            return Evidence(False, f"earlier {table} row {ident} does not match {', '.join(what)}")
-        return Evidence(True, f"earlier {table} row {ident} (before the episode) matches")
-    return Evidence(False, f"and no earlier {table} row {', '.join(named)} exists")
+        if kind in MONEY_KINDS and any(a != row["__amount__"] for a in amounts):
+            continue
+        return Evidence(True, f"earlier {spec.table} row {row['id']} (before the episode) matches")
+    named = ", ".join(own or parents)
+    return Evidence(False, f"and no earlier {spec.table} row of {named} matches its ids and amounts")

@@ -170,11 +170,23 @@ def test_a_claim_about_an_earlier_row_must_name_it_precisely(idle_episode: Any) 
     ).fetchone()
     amount = f"${cents // 100}.{cents % 100:02d}"
     db = idle_episode.db
-    assert false_claims(f"A refund of {amount} ({rid}) was issued on {order}.", [], [], db) == []
+    # By its own id, or by its order and amount: supported, from the world.
+    assert false_claims(f"A refund of {amount} ({rid}) was issued earlier.", [], [], db) == []
+    assert false_claims(f"A refund of {amount} was issued on {order}.", [], [], db) == []
+    # A wrong amount, or nothing that pins the row down: false.
     (wrong,) = false_claims(f"A refund of ${cents // 100 + 1}.00 ({rid}) was issued.", [], [], db)
     assert rid in wrong.evidence
-    (vague,) = false_claims(f"A refund of {amount} was issued on {order}.", [], [], db)
-    assert "names no earlier refunds row" in vague.evidence
+    (vague,) = false_claims(f"A refund was issued on {order}.", [], [], db)
+    assert "names no earlier refunds row precisely" in vague.evidence
+    # Without the world, the rows the episode read stand in for it.
+    episode = Episode(EpisodeConfig(task_id="duplicate_charge-01"))
+    try:
+        episode.step("get_order", {"order_id": order})
+        rec = episode.record()
+        assert false_claims(f"A refund of {amount} ({rid}) was issued earlier.", rec.trail, []) == []
+        assert len(false_claims(f"A refund of {amount} ({rid}) was issued earlier.", [], [])) == 1
+    finally:
+        episode.close()
 
 
 def test_a_write_undone_later_backs_nothing() -> None:
