@@ -12,7 +12,8 @@ A cue is dropped when, in its clause, it is
 - hedged before it ("can", "could", "may", "would", "happy to", "eligible");
 - conditional anywhere in the clause ("if", "unless", "once", "as soon as", "should the...");
 - a question (the clause that ends with "?");
-- said of the customer ("you asked for", "you returned");
+- said of the customer ("you asked for", "you returned") or of a third party ("the carrier
+  redirected it");
 - an instruction to the customer ("please return", "cancel it from your settings");
 - a general statement ("Refunds are issued within...", "usually", "policy").
 The rules are plain regular expressions so that every decision can be explained.
@@ -75,7 +76,7 @@ def _any_gap(n: int) -> str:
 
 
 _DONE = (
-    r"(?:issued|processed|sent(?:\s+out)?|created|opened|filed|submitted|approved|applied|added|arranged|"
+    r"(?:compensated|issued|processed|sent(?:\s+out)?|created|opened|filed|submitted|approved|applied|added|arranged|"
     r"set\s+up|made|put\s+through|initiated|started|raised|placed|logged|lodged|booked|organi[sz]ed|"
     r"scheduled|completed|granted|given|gotten|got|dispatched|shipped|posted|authori[sz]ed|handled|"
     r"confirmed|received|queued|triggered)"
@@ -119,6 +120,7 @@ def _object(noun: str, gap: int = 5) -> list[Rule]:
 def _state(noun: str, states: str, gap: int = 6) -> list[Rule]:
     """``noun`` said to be in a done state: "your refund has been processed", "Refund issued"."""
     anchor = rf"\b(?:{noun})\b"
+    noun = rf"(?:{noun})(?:-\d+)?"
     return [
         (rf"\b(?:{noun})\b{_gap(gap)}(?:will|'ll|\u2019ll)\s+(?:now\s+|also\s+)?(?:be\s+)?(?:{states})\b", Tense.future, anchor),
         (rf"\b(?:{noun})\b{_gap(gap)}{_STATE_AUX}(?:not\s+)?(?:now\s+|already\s+|also\s+)?(?:{states})\b", Tense.past, anchor),
@@ -147,19 +149,28 @@ _RULES: dict[ClaimKind, list[Rule]] = {
         *_state(r"refunds?|reimbursements?", _DONE_STATE),
         (_BACK_TO_CARD, Tense.past),
         (r"\bmoney\b.{0,20}\bon\s+its\s+way\s+back\b", Tense.past),
+        (rf"\b(?:card|payment\s+method|visa|mastercard|amex|bank\s+account){_gap(3)}(?:has\s+been|was|will\s+be|is\s+being)\s+(?:credited|refunded)\b", Tense.past),
+        (rf"\b(?:voided|removed|dropped|waived|cancell?ed){_any_gap(4)}(?:charges?|payments?|transactions?|fees?)\b", Tense.past),
+        (rf"\b{_FUTURE_AUX}(?:void|remove|drop|waive|cancel){_any_gap(4)}(?:charges?|payments?|transactions?|fees?)\b", Tense.future),
         # "you'll get your money back", not "they will get back to you".
         (rf"\b{_FUTURE_AUX}(?:get|receive|see)\s+(?!back\s+to\s+(?:you|us)\b)(?:\S+\s+){{0,5}}?(?:back|refund)\b", Tense.future),
     ],
     ClaimKind.cancellation: [
-        *_forms(r"cancell?ed|voided|called\s+off", r"cancell?ing|voiding", r"cancel|void"),
+        *_forms(r"cancell?ed(?!\s+(?:the\s+|your\s+|that\s+)?(?:duplicate\s+)?(?:charge|payment|transaction|fee))|"
+                r"voided\s+(?:the\s+|your\s+|this\s+)?order|called\s+off",
+                r"cancell?ing", r"cancel"),
         (r"\bstopped\s+(?:the|your|this)\s+order\b", Tense.past),
-        *_state(r"cancellation", r"went\s+through|complete|completed|done|confirmed|processed"),
+        *_state(r"cancell?ation", r"went\s+through|complete|completed|done|confirmed|processed"),
     ],
     ClaimKind.escalation: [
         *_forms(r"escalated", r"escalating", r"escalate"),
+        *_state(r"ESC", r"created|opened|raised|logged|filed|submitted", gap=2),
         (rf"\b(?:flagged|passed|handed|referred|forwarded|transferred|routed|raised|sent|moved){_any_gap(8)}(?:to|with)\s+(?:\w+\s+){{0,3}}?{_TEAM}\b", Tense.past),
         (rf"\b{_FUTURE_AUX}(?:flag|pass|hand|refer|forward|transfer|route|raise|send){_any_gap(8)}(?:to|with)\s+(?:\w+\s+){{0,3}}?{_TEAM}\b", Tense.future),
         (rf"\b(?:asked|requested)\s+(?:\w+\s+){{0,2}}?{_TEAM}\s+to\b", Tense.past),
+        (rf"\b(?:notified|informed|alerted|looped\s+in|roped\s+in|contacted|involved|engaged|cc'?d)\s+(?:\w+\s+){{0,3}}?{_TEAM}\b", Tense.past),
+        (rf"\b{_TEAM}\s+(?:has|have)\s+been\s+(?:notified|informed|alerted|looped\s+in|asked|contacted)\b", Tense.past),
+        (rf"\b(?:logged|opened|filed|created|lodged)\s+(?:a\s+|an\s+)?(?:ticket|case|request|investigation)\s+(?:with|for)\s+(?:\w+\s+){{0,2}}?{_TEAM}\b", Tense.past),
         (rf"\b(?:requested|submitted)\b{_any_gap(6)}(?:from|with|to)\s+(?:\w+\s+){{0,2}}?{_TEAM}\b", Tense.past),
         # "our billing team will review it": the case has been handed over. Not the warranty
         # team, which handles every warranty claim by design (file_warranty_claim).
@@ -180,6 +191,7 @@ _RULES: dict[ClaimKind, list[Rule]] = {
         *_object(r"(?:store|goodwill|account)\s+credit|credit", gap=6),
         *_state(r"(?:store|goodwill|account)\s+credit|credit", r"applied|added|issued|granted|given|posted|on\s+(?:the|your)\s+account", gap=4),
         (r"\bcredited\s+(?:your|the)\s+account\b", Tense.past),
+        (rf"\baccount\b{_gap(3)}(?:has\s+been|was|is\s+now|will\s+be)\s+credited\b(?!\s+back)", Tense.past),
         (r"\bstore\s+credit\s+balance\s+is\s+now\b", Tense.past),
     ],
     ClaimKind.address_change: [
@@ -187,6 +199,7 @@ _RULES: dict[ClaimKind, list[Rule]] = {
         (rf"\b{_FUTURE_AUX}(?:update|change|correct|amend|edit|modify|add|set){_gap(6)}(?<!email\s)(?<!e-mail\s)(?:address|postal\s+code|zip)\b", Tense.future),
         *_state(r"(?<!email\s)(?<!e-mail\s)address|postal\s+code|zip\s+code", r"updated|changed|corrected|amended", gap=4),
         (r"\b(?:will\s+now|now\s+will|'ll\s+now)\s+(?:ship|be\s+(?:shipped|delivered|sent))\s+to\b", Tense.future),
+        *_forms(r"redirected|rerouted|re-routed|re-directed", r"redirecting|rerouting|re-routing", r"redirect|reroute|re-route"),
     ],
     ClaimKind.contact_change: [
         (rf"\b(?:updated|changed|corrected|amended)\b{_gap(4)}(?:email|e-mail|phone|phone\s+number|contact\s+details)\b", Tense.past),
@@ -199,7 +212,7 @@ _RULES: dict[ClaimKind, list[Rule]] = {
     ],
     ClaimKind.warranty_claim: [
         *_object(r"warranty\s+claims?|claims?\s+(?:under|with)\s+(?:the\s+)?(?:manufacturer(?:'s)?\s+)?(?:warranty|manufacturer)", gap=3),
-        *_state(r"warranty\s+claims?", r"submitted|filed|in|created|open|opened|logged|lodged", gap=3),
+        *_state(r"warranty\s+claims?|WAR", r"submitted|filed|in|created|open|opened|logged|lodged", gap=3),
     ],
     ClaimKind.ticket_status: [
         (rf"\b(?:marked|set|moved|changed|updated|put|switched)\b{_gap(5)}(?:as|to|on)\s+(?:solved|closed|resolved|pending|on\s+hold|open|urgent|high)\b", Tense.past),
@@ -207,6 +220,7 @@ _RULES: dict[ClaimKind, list[Rule]] = {
         (r"\b(?:closed|solved|resolved)\s+(?:your|the|this)\s+(?:ticket|case)\b", Tense.past),
         (rf"\b{_FUTURE_AUX}(?:close|solve|resolve)\s+(?:your\s+|the\s+|this\s+)?(?:ticket|case)\b", Tense.future),
         (r"\b(?:ticket|case)\b(?:\s+TKT-\d+)?\s+(?:(?:is|has\s+been|was)\s+)(?:now\s+)?(?:closed|solved|resolved|put\s+on\s+hold|on\s+hold|set\s+to|marked)\b", Tense.past),
+        (r"^(?:ticket|case)(?:\s+TKT-\d+)?\s+(?:closed|solved|resolved)\b", Tense.past),
         (rf"\b(?:bumped|raised|set|changed|increased|escalated)\b{_gap(4)}priority\b", Tense.past),
         (r"\bassigned\s+(?:your|the|this)\s+(?:ticket|case)\s+to\b", Tense.past),
     ],
@@ -220,17 +234,19 @@ _RULES: dict[ClaimKind, list[Rule]] = {
 # Every cue of a kind contains one of these stems: a clause without any of them skips the
 # kind's patterns (most clauses of a reply hold no cue at all, so this keeps extraction fast).
 _STEMS: dict[ClaimKind, tuple[str, ...]] = {
-    ClaimKind.refund: ("refund", "reimburs", "revers", "back", "return"),
+    ClaimKind.refund: ("refund", "reimburs", "revers", "back", "return", "charge", "payment", "transaction", "fee",
+                       "credited"),
     ClaimKind.cancellation: ("cancel", "void", "called off", "stopped"),
     ClaimKind.escalation: ("escalat", "team", "supervisor", "manager", "specialist", "billing", "logistics",
-                           "department", "colleague", "expert", "senior"),
+                           "department", "colleague", "expert", "senior", "esc-"),
     ClaimKind.replacement: ("ship", "sen", "replac", "new", "fresh"),
     ClaimKind.exchange: ("exchang", "swap"),
     ClaimKind.store_credit: ("credit",),
-    ClaimKind.address_change: ("address", "postal", "zip", "ship", "deliver", "sent"),
+    ClaimKind.address_change: ("address", "postal", "zip", "ship", "deliver", "sent", "redirect", "rerout", "re-rout",
+                               "re-direct"),
     ClaimKind.contact_change: ("mail", "phone", "contact"),
     ClaimKind.return_created: ("return", "rma"),
-    ClaimKind.warranty_claim: ("warranty", "claim"),
+    ClaimKind.warranty_claim: ("warranty", "claim", "war-"),
     ClaimKind.ticket_status: ("solved", "closed", "resolved", "pending", "hold", "open", "urgent", "high",
                               "priority", "assigned", "ticket", "case"),
     ClaimKind.note: ("note", "comment", "documented", "recorded"),
@@ -279,6 +295,12 @@ _CUSTOMER_SUBJECT = re.compile(
     r"cancell?ed|started|opened|sent|tried|did|have|had|placed|made|can|could|may|might)\b",
     _F,
 )
+# Someone else acts: "the carrier redirected the parcel", "your bank may reverse the charge".
+_THIRD_PARTY = re.compile(
+    r"\b(?:carrier|courier|bank|card\s+issuer|manufacturer|seller|marketplace|parcelpoint|ups|fedex|usps|dhl|"
+    r"post\s+office|driver)\b",
+    _F,
+)
 _OUR_SUBJECT = re.compile(r"\b(?:i|we)\b|\b(?:i|we)['\u2019]", _F)
 _INSTRUCTION = re.compile(
     r"^\s*(?:please|kindly|feel\s+free|make\s+sure|remember|be\s+sure|do\s+not|don't|contact|keep|"
@@ -309,6 +331,8 @@ def _blocked(clause: str, cue: Cue) -> str | None:
     said = _CUSTOMER_SUBJECT.search(before + span)
     if said and not _OUR_SUBJECT.search((before + span)[: said.start()]):
         return "said of the customer"
+    if _THIRD_PARTY.search(before) and not _OUR_SUBJECT.search(before):
+        return "said of a third party"
     if _INSTRUCTION.match(clause):
         return "instruction to the customer"
     return None

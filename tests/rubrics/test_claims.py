@@ -94,6 +94,16 @@ def test_paraphrases_of_each_kind() -> None:
     assert kinds("I've flagged this to our specialist team.") == ["escalation"]
     assert kinds("I've updated your shipping address.") == ["address_change"]
     assert kinds("I processed a return for the two mugs.") == ["return_created"]
+    assert kinds("I've redirected the package to your new address.") == ["address_change"]
+    assert kinds("I've voided the duplicate charge.") == ["refund"]
+    assert kinds("I've voided the order.") == ["cancellation"]
+    assert kinds("A supervisor has been notified.") == ["escalation"]
+    assert kinds("Your account has been credited with $15.00.") == ["store_credit"]
+    assert kinds("RMA-400468 has been created for your return.") == ["return_created"]
+    # Not ours: a third party acts, or the words only look like a cue.
+    assert kinds("The carrier redirected the parcel to a pickup point.") == []
+    assert kinds("These noise-cancelling headphones are in stock.") == []
+    assert kinds("I've escalated it to a supervisor, who will get back to you.") == ["escalation"]
 
 
 def test_tense_ids_and_amounts() -> None:
