@@ -58,7 +58,8 @@ class Cue:
 
 # --- building blocks --------------------------------------------------------------------------
 
-_F = re.IGNORECASE
+# Every pattern here runs on lowercased text, case-sensitively (about twice as fast).
+_F = 0
 _FUTURE_AUX = r"(?:will|'ll|\u2019ll|shall|going\s+to|about\s+to|let\s+me)(?:\s+(?:now|also|then|just|go\s+ahead\s+and|immediately))?\s+"
 _BE = r"(?:has|have|had|was|were|is|are|'s|\u2019s|been|be|being|got|gets|now)"
 _STATE_AUX = rf"(?:{_BE}\s+){{1,3}}"
@@ -93,38 +94,36 @@ _DO = (
 )
 
 
-# A rule: (pattern, tense, anchor). The anchor is a cheap pattern every match contains (the
-# kind's verb or noun); a clause without it skips the rule, which keeps extraction fast.
-Rule = tuple[str, Tense] | tuple[str, Tense, str]
+# A rule: a pattern and the tense of what it matches.
+Rule = tuple[str, Tense]
 
 
 def _forms(past: str, ing: str, base: str) -> list[Rule]:
     """A kind verb as a cue: past/participle alone, -ing alone, base form after a future aux."""
     return [
-        (rf"(?<!-)\b{_FUTURE_AUX}(?:{base})\b", Tense.future, rf"\b(?:{base})\b"),
+        (rf"(?<!-)\b{_FUTURE_AUX}(?:{base})\b", Tense.future),
         (rf"(?<!-)\b(?:{past})\b", Tense.past),
         # "-ing" only as a progressive: "I'm refunding", not "Refunding the fee is a perk" or
         # "noise-cancelling headphones".
-        (rf"\b(?:am|'m|\u2019m|are|'re|\u2019re|is|be|been|was|were)\s+(?:now\s+|also\s+|currently\s+|already\s+)?(?:{ing})\b", Tense.past, rf"\b(?:{ing})\b"),
+        (rf"\b(?:am|'m|\u2019m|are|'re|\u2019re|is|be|been|was|were)\s+(?:now\s+|also\s+|currently\s+|already\s+)?(?:{ing})\b", Tense.past),
     ]
 
 
 def _object(noun: str, gap: int = 5) -> list[Rule]:
     """A generic action verb whose object is ``noun``: "issued a refund", "will open a return"."""
     return [
-        (rf"\b{_FUTURE_AUX}{_DO}{_gap(gap)}(?:{noun})\b", Tense.future, rf"\b(?:{noun})\b"),
-        (rf"\b(?:{_DONE}|{_DOING}){_gap(gap)}(?:{noun})\b", Tense.past, rf"\b(?:{noun})\b"),
+        (rf"\b{_FUTURE_AUX}{_DO}{_gap(gap)}(?:{noun})\b", Tense.future),
+        (rf"\b(?:{_DONE}|{_DOING}){_gap(gap)}(?:{noun})\b", Tense.past),
     ]
 
 
 def _state(noun: str, states: str, gap: int = 6) -> list[Rule]:
     """``noun`` said to be in a done state: "your refund has been processed", "Refund issued"."""
-    anchor = rf"\b(?:{noun})\b"
     noun = rf"(?:{noun})(?:-\d+)?"
     return [
-        (rf"\b(?:{noun})\b{_gap(gap)}(?:will|'ll|\u2019ll)\s+(?:now\s+|also\s+)?(?:be\s+)?(?:{states})\b", Tense.future, anchor),
-        (rf"\b(?:{noun})\b{_gap(gap)}{_STATE_AUX}(?:not\s+)?(?:now\s+|already\s+|also\s+)?(?:{states})\b", Tense.past, anchor),
-        (rf"\b(?:{noun})\b(?:\s+[A-Z]{{3}}-\d+)?\s+(?:{states})\b", Tense.past, anchor),
+        (rf"\b(?:{noun})\b{_gap(gap)}(?:will|'ll|\u2019ll)\s+(?:now\s+|also\s+)?(?:be\s+)?(?:{states})\b", Tense.future),
+        (rf"\b(?:{noun})\b{_gap(gap)}{_STATE_AUX}(?:not\s+)?(?:now\s+|already\s+|also\s+)?(?:{states})\b", Tense.past),
+        (rf"\b(?:{noun})\b(?:\s+[A-Z]{{3}}-\d+)?\s+(?:{states})\b", Tense.past),
     ]
 
 
@@ -251,9 +250,30 @@ _STEMS: dict[ClaimKind, tuple[str, ...]] = {
                               "priority", "assigned", "ticket", "case"),
     ClaimKind.note: ("note", "comment", "documented", "recorded"),
 }
-_COMPILED: dict[ClaimKind, list[tuple[re.Pattern[str], Tense, re.Pattern[str] | None]]] = {
-    kind: [(re.compile(r[0], _F), r[1], re.compile(r[2], _F) if len(r) == 3 else None) for r in rules]  # type: ignore[misc]
-    for kind, rules in _RULES.items()
+def _lowercase(pattern: str) -> str:
+    """``pattern`` for lowercased text: letters to lower case, escapes (``\\S``, ``\\B``) kept."""
+    return re.sub(r"(?<!\\)[A-Z]", lambda m: m.group(0).lower(), pattern)
+
+
+def _combine(rules: list[Rule]) -> tuple[re.Pattern[str], dict[str, Tense]]:
+    """One regex per kind, a named branch per rule: one ``search`` per clause and kind finds the
+    earliest cue (at equal starts the first rule listed wins). It runs case-sensitively on the
+    lowercased clause, about twice as fast as a case-insensitive search."""
+    tenses = {f"r{n}": r[1] for n, r in enumerate(rules)}
+    return re.compile("|".join(f"(?P<r{n}>{_lowercase(r[0])})" for n, r in enumerate(rules))), tenses
+
+
+def _lowered(text: str) -> str:
+    """``text`` in lower case with every character kept in place (a few characters, such as
+    U+0130, lowercase to two)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
+
+
+_COMPILED: dict[ClaimKind, tuple[re.Pattern[str], dict[str, Tense]]] = {
+    kind: _combine(rules) for kind, rules in _RULES.items()
 }
 
 # --- blockers -----------------------------------------------------------------------------------
@@ -305,14 +325,14 @@ _OUR_SUBJECT = re.compile(r"\b(?:i|we)\b|\b(?:i|we)['\u2019]", _F)
 _INSTRUCTION = re.compile(
     r"^\s*(?:please|kindly|feel\s+free|make\s+sure|remember|be\s+sure|do\s+not|don't|contact|keep|"
     r"request|reply|call|visit|check|use|go|reach\s+out|send|ship|cancel|update|let\s+me\s+know|"
-    r"return(?!\s+(?:[A-Z]{3}-\d|label|window|request|authori|is|has|was|of|for)))\b",
+    r"return(?!\s+(?:[a-z]{3}-\d|label|window|request|authori|is|has|was|of|for)))\b",
     _F,
 )
 _FUTURE_BEFORE = re.compile(r"(?:\b(?:will|shall|going\s+to|about\s+to)|'ll|\u2019ll)\s+(?:\w+\s+){0,2}$", _F)
 
 
 def _blocked(clause: str, cue: Cue) -> str | None:
-    """Why the cue is not a claim, or None when it is one."""
+    """Why the cue is not a claim, or None when it is one (``clause`` lowercased)."""
     before = _NOT_NEGATIONS.sub(" ", clause[: cue.start])
     span = _NOT_NEGATIONS.sub(" ", clause[cue.start : cue.end])
     if _NEGATION.search(before) or _NEGATION.search(span) or _NEGATED_OBJECT.match(clause[cue.end :]):
@@ -339,25 +359,23 @@ def _blocked(clause: str, cue: Cue) -> str | None:
 
 
 def cues_in(clause: str) -> list[Cue]:
-    """Every cue in ``clause`` (overlapping cues of one kind merged, earliest first)."""
-    found: dict[ClaimKind, Cue] = {}
-    lowered = clause.lower()
-    for kind, patterns in _COMPILED.items():
+    """The earliest cue of each kind in ``clause``, in order of position."""
+    found: list[Cue] = []
+    lowered = _lowered(clause)
+    for kind, (pattern, tenses) in _COMPILED.items():
         if not any(stem in lowered for stem in _STEMS[kind]):
             continue
-        for pattern, tense, anchor in patterns:
-            if anchor is not None and anchor.search(clause) is None:
-                continue
-            for m in pattern.finditer(clause):
-                before = clause[: m.start()]
-                t = Tense.future if tense is Tense.future or _FUTURE_BEFORE.search(before) else tense
-                cue = Cue(kind, m.start(), m.end(), t)
-                prev = found.get(kind)
-                if prev is None or cue.start < prev.start:
-                    found[kind] = cue
-    return sorted(found.values(), key=lambda c: c.start)
+        m = pattern.search(lowered)
+        if m is None:
+            continue
+        tense = tenses[m.lastgroup or ""]
+        if tense is Tense.past and _FUTURE_BEFORE.search(lowered, 0, m.start()):
+            tense = Tense.future
+        found.append(Cue(kind, m.start(), m.end(), tense))
+    return sorted(found, key=lambda c: c.start)
 
 
 def claims_in_clause(clause: str) -> list[tuple[Cue, str | None]]:
     """Each cue with the reason it is blocked (None: it is a claim)."""
-    return [(cue, _blocked(clause, cue)) for cue in cues_in(clause)]
+    lowered = _lowered(clause)
+    return [(cue, _blocked(lowered, cue)) for cue in cues_in(clause)]
