@@ -272,6 +272,18 @@ def _lowered(text: str) -> str:
     return "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
 
 
+def _stem_index() -> tuple[re.Pattern[str], dict[str, frozenset[ClaimKind]]]:
+    """One regex finding every stem, and the kinds each matched stem opens (a longer stem
+    also opens the kinds of the stems inside it: "credited" holds "credit")."""
+    stems = sorted({st for sts in _STEMS.values() for st in sts}, key=len, reverse=True)
+    kinds = {
+        st: frozenset(k for k, sts in _STEMS.items() if any(inner in st for inner in sts)) for st in stems
+    }
+    return re.compile("|".join(re.escape(st) for st in stems)), kinds
+
+
+_STEM_RE, _STEM_KINDS = _stem_index()
+
 _COMPILED: dict[ClaimKind, tuple[re.Pattern[str], dict[str, Tense]]] = {
     kind: _combine(rules) for kind, rules in _RULES.items()
 }
@@ -362,8 +374,11 @@ def cues_in(clause: str) -> list[Cue]:
     """The earliest cue of each kind in ``clause``, in order of position."""
     found: list[Cue] = []
     lowered = _lowered(clause)
+    present: set[ClaimKind] = set()
+    for stem in _STEM_RE.findall(lowered):
+        present |= _STEM_KINDS[stem]
     for kind, (pattern, tenses) in _COMPILED.items():
-        if not any(stem in lowered for stem in _STEMS[kind]):
+        if kind not in present:
             continue
         m = pattern.search(lowered)
         if m is None:
