@@ -25,6 +25,8 @@ import enum
 import re
 from dataclasses import dataclass
 
+from supportgym.rubrics.claim_text import lowered as _lowered
+
 
 class ClaimKind(str, enum.Enum):
     """What a claim says was (or will be) done; one per family of write tools."""
@@ -260,16 +262,17 @@ def _combine(rules: list[Rule]) -> tuple[re.Pattern[str], dict[str, Tense]]:
     earliest cue (at equal starts the first rule listed wins). It runs case-sensitively on the
     lowercased clause, about twice as fast as a case-insensitive search."""
     tenses = {f"r{n}": r[1] for n, r in enumerate(rules)}
-    return re.compile("|".join(f"(?P<r{n}>{_lowercase(r[0])})" for n, r in enumerate(rules))), tenses
-
-
-def _lowered(text: str) -> str:
-    """``text`` in lower case with every character kept in place (a few characters, such as
-    U+0130, lowercase to two)."""
-    low = text.lower()
-    if len(low) == len(text):
-        return low
-    return "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
+    branches = []
+    for n, (pattern, _tense) in enumerate(rules):
+        # Every rule starts at a word boundary: test it once per position, not once per rule.
+        if pattern.startswith(r"\b"):
+            pattern = pattern[2:]
+        elif pattern.startswith(r"(?<!-)\b"):
+            pattern = "(?<!-)" + pattern[len(r"(?<!-)\b") :]
+        elif not pattern.startswith("^"):
+            raise ValueError(f"a cue rule must start at a word boundary: {pattern[:40]}")
+        branches.append(f"(?P<r{n}>{_lowercase(pattern)})")
+    return re.compile(r"\b(?:" + "|".join(branches) + ")"), tenses
 
 
 def _stem_index() -> tuple[re.Pattern[str], dict[str, frozenset[ClaimKind]]]:

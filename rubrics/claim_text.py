@@ -28,8 +28,7 @@ _CLAUSE_BREAK = re.compile(
     rf"|,?\s+and\s+(?={_SUBJECT}\b|(?:also\s+|then\s+)?{_PAST_TENSE}\b)"
     r"|,\s+and\s+(?=(?:once|if|when|as\s+soon\s+as|unless)\b)"
     r"|,\s+(?=i\b|we\b|i'|we')",
-    re.IGNORECASE,
-)
+)  # matched against the lowercased sentence, case-sensitively (faster than IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ def split_sentences(text: str) -> list[str]:
 
 # A sentence that opens with a concession or a reason ("Although I can't refund it, our team
 # now has it") ends that part at its first comma.
-_LEADING_SUBORDINATE = re.compile(r"^(?:although|though|while|whereas|since|because|as)\b[^,]*,\s+", re.IGNORECASE)
+_LEADING_SUBORDINATE = re.compile(r"^(?:although|though|while|whereas|since|because|as)\b[^,]*,\s+")
 # A part that opens with a condition (or a request to the customer, which works as one) governs
 # what follows it up to the next strong break: "if it ever develops a fault, just contact us
 # and we'll file a claim" and "please write to us from that address and I'll update it" stay
@@ -70,26 +69,34 @@ _LEADING_SUBORDINATE = re.compile(r"^(?:although|though|while|whereas|since|beca
 _LEADING_CONDITION = re.compile(
     r"^(?:if|unless|once|as\s+soon\s+as|as\s+long\s+as|in\s+case|provided|assuming|when|whenever|should|"
     r"please|kindly|just)\b",
-    re.IGNORECASE,
 )
-_WEAK_BREAK = re.compile(r"^[\s,]*(?:and\s*)?$", re.IGNORECASE)
+_WEAK_BREAK = re.compile(r"^[\s,]*(?:and\s*)?$")
+
+
+def lowered(text: str) -> str:
+    """``text`` in lower case, every character kept in place (U+0130 lowercases to two)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
 
 
 def split_clauses(sentence: str) -> tuple[str, ...]:
-    pieces: list[tuple[str, str]] = []  # (separator before, part)
+    low_sentence = lowered(sentence)
+    pieces: list[tuple[str, str, str]] = []  # (separator before, part, part lowercased)
     pos, sep = 0, ""
-    for m in _CLAUSE_BREAK.finditer(sentence):
-        pieces.append((sep, sentence[pos : m.start()]))
+    for m in _CLAUSE_BREAK.finditer(low_sentence):
+        pieces.append((sep, sentence[pos : m.start()], low_sentence[pos : m.start()]))
         pos, sep = m.end(), m.group(0)
-    pieces.append((sep, sentence[pos:]))
+    pieces.append((sep, sentence[pos:], low_sentence[pos:]))
     parts: list[str] = []
     conditional = False
-    for sep, part in pieces:
+    for sep, part, low in pieces:
         if conditional and parts and _WEAK_BREAK.match(sep):
             parts[-1] = f"{parts[-1]}{sep}{part}"
             continue
-        conditional = bool(_LEADING_CONDITION.match(part.strip(" ,")))
-        lead = _LEADING_SUBORDINATE.match(part)
+        conditional = bool(_LEADING_CONDITION.match(low.strip(" ,")))
+        lead = _LEADING_SUBORDINATE.match(low)
         if lead:
             parts += [part[: lead.end()], part[lead.end() :]]
         else:
