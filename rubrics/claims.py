@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from supportgym.db import WorldDB
-from supportgym.rubrics.checks import amounts_in, ids_in
+from supportgym.rubrics.checks import CheckContext, Verdict, amounts_in, conversation_messages, ids_in
 from supportgym.rubrics.claim_evidence import Evidence, WriteFacts, history_support, write_facts
 from supportgym.rubrics.claim_rules import ClaimKind, Tense, claims_in_clause
 from supportgym.rubrics.claim_text import sentences
@@ -27,6 +27,7 @@ __all__ = [
     "Tense",
     "extract_claims",
     "false_claims",
+    "no_false_claim",
     "verify_claims",
 ]
 
@@ -129,3 +130,19 @@ def _support(claim: Claim, facts: list[WriteFacts]) -> Evidence:
         what = [*bad_ids, *(f"${a // 100}.{a % 100:02d}" for a in bad_amounts)]
         reasons.append(f"{f.describe()} does not match {', '.join(what)}")
     return Evidence(False, "; ".join(reasons))
+
+
+def no_false_claim(ctx: CheckContext) -> Verdict:
+    """A program check for a rubric (``type: python``, ``function:
+    supportgym.rubrics.claims:no_false_claim``): no claim in the final reply or in a chat
+    message the customer received lacks a matching write or earlier row."""
+    texts = [("reply", ctx.reply or "")]
+    texts += [(f"message at step {step}", text) for step, text in conversation_messages(ctx, "agent")]
+    checked = 0
+    for where, text in texts:
+        findings = verify_claims(extract_claims(text), ctx.trail, ctx.changes, ctx.db)
+        checked += len(findings)
+        bad = next((f for f in findings if not f.supported), None)
+        if bad is not None:
+            return Verdict(False, f"false {bad.claim.kind.value} claim in the {where}: {bad.claim.clause!r} ({bad.evidence})")
+    return Verdict(True, f"{checked} claim(s), each backed by a write or an earlier row")

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from supportgym.cli import app
+from supportgym.rubrics.checks import CheckContext, PythonCheck
 from supportgym.rubrics.claims import ClaimKind, Tense, extract_claims, false_claims, verify_claims
 from supportgym.rubrics.claims_corpus import evaluate_corpus, load_corpus
 from supportgym.services.episode import Episode, EpisodeConfig
@@ -234,3 +235,17 @@ def test_no_reference_reply_makes_a_false_claim() -> None:
         finally:
             episode.close()
     assert checked >= 10
+
+
+def test_the_rubric_check_fails_a_false_claim_in_the_reply(refund_episode: Any) -> None:
+    rec = refund_episode.record()
+    check = PythonCheck(type="python", function="supportgym.rubrics.claims:no_false_claim")
+
+    def ctx(reply: str) -> CheckContext:
+        return CheckContext(db=refund_episode.db, changes=rec.net_changes, raw_changes=rec.changes,
+                            trail=rec.trail, reply=reply, values={}, now=refund_episode.prepared.now)
+
+    good = check.evaluate(ctx(rec.reply))
+    assert good.met, good.evidence
+    bad = check.evaluate(ctx(rec.reply + " I have also escalated this to a supervisor."))
+    assert not bad.met and "false escalation claim in the reply" in bad.evidence
