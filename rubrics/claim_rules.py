@@ -275,14 +275,35 @@ def _combine(rules: list[Rule]) -> tuple[re.Pattern[str], dict[str, Tense]]:
     return re.compile(r"\b(?:" + "|".join(branches) + ")"), tenses
 
 
+def _trie_pattern(words: list[str]) -> str:
+    """A regex matching any of ``words``, factored by common prefixes ("cred(?:it(?:ed)?)")
+    so that the engine tries one branch per character instead of one per word; the longest
+    word wins at each position."""
+    trie: dict[str, dict] = {}  # type: ignore[type-arg]
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:  # type: ignore[type-arg]
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie)
+
+
 def _stem_index() -> tuple[re.Pattern[str], dict[str, frozenset[ClaimKind]]]:
     """One regex finding every stem, and the kinds each matched stem opens (a longer stem
     also opens the kinds of the stems inside it: "credited" holds "credit")."""
-    stems = sorted({st for sts in _STEMS.values() for st in sts}, key=len, reverse=True)
+    stems = sorted({st for sts in _STEMS.values() for st in sts})
     kinds = {
         st: frozenset(k for k, sts in _STEMS.items() if any(inner in st for inner in sts)) for st in stems
     }
-    return re.compile("|".join(re.escape(st) for st in stems)), kinds
+    return re.compile(_trie_pattern(stems)), kinds
 
 
 _STEM_RE, _STEM_KINDS = _stem_index()

@@ -22,12 +22,18 @@ _BULLET = re.compile(r"^\s*(?:[-*\u2022\u2023\u25e6]|\d{1,2}[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'($\[])")
 _PAST_TENSE = r"(?:\w+ed|sent|set|put|made|gave|given|got|gotten|done|issued|opened|filed)"
 _SUBJECT = r"(?:i|we|you|it|they|he|she|this|that|the|your|our|a|an|my)"
+# Every break starts with one of ; : , or a space, consumed first so that the regex engine
+# skips all other positions quickly; the lookbehinds then tell which of them it was.
 _CLAUSE_BREAK = re.compile(
-    r"\s*;\s*|:\s+(?=[^\W\d])|\s+[-\u2013\u2014]+\s+"
-    r"|,?\s+\b(?:but|so|although|though|whereas|however|instead)\b,?\s+"
-    rf"|,?\s+and\s+(?={_SUBJECT}\b|(?:also\s+|then\s+)?{_PAST_TENSE}\b)"
-    r"|,\s+and\s+(?=(?:once|if|when|as\s+soon\s+as|unless)\b)"
-    r"|,\s+(?=i\b|we\b|i'|we')",
+    r"[\s;:,](?:"
+    r"(?<=;)\s*|(?<=\s)\s*;\s*"
+    r"|(?<=:)\s+(?=[^\W\d])"
+    r"|(?<=\s)\s*[-\u2013\u2014]+\s+"
+    r"|(?:(?<=,)\s+|(?<=\s)\s*)(?:but|so|although|though|whereas|however|instead)\b,?\s+"
+    rf"|(?:(?<=,)\s+|(?<=\s)\s*)and\s+(?={_SUBJECT}\b|(?:also\s+|then\s+)?{_PAST_TENSE}\b)"
+    r"|(?<=,)\s+and\s+(?=(?:once|if|when|as\s+soon\s+as|unless)\b)"
+    r"|(?<=,)\s+(?=i\b|we\b|i'|we')"
+    r")"
 )  # matched against the lowercased sentence, case-sensitively (faster than IGNORECASE)
 
 

@@ -59,7 +59,7 @@ def extract_claims(text: str) -> list[Claim]:
     amounts only from the clause, so "refunded $10 and added $5 credit" keeps them apart."""
     out: list[Claim] = []
     for sentence in sentences(text or ""):
-        sentence_ids = ids_in(sentence.text)
+        sentence_ids: list[str] | None = None  # read only when a clause names no id
         last = len(sentence.clauses) - 1
         for n, clause in enumerate(sentence.clauses):
             if sentence.is_question and n == last:
@@ -67,7 +67,10 @@ def extract_claims(text: str) -> list[Claim]:
             for cue, blocked in claims_in_clause(clause):
                 if blocked is not None:
                     continue
-                ids = ids_in(clause) or sentence_ids
+                ids = ids_in(clause)
+                if not ids:
+                    sentence_ids = ids_in(sentence.text) if sentence_ids is None else sentence_ids
+                    ids = sentence_ids
                 out.append(
                     Claim(
                         kind=cue.kind,
