@@ -218,17 +218,21 @@ class HistoryTable:
     view_amount: str | None  # its amount key in read results
 
 
-_HISTORY: dict[ClaimKind, HistoryTable] = {
-    K.refund: HistoryTable("refunds", "RFD", {"ORD": "order_id", "PAY": "payment_id"}, "amount_cents", {},
-                           "refund_id", "amount"),
-    K.return_created: HistoryTable("returns", "RMA", {"ORD": "order_id"}, None, {}, "return_id", None),
-    K.exchange: HistoryTable("returns", "RMA", {"ORD": "order_id"}, None, {"resolution": "exchange"},
-                             "return_id", None),
-    K.escalation: HistoryTable("escalations", "ESC", {"TKT": "ticket_id"}, "requested_amount_cents", {},
-                               "escalation_id", "requested_amount"),
-    K.warranty_claim: HistoryTable("warranty_claims", "WAR", {"ITM": "order_item_id"}, None, {},
-                                   "claim_id", None),
-    K.cancellation: HistoryTable("orders", "ORD", {}, "total_cents", {"status": "cancelled"}, "order_id", "total"),
+_HISTORY: dict[ClaimKind, tuple[HistoryTable, ...]] = {
+    K.refund: (
+        HistoryTable("refunds", "RFD", {"ORD": "order_id", "PAY": "payment_id"}, "amount_cents", {},
+                     "refund_id", "amount"),
+        # "Order ORD-1 (refunded)": the order's own status, its total as the amount.
+        HistoryTable("orders", "ORD", {}, "total_cents", {"status": "refunded"}, "order_id", "total"),
+    ),
+    K.return_created: (HistoryTable("returns", "RMA", {"ORD": "order_id"}, None, {}, "return_id", None),),
+    K.exchange: (HistoryTable("returns", "RMA", {"ORD": "order_id"}, None, {"resolution": "exchange"},
+                              "return_id", None),),
+    K.escalation: (HistoryTable("escalations", "ESC", {"TKT": "ticket_id"}, "requested_amount_cents", {},
+                                "escalation_id", "requested_amount"),),
+    K.warranty_claim: (HistoryTable("warranty_claims", "WAR", {"ITM": "order_item_id"}, None, {},
+                                    "claim_id", None),),
+    K.cancellation: (HistoryTable("orders", "ORD", {}, "total_cents", {"status": "cancelled"}, "order_id", "total"),),
 }
 
 
@@ -276,9 +280,24 @@ def history_support(
     (order, payment, ticket, line) together with the amount when the kind moves money; the row
     must have the required state; and every id and amount the claim states must agree with it.
     Rows come from ``world`` when given, else from what the episode's reads returned."""
-    spec = _HISTORY.get(kind)
-    if spec is None:
-        return Evidence(False, "")
+    reasons = []
+    for spec in _HISTORY.get(kind, ()):
+        ev = _history_in(spec, kind, ids, amounts, trail, changes, world)
+        if ev.supported:
+            return ev
+        reasons.append(ev.reason)
+    return Evidence(False, reasons[0] if reasons else "")
+
+
+def _history_in(
+    spec: HistoryTable,
+    kind: ClaimKind,
+    ids: tuple[str, ...],
+    amounts: tuple[int, ...],
+    trail: list[TrailEntry],
+    changes: list[dict[str, Any]],
+    world: WorldDB | None,
+) -> Evidence:
     checked = [i for i in ids if i.split("-", 1)[0] in CHECKED_PREFIXES[kind] | {spec.own}]
     own = [i for i in checked if i.startswith(spec.own + "-")]
     parents = [i for i in checked if i.split("-", 1)[0] in spec.parents]

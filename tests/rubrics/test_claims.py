@@ -249,3 +249,14 @@ def test_the_rubric_check_fails_a_false_claim_in_the_reply(refund_episode: Any) 
     assert good.met, good.evidence
     bad = check.evaluate(ctx(rec.reply + " I have also escalated this to a supervisor."))
     assert not bad.met and "false escalation claim in the reply" in bad.evidence
+
+
+def test_a_status_report_of_an_earlier_order_is_checked_against_its_status(idle_episode: Any) -> None:
+    conn, db = idle_episode.db.conn, idle_episode.db
+    refunded = conn.execute("SELECT id FROM orders WHERE status = 'refunded' ORDER BY id LIMIT 1").fetchone()[0]
+    cancelled = conn.execute("SELECT id FROM orders WHERE status = 'cancelled' ORDER BY id LIMIT 1").fetchone()[0]
+    delivered = conn.execute("SELECT id FROM orders WHERE status = 'delivered' ORDER BY id LIMIT 1").fetchone()[0]
+    assert false_claims(f"Order {refunded} (refunded).", [], [], db) == []
+    assert false_claims(f"Order {cancelled}: cancelled.", [], [], db) == []
+    assert len(false_claims(f"Order {delivered} was cancelled.", [], [], db)) == 1
+    assert len(false_claims(f"Order {delivered} was refunded.", [], [], db)) == 1
