@@ -37,7 +37,7 @@ def lint_cmd(as_json: bool = typer.Option(False, "--json", help="Print the issue
 def claims_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     errors: bool = typer.Option(False, "--errors", help="Also list the corpus items the checker gets wrong."),
-    corpus: str = typer.Option(None, "--corpus", help="A corpus file other than the shipped one."),
+    corpus: str | None = typer.Option(None, "--corpus", help="A corpus file other than the shipped one."),
 ) -> None:
     """Precision and recall of the claim checker on its labelled corpus, per kind and split."""
     from rich.console import Console
