@@ -279,18 +279,21 @@ def _combine(rules: list[Rule]) -> tuple[re.Pattern[str], dict[str, Tense]]:
     return re.compile(r"\b(?:" + "|".join(branches) + ")"), tenses
 
 
+_Trie = dict[str, "_Trie"]
+
+
 def _trie_pattern(words: list[str]) -> str:
     """A regex matching any of ``words``, factored by common prefixes ("cred(?:it(?:ed)?)")
     so that the engine tries one branch per character instead of one per word; the longest
     word wins at each position."""
-    trie: dict[str, dict] = {}  # type: ignore[type-arg]
+    trie: _Trie = {}
     for word in words:
         node = trie
         for ch in word:
             node = node.setdefault(ch, {})
         node[""] = {}
 
-    def emit(node: dict) -> str:  # type: ignore[type-arg]
+    def emit(node: _Trie) -> str:
         branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
         if not branches:
             return ""
