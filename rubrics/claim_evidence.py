@@ -243,7 +243,9 @@ def _rows_from_world(world: WorldDB, spec: HistoryTable, ids: list[str]) -> list
         column = "id" if prefix == spec.own else spec.parents.get(prefix)
         if column is None:
             continue
-        cur = world.conn.execute(f'SELECT * FROM "{spec.table}" WHERE "{column}" = ? LIMIT 50', (ident,))
+        cur = world.conn.execute(
+            f'SELECT * FROM "{spec.table}" WHERE "{column}" = ? ORDER BY "id" LIMIT 50', (ident,)
+        )
         names = [d[0] for d in cur.description]
         for values in cur.fetchall():
             row = dict(zip(names, values, strict=True))

@@ -26,6 +26,7 @@ __all__ = [
     "ClaimKind",
     "Tense",
     "extract_claims",
+    "customer_facing_texts",
     "false_claims",
     "no_false_claim",
     "verify_claims",
@@ -135,12 +136,24 @@ def _support(claim: Claim, facts: list[WriteFacts]) -> Evidence:
     return Evidence(False, "; ".join(reasons))
 
 
+def customer_facing_texts(ctx: CheckContext) -> list[tuple[str, str]]:
+    """``(where, text)`` of everything the customer read: the final reply, the chat messages
+    delivered to them and the replies posted on a ticket's thread (``reply_to_customer``)."""
+    texts = [("reply", ctx.reply or "")]
+    texts += [(f"chat message at step {step}", text) for step, text in conversation_messages(ctx, "agent")]
+    texts += [
+        (f"reply_to_customer at step {t.step}", str(t.arguments["message"]))
+        for t in ctx.trail
+        if t.name == "reply_to_customer" and t.ok and isinstance(t.arguments, dict) and t.arguments.get("message")
+    ]
+    return texts
+
+
 def no_false_claim(ctx: CheckContext) -> Verdict:
     """A program check for a rubric (``type: python``, ``function:
-    supportgym.rubrics.claims:no_false_claim``): no claim in the final reply or in a chat
-    message the customer received lacks a matching write or earlier row."""
-    texts = [("reply", ctx.reply or "")]
-    texts += [(f"message at step {step}", text) for step, text in conversation_messages(ctx, "agent")]
+    supportgym.rubrics.claims:no_false_claim``): no claim in anything the customer read (see
+    :func:`customer_facing_texts`) lacks a matching write or earlier row."""
+    texts = customer_facing_texts(ctx)
     checked = 0
     for where, text in texts:
         findings = verify_claims(extract_claims(text), ctx.trail, ctx.changes, ctx.db)

@@ -260,3 +260,17 @@ def test_a_status_report_of_an_earlier_order_is_checked_against_its_status(idle_
     assert false_claims(f"Order {cancelled}: cancelled.", [], [], db) == []
     assert len(false_claims(f"Order {delivered} was cancelled.", [], [], db)) == 1
     assert len(false_claims(f"Order {delivered} was refunded.", [], [], db)) == 1
+
+
+def test_the_rubric_check_reads_replies_posted_on_the_ticket() -> None:
+    episode = Episode(EpisodeConfig(task_id="duplicate_charge-01"))
+    try:
+        ticket = episode.db.conn.execute("SELECT id FROM tickets WHERE status = 'open' ORDER BY id LIMIT 1").fetchone()[0]
+        episode.step("reply_to_customer", {"ticket_id": ticket, "message": "I've refunded $10.00 to your card."})
+        rec = episode.record()
+        ctx = CheckContext(db=episode.db, changes=rec.net_changes, raw_changes=rec.changes, trail=rec.trail,
+                           reply="Thanks for your patience.", values={}, now=episode.prepared.now)
+        verdict = PythonCheck(type="python", function="supportgym.rubrics.claims:no_false_claim").evaluate(ctx)
+        assert not verdict.met and "reply_to_customer at step 1" in verdict.evidence
+    finally:
+        episode.close()
