@@ -75,6 +75,9 @@ class WriteFacts:
     kinds: set[ClaimKind]
     ids: set[str]
     money: dict[ClaimKind, set[int]] = field(default_factory=dict)
+    # Amounts of the orders this write is about (totals, lines, payments): a sentence may name
+    # them beside the amount moved ("I've refunded $9.99 on your $120.00 order").
+    context: set[int] = field(default_factory=set)
     # Kinds this write backs only as a promise: an escalation asking billing to approve a
     # refund backs "the $650.00 will be refunded", never "I've refunded $650.00".
     promises: set[ClaimKind] = field(default_factory=set)
@@ -145,7 +148,41 @@ def _still_holds(change: dict[str, Any], net: dict[tuple[str, str], dict[str, An
     return any(col in final["after"] for col in change["after"] if col not in _BOOKKEEPING)
 
 
-def write_facts(trail: list[TrailEntry], changes: list[dict[str, Any]]) -> list[WriteFacts]:
+_MONEY_KEYS = frozenset({"total", "subtotal", "amount", "unit_price", "line_total", "shipping_fee", "discount",
+                         "price", "items_value"})
+
+
+def _order_amounts(trail: list[TrailEntry], world: WorldDB | None, orders: set[str]) -> set[int]:
+    """Money amounts of ``orders`` (totals, fees, line prices, payments and refunds), as the
+    episode's reads showed them and, when given, as the world holds them."""
+    out: set[int] = set()
+    for t in trail:
+        if not t.ok:
+            continue
+        for d in _walk(t.result):
+            if d.get("order_id") in orders:
+                for sub in _walk(d):
+                    out |= {c for k, v in sub.items() if k in _MONEY_KEYS and (c := _cents(v)) is not None}
+    if world is not None:
+        for order in sorted(orders):
+            row = world.conn.execute(
+                "SELECT total_cents, subtotal_cents, shipping_fee_cents, discount_cents FROM orders WHERE id = ?",
+                (order,),
+            ).fetchone()
+            out |= set(row or ())
+            for sql in (
+                "SELECT unit_price_cents, unit_price_cents * quantity - discount_cents FROM order_items WHERE order_id = ?",
+                "SELECT amount_cents, amount_cents FROM payments WHERE order_id = ?",
+                "SELECT amount_cents, amount_cents FROM refunds WHERE order_id = ?",
+            ):
+                for a, b in world.conn.execute(sql, (order,)).fetchall():
+                    out |= {a, b}
+    return {a for a in out if a}
+
+
+def write_facts(
+    trail: list[TrailEntry], changes: list[dict[str, Any]], world: WorldDB | None = None
+) -> list[WriteFacts]:
     """The facts of every successful write of the episode that still holds in the net diff."""
     net = {(c["table"], str(c["key"])): c for c in changes}
     totals = _order_totals(trail)
@@ -187,6 +224,9 @@ def write_facts(trail: list[TrailEntry], changes: list[dict[str, Any]]) -> list[
     grand = sum(c for _, _, c in refunds)
     for f, order, cents in refunds:
         f.money.setdefault(K.refund, set()).update({cents, per_order[order], grand})
+    for f in facts:
+        if f.kinds & MONEY_KINDS:
+            f.context = _order_amounts(trail, world, {i for i in f.ids if i.startswith("ORD-")})
     # An escalation's sentence may also state the whole amount it completes ("billing will
     # review the remaining $931.99 of the $1,431.99"): what was refunded on the order plus what
     # was requested, or the order's total. A promise of refund may state that sum too.

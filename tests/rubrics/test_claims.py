@@ -274,3 +274,23 @@ def test_the_rubric_check_reads_replies_posted_on_the_ticket() -> None:
         assert not verdict.met and "reply_to_customer at step 1" in verdict.evidence
     finally:
         episode.close()
+
+
+def test_other_amounts_of_the_order_may_stand_beside_the_amount_moved() -> None:
+    """A partial refund (the shipping fee of a late delivery): the order's total may be named
+    beside the refunded amount, never instead of it."""
+    episode, _ = run_solution("late_delivery_perk-01", "reference")
+    try:
+        rec, refund = episode.record(), _refund(episode)
+        total = episode.db.conn.execute(
+            "SELECT total_cents FROM orders WHERE id = ?", (refund["order_id"],)
+        ).fetchone()[0]
+        order_total = f"${total // 100}.{total % 100:02d}"
+        assert order_total != f"${refund['amount']}"
+        beside = f"I've refunded ${refund['amount']} of your {order_total} order."
+        for world in (episode.db, None):  # the order's amounts from the world, or from the reads
+            assert false_claims(beside, rec.trail, rec.net_changes, world) == []
+            assert len(false_claims(f"I've refunded {order_total}.", rec.trail, rec.net_changes, world)) == 1
+            assert len(false_claims(f"I've refunded ${refund['amount']} and $500.00.", rec.trail, rec.net_changes, world)) == 1
+    finally:
+        episode.close()
