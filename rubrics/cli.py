@@ -104,3 +104,37 @@ def _print_audit(report: Any) -> None:
         console.print("[bold red]FAILED[/]:\n  " + "\n  ".join(report.violations))
     else:
         console.print("[bold green]audit green[/]")
+
+
+@rubrics_app.command("claims")
+def claims_cmd(
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    errors: bool = typer.Option(False, "--errors", help="Also list the corpus items the checker gets wrong."),
+    corpus: str | None = typer.Option(None, "--corpus", help="A corpus file other than the shipped one."),
+) -> None:
+    """Precision and recall of the claim checker on its labelled corpus, per kind and split."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from supportgym.rubrics.claims_corpus import evaluate_corpus
+
+    report = evaluate_corpus(corpus)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    console = Console()
+    for name, split in report.splits.items():
+        table = Table(title=f"claims corpus: {name} ({split.items} items)")
+        for col in ("kind", "TP", "FP", "FN", "P", "R", "F1"):
+            table.add_column(col, justify="left" if col == "kind" else "right")
+        for k in [*split.per_kind, split.overall]:
+            table.add_row(k.kind, str(k.tp), str(k.fp), str(k.fn), f"{k.precision:.3f}", f"{k.recall:.3f}", f"{k.f1:.3f}",
+                          style="bold" if k.kind == "overall" else None)
+        console.print(table)
+        console.print(f"  ids exact on {split.id_accuracy:.1%} and amounts exact on {split.amount_accuracy:.1%} "
+                      f"of {split.matched} matched claims")
+    if errors:
+        for e in report.errors:
+            console.print(f"[{e.split}] {e.text!r}: missing {e.missing} extra {e.extra} {e.detail}", markup=False)
+    else:
+        console.print(f"{len(report.errors)} item(s) with errors (--errors lists them)")

@@ -47,8 +47,8 @@ class NoFalseClaims(CheckBase):
     def evaluate(self, ctx: CheckContext) -> Verdict:
         problems: list[str] = []
         for where, _step, text in ctx.stated_texts():
-            for finding in false_claims(text, ctx.trail, ctx.changes):
-                problems.append(f"{where}: {finding.evidence}")
+            for finding in false_claims(text, ctx.trail, ctx.changes, ctx.db):
+                problems.append(f"{where}: false {finding.claim.kind.value} claim {finding.claim.clause!r} ({finding.evidence})")
             invented = [i for i in ids_in(text) if not ctx.exists(ID_PREFIXES[i.split("-", 1)[0]], i)]
             if invented:
                 problems.append(f"{where}: names ids that do not exist: {', '.join(invented)}")

@@ -36,7 +36,7 @@ app.add_typer(bench_app, name="bench")
 
 from supportgym.bench_all import bench_all  # noqa: E402
 from supportgym.env.bench import bench_env  # noqa: E402
-from supportgym.rubrics.bench import bench_grading  # noqa: E402
+from supportgym.rubrics.bench import bench_claims, bench_grading  # noqa: E402
 from supportgym.services.bench import tool_latency_rows  # noqa: E402
 from supportgym.world_seed.bench import bench_world, register_rows  # noqa: E402
 
@@ -44,6 +44,7 @@ bench_app.command("world")(bench_world)
 register_rows(tool_latency_rows)
 bench_app.command("env")(bench_env)
 bench_app.command("grading")(bench_grading)
+bench_app.command("claims")(bench_claims)
 bench_app.command("all")(bench_all)
 bench_app.command("docker")(bench_docker)
 
