@@ -19,7 +19,10 @@ Spaces
 Reward
     0.0 on every step but the last. When the episode ends (submitted, or truncated) the reward is
     the rubric grade's ``reward`` (``supportgym.rubrics``), with weights ``alpha`` (extra credit)
-    and ``beta`` (dodged-bullet penalties). A bare world (no task) has no grade: reward 0.0.
+    and ``beta`` (dodged-bullet penalties). In the default ``gated`` mode a failed gate (harm, a
+    false claim, a disclosure, a list of guesses, an attempt at a forbidden write) caps it at
+    ``gate_cap`` (0); ``info["grade"]["gates_failed"]`` says which and why. A perfect episode
+    earns ``1 + alpha``. A bare world (no task) has no grade: reward 0.0.
 
 Termination and truncation
     ``terminated`` is True after a successful ``submit_response``. ``truncated`` is True when the
@@ -113,6 +116,9 @@ class SupportEnv(gym.Env[str, str]):
             :class:`~supportgym.env.transport.Transport` object.
         base_url: URL of a ``supportgym serve`` for the http transport.
         alpha, beta: Reward weights passed to the rubric grader.
+        reward_mode: ``"gated"`` (default: aspect-weighted primaries; a failed gate caps the
+            reward at ``gate_cap``) or ``"paper"`` (exactly Eq. 1). See docs/reward.md.
+        gate_cap: The reward when a gate (critical criterion) fails, in gated mode.
         max_steps: Step budget override (default: the task's, else 50).
         max_invalid_calls: Consecutive invalid calls that truncate the episode (default 10).
         max_observation_chars: Observation length cap (default 16384).
@@ -134,6 +140,8 @@ class SupportEnv(gym.Env[str, str]):
         base_url: str | None = None,
         alpha: float = DEFAULT_ALPHA,
         beta: float = DEFAULT_BETA,
+        reward_mode: str = "gated",
+        gate_cap: float = 0.0,
         max_steps: int | None = None,
         max_invalid_calls: int = DEFAULT_MAX_INVALID,
         max_observation_chars: int = MAX_OBS_CHARS,
@@ -150,6 +158,8 @@ class SupportEnv(gym.Env[str, str]):
         self.tasks = list(tasks) if tasks is not None else None
         self.alpha = alpha
         self.beta = beta
+        self.reward_mode = reward_mode
+        self.gate_cap = gate_cap
         self.max_steps = max_steps
         self.max_invalid_calls = max_invalid_calls
         self.max_observation_chars = max_observation_chars
@@ -179,6 +189,8 @@ class SupportEnv(gym.Env[str, str]):
             max_invalid_calls=options.get("max_invalid_calls", self.max_invalid_calls),
             alpha=self.alpha,
             beta=self.beta,
+            reward_mode=self.reward_mode,
+            gate_cap=self.gate_cap,
         )
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:

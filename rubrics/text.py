@@ -8,7 +8,12 @@ import calendar
 import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
+
+# Grading reads the same reply and tool results many times (every check, every gate): parse each
+# text once per process.
+_CACHE = 4096
 
 
 def number(v: Any) -> Decimal | None:
@@ -40,6 +45,11 @@ _MONEY = re.compile(
 
 
 def amounts_in(text: str) -> set[int]:
+    return set(_amounts_in(text))
+
+
+@lru_cache(maxsize=_CACHE)
+def _amounts_in(text: str) -> set[int]:
     """Every money amount written in ``text``, in cents: ``$49.99``, ``49.99``, ``USD 1,049.00``,
     ``$50`` (a whole amount counts only with a currency marker, so ids and counts are not money)."""
     out: set[int] = set()
@@ -71,6 +81,11 @@ _ID = re.compile(r"\b(?:(POL-[A-Z][A-Z0-9-]*[A-Z0-9])|([A-Z]{3})-(\d{3,}))\b")
 
 
 def ids_in(text: str) -> list[str]:
+    return list(_ids_in(text))
+
+
+@lru_cache(maxsize=_CACHE)
+def _ids_in(text: str) -> list[str]:
     """World ids written in ``text`` (``ORD-500123``, ``RMA-900470``, ``POL-RETURNS``...)."""
     out = []
     for m in _ID.finditer(text):
@@ -88,6 +103,11 @@ _LONG_DATE = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(
 
 
 def dates_in(text: str) -> list[tuple[str, str | None]]:
+    return list(_dates_in(text))
+
+
+@lru_cache(maxsize=_CACHE)
+def _dates_in(text: str) -> list[tuple[str, str | None]]:
     """Dates written in ``text`` as ``(as_written, "YYYY-MM-DD" or None when not a real date)``."""
     out: list[tuple[str, str | None]] = []
     for m in _ISO_DATE.finditer(text):

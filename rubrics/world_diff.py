@@ -162,8 +162,8 @@ class Footprint:
 class Allowance(BaseModel):
     """A change a task allows beyond its reference solution's (e.g. a note on the task ticket).
 
-    ``where`` is matched against an inserted row's values, ``key`` against an updated or deleted
-    row's key, ``fields`` (updates) lists the fields that may change."""
+    ``where`` is matched against an inserted (or deleted) row's values, ``key`` against an
+    updated or deleted row's key, ``fields`` (updates) lists the fields that may change."""
 
     model_config = ConfigDict(extra="forbid")
     table: str
@@ -178,7 +178,7 @@ class Allowance(BaseModel):
             return False
         if self.key is not None and row.op != "insert" and row.key != self.key:
             return False
-        if row.op == "insert":
+        if row.op == "insert" or (row.op == "delete" and self.where):
             return all(str(row.values.get(k)) == str(v) for k, v in self.where.items())
         if self.key is None and self.where:
             return False  # an update/delete allowance must name its row

@@ -122,7 +122,7 @@ def _ticket_allowances(values: dict[str, Any]) -> list[Allowance]:
         out += [
             Allowance(table="tickets", ops=["update"], key=tid, fields=_TICKET_FIELDS, why=why),
             Allowance(table="ticket_messages", ops=["insert"], where={"ticket_id": tid}, why=why),
-            Allowance(table="ticket_tags", ops=["insert"], where={"ticket_id": tid}, why=why),
+            Allowance(table="ticket_tags", ops=["insert", "delete"], where={"ticket_id": tid}, why=why),
         ]
     return out
 
