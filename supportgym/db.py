@@ -24,7 +24,6 @@ from sqlalchemy.util import LRUCache
 
 from supportgym.schema import Base
 
-
 # Every world has the same schema and dialect. SQLAlchemy keys its compiled-SQL cache by the
 # dialect object, so each episode's engine shares one dialect and one cache: otherwise a new
 # episode recompiled every statement it ran (~1 ms each, the first calls 10x slower than later).
@@ -65,6 +64,9 @@ class WorldDB:
     """One world: an in-memory SQLite database and the SQLAlchemy engine bound to it."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
+        # Tools write straight on ``conn`` (their own SAVEPOINTs, foreign keys enforced) before
+        # the engine may ever have connected: set it up as the engine's pool would.
+        _pragmas(conn, None)
         self.conn = conn
         self.engine = _sqlite_engine(conn)
         self._tool_session: Session | None = None

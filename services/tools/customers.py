@@ -6,7 +6,6 @@ from typing import Any
 
 from pydantic import EmailStr, Field
 from sqlalchemy import bindparam, func, or_, select
-
 from supportgym.services.tools import reads, views
 from supportgym.services.tools.base import (
     AddressId,
@@ -19,6 +18,7 @@ from supportgym.services.tools.base import (
     paginate,
     tool,
 )
+
 from supportgym.schema import Address, Customer, Tier
 
 
@@ -118,12 +118,13 @@ def update_customer_contact(ctx: ToolContext, args: UpdateCustomerContactArgs) -
             "invalid_argument", "give new_email, new_phone or both", "new_email"
         )
     if args.new_email is not None:
-        taken = ctx.session.execute(
-            select(Customer.id).where(
-                func.lower(Customer.email) == str(args.new_email).lower(),
-                Customer.id != customer.id,
-            )
-        ).first()
+        taken = reads.query(
+            "update_customer_contact.taken",
+            lambda: select(Customer.id).where(
+                func.lower(Customer.email) == bindparam("email"),
+                Customer.id != bindparam("customer_id"),
+            ),
+        ).first(ctx.conn, email=str(args.new_email).lower(), customer_id=customer.id)
         if taken:
             raise ToolError(
                 "conflict", "that email belongs to another customer account", "new_email"
@@ -168,8 +169,11 @@ def update_customer_address(ctx: ToolContext, args: UpdateCustomerAddressArgs) -
                 "address_id",
             )
     else:
-        addr = Address(id=ctx.next_id(Address, "ADR"), is_default=False)
-        customer.addresses.append(addr)
+        new_id = ctx.next_id(Address, "ADR")
+        # The address book is loaded before the new row exists, so it is listed once.
+        book = customer.addresses
+        addr = ctx.add(Address, id=new_id, customer_id=customer.id, is_default=False)
+        book.append(addr)
     addr.label = args.label
     addr.line1 = args.line1
     addr.line2 = args.line2
@@ -181,5 +185,5 @@ def update_customer_address(ctx: ToolContext, args: UpdateCustomerAddressArgs) -
         for other in customer.addresses:
             other.is_default = other is addr
         addr.is_default = True
-    ctx.session.flush()
+    ctx.flush()
     return {"updated": True, "address": views.address(addr)}
