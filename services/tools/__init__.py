@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import sqlite3
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,7 @@ from supportgym.services.tools import (  # noqa: F401
     tickets,
 )
 from supportgym.services.tools.base import REGISTRY, Tool, ToolContext, ToolError
+from supportgym.services.tools.writes import IdCounters
 
 from supportgym.db import WorldDB
 
@@ -159,7 +161,10 @@ def call_tool(
         return _error(name, arguments, _validation_error(exc))
 
     conn = db.conn
-    ctx = ToolContext(now=now, episode_start=episode_start, actor=actor, world=conn)
+    counters = _COUNTERS.get(db)
+    if counters is None:
+        counters = _COUNTERS[db] = IdCounters()
+    ctx = ToolContext(now=now, episode_start=episode_start, actor=actor, world=conn, counters=counters)
     if spec.annotations.read_only:
         # Reads go through ``ctx.conn`` (compiled queries) and need no savepoint; a read-only
         # tool that wrote would be caught below.
@@ -179,10 +184,10 @@ def call_tool(
             ctx.rows.flush()
         except ToolError as err:
             # Everything the call wrote is undone; the refusal is the observation.
-            _undo(conn)
+            _undo(conn, counters)
             return _error(name, parsed, err)
         except BaseException:
-            _undo(conn)
+            _undo(conn, counters)
             raise
         conn.execute(f"RELEASE {_SAVEPOINT}")
     except Exception as exc:  # a bug or a broken database: the environment's fault
@@ -200,6 +205,11 @@ def call_tool(
 _SAVEPOINT = "tool_call"
 
 
-def _undo(conn: sqlite3.Connection) -> None:
+def _undo(conn: sqlite3.Connection, counters: IdCounters) -> None:
     conn.execute(f"ROLLBACK TO {_SAVEPOINT}")
     conn.execute(f"RELEASE {_SAVEPOINT}")
+    counters.forget()  # ids the call took are free again
+
+
+# Each world's id counters, alive as long as the world (see ``writes.IdCounters``).
+_COUNTERS: weakref.WeakKeyDictionary[WorldDB, IdCounters] = weakref.WeakKeyDictionary()

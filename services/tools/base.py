@@ -22,7 +22,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from sqlalchemy import Integer, bindparam, cast, func, select
 from supportgym.services.tools import reads
-from supportgym.services.tools.writes import Row, RowWriter
+from supportgym.services.tools.writes import IdCounters, Row, RowWriter
 
 from supportgym.policy import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TEXT_LENGTH
 
@@ -147,10 +147,12 @@ class ToolContext:
     # The world's SQLite connection: read it through ``conn``.
     world: sqlite3.Connection
     actor: str = "agent"
+    # The world's id counters, kept between calls by ``call_tool`` (see ``writes.IdCounters``).
+    counters: IdCounters | None = None
     rows: RowWriter = field(init=False)
 
     def __post_init__(self) -> None:
-        self.rows = RowWriter(self.world)
+        self.rows = RowWriter(self.world, self.counters)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -189,7 +191,10 @@ class ToolContext:
         """The next free ``PREFIX-n`` id: deterministic, so replays create the same ids."""
         table = model.__table__
         q = reads.query(("next_id", table.name), lambda: _max_suffix(table))
-        top = q.scalar(self.conn, pattern=f"{prefix}-%", start=len(prefix) + 2)
+        conn = self.conn
+        top = self.rows.counters.top(
+            conn, table.name, prefix, lambda: q.scalar(conn, pattern=f"{prefix}-%", start=len(prefix) + 2)
+        )
         if top is not None:
             digits = width or len(str(top))
             return f"{prefix}-{top + 1:0{digits}d}"
@@ -197,7 +202,9 @@ class ToolContext:
 
     def next_int_id(self, model: type[Any]) -> int:
         table = model.__table__
-        top = reads.query(("next_int_id", table.name), lambda: select(func.max(table.c.id))).scalar(self.conn)
+        q = reads.query(("next_int_id", table.name), lambda: select(func.max(table.c.id)))
+        conn = self.conn
+        top = self.rows.counters.top(conn, table.name, None, lambda: q.scalar(conn))
         return int(top or 0) + 1
 
 

@@ -149,5 +149,8 @@ def test_a_fault_inside_a_write_rolls_back_what_it_wrote(world, monkeypatch):
         raise AssertionError("the broken tool did not raise WorldFault")
     monkeypatch.setattr(ticket_tools.views, "message", real)
     assert world.hash() == before
-    assert world.ok("add_internal_note", ticket_id=ticket, note="kept")["added"] is True
+    kept = world.ok("add_internal_note", ticket_id=ticket, note="kept")["message"]["message_id"]
     assert world.hash() != before
+    # The undone call's id is free again: the kept note got the id the first note would have.
+    top = world.db.conn.execute("SELECT max(id) FROM ticket_messages WHERE id < ?", (kept,)).fetchone()[0]
+    assert kept == top + 1
