@@ -50,17 +50,25 @@ pending = [k for k, v in db.orders.items() if v.status == "pending"]
 users = list(db.users)
 products = list(db.products)
 pristine = db.model_copy(deep=True)
-out = {}
+from tau2.data_model.message import ToolCall
+out = {"dispatch": {}, "step": {}}
 def timed(name, kwargs_list, fresh=False):
     global env
-    xs = []
-    for kw in kwargs_list:
-        if fresh:
-            env = get_environment(db=pristine.model_copy(deep=True))
-        t0 = time.perf_counter()
-        env.use_tool(name, **kw)
-        xs.append((time.perf_counter() - t0) * 1000)
-    out[name] = xs
+    for level in ("dispatch", "step"):
+        xs = []
+        for kw in kwargs_list:
+            if fresh:
+                env = get_environment(db=pristine.model_copy(deep=True))
+            if level == "dispatch":
+                t0 = time.perf_counter()
+                env.use_tool(name, **kw)
+            else:
+                call = ToolCall(id="c", name=name, arguments=kw)
+                t0 = time.perf_counter()
+                msg = env.get_response(call)
+                assert not msg.error, msg.content
+            xs.append((time.perf_counter() - t0) * 1000)
+        out[level][name] = xs
 timed("get_order_details", [{"order_id": orders[i % len(orders)]} for i in range(n)])
 timed("get_user_details", [{"user_id": users[i % len(users)]} for i in range(n)])
 timed("find_user_id_by_email", [{"email": db.users[users[i % len(users)]].email} for i in range(n)])
@@ -74,21 +82,25 @@ print(json.dumps(out))
 
 def _p(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _supportgym_samples(n: int, scale: str) -> dict[str, list[float]]:
+def _supportgym_samples(n: int, scale: str) -> dict[str, dict[str, list[float]]]:
     from supportgym.services.worlds import get_snapshot
 
     snapshot = get_snapshot(7, scale)
-    out: dict[str, list[float]] = {}
+    out: dict[str, dict[str, list[float]]] = {"dispatch": {}, "step": {}}
 
     def timed(db: Any, name: str, calls: list[dict[str, Any]], clock: list[Any]) -> None:
         for args in calls:
             clock[0] += timedelta(seconds=30)
             t0 = time.perf_counter()
             res = call_tool(db, name, args, now=clock[0], episode_start=clock[1])
-            out.setdefault(name, []).append((time.perf_counter() - t0) * 1000)
+            t1 = time.perf_counter()
+            json.dumps(res.result)  # the observation as text, as τ²'s get_response returns it
+            t2 = time.perf_counter()
+            out["dispatch"].setdefault(name, []).append((t1 - t0) * 1000)
+            out["step"].setdefault(name, []).append((t2 - t0) * 1000)
             if not res.ok:
                 raise RuntimeError(f"bench call refused: {name} {args}: {res.result}")
 
@@ -122,9 +134,11 @@ def _supportgym_samples(n: int, scale: str) -> dict[str, list[float]]:
     return out
 
 
-def _tau2_samples(python: str, data: str, n: int) -> dict[str, list[float]]:
+def _tau2_samples(python: str, data: str, n: int) -> dict[str, dict[str, list[float]]]:
     env = {**os.environ, "TAU2_DATA_DIR": data}
-    done = subprocess.run([python, "-c", _TAU2_PROBE, str(n)], capture_output=True, text=True, env=env, timeout=900)
+    done = subprocess.run(
+        [python, "-c", _TAU2_PROBE, str(n)], capture_output=True, text=True, env=env, timeout=900, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(f"τ²-bench probe failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -143,39 +157,47 @@ def bench_tau2(
         typer.echo("tau2-bench not given: pass --tau2-python and --tau2-data (or set SUPPORTGYM_TAU2_PYTHON "
                    "and TAU2_DATA_DIR); skipping the side-by-side.", err=True)
         raise typer.Exit(2)
-    ours: dict[str, list[list[float]]] = {}
-    theirs: dict[str, list[list[float]]] = {}
+    ours: dict[str, dict[str, list[list[float]]]] = {"dispatch": {}, "step": {}}
+    theirs: dict[str, dict[str, list[list[float]]]] = {"dispatch": {}, "step": {}}
     for r in range(rounds):
         print(f"round {r + 1}/{rounds}", file=sys.stderr, flush=True)
-        for k, v in _supportgym_samples(calls, scale).items():
-            ours.setdefault(k, []).append(v)
-        for k, v in _tau2_samples(tau2_python, tau2_data, calls).items():
-            theirs.setdefault(k, []).append(v)
+        for side, got in ((ours, _supportgym_samples(calls, scale)), (theirs, _tau2_samples(tau2_python, tau2_data, calls))):
+            for level, per_tool in got.items():
+                for k, v in per_tool.items():
+                    side[level].setdefault(k, []).append(v)
 
     def fig(runs: list[list[float]]) -> dict[str, float]:
         return {"p50_ms": statistics.median(statistics.median(x) for x in runs),
                 "p99_ms": statistics.median(_p(x, 0.99) for x in runs), "n": sum(len(x) for x in runs)}
 
-    rows = []
-    for t2, sg in PAIRS:
-        a, b = fig(theirs[t2]), fig(ours[sg])
-        rows.append({"tau2_tool": t2, "tool": sg, "tau2": a, "supportgym": b, "ratio_p50": b["p50_ms"] / a["p50_ms"]})
-    cancel = fig(ours["cancel_order"])["p50_ms"]
-    for sg in UNPAIRED_WRITES:
-        if sg in ours:
-            b = fig(ours[sg])
-            rows.append({"tau2_tool": None, "tool": sg, "tau2": None, "supportgym": b, "ratio_to_cancel_order": b["p50_ms"] / cancel})
-    result = {"rounds": rounds, "calls": calls, "scale": scale, "rows": rows,
-              "note": "in process; ratio = SupportGym p50 / τ² p50 (below 1: SupportGym faster)"}
+    result: dict[str, Any] = {"rounds": rounds, "calls": calls, "scale": scale, "levels": {},
+                              "note": "in process, one machine, one run; ratio = SupportGym p50 / τ² p50 "
+                                      "(below 1: SupportGym faster). dispatch: use_tool vs call_tool; step: "
+                                      "get_response (JSON text) vs call_tool + json.dumps"}
+    for level in ("dispatch", "step"):
+        rows: list[dict[str, Any]] = []
+        for t2, sg in PAIRS:
+            a, b = fig(theirs[level][t2]), fig(ours[level][sg])
+            rows.append({"tau2_tool": t2, "tool": sg, "tau2": a, "supportgym": b, "ratio_p50": b["p50_ms"] / a["p50_ms"]})
+        cancel = fig(ours[level]["cancel_order"])["p50_ms"]
+        for sg in UNPAIRED_WRITES:
+            if sg in ours[level]:
+                b = fig(ours[level][sg])
+                rows.append({"tau2_tool": None, "tool": sg, "tau2": None, "supportgym": b,
+                             "ratio_to_cancel_order": b["p50_ms"] / cancel})
+        result["levels"][level] = rows
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
-    typer.echo(f"{'τ² tool':30} {'SupportGym tool':30} {'τ² p50/p99 ms':>16} {'SG p50/p99 ms':>16} {'ratio':>7}")
-    for row in rows:
-        sg = row["supportgym"]
-        t2 = row["tau2"]
-        t2s = f"{t2['p50_ms']:.3f}/{t2['p99_ms']:.3f}" if t2 else "-"
-        ratio = row.get("ratio_p50") or row.get("ratio_to_cancel_order")
-        label = "" if t2 else " (vs cancel)"
-        typer.echo(f"{row['tau2_tool'] or '-':30} {row['tool']:30} {t2s:>16} {sg['p50_ms']:.3f}/{sg['p99_ms']:.3f}".ljust(96)
-                   + f" {ratio:6.2f}x{label}")
+    for level, rows in result["levels"].items():
+        typer.echo(f"\n[{level}] median over {rounds} rounds of per-round p50 / p99")
+        typer.echo(f"{'τ² tool':30} {'SupportGym tool':30} {'τ² p50/p99 ms':>16} {'SG p50/p99 ms':>16}  ratio")
+        for row in rows:
+            sgf, t2f = row["supportgym"], row["tau2"]
+            t2s = f"{t2f['p50_ms']:.3f}/{t2f['p99_ms']:.3f}" if t2f else "-"
+            sgs = f"{sgf['p50_ms']:.3f}/{sgf['p99_ms']:.3f}"
+            if t2f:
+                ratio = f"{row['ratio_p50']:.2f}x"
+            else:
+                ratio = f"{row['ratio_to_cancel_order']:.2f}x of cancel_order"
+            typer.echo(f"{row['tau2_tool'] or '-':30} {row['tool']:30} {t2s:>16} {sgs:>16}  {ratio}")

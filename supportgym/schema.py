@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -212,6 +212,11 @@ class Product(Base):
     description: Mapped[str] = mapped_column(Text, default="")
 
 
+# search_products matches brand and category case-insensitively: index the lowered values.
+Index("ix_products_brand_ci", func.lower(Product.brand))
+Index("ix_products_category_ci", func.lower(Product.category))
+
+
 class PromoCode(Base):
     __tablename__ = "promo_codes"
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -227,6 +232,11 @@ class PromoCode(Base):
 
 class Order(Base):
     __tablename__ = "orders"
+    # search_orders pages newest first within a status or a customer: read in index order.
+    __table_args__ = (
+        Index("ix_orders_status_placed", "status", "placed_at", "id"),
+        Index("ix_orders_customer_placed", "customer_id", "placed_at", "id"),
+    )
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
     status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), index=True)
@@ -399,6 +409,8 @@ class Staff(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
+    # search_tickets pages newest first within a status: read in index order.
+    __table_args__ = (Index("ix_tickets_status_created", "status", "created_at", "id"),)
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
     order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), nullable=True)

@@ -380,11 +380,14 @@ def paginate(
     offset = (args.page - 1) * args.page_size
     conn = ctx.conn
     page, count = reads.paged(shape, build)
-    # One query for the page and the total (a window count), a second only past the end.
+    # The page reads only its rows (in index order where an index fits the filter and order);
+    # the total is a separate count, skipped when the page itself shows where the results end.
+    # A window count in the page query made SQLite read and sort every match.
     items = page.rows(conn, **params, _limit=args.page_size, _offset=offset)
-    total = int(items[0]._total) if items else int(count.scalar(conn, **params))
-    for it in items:
-        del it._total
+    if 0 < len(items) < args.page_size or (not items and offset == 0):
+        total = offset + len(items)
+    else:
+        total = int(count.scalar(conn, **params))
     for attr, (table, fk) in (children or {}).items():
         reads.children_of(conn, items, attr, table, fk)
     has_more = offset + len(items) < total
