@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import EmailStr, Field
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, column, func, literal_column, or_, select, table, union
 from supportgym.services.tools import reads, views
 from supportgym.services.tools.base import (
     AddressId,
@@ -19,7 +19,7 @@ from supportgym.services.tools.base import (
     tool,
 )
 
-from supportgym.schema import Address, Customer, Tier
+from supportgym.schema import CUSTOMER_TEXT, Address, Customer, Tier
 
 
 class SearchCustomersArgs(PageArgs):
@@ -50,6 +50,19 @@ def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, A
 
     def build() -> Any:
         stmt = select(Customer)
+        # Candidates from the trigram index first (see schema.CUSTOMER_TEXT); the exact
+        # predicates below still decide, so results are what a full scan gives.
+        text = table(CUSTOMER_TEXT, column("rowid"), column("name"), column("email"), column("phone"), column("digits"))
+        rowid = literal_column(f"{Customer.__tablename__}.rowid")
+        if "name" in params:
+            stmt = stmt.where(rowid.in_(select(text.c.rowid).where(text.c.name.contains(bindparam("name")))))
+        if "email" in params:
+            stmt = stmt.where(rowid.in_(select(text.c.rowid).where(text.c.email.contains(bindparam("email")))))
+        if "digits" in params:
+            stmt = stmt.where(rowid.in_(union(
+                select(text.c.rowid).where(text.c.digits.contains(bindparam("digits"))),
+                select(text.c.rowid).where(text.c.phone.contains(bindparam("phone"))),
+            )))
         if "name" in params:
             full = func.lower(Customer.first_name + " " + Customer.last_name)
             stmt = stmt.where(full.contains(bindparam("name")))
