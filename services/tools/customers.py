@@ -22,6 +22,9 @@ from supportgym.services.tools.base import (
 from supportgym.schema import CUSTOMER_TEXT, Address, Customer, Tier
 
 
+_PROBE_CHARS = 6
+
+
 class SearchCustomersArgs(PageArgs):
     name: ShortText | None = Field(
         None, description="Part of the full name, case-insensitive (e.g. 'maria lopez')."
@@ -47,6 +50,10 @@ def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, A
         params["digits"], params["phone"] = digits, args.phone
     if args.tier:
         params["tier"] = args.tier
+    # The index is probed with the first characters only: every row whose text contains the
+    # needle contains its start, and a long needle (a whole email address) would make the index
+    # intersect the posting lists of common trigrams ("exa", "com") for nothing.
+    probes = {f"{k}_probe": params[k][:_PROBE_CHARS] for k in ("name", "email", "digits", "phone") if k in params}
 
     def build() -> Any:
         stmt = select(Customer)
@@ -55,13 +62,13 @@ def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, A
         text = table(CUSTOMER_TEXT, column("rowid"), column("name"), column("email"), column("phone"), column("digits"))
         rowid = literal_column(f"{Customer.__tablename__}.rowid")
         if "name" in params:
-            stmt = stmt.where(rowid.in_(select(text.c.rowid).where(text.c.name.contains(bindparam("name")))))
+            stmt = stmt.where(rowid.in_(select(text.c.rowid).where(text.c.name.contains(bindparam("name_probe")))))
         if "email" in params:
-            stmt = stmt.where(rowid.in_(select(text.c.rowid).where(text.c.email.contains(bindparam("email")))))
+            stmt = stmt.where(rowid.in_(select(text.c.rowid).where(text.c.email.contains(bindparam("email_probe")))))
         if "digits" in params:
             stmt = stmt.where(rowid.in_(union(
-                select(text.c.rowid).where(text.c.digits.contains(bindparam("digits"))),
-                select(text.c.rowid).where(text.c.phone.contains(bindparam("phone"))),
+                select(text.c.rowid).where(text.c.digits.contains(bindparam("digits_probe"))),
+                select(text.c.rowid).where(text.c.phone.contains(bindparam("phone_probe"))),
             )))
         if "name" in params:
             full = func.lower(Customer.first_name + " " + Customer.last_name)
@@ -79,7 +86,7 @@ def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, A
         ctx,
         ("search_customers", *sorted(params)),
         build,
-        params,
+        {**params, **probes},
         args,
         views.customer_summary,
         children={"addresses": (Address.__table__, "customer_id")},
