@@ -151,6 +151,7 @@ def bench_tau2(
     calls: int = typer.Option(200, min=10, max=10_000, help="Read calls per tool per round."),
     scale: str = typer.Option("default", help="SupportGym world scale."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    save: str = typer.Option("", help="Also write the JSON to this file (to compare runs)."),
 ) -> None:
     """Per-tool p50/p99 of SupportGym beside τ²-bench's retail tools, with ratios (in process)."""
     if not tau2_python or not tau2_data:
@@ -186,6 +187,9 @@ def bench_tau2(
                 rows.append({"tau2_tool": None, "tool": sg, "tau2": None, "supportgym": b,
                              "ratio_to_cancel_order": b["p50_ms"] / cancel})
         result["levels"][level] = rows
+    if save:
+        with open(save, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=2)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
