@@ -102,6 +102,7 @@ def measure_tool_calls(snapshot: Any, rounds: int = 3) -> dict[str, Any]:
         "n_writes": len(writes),
         "refused": refused,
         "per_tool_p50_ms": {k: statistics.median(v) for k, v in sorted(per_tool.items())},
+        "per_tool_p99_ms": {k: _percentile(v, 0.99) for k, v in sorted(per_tool.items())},
         "per_tool_n": {k: len(v) for k, v in sorted(per_tool.items())},
     }
 
@@ -120,4 +121,5 @@ def tool_latency_rows(ctx: Any) -> list[Any]:
     ]
     for name, p50 in m["per_tool_p50_ms"].items():
         rows.append(BenchRow(f"  {name} p50", p50, "ms", m["per_tool_n"][name]))
+        rows.append(BenchRow(f"  {name} p99", m["per_tool_p99_ms"][name], "ms", m["per_tool_n"][name]))
     return rows

@@ -35,12 +35,14 @@ bench_app = typer.Typer(help="Benchmarks: print measured figures (no pass/fail).
 app.add_typer(bench_app, name="bench")
 
 from supportgym.bench_all import bench_all  # noqa: E402
+from supportgym.bench_tau2 import bench_tau2  # noqa: E402
 from supportgym.env.bench import bench_env  # noqa: E402
 from supportgym.rubrics.bench import bench_claims, bench_grading  # noqa: E402
 from supportgym.services.bench import tool_latency_rows  # noqa: E402
 from supportgym.world_seed.bench import bench_world, register_rows  # noqa: E402
 
 bench_app.command("world")(bench_world)
+bench_app.command("tau2")(bench_tau2)
 register_rows(tool_latency_rows)
 bench_app.command("env")(bench_env)
 bench_app.command("grading")(bench_grading)

@@ -9,6 +9,8 @@ URL (PostgreSQL, a SQLite file) for people who want to inspect it with their own
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import json
 import sqlite3
@@ -23,7 +25,6 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.util import LRUCache
 
 from supportgym.schema import Base
-
 
 # Every world has the same schema and dialect. SQLAlchemy keys its compiled-SQL cache by the
 # dialect object, so each episode's engine shares one dialect and one cache: otherwise a new
@@ -65,6 +66,9 @@ class WorldDB:
     """One world: an in-memory SQLite database and the SQLAlchemy engine bound to it."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
+        # Tools write straight on ``conn`` (their own SAVEPOINTs, foreign keys enforced) before
+        # the engine may ever have connected: set it up as the engine's pool would.
+        _pragmas(conn, None)
         self.conn = conn
         self.engine = _sqlite_engine(conn)
         self._tool_session: Session | None = None
@@ -129,6 +133,28 @@ class WorldDB:
             self._tool_session = None
         self.engine.dispose()
         self.conn.close()
+        _return_freed_memory()
+
+
+def _load_malloc_trim() -> Any:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to do
+        return None
+
+
+_MALLOC_TRIM = _load_malloc_trim()
+
+
+def _return_freed_memory() -> None:
+    """Give the pages of a closed world back to the operating system.
+
+    SQLite frees a world's pages to the C allocator in small blocks; glibc keeps them in its
+    heap, so a process that had 200 live episodes kept their RSS after closing them all
+    (RSS 9.7x its value after 10). ``malloc_trim`` returns the free pages (about 0.1 ms).
+    """
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def _canonical(value: object) -> object:

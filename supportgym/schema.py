@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import DDL, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, event, func
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -182,6 +182,39 @@ class Customer(Base):
     orders: Mapped[list[Order]] = relationship(back_populates="customer", order_by="Order.id")
 
 
+# search_customers looks for a part of a name, email or phone anywhere in the text, which no
+# B-tree index can serve ('%x%'): at 10,000 customers every search read them all. A trigram
+# full-text index (SQLite FTS5) holds each customer's searchable text, kept in step by triggers
+# whoever writes (tools, task setup, tests). It is derived data, not world content: the world
+# hash covers the mapped tables only.
+CUSTOMER_TEXT = "customer_text"
+_TEXT_VALUES = (
+    "new.rowid, lower(new.first_name || ' ' || new.last_name), lower(new.email), new.phone, "
+    "replace(replace(replace(replace(new.phone, '-', ''), ' ', ''), '(', ''), ')', '')"
+)
+_TEXT_COLUMNS = "rowid, name, email, phone, digits"
+CUSTOMER_TEXT_DDL: tuple[str, ...] = (
+    f"CREATE VIRTUAL TABLE {CUSTOMER_TEXT} USING fts5(name, email, phone, digits, tokenize='trigram')",
+    (
+        "CREATE TRIGGER customers_text_insert AFTER INSERT ON customers BEGIN "
+        f"INSERT INTO {CUSTOMER_TEXT} ({_TEXT_COLUMNS}) VALUES ({_TEXT_VALUES}); END"
+    ),
+    (
+        "CREATE TRIGGER customers_text_update AFTER UPDATE ON customers BEGIN "
+        f"DELETE FROM {CUSTOMER_TEXT} WHERE rowid = old.rowid; "
+        f"INSERT INTO {CUSTOMER_TEXT} ({_TEXT_COLUMNS}) VALUES ({_TEXT_VALUES}); END"
+    ),
+    (
+        "CREATE TRIGGER customers_text_delete AFTER DELETE ON customers BEGIN "
+        f"DELETE FROM {CUSTOMER_TEXT} WHERE rowid = old.rowid; END"
+    ),
+)
+"""Run after the customers table is created: by ``create_all`` (the listener below) and by
+world generation, which emits its DDL itself."""
+for _ddl in CUSTOMER_TEXT_DDL:
+    event.listen(Customer.__table__, "after_create", DDL(_ddl).execute_if(dialect="sqlite"))
+
+
 class Address(Base):
     __tablename__ = "addresses"
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -212,6 +245,11 @@ class Product(Base):
     description: Mapped[str] = mapped_column(Text, default="")
 
 
+# search_products matches brand and category case-insensitively: index the lowered values.
+Index("ix_products_brand_ci", func.lower(Product.brand))
+Index("ix_products_category_ci", func.lower(Product.category))
+
+
 class PromoCode(Base):
     __tablename__ = "promo_codes"
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -227,6 +265,11 @@ class PromoCode(Base):
 
 class Order(Base):
     __tablename__ = "orders"
+    # search_orders pages newest first within a status or a customer: read in index order.
+    __table_args__ = (
+        Index("ix_orders_status_placed", "status", "placed_at", "id"),
+        Index("ix_orders_customer_placed", "customer_id", "placed_at", "id"),
+    )
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
     status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), index=True)
@@ -399,6 +442,8 @@ class Staff(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
+    # search_tickets pages newest first within a status: read in index order.
+    __table_args__ = (Index("ix_tickets_status_created", "status", "created_at", "id"),)
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
     order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), nullable=True)

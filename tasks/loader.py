@@ -440,9 +440,28 @@ class PreparedTask:
         return [c for c in self.rubric if c.type == CriterionType.primary]
 
 
-IMAGE_CACHE_SIZE = 12  # a default-scale image is ~10 MB
+def _image_cache_bytes() -> int:
+    """How many bytes of prepared task worlds a process keeps (least recently used evicted).
+
+    Sized by memory, not by a count: a default-scale world after setup is ~10.5 MB, so the
+    default 1 GiB holds every default-scale task (90 tasks, ~950 MB) and a reset never re-runs
+    a setup once the task has been prepared. ``SUPPORTGYM_TASK_CACHE_MB`` changes it (0: keep
+    only the last one used).
+    """
+    raw = os.environ.get("SUPPORTGYM_TASK_CACHE_MB", "1024")
+    try:
+        mb = int(raw)
+    except ValueError:
+        raise ValueError(f"SUPPORTGYM_TASK_CACHE_MB must be a whole number of MB, not {raw!r}") from None
+    if mb < 0:
+        raise ValueError(f"SUPPORTGYM_TASK_CACHE_MB must be 0 or more, not {mb}")
+    return mb * 1024 * 1024
+
+
+IMAGE_CACHE_BYTES = _image_cache_bytes()
 _prepared: dict[str, PreparedTask] = {}
 _images: OrderedDict[str, bytes] = OrderedDict()
+_image_bytes = 0
 
 
 def _base_snapshot(world: World) -> Any:
@@ -538,10 +557,16 @@ def _prepare(task: Task) -> PreparedTask:
 
 
 def _remember_image(task_id: str, image: bytes) -> None:
+    global _image_bytes
+    old = _images.pop(task_id, None)
+    if old is not None:
+        _image_bytes -= len(old)
     _images[task_id] = image
-    _images.move_to_end(task_id)
-    while len(_images) > IMAGE_CACHE_SIZE:
-        _images.popitem(last=False)
+    _image_bytes += len(image)
+    # The newest image always stays (the caller is about to open it), even above the budget.
+    while _image_bytes > IMAGE_CACHE_BYTES and len(_images) > 1:
+        _evicted, gone = _images.popitem(last=False)
+        _image_bytes -= len(gone)
 
 
 def _image_for(prepared: PreparedTask) -> bytes:

@@ -62,7 +62,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from supportgym import policy as P
 from supportgym.clock import WORLD_NOW
 from supportgym.db import WorldDB, table_counts
-from supportgym.schema import Base, Tier
+from supportgym.schema import CUSTOMER_TEXT_DDL, Base, Customer, Tier
 from supportgym.world_seed import catalog as C
 from supportgym.world_seed import templates as T
 from supportgym.world_seed.policies import dollars, policy_articles
@@ -102,6 +102,9 @@ def _empty_world() -> WorldDB:
             conn.execute(CreateTable(table))
             for index in sorted(table.indexes, key=lambda i: str(i.name)):
                 conn.execute(CreateIndex(index))
+            if table.name == Customer.__tablename__:
+                for ddl in CUSTOMER_TEXT_DDL:
+                    conn.exec_driver_sql(ddl)
     return db
 
 

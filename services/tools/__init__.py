@@ -9,18 +9,25 @@ the call changed.
 from __future__ import annotations
 
 import difflib
-import enum
 import json
+import sqlite3
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
-
-from supportgym.services.tools import billing, catalog, customers, fulfilment, orders, tickets  # noqa: F401
+from supportgym.services.tools import (  # noqa: F401
+    billing,
+    catalog,
+    customers,
+    fulfilment,
+    orders,
+    tickets,
+)
 from supportgym.services.tools.base import REGISTRY, Tool, ToolContext, ToolError
+from supportgym.services.tools.writes import IdCounters
+
 from supportgym.db import WorldDB
 
 __all__ = [
@@ -67,117 +74,6 @@ def tool_metadata() -> list[dict[str, Any]]:
     return [t.metadata() for t in REGISTRY.values()]
 
 
-def _value(v: Any) -> Any:
-    # Plain JSON values, so a change log reads the same in process as over HTTP (an enum
-    # member would otherwise stay a member here and become a string there).
-    if isinstance(v, datetime):
-        return v.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(v, enum.Enum):
-        return v.value
-    return v
-
-
-def _row_key(state: Any) -> str:
-    return "/".join(str(k) for k in state.mapper.primary_key_from_instance(state.obj()))
-
-
-def _keep_old_value(*_args: Any) -> None:
-    """No-op ``set`` listener; registered with ``active_history`` so SQLAlchemy loads a column's
-    old value before it is overwritten, and the change log always knows ``before``."""
-
-
-def _track_old_values() -> None:
-    from supportgym.schema import Base
-
-    for mapper in Base.registry.mappers:
-        for attr in mapper.column_attrs:
-            event.listen(getattr(mapper.class_, attr.key), "set", _keep_old_value, active_history=True)
-
-
-_track_old_values()
-
-
-class _ChangeRecorder:
-    """Collects row-level changes from a session's flushes (inserts, updates, deletes).
-
-    Within a flush, rows are ordered by (table, key): SQLAlchemy's own order of new and dirty
-    objects follows memory addresses and would make trails differ between runs.
-    """
-
-    def __init__(self, session: Session) -> None:
-        self.changes: list[dict[str, Any]] = []
-        # Parents whose loaded collections gained or lost a row: expired once the call commits.
-        self.stale_parents: list[tuple[Any, str]] = []
-        event.listen(session, "after_flush", self._after_flush)
-
-    def _parents(self, session: Session, obj: Any) -> None:
-        state = inspect(obj)
-        for rel in state.mapper.relationships:
-            if rel.direction.name != "MANYTOONE" or not rel.back_populates:
-                continue
-            keys = []
-            for col in rel.local_columns:
-                keys.append(getattr(obj, state.mapper.get_property_by_column(col).key))
-            if any(k is None for k in keys):
-                continue
-            parent = session.identity_map.get(session.identity_key(rel.mapper.class_, tuple(keys)))
-            if parent is not None:
-                self.stale_parents.append((parent, rel.back_populates))
-
-    def _after_flush(self, session: Session, _ctx: Any) -> None:
-        batch: list[dict[str, Any]] = []
-        for obj in session.new:
-            state = inspect(obj)
-            batch.append(
-                {
-                    "op": "insert",
-                    "table": state.mapper.local_table.name,
-                    "key": _row_key(state),
-                    "after": {c.key: _value(getattr(obj, c.key)) for c in state.mapper.column_attrs},
-                }
-            )
-            self._parents(session, obj)
-        for obj in session.dirty:
-            state = inspect(obj)
-            before: dict[str, Any] = {}
-            after: dict[str, Any] = {}
-            for attr in state.mapper.column_attrs:
-                hist = state.attrs[attr.key].history
-                if hist.added and list(hist.added) != list(hist.deleted):
-                    before[attr.key] = _value(hist.deleted[0]) if hist.deleted else None
-                    after[attr.key] = _value(hist.added[0])
-            if after:
-                batch.append(
-                    {
-                        "op": "update",
-                        "table": state.mapper.local_table.name,
-                        "key": _row_key(state),
-                        "before": before,
-                        "after": after,
-                    }
-                )
-        for obj in session.deleted:
-            state = inspect(obj)
-            batch.append(
-                {
-                    "op": "delete",
-                    "table": state.mapper.local_table.name,
-                    "key": _row_key(state),
-                    "before": {c.key: _value(getattr(obj, c.key)) for c in state.mapper.column_attrs},
-                }
-            )
-            self._parents(session, obj)
-        batch.sort(key=lambda c: (c["table"], c["key"]))
-        self.changes.extend(batch)
-
-
-def _recorder_for(session: Session) -> _ChangeRecorder:
-    recorder = session.info.get("change_recorder")
-    if recorder is None:
-        recorder = session.info["change_recorder"] = _ChangeRecorder(session)
-    return recorder
-
-
 def _error(name: str, arguments: Any, err: ToolError) -> ToolOutcome:
     return ToolOutcome(name=name, arguments=arguments, ok=False, result=err.to_dict())
 
@@ -197,12 +93,6 @@ def _validation_error(exc: ValidationError) -> ToolError:
     first = problems[0]
     message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
     return ToolError("invalid_arguments", message, first["field"], problems=problems)
-
-
-def _end_read(session: Session) -> None:
-    # Every session shares the world's one SQLite connection: never leave a BEGIN open.
-    if session.in_transaction():
-        session.commit()
 
 
 def parse_arguments(raw: Any) -> dict[str, Any]:
@@ -270,51 +160,56 @@ def call_tool(
     except ValidationError as exc:
         return _error(name, arguments, _validation_error(exc))
 
-    session = db.tool_session()
-    ctx = ToolContext(session=session, now=now, episode_start=episode_start, actor=actor, world=db.conn)
+    conn = db.conn
+    counters = _COUNTERS.get(db)
+    if counters is None:
+        counters = _COUNTERS[db] = IdCounters()
+    ctx = ToolContext(now=now, episode_start=episode_start, actor=actor, world=conn, counters=counters)
     if spec.annotations.read_only:
-        # Reads go through ``ctx.conn`` (compiled queries, no ORM), need no savepoint and
-        # leave the session untouched; a read-only tool that wrote would be caught below.
+        # Reads go through ``ctx.conn`` (compiled queries) and need no savepoint; a read-only
+        # tool that wrote would be caught below.
         try:
             result = spec.fn(ctx, args)
         except ToolError as err:
-            _end_read(session)
             return _error(name, parsed, err)
         except Exception as exc:
-            session.rollback()
             raise WorldFault(f"tool {name} failed: {type(exc).__name__}: {exc}") from exc
-        if session.new or session.dirty or session.deleted:
-            session.rollback()
+        if ctx.rows.pending or ctx.rows.changes:
             raise WorldFault(f"read-only tool {name} changed the world")
-        _end_read(session)
         return ToolOutcome(name=name, arguments=parsed, ok=True, result=result)
-    recorder = _recorder_for(session)
-    recorder.changes = []
-    recorder.stale_parents = []
     try:
-        savepoint = session.begin_nested()
+        conn.execute(f"SAVEPOINT {_SAVEPOINT}")
         try:
             result = spec.fn(ctx, args)
-            session.flush()
+            ctx.rows.flush()
         except ToolError as err:
-            # Only the savepoint is undone: rows loaded by earlier calls stay cached.
-            savepoint.rollback()
-            session.commit()
+            # Everything the call wrote is undone; the refusal is the observation.
+            _undo(conn, counters)
             return _error(name, parsed, err)
-        savepoint.commit()
-        session.commit()
-        # Tools may add a row by foreign key (a refund with order_id) without appending it to
-        # the parent's cached collection (order.refunds): reload exactly those collections.
-        for parent, collection in recorder.stale_parents:
-            session.expire(parent, [collection])
+        except BaseException:
+            _undo(conn, counters)
+            raise
+        conn.execute(f"RELEASE {_SAVEPOINT}")
     except Exception as exc:  # a bug or a broken database: the environment's fault
-        session.rollback()
         raise WorldFault(f"tool {name} failed: {type(exc).__name__}: {exc}") from exc
     return ToolOutcome(
         name=name,
         arguments=parsed,
         ok=True,
         result=result,
-        changes=recorder.changes,
-        writes=not spec.annotations.read_only,
+        changes=ctx.rows.changes,
+        writes=True,
     )
+
+
+_SAVEPOINT = "tool_call"
+
+
+def _undo(conn: sqlite3.Connection, counters: IdCounters) -> None:
+    conn.execute(f"ROLLBACK TO {_SAVEPOINT}")
+    conn.execute(f"RELEASE {_SAVEPOINT}")
+    counters.forget()  # ids the call took are free again
+
+
+# Each world's id counters, alive as long as the world (see ``writes.IdCounters``).
+_COUNTERS: weakref.WeakKeyDictionary[WorldDB, IdCounters] = weakref.WeakKeyDictionary()

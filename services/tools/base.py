@@ -21,10 +21,10 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from sqlalchemy import Integer, bindparam, cast, func, select
-from sqlalchemy.orm import Session
+from supportgym.services.tools import reads
+from supportgym.services.tools.writes import IdCounters, Row, RowWriter
 
 from supportgym.policy import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TEXT_LENGTH
-from supportgym.services.tools import reads
 
 
 # Error codes with which the world refuses a write that company policy forbids (as opposed to a
@@ -102,13 +102,13 @@ DateArg = Annotated[
 # parsed as a Decimal, so 19.99 never becomes 19.989999.
 Amount = Annotated[
     Decimal,
-    Field(gt=0, le=Decimal("1000000"), max_digits=9, decimal_places=2),
+    Field(gt=0, le=Decimal(1000000), max_digits=9, decimal_places=2),
     WithJsonSchema({"type": "number", "description": "Amount in US dollars, e.g. 49.99."}),
 ]
 
 
 def to_cents(amount: Decimal) -> int:
-    return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def money(cents: int) -> str:
@@ -144,45 +144,67 @@ class ToolAnnotations:
 
 @dataclass
 class ToolContext:
-    """What a tool function may use: the world (ORM session and raw connection) and the clock.
+    """What a tool function may use: the world (its SQLite connection) and the clock.
 
     Read-only tools read through :attr:`conn` with compiled :mod:`reads` queries; writing
-    tools load ORM objects through :attr:`session` (inside the call's savepoint) and change them.
+    tools load rows with :meth:`get`, change their attributes, add rows with :meth:`add`, and
+    the call's :class:`~.writes.RowWriter` writes and records the changes (see :mod:`writes`).
     """
 
-    session: Session
     now: datetime
     # Simulated time at which the episode started: limits "per episode" count rows after it.
     episode_start: datetime
-    # The world's SQLite connection (the session's own): read it through ``conn``.
+    # The world's SQLite connection: read it through ``conn``.
     world: sqlite3.Connection
     actor: str = "agent"
+    # The world's id counters, kept between calls by ``call_tool`` (see ``writes.IdCounters``).
+    counters: IdCounters | None = None
+    rows: RowWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rows = RowWriter(self.world, self.counters)
 
     @property
     def conn(self) -> sqlite3.Connection:
         """The world's SQLite connection, for :mod:`reads` queries. Changes the call has made
-        through the session are flushed first, so a read always sees them."""
-        session = self.session
-        if session.new or session.dirty or session.deleted:
-            session.flush()
+        are flushed first, so a read always sees them."""
+        if self.rows.pending:
+            self.rows.flush()
         return self.world
 
-    def get(self, model: type[Any], key: str, field_name: str, label: str | None = None) -> Any:
-        """The ORM object ``model`` with primary key ``key``, or a not-found :class:`ToolError`."""
-        return self.found(self.session.get(model, key), model, key, field_name, label)
+    def get(self, model: type[Any], key: str, field_name: str, label: str | None = None) -> Row:
+        """The row of ``model`` with primary key ``key``, or a not-found :class:`ToolError`."""
+        return self.found(self.rows.get(model, key), model, key, field_name, label)
 
     def found(self, row: Any, model: type[Any], key: str, field_name: str, label: str | None = None) -> Any:
-        """``row`` (an ORM object or a :mod:`reads` row), or the not-found error naming ``key``."""
+        """``row`` (a :class:`Row` or a :mod:`reads` row), or the not-found error naming ``key``."""
         if row is None:
             label = label or model.__tablename__.rstrip("s").replace("_", " ")
             raise ToolError("not_found", f"No {label} with id '{key}' exists.", field_name)
         return row
 
+    def add(self, model: type[Any], **values: Any) -> Row:
+        """A new row of ``model``, inserted at the next flush."""
+        return self.rows.add(model, **values)
+
+    def delete(self, row: Row) -> None:
+        self.rows.delete(row)
+
+    def flush(self) -> None:
+        self.rows.flush()
+
+    def refresh(self, row: Row) -> None:
+        """Flush, and have ``row``'s related rows load again on next use."""
+        self.rows.refresh(row)
+
     def next_id(self, model: type[Any], prefix: str, width: int | None = None) -> str:
         """The next free ``PREFIX-n`` id: deterministic, so replays create the same ids."""
         table = model.__table__
         q = reads.query(("next_id", table.name), lambda: _max_suffix(table))
-        top = q.scalar(self.conn, pattern=f"{prefix}-%", start=len(prefix) + 2)
+        conn = self.conn
+        top = self.rows.counters.top(
+            conn, table.name, prefix, lambda: q.scalar(conn, pattern=f"{prefix}-%", start=len(prefix) + 2)
+        )
         if top is not None:
             digits = width or len(str(top))
             return f"{prefix}-{top + 1:0{digits}d}"
@@ -190,7 +212,9 @@ class ToolContext:
 
     def next_int_id(self, model: type[Any]) -> int:
         table = model.__table__
-        top = reads.query(("next_int_id", table.name), lambda: select(func.max(table.c.id))).scalar(self.conn)
+        q = reads.query(("next_int_id", table.name), lambda: select(func.max(table.c.id)))
+        conn = self.conn
+        top = self.rows.counters.top(conn, table.name, None, lambda: q.scalar(conn))
         return int(top or 0) + 1
 
 
@@ -366,11 +390,14 @@ def paginate(
     offset = (args.page - 1) * args.page_size
     conn = ctx.conn
     page, count = reads.paged(shape, build)
-    # One query for the page and the total (a window count), a second only past the end.
+    # The page reads only its rows (in index order where an index fits the filter and order);
+    # the total is a separate count, skipped when the page itself shows where the results end.
+    # A window count in the page query made SQLite read and sort every match.
     items = page.rows(conn, **params, _limit=args.page_size, _offset=offset)
-    total = int(items[0]._total) if items else int(count.scalar(conn, **params))
-    for it in items:
-        del it._total
+    if 0 < len(items) < args.page_size or (not items and offset == 0):
+        total = offset + len(items)
+    else:
+        total = int(count.scalar(conn, **params))
     for attr, (table, fk) in (children or {}).items():
         reads.children_of(conn, items, attr, table, fk)
     has_more = offset + len(items) < total

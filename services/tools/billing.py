@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import func, select
-
+from sqlalchemy import bindparam, func, select
 from supportgym.services.tools import reads, views
 from supportgym.services.tools.base import (
     Amount,
@@ -21,6 +20,7 @@ from supportgym.services.tools.base import (
     to_cents,
     tool,
 )
+
 from supportgym.policy import AGENT_REFUND_LIMIT_CENTS, GOODWILL_CREDIT_LIMIT_CENTS
 from supportgym.schema import (
     Customer,
@@ -105,14 +105,15 @@ def issue_refund(ctx: ToolContext, args: IssueRefundArgs) -> dict[str, Any]:
             refundable=money(remaining),
         )
     # Cancellation refunds are automatic; every refund the agent chooses counts to the limit.
-    by_agent = ctx.session.execute(
-        select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
-            Refund.order_id == order.id,
-            Refund.created_by == ctx.actor,
-            Refund.created_at >= ctx.episode_start,
+    by_agent = reads.query(
+        "issue_refund.by_agent",
+        lambda: select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
+            Refund.order_id == bindparam("order_id"),
+            Refund.created_by == bindparam("actor"),
+            Refund.created_at >= bindparam("since"),
             Refund.reason != RefundReason.cancelled_order,
-        )
-    ).scalar_one()
+        ),
+    ).scalar(ctx.conn, order_id=order.id, actor=ctx.actor, since=ctx.episode_start)
     if by_agent + cents > AGENT_REFUND_LIMIT_CENTS:
         raise ToolError(
             "requires_escalation",
@@ -122,7 +123,8 @@ def issue_refund(ctx: ToolContext, args: IssueRefundArgs) -> dict[str, Any]:
             "amount",
             limit=money(AGENT_REFUND_LIMIT_CENTS),
         )
-    refund = Refund(
+    refund = ctx.add(
+        Refund,
         id=ctx.next_id(Refund, "RFD"),
         order_id=order.id,
         payment_id=payment.id,
@@ -133,9 +135,7 @@ def issue_refund(ctx: ToolContext, args: IssueRefundArgs) -> dict[str, Any]:
         created_by=ctx.actor,
         note=args.note,
     )
-    ctx.session.add(refund)
-    ctx.session.flush()
-    ctx.session.refresh(order)
+    ctx.refresh(order)
     refunded_originals = sum(
         _refunded_on(order, p.id) for p in captured if p.duplicate_of is None
     )
@@ -146,7 +146,7 @@ def issue_refund(ctx: ToolContext, args: IssueRefundArgs) -> dict[str, Any]:
         OrderStatus.delivered,
     ):
         order.status = OrderStatus.refunded
-        ctx.session.flush()
+        ctx.flush()
     return {
         "refund": views.refund(refund),
         "order_status": order.status.value,
@@ -175,13 +175,14 @@ def apply_store_credit(ctx: ToolContext, args: ApplyStoreCreditArgs) -> dict[str
                 "order_id",
             )
     cents = to_cents(args.amount)
-    granted = ctx.session.execute(
-        select(func.coalesce(func.sum(StoreCreditEntry.amount_cents), 0)).where(
-            StoreCreditEntry.customer_id == customer.id,
-            StoreCreditEntry.created_at >= ctx.episode_start,
+    granted = reads.query(
+        "apply_store_credit.granted",
+        lambda: select(func.coalesce(func.sum(StoreCreditEntry.amount_cents), 0)).where(
+            StoreCreditEntry.customer_id == bindparam("customer_id"),
+            StoreCreditEntry.created_at >= bindparam("since"),
             StoreCreditEntry.amount_cents > 0,
-        )
-    ).scalar_one()
+        ),
+    ).scalar(ctx.conn, customer_id=customer.id, since=ctx.episode_start)
     limit = GOODWILL_CREDIT_LIMIT_CENTS[customer.tier]
     if granted + cents > limit:
         raise ToolError(
@@ -191,7 +192,8 @@ def apply_store_credit(ctx: ToolContext, args: ApplyStoreCreditArgs) -> dict[str
             "amount",
             limit=money(limit),
         )
-    entry = StoreCreditEntry(
+    ctx.add(
+        StoreCreditEntry,
         id=ctx.next_int_id(StoreCreditEntry),
         customer_id=customer.id,
         amount_cents=cents,
@@ -199,8 +201,7 @@ def apply_store_credit(ctx: ToolContext, args: ApplyStoreCreditArgs) -> dict[str
         created_at=ctx.now,
         order_id=args.order_id,
     )
-    ctx.session.add(entry)
-    ctx.session.flush()
+    ctx.flush()
     return {
         "credited": money(cents),
         "customer_id": customer.id,

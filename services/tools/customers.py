@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import EmailStr, Field
-from sqlalchemy import bindparam, func, or_, select
-
+from sqlalchemy import bindparam, column, func, literal_column, or_, select, table, union
 from supportgym.services.tools import reads, views
 from supportgym.services.tools.base import (
     AddressId,
@@ -19,7 +18,11 @@ from supportgym.services.tools.base import (
     paginate,
     tool,
 )
-from supportgym.schema import Address, Customer, Tier
+
+from supportgym.schema import CUSTOMER_TEXT, Address, Customer, Tier
+
+
+_PROBE_CHARS = 6
 
 
 class SearchCustomersArgs(PageArgs):
@@ -47,9 +50,26 @@ def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, A
         params["digits"], params["phone"] = digits, args.phone
     if args.tier:
         params["tier"] = args.tier
+    # The index is probed with the first characters only: every row whose text contains the
+    # needle contains its start, and a long needle (a whole email address) would make the index
+    # intersect the posting lists of common trigrams ("exa", "com") for nothing.
+    probes = {f"{k}_probe": params[k][:_PROBE_CHARS] for k in ("name", "email", "digits", "phone") if k in params}
 
     def build() -> Any:
         stmt = select(Customer)
+        # Candidates from the trigram index first (see schema.CUSTOMER_TEXT); the exact
+        # predicates below still decide, so results are what a full scan gives.
+        text = table(CUSTOMER_TEXT, column("rowid"), column("name"), column("email"), column("phone"), column("digits"))
+        rowid = literal_column(f"{Customer.__tablename__}.rowid")
+        if "name" in params:
+            stmt = stmt.where(rowid.in_(select(text.c.rowid).where(text.c.name.contains(bindparam("name_probe")))))
+        if "email" in params:
+            stmt = stmt.where(rowid.in_(select(text.c.rowid).where(text.c.email.contains(bindparam("email_probe")))))
+        if "digits" in params:
+            stmt = stmt.where(rowid.in_(union(
+                select(text.c.rowid).where(text.c.digits.contains(bindparam("digits_probe"))),
+                select(text.c.rowid).where(text.c.phone.contains(bindparam("phone_probe"))),
+            )))
         if "name" in params:
             full = func.lower(Customer.first_name + " " + Customer.last_name)
             stmt = stmt.where(full.contains(bindparam("name")))
@@ -66,7 +86,7 @@ def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, A
         ctx,
         ("search_customers", *sorted(params)),
         build,
-        params,
+        {**params, **probes},
         args,
         views.customer_summary,
         children={"addresses": (Address.__table__, "customer_id")},
@@ -118,12 +138,13 @@ def update_customer_contact(ctx: ToolContext, args: UpdateCustomerContactArgs) -
             "invalid_argument", "give new_email, new_phone or both", "new_email"
         )
     if args.new_email is not None:
-        taken = ctx.session.execute(
-            select(Customer.id).where(
-                func.lower(Customer.email) == str(args.new_email).lower(),
-                Customer.id != customer.id,
-            )
-        ).first()
+        taken = reads.query(
+            "update_customer_contact.taken",
+            lambda: select(Customer.id).where(
+                func.lower(Customer.email) == bindparam("email"),
+                Customer.id != bindparam("customer_id"),
+            ),
+        ).first(ctx.conn, email=str(args.new_email).lower(), customer_id=customer.id)
         if taken:
             raise ToolError(
                 "conflict", "that email belongs to another customer account", "new_email"
@@ -168,8 +189,11 @@ def update_customer_address(ctx: ToolContext, args: UpdateCustomerAddressArgs) -
                 "address_id",
             )
     else:
-        addr = Address(id=ctx.next_id(Address, "ADR"), is_default=False)
-        customer.addresses.append(addr)
+        new_id = ctx.next_id(Address, "ADR")
+        # The address book is loaded before the new row exists, so it is listed once.
+        book = customer.addresses
+        addr = ctx.add(Address, id=new_id, customer_id=customer.id, is_default=False)
+        book.append(addr)
     addr.label = args.label
     addr.line1 = args.line1
     addr.line2 = args.line2
@@ -181,5 +205,5 @@ def update_customer_address(ctx: ToolContext, args: UpdateCustomerAddressArgs) -
         for other in customer.addresses:
             other.is_default = other is addr
         addr.is_default = True
-    ctx.session.flush()
+    ctx.flush()
     return {"updated": True, "address": views.address(addr)}

@@ -6,9 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
-
-from supportgym.services.tools import views
+from sqlalchemy import bindparam, or_, select
+from supportgym.services.tools import reads, views
 from supportgym.services.tools.base import (
     Args,
     LongText,
@@ -22,6 +21,7 @@ from supportgym.services.tools.base import (
     ToolError,
     tool,
 )
+
 from supportgym.policy import (
     DAMAGE_REPORT_WINDOW_DAYS,
     FINAL_SALE_CATEGORIES,
@@ -161,7 +161,8 @@ def create_return(ctx: ToolContext, args: CreateReturnArgs) -> dict[str, Any]:
     window = RETURN_WINDOW_DAYS[order.customer.tier]
     _require_delivered_within(ctx, order, window, "a return")
     _check_lines(order, args.items, for_return=True)
-    rma = Return(
+    rma = ctx.add(
+        Return,
         id=ctx.next_id(Return, "RMA"),
         order_id=order.id,
         status=ReturnStatus.approved,
@@ -169,17 +170,15 @@ def create_return(ctx: ToolContext, args: CreateReturnArgs) -> dict[str, Any]:
         resolution=args.resolution,
         created_at=ctx.now,
     )
-    ctx.session.add(rma)
     next_item = ctx.next_int_id(ReturnItem)
-    for n, line in enumerate(args.items):
-        rma.items.append(
-            ReturnItem(id=next_item + n, order_item_id=line.order_item_id, quantity=line.quantity)
-        )
-    ctx.session.flush()
-    ctx.session.refresh(order)
+    rma.items = [
+        ctx.add(ReturnItem, id=next_item + n, return_id=rma.id, order_item_id=line.order_item_id, quantity=line.quantity)
+        for n, line in enumerate(args.items)
+    ]
+    ctx.refresh(order)
     if all(_returned_qty(order, i.id) >= i.quantity for i in order.items):
         order.status = OrderStatus.returned
-    ctx.session.flush()
+    ctx.flush()
     value = 0
     for line in args.items:
         item = _item_of(order, line.order_item_id, "items")
@@ -203,7 +202,8 @@ def _replacement_order(
                 f"items[{n}]",
                 stock=product.stock,
             )
-    new = Order(
+    new = ctx.add(
+        Order,
         id=ctx.next_id(Order, "ORD"),
         customer_id=order.customer_id,
         status=OrderStatus.fulfilled,
@@ -223,14 +223,16 @@ def _replacement_order(
         ship_country=order.ship_country,
         replaces_order_id=order.id,
     )
-    ctx.session.add(new)
-    ctx.session.flush()
+    ctx.flush()
     first_item = ctx.next_id(OrderItem, "ITM")
     prefix, number = first_item.split("-")
+    new.items = []
     for n, (product, qty) in enumerate(lines):
         new.items.append(
-            OrderItem(
+            ctx.add(
+                OrderItem,
                 id=f"{prefix}-{int(number) + n:0{len(number)}d}",
+                order_id=new.id,
                 product_id=product.id,
                 sku=product.sku,
                 product_name=product.name,
@@ -240,7 +242,8 @@ def _replacement_order(
             )
         )
         product.stock -= qty
-    shipment = Shipment(
+    shipment = ctx.add(
+        Shipment,
         id=ctx.next_id(Shipment, "SHP"),
         order_id=new.id,
         carrier="ParcelPoint",
@@ -251,18 +254,19 @@ def _replacement_order(
         delivered_at=None,
         is_replacement=True,
     )
-    ctx.session.add(shipment)
-    ctx.session.flush()
-    shipment.events.append(
-        ShipmentEvent(
+    ctx.flush()
+    shipment.events = [
+        ctx.add(
+            ShipmentEvent,
             id=ctx.next_int_id(ShipmentEvent),
+            shipment_id=shipment.id,
             occurred_at=ctx.now,
             status=ShipmentStatus.label_created,
             location="Fulfilment centre",
             description=f"Replacement for order {order.id}: label created",
         )
-    )
-    ctx.session.flush()
+    ]
+    ctx.flush()
     return new, shipment
 
 
@@ -328,7 +332,8 @@ def create_exchange(ctx: ToolContext, args: CreateExchangeArgs) -> dict[str, Any
             "a lower price.",
             "new_product_id",
         )
-    rma = Return(
+    rma = ctx.add(
+        Return,
         id=ctx.next_id(Return, "RMA"),
         order_id=order.id,
         status=ReturnStatus.approved,
@@ -337,11 +342,10 @@ def create_exchange(ctx: ToolContext, args: CreateExchangeArgs) -> dict[str, Any
         created_at=ctx.now,
         exchange_product_id=new_product.id,
     )
-    ctx.session.add(rma)
-    rma.items.append(
-        ReturnItem(id=ctx.next_int_id(ReturnItem), order_item_id=item.id, quantity=args.quantity)
-    )
-    ctx.session.flush()
+    rma.items = [
+        ctx.add(ReturnItem, id=ctx.next_int_id(ReturnItem), return_id=rma.id, order_item_id=item.id, quantity=args.quantity)
+    ]
+    ctx.flush()
     new, shipment = _replacement_order(ctx, order, [(new_product, args.quantity)])
     difference = (item.unit_price_cents - new_product.price_cents) * args.quantity
     return {
@@ -378,12 +382,13 @@ def file_warranty_claim(ctx: ToolContext, args: FileWarrantyClaimArgs) -> dict[s
             "order_item_id",
             warranty_months=months,
         )
-    existing = ctx.session.execute(
-        select(WarrantyClaim).where(
-            WarrantyClaim.order_item_id == item.id,
-            WarrantyClaim.status.in_([WarrantyStatus.submitted, WarrantyStatus.approved]),
-        )
-    ).scalar_one_or_none()
+    existing = reads.query(
+        "file_warranty_claim.open",
+        lambda: select(WarrantyClaim.id).where(
+            WarrantyClaim.order_item_id == bindparam("order_item_id"),
+            or_(WarrantyClaim.status == WarrantyStatus.submitted, WarrantyClaim.status == WarrantyStatus.approved),
+        ),
+    ).first(ctx.conn, order_item_id=item.id)
     if existing is not None:
         raise ToolError(
             "conflict",
@@ -391,7 +396,8 @@ def file_warranty_claim(ctx: ToolContext, args: FileWarrantyClaimArgs) -> dict[s
             "order_item_id",
             claim_id=existing.id,
         )
-    claim = WarrantyClaim(
+    claim = ctx.add(
+        WarrantyClaim,
         id=ctx.next_id(WarrantyClaim, "WAR"),
         order_item_id=item.id,
         customer_id=order.customer_id,
@@ -400,6 +406,5 @@ def file_warranty_claim(ctx: ToolContext, args: FileWarrantyClaimArgs) -> dict[s
         status=WarrantyStatus.submitted,
         created_at=ctx.now,
     )
-    ctx.session.add(claim)
-    ctx.session.flush()
+    ctx.flush()
     return {"claim": views.warranty_claim(claim), "warranty_ends": f"{expires:%Y-%m-%d}"}

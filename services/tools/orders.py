@@ -7,9 +7,7 @@ from typing import Any
 
 from pydantic import EmailStr, Field
 from sqlalchemy import bindparam, select
-
 from supportgym.services.tools import reads, views
-from supportgym.services.tools.customers import verify_identity
 from supportgym.services.tools.base import (
     Args,
     CustomerId,
@@ -24,6 +22,8 @@ from supportgym.services.tools.base import (
     parse_date,
     tool,
 )
+from supportgym.services.tools.customers import verify_identity
+
 from supportgym.policy import ADDRESS_CHANGE_STATUSES, CANCELLABLE_STATUSES
 from supportgym.schema import (
     Order,
@@ -121,7 +121,8 @@ def cancel_order(ctx: ToolContext, args: CancelOrderArgs) -> dict[str, Any]:
             already = sum(r.amount_cents for r in order.refunds if r.payment_id == pay.id)
             remaining = pay.amount_cents - already
             if remaining > 0:
-                refund = Refund(
+                refund = ctx.add(
+                    Refund,
                     id=ctx.next_id(Refund, "RFD"),
                     order_id=order.id,
                     payment_id=pay.id,
@@ -132,14 +133,13 @@ def cancel_order(ctx: ToolContext, args: CancelOrderArgs) -> dict[str, Any]:
                     created_by=ctx.actor,
                     note=args.reason,
                 )
-                ctx.session.add(refund)
-                ctx.session.flush()
+                ctx.flush()
                 refunds.append(refund)
     for item in order.items:
         item.product.stock += item.quantity
     order.status = OrderStatus.cancelled
     order.cancelled_at = ctx.now
-    ctx.session.flush()
+    ctx.flush()
     return {
         "cancelled": True,
         "order_id": order.id,
@@ -186,7 +186,7 @@ def update_order_shipping_address(
     order.ship_region = args.region
     order.ship_postal_code = args.postal_code
     order.ship_country = args.country
-    ctx.session.flush()
+    ctx.flush()
     return {"updated": True, "order_id": order.id, "shipping_address": views.order_detail(order)["shipping_address"]}
 
 

@@ -159,14 +159,11 @@ def children_of(
 
 
 def paged(key: Hashable, build: Callable[[], Select[Any]]) -> tuple[Query, Query]:
-    """The page query (``build()`` plus a window count, LIMIT and OFFSET) and the total-count
-    query of an ordered select, compiled once per ``key``."""
+    """The page query (``build()`` with LIMIT and OFFSET) and the total-count query of an
+    ordered select, compiled once per ``key``."""
     page = query(
         ("page", key),
-        lambda: build()
-        .add_columns(func.count().over().label("_total"))
-        .limit(bindparam("_limit"))
-        .offset(bindparam("_offset")),
+        lambda: build().limit(bindparam("_limit")).offset(bindparam("_offset")),
     )
     count = query(("count", key), lambda: select(func.count()).select_from(build().order_by(None).subquery()))
     return page, count

@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import Field
 from sqlalchemy import bindparam, func, or_, select
-
 from supportgym.services.tools import reads, views
 from supportgym.services.tools.base import (
     Amount,
@@ -15,6 +14,7 @@ from supportgym.services.tools.base import (
     CustomerId,
     LongText,
     PageArgs,
+    Row,
     ShortText,
     StaffId,
     TicketId,
@@ -24,6 +24,7 @@ from supportgym.services.tools.base import (
     to_cents,
     tool,
 )
+
 from supportgym.schema import (
     AuthorType,
     Escalation,
@@ -88,8 +89,9 @@ def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> dict[str, Any]:
     return views.ticket_detail(ticket)
 
 
-def _post(ctx: ToolContext, ticket: Ticket, body: str, internal: bool) -> TicketMessage:
-    msg = TicketMessage(
+def _post(ctx: ToolContext, ticket: Row, body: str, internal: bool) -> Row:
+    msg = ctx.add(
+        TicketMessage,
         id=ctx.next_int_id(TicketMessage),
         ticket_id=ticket.id,
         author_type=AuthorType.agent,
@@ -98,9 +100,8 @@ def _post(ctx: ToolContext, ticket: Ticket, body: str, internal: bool) -> Ticket
         internal=internal,
         created_at=ctx.now,
     )
-    ctx.session.add(msg)
     ticket.updated_at = ctx.now
-    ctx.session.flush()
+    ctx.flush()
     return msg
 
 
@@ -152,7 +153,7 @@ def update_ticket_status(ctx: ToolContext, args: UpdateStatusArgs) -> dict[str, 
         raise ToolError("invalid_state", f"Ticket {ticket.id} is closed.", "ticket_id")
     ticket.status = args.status
     ticket.updated_at = ctx.now
-    ctx.session.flush()
+    ctx.flush()
     return {"updated": True, "ticket": views.ticket_summary(ticket)}
 
 
@@ -167,7 +168,7 @@ def set_ticket_priority(ctx: ToolContext, args: PriorityArgs) -> dict[str, Any]:
     ticket = ctx.get(Ticket, args.ticket_id, "ticket_id")
     ticket.priority = args.priority
     ticket.updated_at = ctx.now
-    ctx.session.flush()
+    ctx.flush()
     return {"updated": True, "ticket": views.ticket_summary(ticket)}
 
 
@@ -187,7 +188,7 @@ def assign_ticket(ctx: ToolContext, args: AssignArgs) -> dict[str, Any]:
         )
     ticket.assignee_id = staff.id
     ticket.updated_at = ctx.now
-    ctx.session.flush()
+    ctx.flush()
     return {"updated": True, "ticket": views.ticket_summary(ticket), "assignee": views.staff(staff)}
 
 
@@ -210,7 +211,8 @@ def escalate_ticket(ctx: ToolContext, args: EscalateArgs) -> dict[str, Any]:
     ticket = ctx.get(Ticket, args.ticket_id, "ticket_id")
     if ticket.status == TicketStatus.closed:
         raise ToolError("invalid_state", f"Ticket {ticket.id} is closed.", "ticket_id")
-    esc = Escalation(
+    esc = ctx.add(
+        Escalation,
         id=ctx.next_id(Escalation, "ESC"),
         ticket_id=ticket.id,
         team=args.team,
@@ -218,11 +220,10 @@ def escalate_ticket(ctx: ToolContext, args: EscalateArgs) -> dict[str, Any]:
         created_at=ctx.now,
         requested_amount_cents=to_cents(args.requested_amount) if args.requested_amount else 0,
     )
-    ctx.session.add(esc)
     ticket.status = TicketStatus.escalated
     ticket.escalated_team = args.team
     ticket.updated_at = ctx.now
-    ctx.session.flush()
+    ctx.flush()
     return {"escalated": True, "escalation": views.escalation(esc), "ticket": views.ticket_summary(ticket)}
 
 
@@ -254,11 +255,13 @@ def tag_ticket(ctx: ToolContext, args: TagArgs) -> dict[str, Any]:
     current = {t.tag: t for t in ticket.tags}
     for tag in args.remove:
         if tag in current:
-            ticket.tags.remove(current.pop(tag))
+            gone = current.pop(tag)
+            ticket.tags.remove(gone)
+            ctx.delete(gone)
     for tag in args.add:
         if tag not in current:
-            current[tag] = TicketTag(ticket_id=ticket.id, tag=tag)
+            current[tag] = ctx.add(TicketTag, ticket_id=ticket.id, tag=tag)
             ticket.tags.append(current[tag])
     ticket.updated_at = ctx.now
-    ctx.session.flush()
+    ctx.flush()
     return {"updated": True, "tags": sorted(current)}

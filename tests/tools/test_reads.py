@@ -62,26 +62,26 @@ def test_query_is_compiled_once_per_key():
     assert len(built) == 2
 
 
-def test_writes_made_through_the_session_are_visible_to_reads(world):
+def test_writes_made_by_a_tool_are_visible_to_its_reads(world):
     """A writing tool that reads after writing sees its own (flushed) writes."""
     from supportgym.services.tools.base import ToolContext
 
-    session = world.db.tool_session()
-    ctx = ToolContext(session=session, now=world.now, episode_start=world.start, world=world.db.conn)
-    ticket = session.get(Ticket, world.first(select(Ticket.id).order_by(Ticket.id)))
-    ticket.subject = "changed in the session"
+    ctx = ToolContext(now=world.now, episode_start=world.start, world=world.db.conn)
+    ticket = ctx.get(Ticket, world.first(select(Ticket.id).order_by(Ticket.id)), "ticket_id")
+    world.db.conn.execute("SAVEPOINT t")
+    ticket.subject = "changed in the call"
     row = reads.by_column(Ticket.__table__, "id").first(ctx.conn, value=ticket.id)
-    assert row.subject == "changed in the session"
-    session.rollback()
-    assert reads.by_column(Ticket.__table__, "id").first(world.db.conn, value=ticket.id).subject != "changed in the session"
+    assert row.subject == "changed in the call"
+    world.db.conn.execute("ROLLBACK TO t")
+    world.db.conn.execute("RELEASE t")
+    assert reads.by_column(Ticket.__table__, "id").first(world.db.conn, value=ticket.id).subject != "changed in the call"
 
 
 def test_next_id_ignores_ids_with_a_non_numeric_suffix(world):
     from supportgym.schema import Escalation
     from supportgym.services.tools.base import ToolContext
 
-    session = world.db.tool_session()
-    ctx = ToolContext(session=session, now=world.now, episode_start=world.start, world=world.db.conn)
+    ctx = ToolContext(now=world.now, episode_start=world.start, world=world.db.conn)
     before = ctx.next_id(Escalation, "ESC")
     world.db.conn.execute(
         "INSERT INTO escalations (id, ticket_id, team, reason, created_at, requested_amount_cents) "
