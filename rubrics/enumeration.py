@@ -144,7 +144,7 @@ def competition(
 
 # How many values of a kind beyond the model answer's a reply may state before it reads as a
 # list of guesses (the gate; a mention criterion is stricter about the fact it asks for).
-GATE_TOLERANCE = {"status": 1, "carrier": 1, "tier": 1, "day count": 2, "id": 2, "amount": 2, "date": 2}
+GATE_TOLERANCE = {"status": 2, "carrier": 2, "tier": 2, "day count": 2, "id": 2, "amount": 2, "date": 2}
 
 
 def enumerated(text: str, allowed_text: str) -> list[Competition]:
