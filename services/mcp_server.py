@@ -12,6 +12,7 @@ The implementation is in :mod:`supportgym.services.mcp_core`.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -23,14 +24,24 @@ __all__ = [
     "TASK_HEADER",
     "EPISODE_RESOURCE_URI",
     "WORLD_HASH_RESOURCE_URI",
+    "MCP_MISSING",
     "create_mcp_asgi_app",
     "mcp_command",
+    "mcp_installed",
     "main",
 ]
 
 TASK_HEADER = "X-SupportGym-Task"
 EPISODE_RESOURCE_URI = "supportgym://episode"
 WORLD_HASH_RESOURCE_URI = "supportgym://episode/world_hash"
+
+
+MCP_MISSING = "MCP is an optional part: pip install 'supportgym[mcp]'"
+
+
+def mcp_installed() -> bool:
+    """Whether the MCP SDK (the ``supportgym[mcp]`` extra) is importable."""
+    return importlib.util.find_spec("mcp") is not None
 
 
 def create_mcp_asgi_app(manager_or_factory: Any = None, **kwargs: Any) -> Starlette:
@@ -58,6 +69,10 @@ def mcp_command(
     from pydantic import ValidationError
 
     from supportgym.services.episode import EpisodeConfig
+
+    if not mcp_installed():
+        typer.echo(f"error: {MCP_MISSING}", err=True)
+        raise typer.Exit(2)
     from supportgym.services.mcp_core import run_stdio
 
     try:
