@@ -120,6 +120,8 @@ def dataset_rows(split: str = "train") -> list[dict[str, Any]]:
 
 def build_dataset(split: str = "train") -> Dataset:
     """A ``datasets.Dataset`` of :func:`dataset_rows` for ``GRPOTrainer(train_dataset=...)``."""
-    from datasets import Dataset  # deferred: datasets (pyarrow) is heavy and comes with supportgym[trl]
+    from datasets import (
+        Dataset,  # deferred: datasets (pyarrow) is heavy and comes with supportgym[trl]
+    )
 
     return Dataset.from_list(dataset_rows(split))

@@ -21,14 +21,14 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
 __all__ = [
-    "TASK_HEADER",
     "EPISODE_RESOURCE_URI",
-    "WORLD_HASH_RESOURCE_URI",
     "MCP_MISSING",
+    "TASK_HEADER",
+    "WORLD_HASH_RESOURCE_URI",
     "create_mcp_asgi_app",
+    "main",
     "mcp_command",
     "mcp_installed",
-    "main",
 ]
 
 TASK_HEADER = "X-SupportGym-Task"
@@ -67,7 +67,6 @@ def mcp_command(
     """Serve one SupportGym episode over MCP on stdio (the grade is printed to stderr)."""
     import anyio
     from pydantic import ValidationError
-
     from supportgym.services.episode import EpisodeConfig
 
     if not mcp_installed():

@@ -13,11 +13,16 @@ chat_utils = pytest.importorskip(
     "transformers.utils.chat_template_utils", reason="transformers is not installed: pip install 'supportgym[trl]'"
 )
 
-from supportgym.integrations.splits import SPLITS, UnknownSplit, task_ids  # noqa: E402
-from supportgym.integrations.trl import TOOL_NAMES, SupportGymToolEnv, build_dataset, dataset_rows  # noqa: E402
-from supportgym.services.episode import conversation_tool_schemas  # noqa: E402
-from supportgym.tasks import list_tasks, prepare_task, run_solution  # noqa: E402
-from supportgym.tasks.template import render  # noqa: E402
+from supportgym.integrations.splits import SPLITS, UnknownSplit, task_ids
+from supportgym.integrations.trl import (
+    TOOL_NAMES,
+    SupportGymToolEnv,
+    build_dataset,
+    dataset_rows,
+)
+from supportgym.services.episode import conversation_tool_schemas
+from supportgym.tasks import list_tasks, prepare_task, run_solution
+from supportgym.tasks.template import render
 
 
 def _public_functions() -> list[str]:

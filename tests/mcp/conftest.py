@@ -15,8 +15,8 @@ import uvicorn
 # MCP is the optional extra supportgym[mcp] (part of .[dev]): without it these tests cannot run.
 pytest.importorskip("mcp", reason="the MCP SDK is not installed: pip install 'supportgym[mcp]'")
 
-from supportgym.services.episode import Episode  # noqa: E402
-from supportgym.services.mcp_server import create_mcp_asgi_app  # noqa: E402
+from supportgym.services.episode import Episode
+from supportgym.services.mcp_server import create_mcp_asgi_app
 
 
 @dataclass
