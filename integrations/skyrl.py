@@ -18,7 +18,6 @@ formats (:mod:`supportgym.integrations.text_actions`). Observations are user mes
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import skyrl_gym
@@ -28,44 +27,17 @@ from skyrl_gym.envs.base_text_env import (
     ConversationType,
 )
 from supportgym.env.support_env import SupportEnv
-from supportgym.integrations.splits import system_prompt, task_ids
-from supportgym.integrations.text_actions import tool_call_from_text
-from supportgym.services.episode import conversation_tool_schemas
-
-ENV_CLASS = "supportgym"
-TOOL_FORMAT = (
-    "\n\nTools, as JSON schemas:\n<tools>\n{tools}\n</tools>\n\n"
-    "Call one tool per message, written as\n"
-    '<tool_call>{{"name": "<tool name>", "arguments": {{...}}}}</tool_call>'
+from supportgym.integrations.skyrl_data import (
+    ENV_CLASS,
+    dataset_rows,
+    skyrl_system_prompt,
 )
+from supportgym.integrations.text_actions import tool_call_from_text
 
+__all__ = ["ENV_CLASS", "MissingTaskId", "SupportGymTextEnv", "dataset_rows", "skyrl_system_prompt"]
 
 class MissingTaskId(ValueError):
     """The dataset row given as ``extras`` names no task."""
-
-
-def skyrl_system_prompt() -> str:
-    """The LLM agent's system prompt plus the tool schemas and the call format (text actions)."""
-    tools = "\n".join(json.dumps(s["function"]) for s in conversation_tool_schemas())
-    return system_prompt() + TOOL_FORMAT.format(tools=tools)
-
-
-def dataset_rows(split: str = "train") -> list[dict[str, Any]]:
-    """SkyRL dataset rows for ``split``; the task arrives in ``init`` (appended to the prompt)."""
-    prompt = [
-        {"role": "system", "content": skyrl_system_prompt()},
-        {"role": "user", "content": "A new request has come in. Handle it with the tools.\n\n"},
-    ]
-    return [
-        {
-            "data_source": "supportgym",
-            "prompt": [dict(m) for m in prompt],
-            "env_class": ENV_CLASS,
-            "reward_spec": {"method": "rule", "ground_truth": tid},
-            "extra_info": {"task_id": tid, "split": split},
-        }
-        for tid in task_ids(split)
-    ]
 
 
 class SupportGymTextEnv(BaseTextEnv):

@@ -12,6 +12,7 @@ from supportgym.env.debugger import register as register_debugger_commands
 from supportgym.env.docker_cli import bench_docker, pool_app
 from supportgym.rubrics.cli import rubrics_app
 from supportgym.rubrics.eval import eval_command
+from supportgym.rubrics.report_html import report_command
 from supportgym.tasks.cli import tasks_app
 from supportgym.services.cli import register as register_service_commands
 from supportgym.world_seed.cli import world_app
@@ -70,20 +71,54 @@ def eval_(
     seed: Optional[int] = typer.Option(None, help="llm: sampling seed, where the endpoint allows."),
     max_steps: Optional[int] = typer.Option(None, help="llm: step budget override."),
     tool_choice: str = typer.Option("auto", help="llm: auto, required or none."),
+    report: Optional[Path] = typer.Option(
+        None, "--report", help="Also write an HTML report here (plots: needs supportgym[report])."
+    ),
 ) -> None:
     """Run an agent on tasks as real episodes, grade them, and print reward, perfect-task rate
     and pass rates per category, type and hierarchy level (llm: also pass^k and tokens)."""
     if agent == "llm":
         from supportgym.env.llm_agent import eval_llm
 
+        run_dir = str(out) if out else "runs/llm-eval"
         eval_llm(
             model=model, base_url=base_url, api_key=api_key, tasks=",".join(task or []), k=k,
             concurrency=concurrency, max_tokens=max_tokens, temperature=temperature, seed=seed,
-            max_steps=max_steps, tool_choice=tool_choice,
-            out=str(out) if out else "runs/llm-eval", as_json=as_json,
+            max_steps=max_steps, tool_choice=tool_choice, out=run_dir, as_json=as_json,
         )
+        if report is not None:
+            from supportgym.rubrics.eval import write_eval_report
+            from supportgym.trajectory import read_jsonl
+
+            rows = [t.model_dump(mode="json") for t in read_jsonl(Path(run_dir) / "trajectories.jsonl")]
+            write_eval_report(rows, report, title=f"eval --agent llm --model {model or 'default'}")
         return
-    eval_command(agent=agent, task=task, out=out, as_json=as_json, alpha=alpha, beta=beta)
+    eval_command(agent=agent, task=task, out=out, as_json=as_json, alpha=alpha, beta=beta, report=report)
+
+
+app.command("report")(report_command)
+
+
+@app.command("serve-openenv")
+def serve_openenv(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    port: int = typer.Option(8010, help="Port."),
+    sessions: int = typer.Option(16, help="WebSocket sessions (episodes) at once."),
+) -> None:
+    """Serve SupportGym over the OpenEnv protocol (WebSocket /ws; needs supportgym[openenv])."""
+    import uvicorn
+
+    try:
+        from supportgym.integrations.openenv import create_openenv_app  # deferred: openenv-core is an extra
+    except ImportError as exc:
+        typer.echo(f"error: {exc}; pip install 'supportgym[openenv]'", err=True)
+        raise typer.Exit(2) from None
+    uvicorn.run(create_openenv_app(max_concurrent_envs=sessions), host=host, port=port, log_level="warning")
+
+
+from supportgym.integrations.cli import export_command  # noqa: E402
+
+app.command("export")(export_command)
 
 
 @judge_app.command("calibrate")
@@ -125,7 +160,7 @@ def demo(
     if not as_json:
         info(seed=7, scale="default", json_out=False)
     out.parent.mkdir(parents=True, exist_ok=True)
-    eval_command(agent="reference", task=None, out=out, as_json=as_json, alpha=None, beta=None)
+    eval_command(agent="reference", task=None, out=out, as_json=as_json, alpha=None, beta=None, report=None)
 
 
 if __name__ == "__main__":
