@@ -10,8 +10,12 @@ from typing import Any, Optional
 import jinja2
 import typer
 from markupsafe import Markup
-
-from supportgym.rubrics.report_data import EpisodeRecord, RunFormatError, load_run, summarise_run
+from supportgym.rubrics.report_data import (
+    EpisodeRecord,
+    RunFormatError,
+    load_run,
+    summarise_run,
+)
 
 MISSING_MATPLOTLIB = "the report's plots need matplotlib: pip install 'supportgym[report]'"
 
@@ -75,7 +79,9 @@ def render_report(records: list[EpisodeRecord], *, title: str, price_in: float =
                   price_out: float = 0.0) -> tuple[str, dict[str, Any]]:
     """``(html, summary)`` of a run's episodes."""
     try:
-        from supportgym.rubrics.report_plots import render_all  # deferred: matplotlib is an extra
+        from supportgym.rubrics.report_plots import (
+            render_all,  # deferred: matplotlib is an extra
+        )
     except ImportError as exc:
         raise RunFormatError(MISSING_MATPLOTLIB) from exc
     summary = summarise_run(records, price_in=price_in, price_out=price_out)
