@@ -12,7 +12,6 @@ The implementation is in :mod:`supportgym.services.mcp_core`.
 
 from __future__ import annotations
 
-import importlib.util
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -40,8 +39,12 @@ MCP_MISSING = "MCP is an optional part: pip install 'supportgym[mcp]'"
 
 
 def mcp_installed() -> bool:
-    """Whether the MCP SDK (the ``supportgym[mcp]`` extra) is importable."""
-    return importlib.util.find_spec("mcp") is not None
+    """Whether the MCP SDK (the ``supportgym[mcp]`` extra) can be imported."""
+    try:
+        import mcp  # noqa: F401  (only asked when the SDK is about to be used anyway)
+    except ImportError:
+        return False
+    return True
 
 
 def create_mcp_asgi_app(manager_or_factory: Any = None, **kwargs: Any) -> Starlette:
@@ -84,6 +87,10 @@ def mcp_command(
 
 def __getattr__(name: str) -> Any:
     # The rest of the API (build_server, mcp_tools, SupportGymMCP, run_stdio, ...) on first use.
+    if name.startswith("__"):  # import machinery probes (__path__, ...): not part of the API
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if not mcp_installed():
+        raise ImportError(f"supportgym.services.mcp_server.{name}: {MCP_MISSING}")
     from supportgym.services import mcp_core
 
     try:

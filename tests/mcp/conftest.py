@@ -12,9 +12,6 @@ from typing import Any
 import pytest
 import uvicorn
 
-# MCP is the optional extra supportgym[mcp] (part of .[dev]): without it these tests cannot run.
-pytest.importorskip("mcp", reason="the MCP SDK is not installed: pip install 'supportgym[mcp]'")
-
 from supportgym.services.episode import Episode
 from supportgym.services.mcp_server import create_mcp_asgi_app
 

@@ -5,20 +5,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx2
 import pytest
-from mcp.client import Client
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.exceptions import MCPError
 
-from supportgym.db import world_hash
-from supportgym.services.episode import SUBMIT_TOOL, Episode, EpisodeConfig
-from supportgym.services.manager import EpisodeManager
-from supportgym.services.mcp_server import TASK_HEADER, create_mcp_asgi_app
-from supportgym.services.tools import REGISTRY
+# MCP is the optional extra supportgym[mcp] (part of .[dev]): without it these tests cannot run.
+pytest.importorskip("mcp", reason="the MCP SDK is not installed: pip install 'supportgym[mcp]'")
+import httpx2  # noqa: E402  (comes with mcp)
+from mcp.client import Client  # noqa: E402
+from mcp.client.streamable_http import streamable_http_client  # noqa: E402
+from mcp.shared.exceptions import MCPError  # noqa: E402
 
-from .conftest import LiveServer, serve_in_thread, stop
-from .script import comparable_trail, play, reference
+from supportgym.db import world_hash  # noqa: E402
+from supportgym.services.episode import SUBMIT_TOOL, Episode, EpisodeConfig  # noqa: E402
+from supportgym.services.manager import EpisodeManager  # noqa: E402
+from supportgym.services.mcp_server import TASK_HEADER, create_mcp_asgi_app  # noqa: E402
+from supportgym.services.tools import REGISTRY  # noqa: E402
+
+from .conftest import LiveServer, serve_in_thread, stop  # noqa: E402
+from .script import comparable_trail, play, reference  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
