@@ -21,6 +21,7 @@ This module imports no part of TRL: the class is plain Python, and :func:`build_
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -98,7 +99,9 @@ class SupportGymToolEnv:
     def __del__(self) -> None:
         env = getattr(self, "_env", None)
         if env is not None:
-            env.close()
+            # At interpreter exit the episode's world may already be gone: nothing left to free.
+            with contextlib.suppress(Exception):
+                env.close()
 
 
 def _dispatch(env: SupportGymToolEnv, name: str, arguments: dict[str, Any]) -> str:

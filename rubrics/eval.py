@@ -134,19 +134,6 @@ def print_summary(summary: dict[str, Any]) -> None:
     con.print(t)
 
 
-def write_eval_report(episodes: list[dict[str, Any]], report: Path, *, title: str) -> None:
-    """The HTML report of an eval's episodes (exit code 2 with the reason if it cannot be made)."""
-    from supportgym.rubrics.report_data import RunFormatError, records_from_episodes
-    from supportgym.rubrics.report_html import write_report
-
-    try:
-        write_report(records_from_episodes(episodes), report, title=title)
-    except RunFormatError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(f"wrote the report to {report}", err=True)
-
-
 def eval_command(
     agent: str = typer.Option("reference", "--agent", help="Agent to run: reference (the scripted reference solutions)."),
     task: Optional[list[str]] = typer.Option(None, "--task", help="Only these task ids (repeatable)."),
@@ -154,7 +141,6 @@ def eval_command(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     alpha: Optional[float] = typer.Option(None, help="Weight of extra credit (default: the episode default)."),
     beta: Optional[float] = typer.Option(None, help="Weight of dodged-bullet penalties."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Also write an HTML report (plots) here."),
 ) -> None:
     """Run an agent on every task as real episodes, grade them, print a summary."""
     from supportgym.tasks import TaskFormatError
@@ -169,8 +155,6 @@ def eval_command(
         raise typer.Exit(2) from None
     if out is not None:
         out.write_text(json.dumps(result, indent=2))
-    if report is not None:
-        write_eval_report(result["episodes"], report, title=f"eval --agent {agent}")
     if as_json:
         typer.echo(json.dumps(result["summary"], indent=2))
     else:

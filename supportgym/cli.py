@@ -3,6 +3,7 @@ inside the commands so that ``--help`` stays instant."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -10,9 +11,9 @@ import typer
 
 from supportgym.env.debugger import register as register_debugger_commands
 from supportgym.env.docker_cli import bench_docker, pool_app
+from supportgym.env.report_html import report_command, write_run_report
 from supportgym.rubrics.cli import rubrics_app
 from supportgym.rubrics.eval import eval_command
-from supportgym.rubrics.report_html import report_command
 from supportgym.tasks.cli import tasks_app
 from supportgym.services.cli import register as register_service_commands
 from supportgym.world_seed.cli import world_app
@@ -35,11 +36,11 @@ register_debugger_commands(app)
 bench_app = typer.Typer(help="Benchmarks: print measured figures (no pass/fail).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 
-from supportgym.bench_all import bench_all  # noqa: E402
-from supportgym.env.bench import bench_env  # noqa: E402
-from supportgym.rubrics.bench import bench_grading  # noqa: E402
-from supportgym.services.bench import tool_latency_rows  # noqa: E402
-from supportgym.world_seed.bench import bench_world, register_rows  # noqa: E402
+from supportgym.bench_all import bench_all
+from supportgym.env.bench import bench_env
+from supportgym.rubrics.bench import bench_grading
+from supportgym.services.bench import tool_latency_rows
+from supportgym.world_seed.bench import bench_world, register_rows
 
 bench_app.command("world")(bench_world)
 register_rows(tool_latency_rows)
@@ -87,13 +88,17 @@ def eval_(
             max_steps=max_steps, tool_choice=tool_choice, out=run_dir, as_json=as_json,
         )
         if report is not None:
-            from supportgym.rubrics.eval import write_eval_report
-            from supportgym.trajectory import read_jsonl
-
-            rows = [t.model_dump(mode="json") for t in read_jsonl(Path(run_dir) / "trajectories.jsonl")]
-            write_eval_report(rows, report, title=f"eval --agent llm --model {model or 'default'}")
+            write_run_report(Path(run_dir), report, title=f"eval --agent llm --model {model or 'default'}")
         return
-    eval_command(agent=agent, task=task, out=out, as_json=as_json, alpha=alpha, beta=beta, report=report)
+    if report is None:
+        eval_command(agent=agent, task=task, out=out, as_json=as_json, alpha=alpha, beta=beta)
+        return
+    # The report is made from the run file, as `supportgym report` makes it (a temporary one
+    # when --out is not given).
+    with tempfile.TemporaryDirectory() as tmp:
+        run_file = out or Path(tmp) / "run.json"
+        eval_command(agent=agent, task=task, out=run_file, as_json=as_json, alpha=alpha, beta=beta)
+        write_run_report(run_file, report, title=f"eval --agent {agent}")
 
 
 app.command("report")(report_command)
@@ -109,14 +114,16 @@ def serve_openenv(
     import uvicorn
 
     try:
-        from supportgym.integrations.openenv import create_openenv_app  # deferred: openenv-core is an extra
+        from supportgym.integrations.openenv import (
+            create_openenv_app,  # deferred: openenv-core is an extra
+        )
     except ImportError as exc:
         typer.echo(f"error: {exc}; pip install 'supportgym[openenv]'", err=True)
         raise typer.Exit(2) from None
     uvicorn.run(create_openenv_app(max_concurrent_envs=sessions), host=host, port=port, log_level="warning")
 
 
-from supportgym.integrations.cli import export_command  # noqa: E402
+from supportgym.integrations.cli import export_command
 
 app.command("export")(export_command)
 
@@ -160,7 +167,7 @@ def demo(
     if not as_json:
         info(seed=7, scale="default", json_out=False)
     out.parent.mkdir(parents=True, exist_ok=True)
-    eval_command(agent="reference", task=None, out=out, as_json=as_json, alpha=None, beta=None, report=None)
+    eval_command(agent="reference", task=None, out=out, as_json=as_json, alpha=None, beta=None)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("matplotlib", reason="matplotlib is not installed: pip install 'supportgym[report]'")
 
-from supportgym.rubrics.report_data import load_run, pass_hat_k, summarise_run
+from supportgym.env.report_data import load_run, pass_hat_k, summarise_run
 from supportgym.tasks import get_task, run_solution
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +89,7 @@ def test_report_renders_every_plot_in_chromium(run_file: Path, tmp_path: Path) -
         subprocess.run(["apt-get", "install", "-y", "chromium"], capture_output=True, timeout=900, check=False)
         if not os.path.exists(CHROMIUM):
             pytest.skip("chromium is missing: apt-get install chromium failed")
-    from supportgym.rubrics.report_html import write_report
+    from supportgym.env.report_html import write_report
 
     out = tmp_path / "report.html"
     write_report(load_run(run_file), out, title="browser test")
@@ -116,3 +116,15 @@ def test_report_renders_every_plot_in_chromium(run_file: Path, tmp_path: Path) -
         assert s["width"] > 200 and s["height"] > 100, s
         assert s["marks"] > 5, s
     assert requests == [out.as_uri()], "the report loads nothing but itself"
+
+
+def test_eval_report_writes_the_page_from_the_run(tmp_path: Path) -> None:
+    report = tmp_path / "eval.html"
+    cmd = [sys.executable, "-m", "supportgym.cli", "eval", "--task", TASKS[0], "--task", TASKS[1],
+           "--report", str(report), "--json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["tasks"] == 2
+    page = report.read_text()
+    assert all(f'data-plot="{name}"' in page for name in PLOTS)
+    assert "2 episodes of 2 tasks" in page

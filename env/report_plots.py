@@ -1,5 +1,5 @@
 """The report's plots, drawn with matplotlib as inline SVG text (the HTML then needs no file
-and no network). Each function takes the summary of :mod:`supportgym.rubrics.report_data`."""
+and no network). Each function takes the summary of :mod:`supportgym.env.report_data`."""
 
 from __future__ import annotations
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from supportgym.tasks import get_task
+
 
 class RunFormatError(ValueError):
     """The file is not a run this report can read; the message says what was expected."""
@@ -40,8 +42,6 @@ class EpisodeRecord:
 
 
 def _task_meta(task_id: str) -> tuple[str, list[str]]:
-    from supportgym.tasks import get_task
-
     try:
         task = get_task(task_id)
     except KeyError:  # a task since removed: keep the episode, grouped by its id's family part

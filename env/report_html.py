@@ -10,7 +10,7 @@ from typing import Any, Optional
 import jinja2
 import typer
 from markupsafe import Markup
-from supportgym.rubrics.report_data import (
+from supportgym.env.report_data import (
     EpisodeRecord,
     RunFormatError,
     load_run,
@@ -79,7 +79,7 @@ def render_report(records: list[EpisodeRecord], *, title: str, price_in: float =
                   price_out: float = 0.0) -> tuple[str, dict[str, Any]]:
     """``(html, summary)`` of a run's episodes."""
     try:
-        from supportgym.rubrics.report_plots import (
+        from supportgym.env.report_plots import (
             render_all,  # deferred: matplotlib is an extra
         )
     except ImportError as exc:
@@ -96,6 +96,16 @@ def write_report(records: list[EpisodeRecord], out: Path, *, title: str, price_i
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
     return summary
+
+
+def write_run_report(run: Path, out: Path, *, title: str) -> None:
+    """The report of the run at ``run`` (exit code 2 with the reason if it cannot be made)."""
+    try:
+        write_report(load_run(run), out, title=title)
+    except RunFormatError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"wrote the report to {out}", err=True)
 
 
 def report_command(
