@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from supportgym.env.errors import EpisodeEnded
 from supportgym.env.support_env import SupportEnv
 from supportgym.integrations.splits import chat_rows
 from supportgym.integrations.tool_methods import tool_method
-from supportgym.services.episode import conversation_tool_schemas
+from supportgym.services.episode import SUBMIT_TOOL, conversation_tool_schemas
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -38,8 +39,10 @@ if TYPE_CHECKING:
 NOT_RUNNING = "episode_not_running"
 
 
-class SupportGymToolEnv:
-    """One SupportGym episode per rollout, with one method per tool (see the module docstring).
+class ToolEnvBase:
+    """One SupportGym episode per rollout: ``reset``, ``get_reward`` and the dispatch of tool
+    calls. Its subclasses add one method per tool (:class:`SupportGymToolEnv`: every tool;
+    :func:`tool_env_class`: a chosen subset).
 
     Args:
         transport: ``"inprocess"`` (default), ``"http"`` (with ``base_url``) or ``"docker"``.
@@ -104,16 +107,33 @@ class SupportGymToolEnv:
                 env.close()
 
 
-def _dispatch(env: SupportGymToolEnv, name: str, arguments: dict[str, Any]) -> str:
+def _dispatch(env: ToolEnvBase, name: str, arguments: dict[str, Any]) -> str:
     return env._call(name, arguments)
 
 
 # Every tool, submit_response and message_customer included: one class serves every task (a
 # ticket task answers message_customer with an error observation, as the environment does).
 TOOL_NAMES: tuple[str, ...] = tuple(s["function"]["name"] for s in conversation_tool_schemas())
-for _schema in conversation_tool_schemas():
-    setattr(SupportGymToolEnv, _schema["function"]["name"], tool_method(_schema, _dispatch))
-del _schema
+
+
+class UnknownTools(ValueError):
+    """Tool names asked of :func:`tool_env_class` that SupportGym does not have."""
+
+
+def tool_env_class(tools: Sequence[str] | None = None, name: str = "SupportGymToolEnv") -> type[ToolEnvBase]:
+    """A :class:`ToolEnvBase` subclass with one method per tool in ``tools`` (default: every
+    tool). A subset keeps the prompt short for small-context models (36 tool schemas take about
+    8k tokens); ``submit_response`` is always included, since only it ends an episode."""
+    chosen = list(TOOL_NAMES) if tools is None else list(dict.fromkeys([*tools, SUBMIT_TOOL]))
+    unknown = [t for t in chosen if t not in TOOL_NAMES]
+    if unknown:
+        raise UnknownTools(f"tools: unknown {', '.join(unknown)}; allowed: {', '.join(TOOL_NAMES)}")
+    schemas = {s["function"]["name"]: s for s in conversation_tool_schemas()}
+    methods = {t: tool_method(schemas[t], _dispatch) for t in chosen}
+    return type(name, (ToolEnvBase,), {**methods, "__doc__": ToolEnvBase.__doc__, "__module__": __name__})
+
+
+SupportGymToolEnv = tool_env_class()
 
 
 def dataset_rows(split: str = "train") -> list[dict[str, Any]]:

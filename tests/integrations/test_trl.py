@@ -113,3 +113,17 @@ def test_build_dataset_has_prompt_and_task_id_columns() -> None:
     ds = build_dataset("test")
     assert ds.column_names == ["prompt", "task_id"]
     assert len(ds) == len(task_ids("test"))
+
+
+def test_a_subset_class_has_those_tools_and_submit() -> None:
+    from supportgym.integrations.trl import UnknownTools, tool_env_class
+
+    cls = tool_env_class(["get_ticket", "search_policies"], name="SmallEnv")
+    names = sorted(n for n, _ in inspect.getmembers(cls, predicate=inspect.isfunction)
+                   if not n.startswith("_") and n not in ("reset", "get_reward"))
+    assert names == ["get_ticket", "search_policies", "submit_response"]
+    env = cls()
+    env.reset(task_id=task_ids("test")[0])
+    assert "results" in json.loads(env.search_policies(query="refund"))
+    with pytest.raises(UnknownTools, match="refund_everything"):
+        tool_env_class(["refund_everything"])
