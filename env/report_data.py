@@ -39,6 +39,8 @@ class EpisodeRecord:
     elapsed_s: float | None = None
     grading_ms: float | None = None
     infra_error: str | None = None
+    # Critical criteria unmet (graders with reward gates report them as ``grade["gates_failed"]``).
+    gates_failed: list[str] = field(default_factory=list)
 
 
 def _task_meta(task_id: str) -> tuple[str, list[str]]:
@@ -68,6 +70,7 @@ def _record(raw: dict[str, Any], where: str) -> EpisodeRecord:
         elapsed_s=raw.get("elapsed_s"),
         grading_ms=grade.get("elapsed_ms"),
         infra_error=raw.get("infra_error"),
+        gates_failed=[str(g.get("id") if isinstance(g, dict) else g) for g in grade.get("gates_failed") or []],
     )
 
 
@@ -147,7 +150,10 @@ def summarise_run(records: list[EpisodeRecord], *, price_in: float = 0.0, price_
     levels = sorted({lv for r in records for lv in r.levels})
     fails: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # (family, criterion) -> [unmet, graded]
     tripped: dict[str, int] = defaultdict(int)
+    gates: dict[str, int] = defaultdict(int)
     for r in records:
+        for gate in r.gates_failed:
+            gates[f"{r.family}/{gate}"] += 1
         for c in r.criteria:
             if c.get("verdict") not in ("met", "unmet"):
                 continue
@@ -174,6 +180,7 @@ def summarise_run(records: list[EpisodeRecord], *, price_in: float = 0.0, price_
                         for rate, u, fam, cid in worst[:top_criteria]],
         "heatmap": {"families": families, "criteria": worst_ids, "rates": heat},
         "dodged_bullets_tripped": dict(sorted(tripped.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "gates_tripped": dict(sorted(gates.items(), key=lambda kv: (-kv[1], kv[0]))),
         "cost": {"tokens_in": tokens_in, "tokens_out": tokens_out,
                  "tokens_per_episode": (tokens_in + tokens_out) / len(records),
                  "price_in_per_mtok": price_in, "price_out_per_mtok": price_out,

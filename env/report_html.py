@@ -56,6 +56,11 @@ pass^{{ s.k }} {{ fmt(s.overall.pass_hat_k[s.k|string]) }}, infrastructure error
 {% for name, n in s.dodged_bullets_tripped.items() %}<tr><td>{{ name }}</td><td>{{ n }}</td></tr>
 {% else %}<tr><td colspan="2">none</td></tr>{% endfor %}
 </table>
+<h2>Gates tripped</h2>
+<table id="gates"><tr><th>family / gate</th><th>episodes</th></tr>
+{% for name, n in s.gates_tripped.items() %}<tr><td>{{ name }}</td><td>{{ n }}</td></tr>
+{% else %}<tr><td colspan="2">none</td></tr>{% endfor %}
+</table>
 <h2>Cost and latency</h2>
 <table id="cost"><tr><th>figure</th><th>value</th></tr>
 <tr><td>tokens in / out</td><td>{{ s.cost.tokens_in }} / {{ s.cost.tokens_out }}</td></tr>

@@ -128,3 +128,15 @@ def test_eval_report_writes_the_page_from_the_run(tmp_path: Path) -> None:
     page = report.read_text()
     assert all(f'data-plot="{name}"' in page for name in PLOTS)
     assert "2 episodes of 2 tasks" in page
+
+
+def test_gates_tripped_are_counted_per_family_and_gate(tmp_path: Path) -> None:
+    # A grader with reward gates lists the critical criteria an episode failed in gates_failed.
+    rows = [{"task_id": TASKS[0], "attempt": a, "reward": 0.0, "perfect": False,
+             "grade": {"criteria": [], "gates_failed": [{"id": "no-collateral", "text": "t", "evidence": "e"}]}}
+            for a in range(2)]
+    rows.append({"task_id": TASKS[1], "reward": 1.0, "perfect": True, "grade": {"criteria": [], "gates_failed": []}})
+    path = tmp_path / "gated.json"
+    path.write_text(json.dumps({"episodes": rows}))
+    s = summarise_run(load_run(path))
+    assert s["gates_tripped"] == {f"{get_task(TASKS[0]).family}/no-collateral": 2}
