@@ -16,10 +16,10 @@ torch = pytest.importorskip("torch", reason="torch is not installed: pip install
 trl = pytest.importorskip("trl", reason="trl is not installed: pip install 'supportgym[trl]'")
 pytest.importorskip("gguf", reason="gguf is not installed: pip install 'supportgym[trl]'")
 
-from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
-from trl.chat_template_utils import qwen2_5_chat_template  # noqa: E402
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from trl.chat_template_utils import qwen2_5_chat_template
 
-from supportgym.integrations.trl import build_dataset, tool_env_class  # noqa: E402
+from supportgym.integrations.trl import build_dataset, tool_env_class
 
 pytestmark = pytest.mark.slow
 
