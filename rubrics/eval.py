@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -29,11 +30,13 @@ def run_eval(
     episodes: list[dict[str, Any]] = []
 
     def one(task: Any) -> None:
+        started = time.perf_counter()
         _ep, grade = run_solution(task.id, "reference", alpha=alpha, beta=beta)
         episodes.append({
             "task_id": task.id, "family": task.family, "levels": [lv.value for lv in task.levels],
             "difficulty": task.difficulty.value, "agent": agent, "steps": _ep.steps,
             "reward": grade.reward, "perfect": grade.perfect, "grade": grade.model_dump(mode="json"),
+            "elapsed_s": time.perf_counter() - started,
         })
         _ep.close()
 

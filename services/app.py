@@ -92,10 +92,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The service app. ``settings`` defaults to ``Settings.from_env()``."""
     settings = settings or Settings.from_env()
     manager = EpisodeManager(max_episodes=settings.max_episodes, idle_ttl_s=settings.idle_ttl_s)
-    from supportgym.services.mcp_server import create_mcp_asgi_app
+    from supportgym.services.mcp_server import create_mcp_asgi_app, mcp_installed
 
     # Each MCP session is one episode registered with the same manager as HTTP episodes.
-    mcp_app = create_mcp_asgi_app(manager)
+    # MCP is the optional extra supportgym[mcp]: without it the service serves HTTP only.
+    mcp_app = create_mcp_asgi_app(manager) if mcp_installed() else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -106,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         try:
             # FastAPI does not run a mounted app's lifespan: run the MCP session manager here.
-            async with mcp_app.state.mcp.run():
+            async with mcp_app.state.mcp.run() if mcp_app is not None else contextlib.nullcontext():
                 yield
         finally:
             for t in tasks:
@@ -140,7 +141,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from supportgym.services.web.router import router as web_router
 
     app.include_router(web_router, prefix="/ui")
-    app.mount("/mcp", mcp_app)
+    if mcp_app is not None:
+        app.mount("/mcp", mcp_app)
     return app
 
 

@@ -442,12 +442,14 @@ class SupportGymMCP:
         # speak the per-request era, which has no session to hold an episode.
         self.server.add_request_handler("server/discover", types.RequestParams, self._no_discover)
         self.server.middleware.append(self._initialize_middleware)
+        # The session cap is enforced here (see asgi), not by the SDK: its own max_sessions
+        # option only exists from mcp 2.3, and the supportgym[mcp] extra allows 2.0 onwards.
+        self.max_sessions = max_sessions
         self.session_manager = StreamableHTTPSessionManager(
             app=self.server,
             json_response=json_response,
             security_settings=transport_security,
             session_idle_timeout=session_idle_timeout,
-            max_sessions=max_sessions,
         )
         self._running = False
 
@@ -560,6 +562,13 @@ class SupportGymMCP:
             message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5]) or "invalid episode"
             await _reject(send, 400, f"Bad episode configuration: {message}",
                           _error_body("invalid_arguments", message, first["field"])["error"])
+            return
+        with self._lock:
+            full = self.max_sessions is not None and len(self._sessions) >= self.max_sessions
+        if full:
+            message = (f"Too many MCP sessions ({self.max_sessions} open): end one with DELETE "
+                       "or wait for idle sessions to expire.")
+            await _reject(send, 503, message, _error_body("service_busy", message, None)["error"])
             return
         slot = _Slot(config=config)
         scope[_SLOT_SCOPE_KEY] = slot

@@ -20,17 +20,31 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
 __all__ = [
-    "TASK_HEADER",
     "EPISODE_RESOURCE_URI",
+    "MCP_MISSING",
+    "TASK_HEADER",
     "WORLD_HASH_RESOURCE_URI",
     "create_mcp_asgi_app",
-    "mcp_command",
     "main",
+    "mcp_command",
+    "mcp_installed",
 ]
 
 TASK_HEADER = "X-SupportGym-Task"
 EPISODE_RESOURCE_URI = "supportgym://episode"
 WORLD_HASH_RESOURCE_URI = "supportgym://episode/world_hash"
+
+
+MCP_MISSING = "MCP is an optional part: pip install 'supportgym[mcp]'"
+
+
+def mcp_installed() -> bool:
+    """Whether the MCP SDK (the ``supportgym[mcp]`` extra) can be imported."""
+    try:
+        import mcp  # noqa: F401  (only asked when the SDK is about to be used anyway)
+    except ImportError:
+        return False
+    return True
 
 
 def create_mcp_asgi_app(manager_or_factory: Any = None, **kwargs: Any) -> Starlette:
@@ -56,8 +70,11 @@ def mcp_command(
     """Serve one SupportGym episode over MCP on stdio (the grade is printed to stderr)."""
     import anyio
     from pydantic import ValidationError
-
     from supportgym.services.episode import EpisodeConfig
+
+    if not mcp_installed():
+        typer.echo(f"error: {MCP_MISSING}", err=True)
+        raise typer.Exit(2)
     from supportgym.services.mcp_core import run_stdio
 
     try:
@@ -70,6 +87,10 @@ def mcp_command(
 
 def __getattr__(name: str) -> Any:
     # The rest of the API (build_server, mcp_tools, SupportGymMCP, run_stdio, ...) on first use.
+    if name.startswith("__"):  # import machinery probes (__path__, ...): not part of the API
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if not mcp_installed():
+        raise ImportError(f"supportgym.services.mcp_server.{name}: {MCP_MISSING}")
     from supportgym.services import mcp_core
 
     try:

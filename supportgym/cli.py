@@ -3,6 +3,7 @@ inside the commands so that ``--help`` stays instant."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -10,6 +11,7 @@ import typer
 
 from supportgym.env.debugger import register as register_debugger_commands
 from supportgym.env.docker_cli import bench_docker, pool_app
+from supportgym.env.report_html import report_command, write_run_report
 from supportgym.rubrics.cli import rubrics_app
 from supportgym.rubrics.eval import eval_command
 from supportgym.tasks.cli import tasks_app
@@ -73,20 +75,60 @@ def eval_(
     seed: Optional[int] = typer.Option(None, help="llm: sampling seed, where the endpoint allows."),
     max_steps: Optional[int] = typer.Option(None, help="llm: step budget override."),
     tool_choice: str = typer.Option("auto", help="llm: auto, required or none."),
+    report: Optional[Path] = typer.Option(
+        None, "--report", help="Also write an HTML report here (plots: needs supportgym[report])."
+    ),
 ) -> None:
     """Run an agent on tasks as real episodes, grade them, and print reward, perfect-task rate
     and pass rates per category, type and hierarchy level (llm: also pass^k and tokens)."""
     if agent == "llm":
         from supportgym.env.llm_agent import eval_llm
 
+        run_dir = str(out) if out else "runs/llm-eval"
         eval_llm(
             model=model, base_url=base_url, api_key=api_key, tasks=",".join(task or []), k=k,
             concurrency=concurrency, max_tokens=max_tokens, temperature=temperature, seed=seed,
-            max_steps=max_steps, tool_choice=tool_choice,
-            out=str(out) if out else "runs/llm-eval", as_json=as_json,
+            max_steps=max_steps, tool_choice=tool_choice, out=run_dir, as_json=as_json,
         )
+        if report is not None:
+            write_run_report(Path(run_dir), report, title=f"eval --agent llm --model {model or 'default'}")
         return
-    eval_command(agent=agent, task=task, out=out, as_json=as_json, alpha=alpha, beta=beta)
+    if report is None:
+        eval_command(agent=agent, task=task, out=out, as_json=as_json, alpha=alpha, beta=beta)
+        return
+    # The report is made from the run file, as `supportgym report` makes it (a temporary one
+    # when --out is not given).
+    with tempfile.TemporaryDirectory() as tmp:
+        run_file = out or Path(tmp) / "run.json"
+        eval_command(agent=agent, task=task, out=run_file, as_json=as_json, alpha=alpha, beta=beta)
+        write_run_report(run_file, report, title=f"eval --agent {agent}")
+
+
+app.command("report")(report_command)
+
+
+@app.command("serve-openenv")
+def serve_openenv(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    port: int = typer.Option(8010, help="Port."),
+    sessions: int = typer.Option(16, help="WebSocket sessions (episodes) at once."),
+) -> None:
+    """Serve SupportGym over the OpenEnv protocol (WebSocket /ws; needs supportgym[openenv])."""
+    import uvicorn
+
+    try:
+        from supportgym.integrations.openenv import (
+            create_openenv_app,  # deferred: openenv-core is an extra
+        )
+    except ImportError as exc:
+        typer.echo(f"error: {exc}; pip install 'supportgym[openenv]'", err=True)
+        raise typer.Exit(2) from None
+    uvicorn.run(create_openenv_app(max_concurrent_envs=sessions), host=host, port=port, log_level="warning")
+
+
+from supportgym.integrations.cli import export_command
+
+app.command("export")(export_command)
 
 
 @judge_app.command("calibrate")

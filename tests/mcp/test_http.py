@@ -5,20 +5,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx2
 import pytest
-from mcp.client import Client
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.exceptions import MCPError
 
-from supportgym.db import world_hash
-from supportgym.services.episode import SUBMIT_TOOL, Episode, EpisodeConfig
-from supportgym.services.manager import EpisodeManager
-from supportgym.services.mcp_server import TASK_HEADER, create_mcp_asgi_app
-from supportgym.services.tools import REGISTRY
+# MCP is the optional extra supportgym[mcp] (part of .[dev]): without it these tests cannot run.
+pytest.importorskip("mcp", reason="the MCP SDK is not installed: pip install 'supportgym[mcp]'")
+import httpx2  # noqa: E402  (comes with mcp)
+from mcp.client import Client  # noqa: E402
+from mcp.client.streamable_http import streamable_http_client  # noqa: E402
+from mcp.shared.exceptions import MCPError  # noqa: E402
 
-from .conftest import LiveServer, serve_in_thread, stop
-from .script import comparable_trail, play, reference
+from supportgym.db import world_hash  # noqa: E402
+from supportgym.services.episode import SUBMIT_TOOL, Episode, EpisodeConfig  # noqa: E402
+from supportgym.services.manager import EpisodeManager  # noqa: E402
+from supportgym.services.mcp_server import TASK_HEADER, create_mcp_asgi_app  # noqa: E402
+from supportgym.services.tools import REGISTRY  # noqa: E402
+
+from .conftest import LiveServer, serve_in_thread, stop  # noqa: E402
+from .script import comparable_trail, play, reference  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -195,3 +198,30 @@ async def test_conversational_task_offers_message_customer(live_mcp: LiveServer)
     assert not result.is_error and isinstance(payload["customer"], str) and payload["customer"]
     async with Client(f"{live_mcp.url}?scale=tiny") as client:
         assert "message_customer" not in [t.name for t in (await client.list_tools()).tools]
+
+
+async def test_session_cap_refuses_a_new_session_with_a_clear_error() -> None:
+    # The cap is SupportGym's own (the SDK has no such option before mcp 2.3): a session beyond it
+    # gets a 503 naming the limit, and the sessions already open keep working.
+    registry: list[Episode] = []
+    app = create_mcp_asgi_app(on_episode_created=registry.append, max_sessions=1)
+    server, thread, port = serve_in_thread(app)
+    url = f"http://127.0.0.1:{port}/mcp?scale=tiny"
+    try:
+        async with Client(url) as first:
+            assert len(registry) == 1
+            body = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                    "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                               "clientInfo": {"name": "t", "version": "0"}}}
+            async with httpx2.AsyncClient() as http:
+                refused = await http.post(url, json=body, headers={"Accept": "application/json, text/event-stream"})
+            assert refused.status_code == 503
+            data = refused.json()["error"]["data"]
+            assert data["code"] == "service_busy" and "1 open" in data["message"]
+            assert len(registry) == 1, "a refused session creates no episode"
+            ok, _ = await _caller(first)("get_policy", {"policy_id": "POL-RETURNS"})
+            assert ok
+    finally:
+        stop(server, thread)
+        for e in registry:
+            e.close()

@@ -6,16 +6,19 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-import httpx2
 import pytest
-from fastapi import FastAPI
-from mcp.client import Client
 
-from supportgym.services.episode import SUBMIT_TOOL
-from supportgym.services.manager import EpisodeManager
-from supportgym.services.mcp_server import create_mcp_asgi_app
+# MCP is the optional extra supportgym[mcp] (part of .[dev]): without it these tests cannot run.
+pytest.importorskip("mcp", reason="the MCP SDK is not installed: pip install 'supportgym[mcp]'")
+import httpx2  # noqa: E402  (comes with mcp)
+from fastapi import FastAPI  # noqa: E402
+from mcp.client import Client  # noqa: E402
 
-from .conftest import serve_in_thread, stop
+from supportgym.services.episode import SUBMIT_TOOL  # noqa: E402
+from supportgym.services.manager import EpisodeManager  # noqa: E402
+from supportgym.services.mcp_server import create_mcp_asgi_app  # noqa: E402
+
+from .conftest import serve_in_thread, stop  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -8,13 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp.client import Client
-from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from supportgym.db import world_hash
-from supportgym.services.tools import REGISTRY
+# MCP is the optional extra supportgym[mcp] (part of .[dev]): without it these tests cannot run.
+pytest.importorskip("mcp", reason="the MCP SDK is not installed: pip install 'supportgym[mcp]'")
+from mcp.client import Client  # noqa: E402
+from mcp.client.stdio import StdioServerParameters, stdio_client  # noqa: E402
 
-from .script import BARE, comparable_trail, play, reference
+from supportgym.db import world_hash  # noqa: E402
+from supportgym.services.tools import REGISTRY  # noqa: E402
+
+from .script import BARE, comparable_trail, play, reference  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

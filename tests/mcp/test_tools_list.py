@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from supportgym.services.episode import SUBMIT_SCHEMA, SUBMIT_TOOL
-from supportgym.services.mcp_server import mcp_tools
-from supportgym.services.tools import REGISTRY
+import pytest
+
+# MCP is the optional extra supportgym[mcp] (part of .[dev]): without it these tests cannot run.
+pytest.importorskip("mcp", reason="the MCP SDK is not installed: pip install 'supportgym[mcp]'")
+from supportgym.services.episode import SUBMIT_SCHEMA, SUBMIT_TOOL  # noqa: E402
+from supportgym.services.mcp_server import mcp_tools  # noqa: E402
+from supportgym.services.tools import REGISTRY  # noqa: E402
 
 
 def test_every_registry_tool_plus_submit() -> None:
