@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

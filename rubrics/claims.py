@@ -25,10 +25,8 @@ __all__ = [
     "ClaimFinding",
     "ClaimKind",
     "Tense",
-    "customer_facing_texts",
     "extract_claims",
     "false_claims",
-    "no_false_claim",
     "verify_claims",
 ]
 

@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 
 from supportgym.db import WorldDB
 from supportgym.rubrics.enumeration import VOCABULARIES
+from supportgym.rubrics.grade import grade_episode
 from supportgym.rubrics.model import CriterionType
 from supportgym.rubrics.text import ids_in
 from supportgym.services.tools import REGISTRY
@@ -99,7 +100,11 @@ def _facts(prepared: PreparedTask) -> TaskFacts:
         c = db.conn
         me = caller or ""
         email = c.execute("SELECT email FROM customers WHERE id = ?", (me,)).fetchone()
-        one = lambda sql, *a: (lambda r: None if r is None else str(r[0]))(c.execute(sql, a).fetchone())  # noqa: E731
+
+        def one(sql: str, *args: str) -> str | None:
+            row = c.execute(sql, args).fetchone()
+            return None if row is None else str(row[0])
+
         foreign_row = c.execute(
             "SELECT c.id, c.email, c.phone, a.postal_code FROM customers c JOIN addresses a ON a.customer_id = c.id "
             "WHERE c.id != ? ORDER BY c.id LIMIT 1",
@@ -271,7 +276,7 @@ BAD_KINDS: tuple[Kind, ...] = ("harmful", "dishonest", "empty")
 # --- running ------------------------------------------------------------------------------------
 
 
-class Episode(BaseModel):
+class AuditEpisode(BaseModel):
     task_id: str
     family: str
     policy: str
@@ -299,12 +304,12 @@ def play(task_id: str, play_: Play) -> tuple[Any, Any, bool]:
     """Run ``play_`` on ``task_id``: ``(episode, grade, applied)``; ``applied`` is false when the
     call the policy hinges on was refused by the world."""
     # The episode machinery sits in the services layer; see tasks/integrity.py.
-    from supportgym.services.episode import SUBMIT_TOOL, Episode as WorldEpisode, EpisodeConfig
+    from supportgym.services.episode import SUBMIT_TOOL, Episode, EpisodeConfig
     prepared = prepare_task(task_id)
     cfg: dict[str, Any] = {"task_id": task_id}
     if prepared.conversation is not None:
         cfg["customer"] = "scripted"
-    episode = WorldEpisode(EpisodeConfig(**cfg))
+    episode = Episode(EpisodeConfig(**cfg))
     results: dict[str, Any] = {}
     seen: list[Any] = []
     applied = True
@@ -329,8 +334,6 @@ def play(task_id: str, play_: Play) -> tuple[Any, Any, bool]:
         episode.step(SUBMIT_TOOL, {"response": reply})
     grade = episode.grade_object
     if grade is None:
-        from supportgym.rubrics import grade_episode
-
         grade = grade_episode(prepared, episode.db, episode.record(), alpha=episode.config.alpha, beta=episode.config.beta)
     return episode, grade, applied
 
@@ -364,7 +367,7 @@ class AuditReport(BaseModel):
         return not self.violations
 
 
-def _summary(name: str, kind: str, what: str, eps: list[Episode]) -> PolicySummary:
+def _summary(name: str, kind: str, what: str, eps: list[AuditEpisode]) -> PolicySummary:
     rewards = [e.reward for e in eps]
     violations: list[str] = []
     mean = statistics.fmean(rewards) if rewards else None
@@ -408,8 +411,8 @@ def run_audit(
     """Play every policy (and every declared wrong trajectory) on every task."""
     chosen = [p for p in POLICIES if policies is None or p.name in policies]
     ids = task_ids or [t.id for t in list_tasks()]
-    episodes: list[Episode] = []
-    wrong_eps: list[Episode] = []
+    episodes: list[AuditEpisode] = []
+    wrong_eps: list[AuditEpisode] = []
     for tid in ids:
         if progress:
             progress(tid)
@@ -428,7 +431,7 @@ def run_audit(
             e = _episode(prepared, f"wrong:{w.name}", "reference", grade)
             e.ceiling = wrong_ceiling(w.ceiling, e.gates_failed)
             wrong_eps.append(e)
-    by_policy: dict[str, list[Episode]] = defaultdict(list)
+    by_policy: dict[str, list[AuditEpisode]] = defaultdict(list)
     for e in episodes:
         by_policy[e.policy].append(e)
     summaries = [_summary(p.name, p.kind, p.what, by_policy[p.name]) for p in chosen]
@@ -448,22 +451,22 @@ def run_audit(
     return report
 
 
-def _episode(prepared: PreparedTask, policy: str, kind: str, grade: Any) -> Episode:
-    return Episode(
+def _episode(prepared: PreparedTask, policy: str, kind: str, grade: Any) -> AuditEpisode:
+    return AuditEpisode(
         task_id=prepared.id, family=prepared.task.family, policy=policy, kind=kind, reward=grade.reward,
         perfect=grade.perfect, gates_failed=[g.id for g in grade.gates_failed],
         verdicts={c.id: c.verdict for c in grade.criteria if c.by == "program"},
     )
 
 
-def _by_family(eps: list[Episode]) -> Iterator[tuple[str, list[Episode]]]:
-    fam: dict[str, list[Episode]] = defaultdict(list)
+def _by_family(eps: list[AuditEpisode]) -> Iterator[tuple[str, list[AuditEpisode]]]:
+    fam: dict[str, list[AuditEpisode]] = defaultdict(list)
     for e in eps:
         fam[e.family].append(e)
     yield from sorted(fam.items())
 
 
-def _vacuous(nothing: list[Episode], ids: list[str]) -> dict[str, list[str]]:
+def _vacuous(nothing: list[AuditEpisode], ids: list[str]) -> dict[str, list[str]]:
     out: dict[str, set[str]] = defaultdict(set)
     for e in nothing:
         prepared = prepare_task(e.task_id)
@@ -473,7 +476,7 @@ def _vacuous(nothing: list[Episode], ids: list[str]) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in sorted(out.items())}
 
 
-def _never_fail(eps: list[Episode]) -> dict[str, list[str]]:
+def _never_fail(eps: list[AuditEpisode]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for fam, group in _by_family(eps):
         ids = set().union(*(e.verdicts for e in group))
@@ -483,7 +486,7 @@ def _never_fail(eps: list[Episode]) -> dict[str, list[str]]:
     return out
 
 
-def _always_agree(eps: list[Episode]) -> dict[str, list[tuple[str, str]]]:
+def _always_agree(eps: list[AuditEpisode]) -> dict[str, list[tuple[str, str]]]:
     out: dict[str, list[tuple[str, str]]] = {}
     for fam, group in _by_family(eps):
         ids = sorted(set().union(*(e.verdicts for e in group)))
