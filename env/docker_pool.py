@@ -41,6 +41,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import secrets
 import threading
 import time
 import uuid
@@ -225,6 +226,9 @@ class ContainerPool:
         if warm_worlds is not None:
             self.environment["SUPPORTGYM_WARM_WORLDS"] = ",".join(warm_worlds)
         self.environment.setdefault("SUPPORTGYM_MAX_EPISODES", str(max(8, 2 * slots_per_container)))
+        # The containers bind every interface inside their network namespace, so they need a
+        # service token; the pool makes one (unless given) and is the only client that holds it.
+        self.token = self.environment.setdefault("SUPPORTGYM_TOKEN", secrets.token_urlsafe(24))
         self.command = serve_command() if command == "auto" else command
         self.mem_limit = mem_limit
         self.cpus = cpus
@@ -417,9 +421,9 @@ class ContainerPool:
             base_url=pc.url,
             timeout=httpx.Timeout(self.http_timeout, connect=min(self.http_timeout, 5.0)),
             limits=httpx.Limits(max_connections=2 * self.slots_per_container + 2, max_keepalive_connections=2 * self.slots_per_container + 2),
-            headers={"user-agent": "supportgym-docker-pool"},
+            headers={"user-agent": "supportgym-docker-pool", "authorization": f"Bearer {self.token}"},
         )
-        probe = httpx.Client(timeout=httpx.Timeout(1.0))
+        probe = httpx.Client(timeout=httpx.Timeout(1.0), headers={"authorization": f"Bearer {self.token}"})
         try:
             n = 0
             while True:
@@ -640,7 +644,7 @@ class DockerTransport:
         pc = self.slot.container
         if self.http is None or pc is not self._http_pc:
             self._forget_http()
-            self.http = HttpTransport(pc.url, timeout=self.timeout or self.pool.http_timeout)
+            self.http = HttpTransport(pc.url, timeout=self.timeout or self.pool.http_timeout, token=self.pool.token)
             self._http_pc = pc
         return self.http
 

@@ -30,7 +30,9 @@ from supportgym.services.api_models import (
     TrailResponse,
     WorldHashResponse,
 )
-from supportgym.services.deps import get_manager
+from supportgym.services.access import Caller
+from supportgym.services.admission import admit
+from supportgym.services.deps import get_caller, get_manager
 from supportgym.services.episode import (
     SUBMIT_TOOL,
     Episode,
@@ -38,6 +40,7 @@ from supportgym.services.episode import (
     EpisodeStatus,
 )
 from supportgym.services.manager import EpisodeManager, ServiceError
+from supportgym.services.redact import agent_grade
 from supportgym.services.tools import REGISTRY, WorldFault
 
 router = APIRouter(prefix="/episodes", tags=["episodes"])
@@ -58,10 +61,13 @@ def _summary(e: Episode) -> EpisodeSummary:
     return EpisodeSummary(**d, idle_s=round(time.monotonic() - e.last_active, 3))
 
 
-def _step(manager: EpisodeManager, episode_id: str, name: Any, arguments: Any) -> dict[str, Any]:
-    episode = manager.get(episode_id)
+def _step(manager: EpisodeManager, caller: Caller, episode_id: str, name: Any, arguments: Any) -> dict[str, Any]:
+    episode = manager.get(episode_id, caller)
     try:
-        return episode.step(name, arguments).to_dict()
+        body = episode.step(name, arguments).to_dict()
+        if not caller.admin:
+            body["grade"] = agent_grade(body["grade"])
+        return body
     except EpisodeClosed as exc:
         if episode.closed:
             raise ServiceError(404, "unknown_episode", str(exc), "episode_id") from exc
@@ -70,8 +76,8 @@ def _step(manager: EpisodeManager, episode_id: str, name: Any, arguments: Any) -
         raise ServiceError(500, "world_fault", str(exc)) from exc
 
 
-async def _run_step(manager: EpisodeManager, episode_id: str, name: Any, arguments: Any) -> JSONResponse:
-    body = await run_in_threadpool(_step, manager, episode_id, name, arguments)
+async def _run_step(manager: EpisodeManager, caller: Caller, episode_id: str, name: Any, arguments: Any) -> JSONResponse:
+    body = await run_in_threadpool(_step, manager, caller, episode_id, name, arguments)
     return JSONResponse(body)
 
 
@@ -86,12 +92,18 @@ async def _run_step(manager: EpisodeManager, episode_id: str, name: Any, argumen
     },
 )
 async def create_episode(
-    config: EpisodeConfig, manager: EpisodeManager = Depends(get_manager)
+    config: EpisodeConfig,
+    request: Request,
+    manager: EpisodeManager = Depends(get_manager),
+    caller: Caller = Depends(get_caller),
 ) -> JSONResponse:
+    admit(config, request.app.state.settings, caller)
+
     def make() -> dict[str, Any]:
         e = manager.create(config)
         return EpisodeCreated(
             episode_id=e.id,
+            episode_token=manager.capability(e.id) or "",
             task_id=e.task_id,
             instruction=e.instruction,
             policy_summary=e.policy_summary(),
@@ -105,14 +117,18 @@ async def create_episode(
 
 
 @router.get("", response_model=EpisodeList, summary="Live episodes.")
-async def list_episodes(manager: EpisodeManager = Depends(get_manager)) -> EpisodeList:
-    episodes = [_summary(e) for e in manager.list()]
+async def list_episodes(
+    manager: EpisodeManager = Depends(get_manager), caller: Caller = Depends(get_caller)
+) -> EpisodeList:
+    episodes = [_summary(e) for e in manager.list(caller)]
     return EpisodeList(episodes=episodes, count=len(episodes), max_episodes=manager.max_episodes)
 
 
 @router.get("/{episode_id}", response_model=EpisodeSummary, responses=NOT_FOUND, summary="One episode.")
-async def get_episode(episode_id: str, manager: EpisodeManager = Depends(get_manager)) -> EpisodeSummary:
-    return _summary(manager.get(episode_id))
+async def get_episode(
+    episode_id: str, manager: EpisodeManager = Depends(get_manager), caller: Caller = Depends(get_caller)
+) -> EpisodeSummary:
+    return _summary(manager.get(episode_id, caller))
 
 
 @router.post(
@@ -122,9 +138,12 @@ async def get_episode(episode_id: str, manager: EpisodeManager = Depends(get_man
     summary="Call one tool (or submit_response). Tool errors are 200 observations.",
 )
 async def step(
-    episode_id: str, action: StepRequest, manager: EpisodeManager = Depends(get_manager)
+    episode_id: str,
+    action: StepRequest,
+    manager: EpisodeManager = Depends(get_manager),
+    caller: Caller = Depends(get_caller),
 ) -> JSONResponse:
-    return await _run_step(manager, episode_id, action.name, action.arguments)
+    return await _run_step(manager, caller, episode_id, action.name, action.arguments)
 
 
 @router.post(
@@ -134,14 +153,19 @@ async def step(
     summary="Finish the episode with the final reply (same as the submit_response tool).",
 )
 async def submit(
-    episode_id: str, body: SubmitRequest, manager: EpisodeManager = Depends(get_manager)
+    episode_id: str,
+    body: SubmitRequest,
+    manager: EpisodeManager = Depends(get_manager),
+    caller: Caller = Depends(get_caller),
 ) -> JSONResponse:
-    return await _run_step(manager, episode_id, SUBMIT_TOOL, {"response": body.response})
+    return await _run_step(manager, caller, episode_id, SUBMIT_TOOL, {"response": body.response})
 
 
 @router.get("/{episode_id}/trail", response_model=TrailResponse, responses=NOT_FOUND, summary="Every step so far.")
-async def trail(episode_id: str, manager: EpisodeManager = Depends(get_manager)) -> TrailResponse:
-    e = manager.get(episode_id)
+async def trail(
+    episode_id: str, manager: EpisodeManager = Depends(get_manager), caller: Caller = Depends(get_caller)
+) -> TrailResponse:
+    e = manager.get(episode_id, caller)
     return TrailResponse(
         episode_id=e.id,
         status=e.status,
@@ -156,8 +180,10 @@ async def trail(episode_id: str, manager: EpisodeManager = Depends(get_manager))
     responses=NOT_FOUND,
     summary="Net summary of what the episode changed in its world.",
 )
-async def changes(episode_id: str, manager: EpisodeManager = Depends(get_manager)) -> ChangesResponse:
-    e = manager.get(episode_id)
+async def changes(
+    episode_id: str, manager: EpisodeManager = Depends(get_manager), caller: Caller = Depends(get_caller)
+) -> ChangesResponse:
+    e = manager.get(episode_id, caller)
     net = e.net_changes()
     counts: dict[str, Counter[str]] = {}
     for ch in net:
@@ -175,8 +201,10 @@ async def changes(episode_id: str, manager: EpisodeManager = Depends(get_manager
     responses=NOT_FOUND,
     summary="Hash of the episode's whole world now (to compare runs).",
 )
-async def world_hash(episode_id: str, manager: EpisodeManager = Depends(get_manager)) -> WorldHashResponse:
-    e = manager.get(episode_id)
+async def world_hash(
+    episode_id: str, manager: EpisodeManager = Depends(get_manager), caller: Caller = Depends(get_caller)
+) -> WorldHashResponse:
+    e = manager.get(episode_id, caller)
     try:
         digest = await run_in_threadpool(e.world_hash)
     except EpisodeClosed as exc:
@@ -190,9 +218,11 @@ async def world_hash(episode_id: str, manager: EpisodeManager = Depends(get_mana
     responses=NOT_FOUND,
     summary="The rubric grade (null until the episode ends, or for a bare world).",
 )
-async def grade(episode_id: str, manager: EpisodeManager = Depends(get_manager)) -> GradeResponse:
-    e = manager.get(episode_id)
-    g = e.grade
+async def grade(
+    episode_id: str, manager: EpisodeManager = Depends(get_manager), caller: Caller = Depends(get_caller)
+) -> GradeResponse:
+    e = manager.get(episode_id, caller)
+    g = e.grade if caller.admin else agent_grade(e.grade)
     return GradeResponse(
         episode_id=e.id,
         status=e.status,
@@ -205,8 +235,10 @@ async def grade(episode_id: str, manager: EpisodeManager = Depends(get_manager))
 @router.delete(
     "/{episode_id}", status_code=204, responses=NOT_FOUND, summary="Delete an episode and free its world."
 )
-async def delete_episode(episode_id: str, manager: EpisodeManager = Depends(get_manager)) -> Response:
-    await run_in_threadpool(manager.delete, episode_id)
+async def delete_episode(
+    episode_id: str, manager: EpisodeManager = Depends(get_manager), caller: Caller = Depends(get_caller)
+) -> Response:
+    await run_in_threadpool(manager.delete, episode_id, caller)
     return Response(status_code=204)
 
 
@@ -214,7 +246,12 @@ async def delete_episode(episode_id: str, manager: EpisodeManager = Depends(get_
 
 
 def _tool_endpoint(tool_name: str) -> Any:
-    async def call(episode_id: str, request: Request, manager: EpisodeManager = Depends(get_manager)) -> JSONResponse:
+    async def call(
+        episode_id: str,
+        request: Request,
+        manager: EpisodeManager = Depends(get_manager),
+        caller: Caller = Depends(get_caller),
+    ) -> JSONResponse:
         raw = await request.body()
         if raw.strip():
             try:
@@ -225,7 +262,7 @@ def _tool_endpoint(tool_name: str) -> Any:
             arguments = {}
         # Anything that is JSON goes to the tool: wrong shapes or values are the agent's
         # mistakes, answered as 200 error observations like any other tool call.
-        return await _run_step(manager, episode_id, tool_name, arguments)
+        return await _run_step(manager, caller, episode_id, tool_name, arguments)
 
     call.__name__ = f"tool_{tool_name}"
     return call

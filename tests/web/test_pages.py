@@ -25,6 +25,9 @@ def traj_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def client(traj_dir: Path) -> Iterator[TestClient]:
     app = make_app(Settings(warm_worlds=["7/tiny"], max_episodes=4))
     with TestClient(app) as c:
+        # The author's view needs the service token: log in once, the cookie does the rest.
+        login = c.get(f"/ui?token={app.state.admin_token}", follow_redirects=False)
+        assert login.status_code == 303 and "HttpOnly" in login.headers["set-cookie"]
         yield c
 
 
