@@ -70,8 +70,15 @@ class Transport(Protocol):
 def _json_copy(value: Any) -> Any:
     try:
         return json.loads(json.dumps(value))
+    except RecursionError:
+        # Nested too deeply to copy: the episode refuses it (arguments_too_deep) and keeps
+        # none of it, so there is nothing the caller could later change.
+        return value
     except (TypeError, ValueError):  # not JSON (a caller driving the transport directly)
-        return copy.deepcopy(value)
+        try:
+            return copy.deepcopy(value)
+        except RecursionError:
+            return value
 
 
 class InProcessTransport:

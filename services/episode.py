@@ -19,7 +19,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
-from supportgym.services.tools import ToolOutcome, call_tool, openai_schemas, reads
+from supportgym.services.limits import check_arguments, recorded_arguments
+from supportgym.services.tools import ToolOutcome, WorldFault, call_tool, openai_schemas, reads
 from supportgym.services.tools.base import LongText, ToolError
 from supportgym.clock import STEP, SimClock, iso, parse_iso
 from supportgym.db import WorldDB
@@ -308,15 +309,32 @@ class Episode:
             if self.status != EpisodeStatus.running:
                 raise EpisodeClosed(f"episode {self.id} has ended ({self.status.value})")
             self.last_active = time.monotonic()
+            before = self.clock.now()
             now = self.clock.tick(STEP)
-            if name == SUBMIT_TOOL:
-                outcome = self._submit(arguments)
-            elif name == MESSAGE_TOOL and self.conversational:
-                outcome = self._message(arguments)
-            elif name == INVALID_ACTION:
-                outcome = _invalid_action(arguments)
-            else:
-                outcome = call_tool(self.db, name, arguments, now=now, episode_start=self.start)
+            too_big = None if name == INVALID_ACTION else check_arguments(arguments)
+            try:
+                if too_big is not None:
+                    outcome = ToolOutcome(_recorded_name(name), arguments, False, too_big.to_dict())
+                elif name == SUBMIT_TOOL:
+                    outcome = self._submit(arguments)
+                elif name == MESSAGE_TOOL and self.conversational:
+                    outcome = self._message(arguments)
+                elif name == INVALID_ACTION:
+                    outcome = _invalid_action(arguments)
+                else:
+                    outcome = call_tool(self.db, name, arguments, now=now, episode_start=self.start)
+            except WorldFault:
+                # The world rolled the call back: the clock goes back too, and the trail keeps
+                # the attempt (not the agent's fault: the invalid-call streak is unchanged).
+                self.clock = SimClock(before)
+                failed = ToolOutcome(_recorded_name(name), arguments, False, ToolError(
+                    "world_fault", "The world failed to apply this call; nothing changed.", None).to_dict())
+                failed.infra_error = True  # type: ignore[attr-defined]
+                self._record(failed, before)
+                raise
+            if not outcome.ok:
+                # A refused call's payload is not kept whole: the trail must not grow with junk.
+                outcome.arguments = recorded_arguments(outcome.arguments)
             self._record(outcome, now)
             if self.conversational and outcome.ok and outcome.writes and outcome.changes:
                 self.conversation.append({"role": "event", "text": f"write:{outcome.name}", "step": len(self.trail)})
@@ -531,6 +549,11 @@ class Episode:
             if not self.closed:
                 self.closed = True
                 self.db.close()
+
+
+def _recorded_name(name: Any) -> str:
+    text = name if isinstance(name, str) else repr(name)[:100]
+    return text[:100]
 
 
 def invalid_action_arguments(raw: Any, problem: str) -> dict[str, str]:

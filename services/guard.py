@@ -193,7 +193,13 @@ def install_guard(app: Any, *, settings: Settings, admin_token: Callable[[], str
         return JSONResponse({"error": {"code": "body_too_large", "message": str(exc), "field": "body"}},
                             status_code=413)
 
+    async def too_deep(_request: Any, _exc: Exception) -> JSONResponse:
+        # JSON codecs recurse: a body nested thousands deep is refused, not a crash.
+        return JSONResponse({"error": {"code": "too_deep", "message": "The request body is nested too deeply "
+                                       "to read.", "field": "body"}}, status_code=400)
+
     app.add_exception_handler(BodyTooLarge, too_large)
+    app.add_exception_handler(RecursionError, too_deep)
     app.add_middleware(GuardMiddleware, settings=settings, admin_token=admin_token, table=table)
     if settings.cors_origins:
         from starlette.middleware.cors import CORSMiddleware

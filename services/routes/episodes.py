@@ -258,6 +258,8 @@ def _tool_endpoint(tool_name: str) -> Any:
                 arguments: Any = json.loads(raw)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise ServiceError(400, "invalid_json", f"request body is not JSON: {exc}", "body") from exc
+            except RecursionError as exc:
+                raise ServiceError(400, "too_deep", "The request body is nested too deeply to read.", "body") from exc
         else:
             arguments = {}
         # Anything that is JSON goes to the tool: wrong shapes or values are the agent's
