@@ -252,6 +252,8 @@ class HttpTransport:
             raise ValueError(text)
         if code == "world_fault":
             raise WorldFault(text)
+        if code == "judge_unavailable":
+            raise GradingFault(text)
         raise EnvironmentFault(text)
 
     def create(self, config: EpisodeConfig) -> EpisodeInfo:

@@ -67,7 +67,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _internal(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return _error(500, "internal_error", f"{type(exc).__name__}: {exc}")
+        # The details stay in the server log: they may hold paths, URLs or credentials.
+        return _error(500, "internal_error", "The service failed on this request; the details are in its log.")
 
 
 async def _warm(app: FastAPI, worlds: list[str]) -> None:
@@ -96,9 +97,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings.check_exposure()
     manager = EpisodeManager(max_episodes=settings.max_episodes, idle_ttl_s=settings.idle_ttl_s)
     from supportgym.services.mcp_server import create_mcp_asgi_app
+    from supportgym.services.upstream import set_upstream_deadline
     from supportgym.services.worlds import set_cache_budget
 
     set_cache_budget(settings.world_cache_bytes)
+    set_upstream_deadline(settings.upstream_deadline_s)
     # Each MCP session is one episode registered with the same manager as HTTP episodes; the
     # session owns it (it holds no capability another client could use) and frees it at its end.
     mcp_app = create_mcp_asgi_app(manager, settings=settings)

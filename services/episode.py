@@ -8,8 +8,10 @@ everywhere. Termination rules live here too, for the same reason.
 from __future__ import annotations
 
 import enum
+import functools
 import itertools
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from sqlalchemy import select
 from supportgym.services.limits import check_arguments, recorded_arguments
 from supportgym.services.tools import ToolOutcome, WorldFault, call_tool, openai_schemas, reads
 from supportgym.services.tools.base import LongText, ToolError
+from supportgym.services.upstream import UpstreamUnavailable, call_with_deadline, log_failure
 from supportgym.clock import STEP, SimClock, iso, parse_iso
 from supportgym.db import WorldDB
 from supportgym.trail import EpisodeRecord, TrailEntry, summarise_changes
@@ -206,6 +209,7 @@ class EpisodeSnapshot:
 
 
 _ids = itertools.count(1)
+JUDGE_MODEL_ENV = "SUPPORTGYM_JUDGE_MODEL"
 _JUDGE: Any = None
 
 
@@ -229,6 +233,9 @@ class Episode:
     def __init__(self, config: EpisodeConfig, episode_id: str | None = None, *, customer: Any = None) -> None:
         self.id = episode_id or f"ep-{next(_ids):06d}"
         self.config = config
+        if config.judge is True and not os.environ.get(JUDGE_MODEL_ENV):
+            # Refused now, not at submit (where it would leave the episode ended without a grade).
+            raise ValueError(f"judge=true needs an LLM judge and none is configured ({JUDGE_MODEL_ENV} is unset)")
         self.prepared: Any = None
         if config.task_id is not None:
             from supportgym.tasks import prepare_task
@@ -402,9 +409,15 @@ class Episode:
             )
             return ToolOutcome(MESSAGE_TOOL, sent, False, err.to_dict())
         try:
-            turn = self.customer.respond(list(self.conversation), args.message)
-        except CustomerUnavailable as exc:
-            err = ToolError("customer_unavailable", f"The customer could not answer: {exc}", None)
+            # Under the upstream deadline: a hung simulator must not hold the episode's lock.
+            turn = call_with_deadline("customer_unavailable", self.customer.respond, list(self.conversation),
+                                      args.message)
+        except (CustomerUnavailable, UpstreamUnavailable) as exc:
+            # The agent gets a fixed message; the endpoint's words (URLs, keys, bodies) go to the log.
+            if isinstance(exc, CustomerUnavailable):
+                log_failure("customer_unavailable", exc)
+            unavailable = UpstreamUnavailable("customer_unavailable")
+            err = ToolError(unavailable.code, str(unavailable), None)
             out = ToolOutcome(MESSAGE_TOOL, sent, False, err.to_dict())
             out.infra_error = True  # type: ignore[attr-defined]
             return out
@@ -441,14 +454,15 @@ class Episode:
             return
         from supportgym.rubrics import grade_episode
 
-        self._grade_obj = grade_episode(
-            self.prepared,
-            self.db,
-            self.record(),
-            alpha=self.config.alpha,
-            beta=self.config.beta,
-            judge=_episode_judge(self.config.judge),
+        judge = _episode_judge(self.config.judge)
+        grade = functools.partial(
+            grade_episode, self.prepared, self.db, self.record(), alpha=self.config.alpha, beta=self.config.beta,
+            judge=judge,
         )
+        # With the LLM judge, grading waits on an endpoint: under the upstream deadline, so a hung
+        # judge is a typed judge_unavailable and the lock is released (the episode stays ended,
+        # without a grade). Program-only grading is local and runs as it is.
+        self._grade_obj = grade() if judge is None else call_with_deadline("judge_unavailable", grade)
         self.grade = self._grade_obj.model_dump(mode="json")
 
     # --- reading -------------------------------------------------------------------------

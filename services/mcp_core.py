@@ -55,6 +55,7 @@ from supportgym.services.episode import (
     StepResult,
 )
 from supportgym.services.redact import agent_grade
+from supportgym.services.upstream import UpstreamUnavailable
 from supportgym.services.tools import REGISTRY, WorldFault
 
 logger = logging.getLogger(__name__)
@@ -242,6 +243,8 @@ def build_server(
         except WorldFault as exc:
             logger.exception("world fault in episode %s", episode.id)
             return _tool_result(_error_body("world_fault", str(exc)), is_error=True, meta=None)
+        except UpstreamUnavailable as exc:
+            return _tool_result(_error_body(exc.code, str(exc)), is_error=True, meta=None)
         if on_step is not None:
             on_step(episode, name, result)
         return step_to_call_result(episode, name, result)

@@ -70,7 +70,8 @@ class Settings(BaseModel):
         512_000_000, ge=0, description="World snapshots kept in memory (least recently used dropped beyond)."
     )
     step_deadline_s: float = Field(
-        45.0, gt=0, description="Deadline of one step; upstream calls (customer, judge) get less."
+        25.0, gt=0, description="Deadline of one step (below the docker pool's 30 s and the HTTP transport's "
+        "60 s); upstream calls (customer, judge) get 80% of it."
     )
 
     @field_validator("allowed_seeds")
@@ -85,7 +86,7 @@ class Settings(BaseModel):
     @property
     def upstream_deadline_s(self) -> float:
         """What an upstream call (LLM customer, judge) may take: below the step deadline."""
-        return max(1.0, self.step_deadline_s * 2 / 3)
+        return max(0.5, self.step_deadline_s * 0.8)
 
     def check_exposure(self) -> None:
         """Refuse to expose an unauthenticated service beyond this machine."""

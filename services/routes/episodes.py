@@ -42,6 +42,7 @@ from supportgym.services.episode import (
 from supportgym.services.manager import EpisodeManager, ServiceError
 from supportgym.services.redact import agent_grade
 from supportgym.services.tools import REGISTRY, WorldFault
+from supportgym.services.upstream import UpstreamUnavailable
 
 router = APIRouter(prefix="/episodes", tags=["episodes"])
 
@@ -74,6 +75,8 @@ def _step(manager: EpisodeManager, caller: Caller, episode_id: str, name: Any, a
         raise ServiceError(409, "episode_ended", str(exc), "episode_id") from exc
     except WorldFault as exc:
         raise ServiceError(500, "world_fault", str(exc)) from exc
+    except UpstreamUnavailable as exc:
+        raise ServiceError(503, exc.code, str(exc)) from exc
 
 
 async def _run_step(manager: EpisodeManager, caller: Caller, episode_id: str, name: Any, arguments: Any) -> JSONResponse:
