@@ -45,10 +45,6 @@ UPLOAD_PATH = "/ui/trajectories/upload"
 JSON_TYPES = ("application/json",)
 
 
-class BodyTooLarge(Exception):
-    """Raised into the app when a streamed body passes the limit (answered 413)."""
-
-
 async def _answer(send: Send, status: int, code: str, message: str, field: str | None = None,
                   headers: list[tuple[bytes, bytes]] | None = None) -> None:
     raw = json.dumps({"error": {"code": code, "message": message, "field": field}}).encode()
@@ -153,29 +149,42 @@ class GuardMiddleware:
         return True
 
     async def _bounded(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Run the app, counting the body as it arrives. Past the limit the guard answers 413
+        itself, tells the app the client left, and drops whatever the app still sends."""
         received = 0
         started = False
+        refused = False
 
         async def counted_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused, started
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge(f"body over {limit} bytes")
+                    refused = True
+                    if not started:
+                        started = True
+                        await _answer(send, 413, "body_too_large", f"The body is over the limit of {limit} bytes.",
+                                      "body")
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracked_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
             await self.app(scope, counted_receive, tracked_send)
-        except BodyTooLarge:
-            if not started:
-                await _answer(send, 413, "body_too_large", f"The body is over the limit of {limit} bytes.", "body")
+        except Exception:
+            if not refused:
+                raise
+            log.debug("request refused at %d bytes; the app gave up reading", received)
 
 
 def caller_of(scope: dict[str, Any]) -> Caller | None:
@@ -185,20 +194,15 @@ def caller_of(scope: dict[str, Any]) -> Caller | None:
 
 
 def install_guard(app: Any, *, settings: Settings, admin_token: Callable[[], str], table: CapabilityTable) -> None:
-    """Put :class:`GuardMiddleware` in front of ``app`` (a FastAPI app) and answer a body that
-    grows past the limit while a route reads it with 413."""
+    """Put :class:`GuardMiddleware` in front of ``app`` (a FastAPI app); answer bodies too deep
+    for the JSON codec with 400; add CORS when origins are configured."""
     from fastapi.responses import JSONResponse
-
-    async def too_large(_request: Any, exc: Exception) -> JSONResponse:
-        return JSONResponse({"error": {"code": "body_too_large", "message": str(exc), "field": "body"}},
-                            status_code=413)
 
     async def too_deep(_request: Any, _exc: Exception) -> JSONResponse:
         # JSON codecs recurse: a body nested thousands deep is refused, not a crash.
         return JSONResponse({"error": {"code": "too_deep", "message": "The request body is nested too deeply "
                                        "to read.", "field": "body"}}, status_code=400)
 
-    app.add_exception_handler(BodyTooLarge, too_large)
     app.add_exception_handler(RecursionError, too_deep)
     app.add_middleware(GuardMiddleware, settings=settings, admin_token=admin_token, table=table)
     if settings.cors_origins:

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import EmailStr, Field
 from sqlalchemy import bindparam, func, or_, select
 
-from supportgym.services.tools import reads, views
+from supportgym.services.tools import like, reads, views
 from supportgym.services.tools.base import (
     AddressId,
     Args,
@@ -37,14 +37,14 @@ def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, A
     customers can share a name: compare email, city or orders before acting on one."""
     params: dict[str, Any] = {}
     if args.name:
-        params["name"] = args.name.lower()
+        params["name"] = like.literal(args.name.lower())
     if args.email:
-        params["email"] = args.email.lower()
+        params["email"] = like.literal(args.email.lower())
     if args.phone:
         digits = "".join(ch for ch in args.phone if ch.isdigit())
         if not digits:
             raise ToolError("invalid_argument", "phone must contain digits", "phone")
-        params["digits"], params["phone"] = digits, args.phone
+        params["digits"], params["phone"] = digits, like.literal(args.phone)
     if args.tier:
         params["tier"] = args.tier
 
@@ -52,14 +52,14 @@ def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, A
         stmt = select(Customer)
         if "name" in params:
             full = func.lower(Customer.first_name + " " + Customer.last_name)
-            stmt = stmt.where(full.contains(bindparam("name")))
+            stmt = stmt.where(like.contains(full, bindparam("name")))
         if "email" in params:
-            stmt = stmt.where(func.lower(Customer.email).contains(bindparam("email")))
+            stmt = stmt.where(like.contains(func.lower(Customer.email), bindparam("email")))
         if "digits" in params:
             stripped = Customer.phone
             for ch in "- ()":
                 stripped = func.replace(stripped, ch, "")
-            stmt = stmt.where(or_(stripped.contains(bindparam("digits")), Customer.phone.contains(bindparam("phone"))))
+            stmt = stmt.where(or_(like.contains(stripped, bindparam("digits")), like.contains(Customer.phone, bindparam("phone"))))
         return reads.equal_to(stmt, Customer, params, "tier").order_by(Customer.id)
 
     return paginate(
