@@ -49,6 +49,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+from supportgym.env.docker_owner import HEARTBEAT_LABEL, OWNER_LABEL, Heartbeat, heartbeat_dir, owner_gone, this_owner
 from supportgym.env.errors import EnvironmentFault, ServerUnavailable
 from supportgym.env.transport import EpisodeInfo, HttpTransport
 
@@ -241,6 +242,9 @@ class ContainerPool:
         self.check_interval = check_interval
         self.max_start_attempts = max_start_attempts
         self.pool_id = pool_id or uuid.uuid4().hex[:12]
+        self.owner = this_owner()
+        self._heartbeat = Heartbeat(heartbeat_dir() / f"{self.pool_id}.alive")
+        self.orphans_removed = 0
         self._client = client
         self._cv = threading.Condition()
         self._containers: list[PoolContainer] = []
@@ -263,7 +267,8 @@ class ContainerPool:
 
     @property
     def labels(self) -> dict[str, str]:
-        return {MANAGED_LABEL: "true", POOL_LABEL: self.pool_id}
+        return {MANAGED_LABEL: "true", POOL_LABEL: self.pool_id, OWNER_LABEL: self.owner,
+                HEARTBEAT_LABEL: str(self._heartbeat.path)}
 
     def start(self) -> ContainerPool:
         """Start the containers (in parallel) and wait until all are ready."""
@@ -277,6 +282,15 @@ class ContainerPool:
             raise PoolError(
                 f"image {self.image!r} is not available ({type(exc).__name__}: {exc}); build it with scripts/build-image"
             ) from exc
+        # Containers of drivers that died without closing their pools (SIGKILL, OOM) go now.
+        try:
+            self.orphans_removed = self.cleanup(client=self.client, orphans_only=True)
+        except Exception as exc:  # noqa: BLE001 - clean-up is best effort; starting matters
+            log.warning("pool %s: removing orphans failed: %s", self.pool_id, exc)
+        try:
+            self._heartbeat.start()
+        except OSError as exc:
+            log.warning("pool %s: no heartbeat file (%s); the owner label still identifies it", self.pool_id, exc)
         errors: list[BaseException] = []
         threads = []
         for _ in range(self.size):
@@ -307,6 +321,7 @@ class ContainerPool:
             self._closed = True
             records, self._containers = list(self._containers), []
             self._cv.notify_all()
+        self._heartbeat.stop()
         for pc in records:
             pc.state = "dead"
             if pc.client is not None:
@@ -320,14 +335,20 @@ class ContainerPool:
         _live_pools.discard(self)
 
     @classmethod
-    def cleanup(cls, pool_id: str | None = None, *, client: Any = None, timeout: float = 30.0) -> int:
+    def cleanup(
+        cls, pool_id: str | None = None, *, client: Any = None, timeout: float = 30.0, orphans_only: bool = False
+    ) -> int:
         """Remove every container labelled ``org.supportgym.managed=true`` (of one pool, if
-        ``pool_id``), running or not, e.g. leftovers of a crashed run. Returns how many."""
+        ``pool_id``), running or not, e.g. leftovers of a crashed run. ``orphans_only``: only
+        those whose owner is provably gone (see :mod:`supportgym.env.docker_owner`), so live
+        pools of other runs are left alone. Returns how many."""
         c = docker_client(timeout, client)
         filters = [f"{MANAGED_LABEL}=true"]
         if pool_id:
             filters.append(f"{POOL_LABEL}={pool_id}")
         found = c.containers.list(all=True, filters={"label": filters}, ignore_removed=True)
+        if orphans_only:
+            found = [x for x in found if owner_gone(x.labels or {})]
         threads = [threading.Thread(target=_remove_quietly, args=(x,), daemon=True) for x in found]
         for t in threads:
             t.start()
