@@ -69,7 +69,9 @@ def _vector(venv: Any, actions: list[str], steps: int, world: dict[str, Any]) ->
 def _memory(url: str, seed: int, scale: str, episodes: int) -> dict[str, float]:
     import httpx
 
-    with httpx.Client(base_url=url, timeout=120) as c:
+    from supportgym.env.http_auth import EpisodeAuth
+
+    with EpisodeAuth().attach(httpx.Client(base_url=url, timeout=120)) as c:
         ids = []
         # One episode first so that the snapshot, imports and pools are not counted.
         warm = c.post("/episodes", json={"seed": seed, "scale": scale}).json()["episode_id"]
