@@ -90,6 +90,9 @@ async def _run_step(manager: EpisodeManager, caller: Caller, episode_id: str, na
     response_model=EpisodeCreated,
     summary="Create an episode from a task id, or a bare world from seed and scale.",
     responses={
+        201: {"description": "The episode, its capability and its tools."},
+        400: {**_E, "description": "judge=true without a judge, or a budget over the limit."},
+        403: {**_E, "description": "A seed or scale only the service token may ask for."},
         422: {**_E, "description": "Bad parameters or unknown task."},
         429: {**_E, "description": "Too many live episodes (see Retry-After)."},
     },
@@ -299,3 +302,21 @@ def _add_tool_routes() -> None:
 
 
 _add_tool_routes()
+
+
+def _add_links() -> None:
+    """OpenAPI links from the creation answer to every per-episode operation, so tools that
+    follow links (schemathesis' stateful tests) reach routes that need a live episode."""
+    from fastapi.routing import APIRoute
+
+    routes = [r for r in router.routes if isinstance(r, APIRoute)]
+    create = next(r for r in routes if r.name == "create_episode")
+    links = {
+        r.unique_id: {"operationId": r.unique_id, "parameters": {"episode_id": "$response.body#/episode_id"}}
+        for r in routes
+        if "{episode_id}" in r.path
+    }
+    create.responses.setdefault(201, {})["links"] = links
+
+
+_add_links()
