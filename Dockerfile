@@ -38,7 +38,8 @@ COPY --from=build /opt/supportgym /opt/supportgym
 # Configuration: every SUPPORTGYM_* variable below can be changed with `docker run -e`.
 # Also read when set: SUPPORTGYM_REAP_INTERVAL_S, SUPPORTGYM_LOG_LEVEL and the judge
 # endpoint SUPPORTGYM_JUDGE_BASE_URL / SUPPORTGYM_JUDGE_MODEL / SUPPORTGYM_JUDGE_API_KEY
-# (left unset here: no judge unless you give one).
+# (left unset here: no judge unless you give one). SUPPORTGYM_TOKEN (16+ characters) is
+# required: the service binds 0.0.0.0 and refuses to do so without a token (docs/security.md).
 ENV PATH=/opt/supportgym/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     HOME=/var/lib/supportgym \
@@ -56,6 +57,6 @@ ARG PREBUILD_WORLDS="7/default 7/tiny"
 RUN python3 -m supportgym.env.docker_warm ${PREBUILD_WORLDS}
 EXPOSE 8000
 HEALTHCHECK --interval=5s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ.get('SUPPORTGYM_PORT', '8000'), timeout=2)"]
+  CMD ["python3", "-c", "import os, urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:%s/readyz' % os.environ.get('SUPPORTGYM_PORT', '8000'), headers={'Authorization': 'Bearer ' + os.environ.get('SUPPORTGYM_TOKEN', '')}), timeout=2)"]
 STOPSIGNAL SIGTERM
 CMD ["supportgym", "serve", "--host", "0.0.0.0", "--port", "8000"]

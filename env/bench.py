@@ -4,6 +4,8 @@ live episode in the service. Prints measured figures; nothing passes or fails.""
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import statistics
 import time
 from typing import Any
@@ -69,7 +71,9 @@ def _vector(venv: Any, actions: list[str], steps: int, world: dict[str, Any]) ->
 def _memory(url: str, seed: int, scale: str, episodes: int) -> dict[str, float]:
     import httpx
 
-    with httpx.Client(base_url=url, timeout=120) as c:
+    from supportgym.env.http_auth import EpisodeAuth
+
+    with EpisodeAuth().attach(httpx.Client(base_url=url, timeout=120)) as c:
         ids = []
         # One episode first so that the snapshot, imports and pools are not counted.
         warm = c.post("/episodes", json={"seed": seed, "scale": scale}).json()["episode_id"]
@@ -124,17 +128,42 @@ def bench_env(
         vector_steps,
         world,
     )
-    with running_server(warm=f"{seed}/{scale}", max_episodes=max(256, episodes + vector_envs + 4)) as srv:
-        hkw = {**kw, "transport": "http", "base_url": srv.url}
-        results["http"] = _single(lambda: gymnasium.make("SupportGym-v0", **hkw), actions, steps, world)
-        results[f"http_async_vector_{vector_envs}"] = _vector(
-            gymnasium.vector.AsyncVectorEnv([lambda: gymnasium.make("SupportGym-v0", **hkw)] * vector_envs),
-            actions,
-            vector_steps,
-            world,
-        )
-        memory = _memory(srv.url, seed, scale, episodes)
+    # The bench is the service's operator (max_steps=1000 is over a client's limit): its token goes
+    # to the server and, by the environment, to every client (vector env workers included).
+    token = secrets.token_urlsafe(24)
+    previous = os.environ.get("SUPPORTGYM_TOKEN")
+    os.environ["SUPPORTGYM_TOKEN"] = token
+    try:
+        with running_server(warm=f"{seed}/{scale}", max_episodes=max(256, episodes + vector_envs + 4),
+                            token=token) as srv:
+            results.update(_over_http(srv.url, kw, actions, steps, vector_steps, vector_envs, world))
+            memory = _memory(srv.url, seed, scale, episodes)
+    finally:
+        if previous is None:
+            os.environ.pop("SUPPORTGYM_TOKEN", None)
+        else:
+            os.environ["SUPPORTGYM_TOKEN"] = previous
+    _report(results, memory, seed, scale, as_json)
 
+
+def _over_http(
+    url: str, kw: dict[str, Any], actions: Any, steps: int, vector_steps: int, vector_envs: int, world: dict[str, Any]
+) -> dict[str, dict[str, float]]:
+    import gymnasium
+
+    results: dict[str, dict[str, float]] = {}
+    hkw = {**kw, "transport": "http", "base_url": url}
+    results["http"] = _single(lambda: gymnasium.make("SupportGym-v0", **hkw), actions, steps, world)
+    results[f"http_async_vector_{vector_envs}"] = _vector(
+        gymnasium.vector.AsyncVectorEnv([lambda: gymnasium.make("SupportGym-v0", **hkw)] * vector_envs),
+        actions,
+        vector_steps,
+        world,
+    )
+    return results
+
+
+def _report(results: dict[str, dict[str, float]], memory: dict[str, float], seed: int, scale: str, as_json: bool) -> None:
     rows: list[tuple[str, float, str, int]] = []
     for name, r in results.items():
         rows.append((f"{name} steps/s", r["steps_per_s"], "steps/s", int(r["n"])))

@@ -21,12 +21,15 @@ pool_app = typer.Typer(help="Containers of the Docker pool (label org.supportgym
 def pool_cleanup(
     pool_id: str = typer.Option(None, "--pool-id", help="Only this pool's containers (default: every pool)."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    orphans: bool = typer.Option(
+        False, "--orphans", help="Only containers whose driver process is gone (leave live runs alone)."
+    ),
 ) -> int:
     """Remove every container SupportGym's pool started (running or not), e.g. after a crash."""
     from supportgym.env.docker_pool import ContainerPool, PoolError
 
     try:
-        n = ContainerPool.cleanup(pool_id=pool_id)
+        n = ContainerPool.cleanup(pool_id=pool_id, orphans_only=orphans)
     except PoolError as exc:
         typer.echo(f"no Docker engine: {exc}", err=True)
         raise typer.Exit(3) from exc

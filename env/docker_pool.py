@@ -41,6 +41,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import secrets
 import threading
 import time
 import uuid
@@ -48,6 +49,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+from supportgym.env.docker_owner import HEARTBEAT_LABEL, OWNER_LABEL, Heartbeat, heartbeat_dir, owner_gone, this_owner
 from supportgym.env.errors import EnvironmentFault, ServerUnavailable
 from supportgym.env.transport import EpisodeInfo, HttpTransport
 
@@ -225,6 +227,9 @@ class ContainerPool:
         if warm_worlds is not None:
             self.environment["SUPPORTGYM_WARM_WORLDS"] = ",".join(warm_worlds)
         self.environment.setdefault("SUPPORTGYM_MAX_EPISODES", str(max(8, 2 * slots_per_container)))
+        # The containers bind every interface inside their network namespace, so they need a
+        # service token; the pool makes one (unless given) and is the only client that holds it.
+        self.token = self.environment.setdefault("SUPPORTGYM_TOKEN", secrets.token_urlsafe(24))
         self.command = serve_command() if command == "auto" else command
         self.mem_limit = mem_limit
         self.cpus = cpus
@@ -237,6 +242,9 @@ class ContainerPool:
         self.check_interval = check_interval
         self.max_start_attempts = max_start_attempts
         self.pool_id = pool_id or uuid.uuid4().hex[:12]
+        self.owner = this_owner()
+        self._heartbeat = Heartbeat(heartbeat_dir() / f"{self.pool_id}.alive")
+        self.orphans_removed = 0
         self._client = client
         self._cv = threading.Condition()
         self._containers: list[PoolContainer] = []
@@ -259,7 +267,8 @@ class ContainerPool:
 
     @property
     def labels(self) -> dict[str, str]:
-        return {MANAGED_LABEL: "true", POOL_LABEL: self.pool_id}
+        return {MANAGED_LABEL: "true", POOL_LABEL: self.pool_id, OWNER_LABEL: self.owner,
+                HEARTBEAT_LABEL: str(self._heartbeat.path)}
 
     def start(self) -> ContainerPool:
         """Start the containers (in parallel) and wait until all are ready."""
@@ -273,6 +282,15 @@ class ContainerPool:
             raise PoolError(
                 f"image {self.image!r} is not available ({type(exc).__name__}: {exc}); build it with scripts/build-image"
             ) from exc
+        # Containers of drivers that died without closing their pools (SIGKILL, OOM) go now.
+        try:
+            self.orphans_removed = self.cleanup(client=self.client, orphans_only=True)
+        except Exception as exc:  # noqa: BLE001 - clean-up is best effort; starting matters
+            log.warning("pool %s: removing orphans failed: %s", self.pool_id, exc)
+        try:
+            self._heartbeat.start()
+        except OSError as exc:
+            log.warning("pool %s: no heartbeat file (%s); the owner label still identifies it", self.pool_id, exc)
         errors: list[BaseException] = []
         threads = []
         for _ in range(self.size):
@@ -303,6 +321,7 @@ class ContainerPool:
             self._closed = True
             records, self._containers = list(self._containers), []
             self._cv.notify_all()
+        self._heartbeat.stop()
         for pc in records:
             pc.state = "dead"
             if pc.client is not None:
@@ -316,14 +335,20 @@ class ContainerPool:
         _live_pools.discard(self)
 
     @classmethod
-    def cleanup(cls, pool_id: str | None = None, *, client: Any = None, timeout: float = 30.0) -> int:
+    def cleanup(
+        cls, pool_id: str | None = None, *, client: Any = None, timeout: float = 30.0, orphans_only: bool = False
+    ) -> int:
         """Remove every container labelled ``org.supportgym.managed=true`` (of one pool, if
-        ``pool_id``), running or not, e.g. leftovers of a crashed run. Returns how many."""
+        ``pool_id``), running or not, e.g. leftovers of a crashed run. ``orphans_only``: only
+        those whose owner is provably gone (see :mod:`supportgym.env.docker_owner`), so live
+        pools of other runs are left alone. Returns how many."""
         c = docker_client(timeout, client)
         filters = [f"{MANAGED_LABEL}=true"]
         if pool_id:
             filters.append(f"{POOL_LABEL}={pool_id}")
         found = c.containers.list(all=True, filters={"label": filters}, ignore_removed=True)
+        if orphans_only:
+            found = [x for x in found if owner_gone(x.labels or {})]
         threads = [threading.Thread(target=_remove_quietly, args=(x,), daemon=True) for x in found]
         for t in threads:
             t.start()
@@ -417,9 +442,9 @@ class ContainerPool:
             base_url=pc.url,
             timeout=httpx.Timeout(self.http_timeout, connect=min(self.http_timeout, 5.0)),
             limits=httpx.Limits(max_connections=2 * self.slots_per_container + 2, max_keepalive_connections=2 * self.slots_per_container + 2),
-            headers={"user-agent": "supportgym-docker-pool"},
+            headers={"user-agent": "supportgym-docker-pool", "authorization": f"Bearer {self.token}"},
         )
-        probe = httpx.Client(timeout=httpx.Timeout(1.0))
+        probe = httpx.Client(timeout=httpx.Timeout(1.0), headers={"authorization": f"Bearer {self.token}"})
         try:
             n = 0
             while True:
@@ -640,7 +665,7 @@ class DockerTransport:
         pc = self.slot.container
         if self.http is None or pc is not self._http_pc:
             self._forget_http()
-            self.http = HttpTransport(pc.url, timeout=self.timeout or self.pool.http_timeout)
+            self.http = HttpTransport(pc.url, timeout=self.timeout or self.pool.http_timeout, token=self.pool.token)
             self._http_pc = pc
         return self.http
 

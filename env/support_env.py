@@ -228,6 +228,11 @@ class SupportEnv(gym.Env[str, str]):
             name, arguments = INVALID_ACTION, invalid_action_arguments(
                 action, f"the arguments are not JSON-serialisable ({exc})"
             )
+        except RecursionError:
+            # Too deep for any JSON codec: an invalid action like any other unreadable one.
+            name, arguments = INVALID_ACTION, invalid_action_arguments(
+                "<action nested too deeply to read>", "the action is nested too deeply (over 32 levels)"
+            )
         result = self.transport.step(name, arguments)
         ok = bool(result["ok"])
         self._invalid = 0 if ok else self._invalid + 1

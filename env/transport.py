@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import http.client
 import json
+import os
 import select
 import urllib.parse
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from supportgym.env.errors import (
     WorldFault,
 )
 from supportgym.services.episode import EpisodeConfig
+
+TOKEN_ENV = "SUPPORTGYM_TOKEN"
 
 
 @dataclass
@@ -67,8 +70,15 @@ class Transport(Protocol):
 def _json_copy(value: Any) -> Any:
     try:
         return json.loads(json.dumps(value))
+    except RecursionError:
+        # Nested too deeply to copy: the episode refuses it (arguments_too_deep) and keeps
+        # none of it, so there is nothing the caller could later change.
+        return value
     except (TypeError, ValueError):  # not JSON (a caller driving the transport directly)
-        return copy.deepcopy(value)
+        try:
+            return copy.deepcopy(value)
+        except RecursionError:
+            return value
 
 
 class InProcessTransport:
@@ -174,9 +184,11 @@ class _Connection:
             conn = self._conn = cls(self.host, self.port, timeout=self.timeout)
         return conn
 
-    def request(self, method: str, path: str, body: Any = None) -> _Response:
+    def request(self, method: str, path: str, body: Any = None, secret: str | None = None) -> _Response:
         conn = self._get()
         headers = {"user-agent": "supportgym-env", "accept": "application/json"}
+        if secret:
+            headers["authorization"] = f"Bearer {secret}"
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -200,17 +212,24 @@ class _Connection:
 
 
 class HttpTransport:
-    """Runs the episode in a ``supportgym serve`` process at ``base_url``."""
+    """Runs the episode in a ``supportgym serve`` process at ``base_url``.
+
+    Credentials are carried for the caller: the service token (``token``, else
+    ``SUPPORTGYM_TOKEN``) when there is one, else the current episode's capability (the
+    ``episode_token`` its creation returned).
+    """
 
     name = "http"
 
-    def __init__(self, base_url: str, *, timeout: float = 60.0) -> None:
+    def __init__(self, base_url: str, *, timeout: float = 60.0, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.conn = _Connection(self.base_url, timeout)
+        self.token = token or os.environ.get(TOKEN_ENV) or None
         self.episode_id: str | None = None
+        self.episode_token: str | None = None
 
     def _request(self, method: str, path: str, body: Any = None) -> _Response:
-        return self.conn.request(method, path, body)
+        return self.conn.request(method, path, body, self.token or self.episode_token)
 
     @staticmethod
     def _error(resp: _Response) -> tuple[str, str]:
@@ -233,6 +252,8 @@ class HttpTransport:
             raise ValueError(text)
         if code == "world_fault":
             raise WorldFault(text)
+        if code == "judge_unavailable":
+            raise GradingFault(text)
         raise EnvironmentFault(text)
 
     def create(self, config: EpisodeConfig) -> EpisodeInfo:
@@ -243,6 +264,7 @@ class HttpTransport:
             self._raise(resp, "create episode")
         body = resp.json()
         self.episode_id = body["episode_id"]
+        self.episode_token = body.get("episode_token")
         return EpisodeInfo(
             episode_id=body["episode_id"],
             task_id=body["task_id"],
@@ -269,6 +291,8 @@ class HttpTransport:
             self._request("DELETE", f"/episodes/{episode_id}")
         except ServerUnavailable:
             pass  # the server is gone, and the episode with it
+        finally:
+            self.episode_token = None
 
     def close(self) -> None:
         try:

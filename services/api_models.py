@@ -73,6 +73,10 @@ class ToolList(BaseModel):
 
 class EpisodeCreated(BaseModel):
     episode_id: str
+    episode_token: str = Field(
+        description="This episode's capability: send 'Authorization: Bearer <episode_token>' on its "
+        "routes. Given only here; whoever holds it can act in the episode."
+    )
     task_id: str | None
     instruction: str = Field(description="The task prompt for the agent ('' for a bare world).")
     policy_summary: str = Field(description="One line per policy article of this world.")

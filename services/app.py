@@ -20,6 +20,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from supportgym import __version__
+from supportgym.services.access import new_secret
+from supportgym.services.guard import install_guard
 from supportgym.services.manager import EpisodeManager, ServiceError
 from supportgym.services.settings import Settings
 from supportgym.services.tools import WorldFault
@@ -65,7 +67,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _internal(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return _error(500, "internal_error", f"{type(exc).__name__}: {exc}")
+        # The details stay in the server log: they may hold paths, URLs or credentials.
+        return _error(500, "internal_error", "The service failed on this request; the details are in its log.")
 
 
 async def _warm(app: FastAPI, worlds: list[str]) -> None:
@@ -91,12 +94,18 @@ async def _reaper(manager: EpisodeManager, interval: float) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service app. ``settings`` defaults to ``Settings.from_env()``."""
     settings = settings or Settings.from_env()
+    settings.check_exposure()
     manager = EpisodeManager(max_episodes=settings.max_episodes, idle_ttl_s=settings.idle_ttl_s)
     from supportgym.services.mcp_server import create_mcp_asgi_app, mcp_installed
+    from supportgym.services.upstream import set_upstream_deadline
+    from supportgym.services.worlds import set_cache_budget
 
-    # Each MCP session is one episode registered with the same manager as HTTP episodes.
+    set_cache_budget(settings.world_cache_bytes)
+    set_upstream_deadline(settings.upstream_deadline_s)
+    # Each MCP session is one episode registered with the same manager as HTTP episodes; the
+    # session owns it (it holds no capability another client could use) and frees it at its end.
     # MCP is the optional extra supportgym[mcp]: without it the service serves HTTP only.
-    mcp_app = create_mcp_asgi_app(manager) if mcp_installed() else None
+    mcp_app = create_mcp_asgi_app(manager, settings=settings) if mcp_installed() else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -130,6 +139,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.manager = manager
     app.state.settings = settings
+    # Without a configured token the author's view still needs one: a fresh one per process.
+    app.state.admin_token = settings.token or new_secret("adm-")
+    install_guard(app, settings=settings, admin_token=lambda: app.state.admin_token, table=manager)
     app.state.ready = False
     _install_error_handlers(app)
 

@@ -29,6 +29,14 @@ def serve(
         None, help="Worlds to load at start, comma-separated seed/scale [SUPPORTGYM_WARM_WORLDS, 7/default]."
     ),
     log_level: str = typer.Option(None, help="uvicorn log level [SUPPORTGYM_LOG_LEVEL, info]."),
+    token: str = typer.Option(
+        None,
+        help="Service token (16+ chars) required on every route; needed to bind beyond loopback "
+        "[SUPPORTGYM_TOKEN; prefer the variable: options show in the process list].",
+    ),
+    allowed_hosts: str = typer.Option(
+        None, help="Host header values served, comma-separated [SUPPORTGYM_ALLOWED_HOSTS, loopback names]."
+    ),
 ) -> None:
     """Run the HTTP service: many isolated episodes, each with its own copy of a world."""
     import uvicorn
@@ -44,9 +52,23 @@ def serve(
         reap_interval_s=reap_interval,
         warm_worlds=None if warm is None else [w for w in warm.split(",") if w.strip()],
         log_level=log_level,
+        token=token,
+        allowed_hosts=None if allowed_hosts is None else [h for h in allowed_hosts.split(",") if h.strip()],
     )
+    try:
+        settings.check_exposure()
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    app = create_app(settings)
+    if not settings.token:
+        shown = "localhost" if settings.host in ("127.0.0.1", "::1") else settings.host
+        typer.echo(
+            f"author's view (rubrics, trajectories): http://{shown}:{settings.port}/ui?token={app.state.admin_token}",
+            err=True,
+        )
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

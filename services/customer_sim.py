@@ -314,7 +314,11 @@ def make_customer(conversation: Conversation, kind: str | None = None, *, seed: 
             raise ValueError(
                 "the LLM customer needs an endpoint: set SUPPORTGYM_CUSTOMER_BASE_URL (or SUPPORTGYM_JUDGE_BASE_URL)"
             )
-        client = ChatClient(base_url, pick("API_KEY"), timeout_s=60, max_retries=2)
+        from supportgym.services.upstream import upstream_deadline_s
+
+        # Every attempt and the retry fit in the upstream deadline (see services/upstream.py).
+        client = ChatClient(base_url, pick("API_KEY"), timeout_s=min(60.0, upstream_deadline_s() / 2.5),
+                            max_retries=1, max_backoff_s=upstream_deadline_s() / 10)
         return LLMCustomer(conversation, client, pick("MODEL") or "default", seed=seed)
     raise ValueError(f"unknown customer simulator {kind!r}; choose scripted or llm")
 

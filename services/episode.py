@@ -8,8 +8,10 @@ everywhere. Termination rules live here too, for the same reason.
 from __future__ import annotations
 
 import enum
+import functools
 import itertools
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -19,8 +21,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
-from supportgym.services.tools import ToolOutcome, call_tool, openai_schemas, reads
+from supportgym.services.limits import check_arguments, recorded_arguments
+from supportgym.services.tools import ToolOutcome, WorldFault, call_tool, openai_schemas, reads
 from supportgym.services.tools.base import LongText, ToolError
+from supportgym.services.upstream import UpstreamUnavailable, call_with_deadline, log_failure
 from supportgym.clock import STEP, SimClock, iso, parse_iso
 from supportgym.db import WorldDB
 from supportgym.trail import EpisodeRecord, TrailEntry, summarise_changes
@@ -211,6 +215,7 @@ class EpisodeSnapshot:
 
 
 _ids = itertools.count(1)
+JUDGE_MODEL_ENV = "SUPPORTGYM_JUDGE_MODEL"
 _JUDGE: Any = None
 
 
@@ -234,6 +239,9 @@ class Episode:
     def __init__(self, config: EpisodeConfig, episode_id: str | None = None, *, customer: Any = None) -> None:
         self.id = episode_id or f"ep-{next(_ids):06d}"
         self.config = config
+        if config.judge is True and not os.environ.get(JUDGE_MODEL_ENV):
+            # Refused now, not at submit (where it would leave the episode ended without a grade).
+            raise ValueError(f"judge=true needs an LLM judge and none is configured ({JUDGE_MODEL_ENV} is unset)")
         self.prepared: Any = None
         if config.task_id is not None:
             from supportgym.tasks import prepare_task
@@ -314,15 +322,32 @@ class Episode:
             if self.status != EpisodeStatus.running:
                 raise EpisodeClosed(f"episode {self.id} has ended ({self.status.value})")
             self.last_active = time.monotonic()
+            before = self.clock.now()
             now = self.clock.tick(STEP)
-            if name == SUBMIT_TOOL:
-                outcome = self._submit(arguments)
-            elif name == MESSAGE_TOOL and self.conversational:
-                outcome = self._message(arguments)
-            elif name == INVALID_ACTION:
-                outcome = _invalid_action(arguments)
-            else:
-                outcome = call_tool(self.db, name, arguments, now=now, episode_start=self.start)
+            too_big = None if name == INVALID_ACTION else check_arguments(arguments)
+            try:
+                if too_big is not None:
+                    outcome = ToolOutcome(_recorded_name(name), arguments, False, too_big.to_dict())
+                elif name == SUBMIT_TOOL:
+                    outcome = self._submit(arguments)
+                elif name == MESSAGE_TOOL and self.conversational:
+                    outcome = self._message(arguments)
+                elif name == INVALID_ACTION:
+                    outcome = _invalid_action(arguments)
+                else:
+                    outcome = call_tool(self.db, name, arguments, now=now, episode_start=self.start)
+            except WorldFault:
+                # The world rolled the call back: the clock goes back too, and the trail keeps
+                # the attempt (not the agent's fault: the invalid-call streak is unchanged).
+                self.clock = SimClock(before)
+                failed = ToolOutcome(_recorded_name(name), arguments, False, ToolError(
+                    "world_fault", "The world failed to apply this call; nothing changed.", None).to_dict())
+                failed.infra_error = True  # type: ignore[attr-defined]
+                self._record(failed, before)
+                raise
+            if not outcome.ok:
+                # A refused call's payload is not kept whole: the trail must not grow with junk.
+                outcome.arguments = recorded_arguments(outcome.arguments)
             self._record(outcome, now)
             if self.conversational and outcome.ok and outcome.writes and outcome.changes:
                 self.conversation.append({"role": "event", "text": f"write:{outcome.name}", "step": len(self.trail)})
@@ -390,9 +415,15 @@ class Episode:
             )
             return ToolOutcome(MESSAGE_TOOL, sent, False, err.to_dict())
         try:
-            turn = self.customer.respond(list(self.conversation), args.message)
-        except CustomerUnavailable as exc:
-            err = ToolError("customer_unavailable", f"The customer could not answer: {exc}", None)
+            # Under the upstream deadline: a hung simulator must not hold the episode's lock.
+            turn = call_with_deadline("customer_unavailable", self.customer.respond, list(self.conversation),
+                                      args.message)
+        except (CustomerUnavailable, UpstreamUnavailable) as exc:
+            # The agent gets a fixed message; the endpoint's words (URLs, keys, bodies) go to the log.
+            if isinstance(exc, CustomerUnavailable):
+                log_failure("customer_unavailable", exc)
+            unavailable = UpstreamUnavailable("customer_unavailable")
+            err = ToolError(unavailable.code, str(unavailable), None)
             out = ToolOutcome(MESSAGE_TOOL, sent, False, err.to_dict())
             out.infra_error = True  # type: ignore[attr-defined]
             return out
@@ -429,16 +460,15 @@ class Episode:
             return
         from supportgym.rubrics import grade_episode
 
-        self._grade_obj = grade_episode(
-            self.prepared,
-            self.db,
-            self.record(),
-            alpha=self.config.alpha,
-            beta=self.config.beta,
-            judge=_episode_judge(self.config.judge),
-            mode=self.config.reward_mode,
-            gate_cap=self.config.gate_cap,
+        judge = _episode_judge(self.config.judge)
+        grade = functools.partial(
+            grade_episode, self.prepared, self.db, self.record(), alpha=self.config.alpha, beta=self.config.beta,
+            judge=judge, mode=self.config.reward_mode, gate_cap=self.config.gate_cap,
         )
+        # With the LLM judge, grading waits on an endpoint: under the upstream deadline, so a hung
+        # judge is a typed judge_unavailable and the lock is released (the episode stays ended,
+        # without a grade). Program-only grading is local and runs as it is.
+        self._grade_obj = grade() if judge is None else call_with_deadline("judge_unavailable", grade)
         self.grade = self._grade_obj.model_dump(mode="json")
 
     # --- reading -------------------------------------------------------------------------
@@ -539,6 +569,11 @@ class Episode:
             if not self.closed:
                 self.closed = True
                 self.db.close()
+
+
+def _recorded_name(name: Any) -> str:
+    text = name if isinstance(name, str) else repr(name)[:100]
+    return text[:100]
 
 
 def invalid_action_arguments(raw: Any, problem: str) -> dict[str, str]:

@@ -29,6 +29,7 @@ def free_port() -> int:
 class ServerProcess:
     process: subprocess.Popen
     port: int
+    token: str | None = None  # the service token it was started with (None: none)
 
     @property
     def url(self) -> str:
@@ -65,6 +66,8 @@ def start_server(
     reap_interval: float | None = None,
     ready_timeout: float = 120.0,
     log_level: str = "warning",
+    token: str | None = None,
+    extra_args: list[str] | None = None,
 ) -> ServerProcess:
     """Start the service and wait until ``/readyz`` answers 200 (the warm worlds are loaded)."""
     import httpx
@@ -78,16 +81,20 @@ def start_server(
         cmd += ["--idle-ttl", str(idle_ttl)]
     if reap_interval is not None:
         cmd += ["--reap-interval", str(reap_interval)]
+    cmd += extra_args or []
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORTGYM_")}
+    if token is not None:  # by environment, so the secret is not in the process list
+        env["SUPPORTGYM_TOKEN"] = token
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
-    server = ServerProcess(proc, port)
+    server = ServerProcess(proc, port, token)
+    probe_headers = {"authorization": f"Bearer {token}"} if token else {}
     deadline = time.monotonic() + ready_timeout
     try:
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"supportgym serve exited with code {proc.returncode}")
             try:
-                if httpx.get(server.url + "/readyz", timeout=2.0).status_code == 200:
+                if httpx.get(server.url + "/readyz", timeout=2.0, headers=probe_headers).status_code == 200:
                     return server
             except httpx.TransportError:
                 pass

@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any
 
+from supportgym.services.access import CAPABILITY_PREFIX, Caller, new_secret
 from supportgym.services.episode import Episode, EpisodeConfig
 
 
@@ -55,6 +56,9 @@ class EpisodeManager:
         self.max_episodes = max_episodes
         self.idle_ttl_s = idle_ttl_s
         self._episodes: dict[str, Episode] = {}
+        # Episode capabilities: the secret that opens one episode, and back (see access.py).
+        self._capability: dict[str, str] = {}
+        self._episode_of: dict[str, str] = {}
         self._pending = 0
         self._lock = threading.Lock()
         self.created = 0
@@ -85,17 +89,31 @@ class EpisodeManager:
                 raise ServiceError(
                     422, "unknown_task" if field == "task_id" else "bad_world", str(exc), field
                 ) from exc
+            capability = new_secret(CAPABILITY_PREFIX)
             with self._lock:
                 self._episodes[episode.id] = episode
+                self._capability[episode.id] = capability
+                self._episode_of[capability] = episode.id
                 self.created += 1
             return episode
         finally:
             with self._lock:
                 self._pending -= 1
 
-    def get(self, episode_id: str) -> Episode:
+    def capability(self, episode_id: str) -> str | None:
+        """The secret that opens ``episode_id`` (given once to its creator)."""
+        return self._capability.get(episode_id)
+
+    def episode_of(self, capability: str) -> str | None:
+        """The live episode ``capability`` opens, if any."""
+        return self._episode_of.get(capability)
+
+    def get(self, episode_id: str, caller: Caller | None = None) -> Episode:
+        """The live episode; 404 when there is none or ``caller`` may not use it (an episode
+        that is not yours looks exactly like one that does not exist). ``caller=None``: the
+        service's own parts."""
         episode = self._episodes.get(episode_id)
-        if episode is None:
+        if episode is None or (caller is not None and not caller.may_use(episode_id)):
             raise ServiceError(
                 404, "unknown_episode", f"No live episode '{episode_id}' (never created, deleted "
                 "or reaped after being idle).", "episode_id"
@@ -103,13 +121,22 @@ class EpisodeManager:
         episode.last_active = time.monotonic()
         return episode
 
-    def list(self) -> list[Episode]:
+    def list(self, caller: Caller | None = None) -> list[Episode]:
+        """Live episodes ``caller`` may see (all of them for admin or ``None``)."""
         with self._lock:
-            return list(self._episodes.values())
+            return [e for e in self._episodes.values() if caller is None or caller.may_use(e.id)]
 
-    def delete(self, episode_id: str) -> None:
+    def _forget(self, episode_id: str) -> Episode | None:
+        # Under self._lock.
+        capability = self._capability.pop(episode_id, None)
+        if capability is not None:
+            self._episode_of.pop(capability, None)
+        return self._episodes.pop(episode_id, None)
+
+    def delete(self, episode_id: str, caller: Caller | None = None) -> None:
         with self._lock:
-            episode = self._episodes.pop(episode_id, None)
+            allowed = caller is None or caller.may_use(episode_id)
+            episode = self._forget(episode_id) if allowed else None
         if episode is None:
             raise ServiceError(404, "unknown_episode", f"No live episode '{episode_id}'.", "episode_id")
         episode.close()
@@ -122,7 +149,7 @@ class EpisodeManager:
         with self._lock:
             stale = [e for e in self._episodes.values() if now - e.last_active > self.idle_ttl_s]
             for e in stale:
-                del self._episodes[e.id]
+                self._forget(e.id)
         for e in stale:
             e.close()
         if stale:
@@ -134,5 +161,7 @@ class EpisodeManager:
         with self._lock:
             episodes = list(self._episodes.values())
             self._episodes.clear()
+            self._capability.clear()
+            self._episode_of.clear()
         for e in episodes:
             e.close()

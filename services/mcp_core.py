@@ -54,6 +54,8 @@ from supportgym.services.episode import (
     EpisodeConfig,
     StepResult,
 )
+from supportgym.services.redact import agent_grade
+from supportgym.services.upstream import UpstreamUnavailable
 from supportgym.services.tools import REGISTRY, WorldFault
 
 logger = logging.getLogger(__name__)
@@ -149,7 +151,7 @@ def step_to_call_result(episode: Episode, name: str, result: StepResult) -> type
             task_id=episode.task_id,
             status=result.status.value,
             steps=result.step,
-            grade=result.grade,
+            grade=agent_grade(result.grade),
         )
     meta: dict[str, Any] = {
         f"{META_PREFIX}episode_id": episode.id,
@@ -158,7 +160,7 @@ def step_to_call_result(episode: Episode, name: str, result: StepResult) -> type
         f"{META_PREFIX}done": result.done,
     }
     if result.done:
-        meta[f"{META_PREFIX}grade"] = result.grade
+        meta[f"{META_PREFIX}grade"] = agent_grade(result.grade)
     return _tool_result(payload, is_error=not result.ok, meta=meta)
 
 
@@ -168,7 +170,7 @@ def episode_info(episode: Episode) -> dict[str, Any]:
         **episode.describe(),
         "instruction": episode.instruction,
         "reply": episode.reply,
-        "grade": episode.grade,
+        "grade": agent_grade(episode.grade),
     }
 
 
@@ -241,6 +243,8 @@ def build_server(
         except WorldFault as exc:
             logger.exception("world fault in episode %s", episode.id)
             return _tool_result(_error_body("world_fault", str(exc)), is_error=True, meta=None)
+        except UpstreamUnavailable as exc:
+            return _tool_result(_error_body(exc.code, str(exc)), is_error=True, meta=None)
         if on_step is not None:
             on_step(episode, name, result)
         return step_to_call_result(episode, name, result)
@@ -431,8 +435,12 @@ class SupportGymMCP:
         session_idle_timeout: float | None = 30 * 60,
         max_sessions: int | None = 1000,
         transport_security: TransportSecuritySettings | None = None,
+        settings: Any = None,
     ) -> None:
         self.create_episode = make_episode_factory(manager_or_factory, on_episode_created)
+        # A session's end frees its episode (the manager's delete), so closed sessions hold nothing.
+        self._release: Callable[[str], Any] | None = getattr(manager_or_factory, "delete", None)
+        self.settings = settings
         self.default_config = default_config
         self.session_idle_timeout = session_idle_timeout
         self._sessions: dict[str, _Slot] = {}
@@ -507,6 +515,15 @@ class SupportGymMCP:
 
     # -- ASGI side
 
+    def _free(self, slot: _Slot | None) -> None:
+        """Delete ``slot``'s episode from the manager (its session ended)."""
+        if slot is None or slot.episode is None or self._release is None or slot.episode.closed:
+            return
+        try:
+            self._release(slot.episode.id)
+        except Exception as exc:  # noqa: BLE001 - already reaped or deleted: nothing to free
+            logger.debug("MCP session end: episode %s already gone (%s)", slot.episode.id, exc)
+
     def _prune(self) -> None:
         if self.session_idle_timeout is None:
             return
@@ -517,8 +534,9 @@ class SupportGymMCP:
                 for sid, s in self._sessions.items()
                 if s.last_seen < cutoff or (s.episode is not None and s.episode.closed)
             ]
-            for sid in stale:
-                del self._sessions[sid]
+            freed = [self._sessions.pop(sid) for sid in stale]
+        for slot in freed:
+            self._free(slot)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI endpoint (the instance is the app: Starlette routes pass it raw requests)."""
@@ -544,7 +562,8 @@ class SupportGymMCP:
             await self.session_manager.handle_request(scope, receive, send)
             if scope["method"] == "DELETE":
                 with self._lock:
-                    self._sessions.pop(session_id, None)
+                    ended = self._sessions.pop(session_id, None)
+                await anyio.to_thread.run_sync(self._free, ended)
             return
         version = headers.get(_VERSION_HEADER)
         if scope["method"] != "POST" or (version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS):
@@ -572,17 +591,78 @@ class SupportGymMCP:
             return
         slot = _Slot(config=config)
         scope[_SLOT_SCOPE_KEY] = slot
+        # An initialize request gets its episode before the SDK sees it: when the episode cannot
+        # be made, the answer is an HTTP error and no session (id) is ever issued.
+        body, receive = await _buffered(receive)
+        if _is_initialize(body):
+            try:
+                self._admit(config, scope)
+                slot.episode = await anyio.to_thread.run_sync(self.create_episode, config)
+            except Exception as exc:  # noqa: BLE001 - every failure is the handshake's answer
+                logger.info("MCP session refused: %s", exc)
+                err = _creation_error(exc)
+                await _reject(send, 400, f"No session: {err.error.message}", err.error.data
+                              if isinstance(err.error.data, dict) else None)
+                return
+        registered = False
 
         async def send_and_register(message: Message) -> None:
+            nonlocal registered
             # Register at the response's start, before the client can read it and send more.
             if message["type"] == "http.response.start" and message["status"] < 400:
                 for key, value in message.get("headers", []):
                     if key.decode("latin-1").lower() == _SESSION_HEADER:
+                        registered = True
                         with self._lock:
                             self._sessions[value.decode("latin-1")] = slot
             await send(message)
 
-        await self.session_manager.handle_request(scope, receive, send_and_register)
+        try:
+            await self.session_manager.handle_request(scope, receive, send_and_register)
+        finally:
+            if not registered:  # the SDK refused the handshake: the episode has no owner
+                await anyio.to_thread.run_sync(self._free, slot)
+
+    def _admit(self, config: EpisodeConfig, scope: Scope) -> None:
+        """The service's creation rules (allow-lists, judge), as for ``POST /episodes``."""
+        if self.settings is None:
+            return
+        from supportgym.services.access import Caller
+        from supportgym.services.admission import admit
+        from supportgym.services.guard import caller_of
+
+        admit(config, self.settings, caller_of(scope) or Caller())
+
+
+async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
+    """Read the whole request body (the guard middleware bounds it) and a ``receive`` replaying it."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
+
+
+def _is_initialize(body: bytes) -> bool:
+    try:
+        message = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(message, dict) and message.get("method") == "initialize"
 
 
 def create_mcp_asgi_app(
@@ -594,6 +674,7 @@ def create_mcp_asgi_app(
     session_idle_timeout: float | None = 30 * 60,
     max_sessions: int | None = 1000,
     transport_security: TransportSecuritySettings | None = None,
+    settings: Any = None,
 ) -> Starlette:
     """A Starlette app serving SupportGym over MCP streamable HTTP, at every path.
 
@@ -610,6 +691,7 @@ def create_mcp_asgi_app(
         session_idle_timeout=session_idle_timeout,
         max_sessions=max_sessions,
         transport_security=transport_security,
+        settings=settings,
     )
 
     @contextlib.asynccontextmanager

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import bindparam, func, or_, select
 
-from supportgym.services.tools import reads, views
+from supportgym.services.tools import like, reads, views
 from supportgym.services.tools.base import (
     Args,
     PageArgs,
@@ -37,7 +37,7 @@ def search_products(ctx: ToolContext, args: SearchProductsArgs) -> dict[str, Any
     must match the stored spelling (case-insensitive); list_brands shows the stored names.
     Results are paginated."""
     words = args.query.lower().split() if args.query else []
-    params: dict[str, Any] = {f"w{n}": w for n, w in enumerate(words)}
+    params: dict[str, Any] = {f"w{n}": like.literal(w) for n, w in enumerate(words)}
     if args.brand:
         params["brand"] = args.brand.lower()
     if args.category:
@@ -47,7 +47,7 @@ def search_products(ctx: ToolContext, args: SearchProductsArgs) -> dict[str, Any
         stmt = select(Product)
         for n in range(len(words)):
             word = bindparam(f"w{n}")
-            stmt = stmt.where(or_(func.lower(Product.name).contains(word), func.lower(Product.sku).contains(word)))
+            stmt = stmt.where(or_(like.contains(func.lower(Product.name), word), like.contains(func.lower(Product.sku), word)))
         if args.brand:
             stmt = stmt.where(func.lower(Product.brand) == bindparam("brand"))
         if args.category:
@@ -132,13 +132,13 @@ def search_policies(ctx: ToolContext, args: SearchPoliciesArgs) -> dict[str, Any
             matches = []
             for n in range(len(words)):
                 w = bindparam(f"w{n}")
-                matches.append(or_(func.lower(Policy.title).contains(w), func.lower(Policy.body).contains(w),
-                                   func.lower(Policy.category).contains(w)))
+                matches.append(or_(like.contains(func.lower(Policy.title), w), like.contains(func.lower(Policy.body), w),
+                                   like.contains(func.lower(Policy.category), w)))
             stmt = stmt.where(or_(*matches))
         return stmt.order_by(Policy.id)
 
     rows = reads.query(("search_policies", len(words)), build).rows(
-        ctx.conn, **{f"w{n}": w for n, w in enumerate(words)}
+        ctx.conn, **{f"w{n}": like.literal(w) for n, w in enumerate(words)}
     )
     return {"results": [views.policy_summary(p) for p in rows], "total": len(rows)}
 

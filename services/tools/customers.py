@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import EmailStr, Field
 from sqlalchemy import bindparam, column, func, literal_column, or_, select, table, union
-from supportgym.services.tools import reads, views
+
+from supportgym.services.tools import like, reads, views
 from supportgym.services.tools.base import (
     AddressId,
     Args,
@@ -39,21 +41,32 @@ def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, A
     """Search customers by name, email, phone or tier. Results are paginated and several
     customers can share a name: compare email, city or orders before acting on one."""
     params: dict[str, Any] = {}
+    raw: dict[str, str] = {}  # the searched text as typed, escaped for LIKE only once cut to a probe
     if args.name:
-        params["name"] = args.name.lower()
+        raw["name"] = args.name.lower()
+        params["name"] = like.literal(raw["name"])
     if args.email:
-        params["email"] = args.email.lower()
+        raw["email"] = args.email.lower()
+        params["email"] = like.literal(raw["email"])
     if args.phone:
         digits = "".join(ch for ch in args.phone if ch.isdigit())
         if not digits:
             raise ToolError("invalid_argument", "phone must contain digits", "phone")
-        params["digits"], params["phone"] = digits, args.phone
+        raw["digits"], raw["phone"] = digits, args.phone
+        params["digits"], params["phone"] = digits, like.literal(args.phone)
     if args.tier:
         params["tier"] = args.tier
     # The index is probed with the first characters only: every row whose text contains the
     # needle contains its start, and a long needle (a whole email address) would make the index
     # intersect the posting lists of common trigrams ("exa", "com") for nothing.
-    probes = {f"{k}_probe": params[k][:_PROBE_CHARS] for k in ("name", "email", "digits", "phone") if k in params}
+    # A probe stops at the first LIKE wildcard character, so it needs no ESCAPE clause (which
+    # would keep SQLite from using the trigram index); one shorter than a trigram is skipped.
+    probes = {
+        f"{k}_probe": cut for k in ("name", "email", "digits", "phone") if k in raw
+        if len(cut := re.split(r"[%_\\]", raw[k])[0][:_PROBE_CHARS]) >= 3
+    }
+    if "phone_probe" not in probes:
+        probes.pop("digits_probe", None)  # the phone filter probes both forms or neither
 
     def build() -> Any:
         stmt = select(Customer)
@@ -61,30 +74,30 @@ def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, A
         # predicates below still decide, so results are what a full scan gives.
         text = table(CUSTOMER_TEXT, column("rowid"), column("name"), column("email"), column("phone"), column("digits"))
         rowid = literal_column(f"{Customer.__tablename__}.rowid")
-        if "name" in params:
+        if "name_probe" in probes:
             stmt = stmt.where(rowid.in_(select(text.c.rowid).where(text.c.name.contains(bindparam("name_probe")))))
-        if "email" in params:
+        if "email_probe" in probes:
             stmt = stmt.where(rowid.in_(select(text.c.rowid).where(text.c.email.contains(bindparam("email_probe")))))
-        if "digits" in params:
+        if "digits_probe" in probes:
             stmt = stmt.where(rowid.in_(union(
                 select(text.c.rowid).where(text.c.digits.contains(bindparam("digits_probe"))),
                 select(text.c.rowid).where(text.c.phone.contains(bindparam("phone_probe"))),
             )))
         if "name" in params:
             full = func.lower(Customer.first_name + " " + Customer.last_name)
-            stmt = stmt.where(full.contains(bindparam("name")))
+            stmt = stmt.where(like.contains(full, bindparam("name")))
         if "email" in params:
-            stmt = stmt.where(func.lower(Customer.email).contains(bindparam("email")))
+            stmt = stmt.where(like.contains(func.lower(Customer.email), bindparam("email")))
         if "digits" in params:
             stripped = Customer.phone
             for ch in "- ()":
                 stripped = func.replace(stripped, ch, "")
-            stmt = stmt.where(or_(stripped.contains(bindparam("digits")), Customer.phone.contains(bindparam("phone"))))
+            stmt = stmt.where(or_(like.contains(stripped, bindparam("digits")), like.contains(Customer.phone, bindparam("phone"))))
         return reads.equal_to(stmt, Customer, params, "tier").order_by(Customer.id)
 
     return paginate(
         ctx,
-        ("search_customers", *sorted(params)),
+        ("search_customers", *sorted(params), *sorted(probes)),
         build,
         {**params, **probes},
         args,

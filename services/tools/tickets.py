@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import Field
 from sqlalchemy import bindparam, func, or_, select
-from supportgym.services.tools import reads, views
+
+from supportgym.services.tools import like, reads, views
 from supportgym.services.tools.base import (
     Amount,
     Args,
@@ -52,7 +53,7 @@ def search_tickets(ctx: ToolContext, args: SearchTicketsArgs) -> dict[str, Any]:
     """Search support tickets by status, priority, customer, tag, assignee or subject words,
     newest first. Results are paginated."""
     words = args.query.lower().split() if args.query else []
-    params: dict[str, Any] = {f"w{n}": w for n, w in enumerate(words)}
+    params: dict[str, Any] = {f"w{n}": like.literal(w) for n, w in enumerate(words)}
     for name in ("status", "priority", "customer_id", "tag", "assignee_id"):
         if getattr(args, name):
             params[name] = getattr(args, name)
@@ -62,7 +63,7 @@ def search_tickets(ctx: ToolContext, args: SearchTicketsArgs) -> dict[str, Any]:
         if "tag" in params:
             stmt = stmt.where(Ticket.id.in_(select(TicketTag.ticket_id).where(TicketTag.tag == bindparam("tag"))))
         if words:
-            stmt = stmt.where(or_(*[func.lower(Ticket.subject).contains(bindparam(f"w{n}")) for n in range(len(words))]))
+            stmt = stmt.where(or_(*[like.contains(func.lower(Ticket.subject), bindparam(f"w{n}")) for n in range(len(words))]))
         return stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
 
     return paginate(

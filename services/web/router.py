@@ -23,6 +23,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 
 from supportgym.services.web.grades import grade_rows, grade_summary
 
@@ -243,17 +244,24 @@ async def upload_trajectory(request: Request, filename: str = Query("uploaded.js
     if len(body) > MAX_UPLOAD_BYTES:
         return JSONResponse({"error": {"code": "too_large", "message": "file too large"}}, status_code=413)
     count = 0
+    n = 0
     try:
         for n, line in enumerate(body.decode("utf-8").splitlines(), start=1):
             if line.strip():
                 Trajectory.model_validate(json.loads(line))
                 count += 1
-    except (UnicodeDecodeError, ValueError) as exc:
-        return JSONResponse(
-            {"error": {"code": "not_a_trajectory", "message": f"line {n}: {exc}"[:500]}}, status_code=422
-        )
+    except ValidationError as exc:
+        # 400 naming the first field at fault, so the file is fixed rather than stored half-valid.
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        return JSONResponse({"error": {"code": "not_a_trajectory", "message": f"line {n}: {field}: {first['msg']}"[:500],
+                                       "field": field}}, status_code=400)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return JSONResponse({"error": {"code": "not_a_trajectory", "message": f"line {n}: not JSON: "
+                                       f"{type(exc).__name__}"[:500], "field": None}}, status_code=400)
     if count == 0:
-        return JSONResponse({"error": {"code": "empty", "message": "no trajectories in the file"}}, status_code=422)
+        return JSONResponse({"error": {"code": "empty", "message": "no trajectories in the file", "field": None}},
+                            status_code=400)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(filename).stem)[:80] or "uploaded"
     target_dir = trajectory_dir(request) / "uploads"
     target_dir.mkdir(parents=True, exist_ok=True)

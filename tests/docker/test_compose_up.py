@@ -43,6 +43,10 @@ def _free_port_pair() -> int:
     pytest.fail("no two consecutive free loopback ports")
 
 
+# The replicas bind 0.0.0.0 in their containers, so the service requires a token.
+COMPOSE_TOKEN = "compose-test-token-0123456789"
+
+
 @pytest.fixture
 def compose_stack(docker_image):
     cmd = _compose_command()
@@ -56,6 +60,7 @@ def compose_stack(docker_image):
         "SUPPORTGYM_WARM_WORLDS": "7/tiny",
         "SUPPORTGYM_CPUS": "0.5",
         "SUPPORTGYM_MEMORY": "512m",
+        "SUPPORTGYM_TOKEN": COMPOSE_TOKEN,
     }
     base = [*cmd, "-f", str(ROOT / "compose.yaml"), "-p", project]
     try:
@@ -120,7 +125,8 @@ def test_compose_up_serves_isolated_episodes_on_distinct_ports(compose_stack):
     # The same write in one replica only: the other one's world is untouched.
     hashes = []
     for port in ports:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        auth = {"authorization": f"Bearer {COMPOSE_TOKEN}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=auth) as client:
             assert client.get("/readyz").json()["status"] == "ready"
             ep = client.post("/episodes", json={"seed": 7, "scale": "tiny"}).json()["episode_id"]
             if port == ports[0]:

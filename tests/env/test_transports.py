@@ -56,13 +56,14 @@ def test_inprocess_and_http_give_identical_episodes(server, i):
         for k, (x, y) in enumerate(zip(a, b)):
             assert x == y, f"step {k} differs"
         # And the trail the server kept equals the one in process.
-        remote_trail = httpx.get(f"{server.url}/episodes/{remote.episode_id}/trail").json()["trail"]
+        capability = {"authorization": f"Bearer {remote.transport.episode_token}"}
+        remote_trail = httpx.get(f"{server.url}/episodes/{remote.episode_id}/trail", headers=capability).json()["trail"]
         local_trail = [t.model_dump(mode="json") for t in local.transport.episode.trail]
         assert remote_trail == local_trail
     finally:
         local.close()
         remote.close()
-    assert httpx.get(f"{server.url}/episodes").json()["count"] == 0
+    assert httpx.get(f"{server.url}/healthz").json()["episodes"] == 0
 
 
 def _vector_run(venv, n: int) -> None:
@@ -94,11 +95,11 @@ def test_async_vector_env_16_copies_over_http_leaks_nothing(server):
     try:
         _vector_run(venv, 16)
         # Autoreset opened the next episodes; they are live until close.
-        assert httpx.get(f"{url}/episodes").json()["count"] == 16
+        assert httpx.get(f"{url}/healthz").json()["episodes"] == 16
         venv.step(tuple('{"name": "get_current_time"}' for _ in range(16)))
     finally:
         venv.close()
-    assert httpx.get(f"{url}/episodes").json()["count"] == 0
+    assert httpx.get(f"{url}/healthz").json()["episodes"] == 0
 
 
 def test_async_vector_env_inprocess():

@@ -166,16 +166,18 @@ async def test_unknown_task_fails_the_handshake(live_mcp: LiveServer) -> None:
 
 
 async def test_with_episode_manager() -> None:
-    """The service's EpisodeManager creates and registers the episode: readable by id afterwards."""
+    """The service's EpisodeManager creates and registers the episode (readable by id while the
+    session lives); the session's end frees it."""
     manager = EpisodeManager(max_episodes=4)
     server, thread, port = serve_in_thread(create_mcp_asgi_app(manager))
     try:
         async with Client(f"http://127.0.0.1:{port}/mcp?scale=tiny") as client:
             result = await client.call_tool(SUBMIT_TOOL, {"response": "Nothing to do."})
             episode_id = result.structured_content["episode_id"]
-        episode = manager.get(episode_id)
-        assert episode.status.value == "submitted" and episode.reply == "Nothing to do."
-        assert [t.name for t in episode.trail] == [SUBMIT_TOOL]
+            episode = manager.get(episode_id)
+            assert episode.status.value == "submitted" and episode.reply == "Nothing to do."
+            assert [t.name for t in episode.trail] == [SUBMIT_TOOL]
+        assert len(manager) == 0 and episode.closed
     finally:
         stop(server, thread)
         manager.close_all()

@@ -50,9 +50,11 @@ async def test_mounted_in_fastapi() -> None:
                 assert not found.is_error
                 done = await client.call_tool(SUBMIT_TOOL, {"response": "Checked the paid orders."})
                 episode_id = done.structured_content["episode_id"]
-            async with httpx2.AsyncClient() as http:
-                described = (await http.get(f"{base}/episodes/{episode_id}")).json()
-            assert described["status"] == "submitted" and described["steps"] == 2
-        assert manager.get(episode_id).config.seed == 3
+                async with httpx2.AsyncClient() as http:
+                    described = (await http.get(f"{base}/episodes/{episode_id}")).json()
+                assert described["status"] == "submitted" and described["steps"] == 2
+                seed = manager.get(episode_id).config.seed
+            assert len(manager) == 0  # the session's end freed its episode
+        assert seed == 3
     finally:
         stop(server, thread)

@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from supportgym.env.http_auth import EpisodeAuth
+
 from supportgym.services.episode import Episode, EpisodeConfig
 from tests.service.scripts import script
 
@@ -29,7 +31,7 @@ def test_32_concurrent_episodes_match_runs_alone(server):
     start = threading.Barrier(N)
 
     def drive(i: int) -> tuple[str, list[dict], int]:
-        with httpx.Client(base_url=server.url, timeout=60) as c:
+        with EpisodeAuth(server.token).attach(httpx.Client(base_url=server.url, timeout=60)) as c:
             r = c.post("/episodes", json={"seed": 7, "scale": "tiny"})
             assert r.status_code == 201, r.text
             eid = r.json()["episode_id"]
@@ -56,5 +58,5 @@ def test_32_concurrent_episodes_match_runs_alone(server):
         hashes.add(digest)
     # Scripts touch different rows, so isolation failures could not hide behind equal worlds.
     assert len(hashes) == N
-    with httpx.Client(base_url=server.url) as c:
+    with EpisodeAuth(server.token).attach(httpx.Client(base_url=server.url)) as c:
         assert c.get("/episodes").json()["count"] == 0

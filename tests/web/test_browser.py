@@ -59,6 +59,10 @@ def browser() -> Iterator[object]:
             b.close()
 
 
+TOKEN = "browser-test-token-0123456789"
+AUTH = {"authorization": f"Bearer {TOKEN}"}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The service (with ``/ui``) under uvicorn on a free loopback port; always stopped."""
@@ -66,6 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORTGYM_")}
     env["SUPPORTGYM_TRAJECTORY_DIR"] = str(tmp_path_factory.mktemp("trajectories"))
     env["SUPPORTGYM_WARM_WORLDS"] = "7/tiny"
+    env["SUPPORTGYM_TOKEN"] = TOKEN  # the author's view (/ui) needs the service token
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "tests.web._app:make_app",
            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
@@ -76,7 +81,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if proc.poll() is not None:
                 raise RuntimeError(f"server exited with {proc.returncode}")
             try:
-                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                if httpx.get(url + "/readyz", timeout=2, headers=AUTH).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -110,7 +115,8 @@ def test_task_play_submit_grade_in_a_browser(browser: object, server: str) -> No
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
-        page.goto(server + "/ui")
+        page.goto(server + f"/ui?token={TOKEN}")  # sets the author's cookie, then /ui
+        assert page.url.rstrip("/").endswith("/ui")
         assert page.locator(f"a.task-link:text('{task_id}')").count() == 1
         _shot(page, "1-tasks")
 

@@ -25,6 +25,9 @@ def traj_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def client(traj_dir: Path) -> Iterator[TestClient]:
     app = make_app(Settings(warm_worlds=["7/tiny"], max_episodes=4))
     with TestClient(app) as c:
+        # The author's view needs the service token: log in once, the cookie does the rest.
+        login = c.get(f"/ui?token={app.state.admin_token}", follow_redirects=False)
+        assert login.status_code == 303 and "HttpOnly" in login.headers["set-cookie"]
         yield c
 
 
@@ -91,7 +94,11 @@ def test_trajectory_pages_and_upload(client: TestClient, traj_dir: Path) -> None
     assert up.json()["url"] == "/ui/trajectories/uploads/mine.jsonl/0"
     assert client.get(up.json()["url"]).status_code == 200
     bad = client.post("/ui/trajectories/upload", content=b'{"not": "a trajectory"}\n')
-    assert bad.status_code == 422
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "task_id"
+    incomplete = json.loads(t.model_dump_json())
+    del incomplete["steps"]
+    missing = client.post("/ui/trajectories/upload", content=json.dumps(incomplete).encode() + b"\n")
+    assert missing.status_code == 400 and missing.json()["error"]["field"] == "steps"
 
 
 def test_play_page_grade_fragment_and_save(client: TestClient, traj_dir: Path) -> None:
