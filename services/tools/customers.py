@@ -65,8 +65,9 @@ def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, A
         f"{k}_probe": cut for k in ("name", "email", "digits", "phone") if k in raw
         if len(cut := re.split(r"[%_\\]", raw[k])[0][:_PROBE_CHARS]) >= 3
     }
-    if "phone_probe" not in probes:
-        probes.pop("digits_probe", None)  # the phone filter probes both forms or neither
+    if not ("phone_probe" in probes and "digits_probe" in probes):
+        probes.pop("phone_probe", None)  # the phone filter probes both forms or neither
+        probes.pop("digits_probe", None)
 
     def build() -> Any:
         stmt = select(Customer)

@@ -7,11 +7,13 @@ from typing import Any
 
 from supportgym.schema import CUSTOMER_TEXT
 
+# The reference: plain substring search (instr), which is what search_customers promises --
+# "%" and "_" typed by an agent match themselves (see services/tools/like.py).
 SCAN = {
-    "name": "lower(first_name || ' ' || last_name) LIKE '%' || ? || '%'",
-    "email": "lower(email) LIKE '%' || ? || '%'",
-    "phone": "(replace(replace(replace(replace(phone, '-', ''), ' ', ''), '(', ''), ')', '') LIKE '%' || ? || '%'"
-             " OR phone LIKE '%' || ? || '%')",
+    "name": "instr(lower(first_name || ' ' || last_name), ?) > 0",
+    "email": "instr(lower(email), ?) > 0",
+    "phone": "(instr(replace(replace(replace(replace(phone, '-', ''), ' ', ''), '(', ''), ')', ''), ?) > 0"
+             " OR instr(phone, ?) > 0)",
 }
 
 
