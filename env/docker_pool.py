@@ -68,9 +68,9 @@ def serve_command() -> list[str] | None:
     """``None`` (the image's ``supportgym serve`` CMD) when this source tree's ``supportgym``
     command has ``serve``; else the same service through ``python3 -m supportgym.services.cli``."""
     try:
-        from supportgym.cli import app
+        from supportgym.cli import LAZY_COMMANDS
 
-        if any((c.name or getattr(c.callback, "__name__", "")) == "serve" for c in app.registered_commands):
+        if "serve" in LAZY_COMMANDS:
             return None
     except Exception:
         pass

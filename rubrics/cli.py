@@ -1,4 +1,5 @@
-"""``supportgym rubrics``: lint the shipped rubrics (``grade`` comes with the judge)."""
+"""``supportgym rubrics``: lint the shipped rubrics. Grading is ``supportgym grade`` (saved
+trajectories) and ``supportgym eval`` (agents)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 
 import typer
 
-rubrics_app = typer.Typer(help="Rubrics: lint (and grade, with the LLM judge).", no_args_is_help=True)
+rubrics_app = typer.Typer(help="Rubrics: lint the criteria of every task.", no_args_is_help=True)
 
 
 @rubrics_app.command("lint")

@@ -1,54 +1,126 @@
-"""The ``supportgym`` command. Each package contributes its own commands; heavy imports happen
-inside the commands so that ``--help`` stays instant."""
+"""The ``supportgym`` command.
+
+Each package contributes its own commands, but ``supportgym --help`` must answer at once (a
+newcomer's first command), and those packages import SQLAlchemy, gymnasium, MCP and FastAPI. So
+the sub-commands are listed here by name, with the one-line help that ``--help`` shows, and
+imported only when one of them runs (``LazyCommandGroup``). ``tests/cli`` checks that each line
+here matches the loaded command's own help.
+
+Help is printed as plain text, not Rich markup: markup ate bracketed words of the help texts
+("Interface to bind [default ...]" printed as "Interface to bind .").
+"""
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+import click
 import typer
+from typer.core import TyperGroup
 
-from supportgym.env.debugger import register as register_debugger_commands
-from supportgym.env.docker_cli import bench_docker, pool_app
-from supportgym.rubrics.cli import rubrics_app
-from supportgym.rubrics.eval import eval_command
-from supportgym.tasks.cli import tasks_app
-from supportgym.services.cli import register as register_service_commands
-from supportgym.world_seed.cli import world_app
+from supportgym.parts_cli import parts_command
+
+
+@dataclass(frozen=True)
+class LazyCommand:
+    target: str  # "module:attribute": a Typer app or a command function
+    help: str  # the line ``supportgym --help`` shows without importing ``target``
+
+
+LAZY_COMMANDS: dict[str, LazyCommand] = {
+    "world": LazyCommand("supportgym.world_seed.cli:world_app",
+                         "Generate and inspect seeded worlds (built once, then served from the disk cache)."),
+    "tasks": LazyCommand("supportgym.tasks.cli:tasks_app", "The task set: list and inspect tasks."),
+    "rubrics": LazyCommand("supportgym.rubrics.cli:rubrics_app", "Rubrics: lint the criteria of every task."),
+    "serve": LazyCommand("supportgym.services.cli:serve",
+                         "Run the HTTP service: many isolated episodes, each with its own copy of a world."),
+    "tools": LazyCommand("supportgym.services.cli:tools",
+                         "List every tool: schemas in OpenAI or MCP format, or a table of names and annotations."),
+    "mcp": LazyCommand("supportgym.services.mcp_server:mcp_command",
+                       "Serve one SupportGym episode over MCP on stdio (the grade is printed to stderr)."),
+    "play": LazyCommand("supportgym.env.debugger.play:play",
+                        "Play a task in the terminal: type tool calls, undo, see changes, submit, see the grade."),
+    "replay": LazyCommand("supportgym.env.debugger.replay:replay",
+                          "Replay a saved trajectory into a fresh world; show where observations differ; grade it."),
+    "grade": LazyCommand("supportgym.env.debugger.grade_cmd:grade",
+                         "Grade saved trajectories (program checks; judge if configured); print tables, write JSON."),
+    "diff": LazyCommand("supportgym.env.debugger.diff:diff",
+                        "Where two rollouts of the same task diverged and which criteria they scored differently."),
+    "pool": LazyCommand("supportgym.env.docker_cli:pool_app",
+                        "Containers of the Docker pool (label org.supportgym.managed=true)."),
+    "bench": LazyCommand("supportgym.bench_cli:bench_app", "Benchmarks: print measured figures (no pass/fail)."),
+}
+
+# The order of ``supportgym --help``: first steps, then the world and tasks, then debugging.
+COMMAND_ORDER = ("demo", "parts", "world", "tasks", "rubrics", "eval", "play", "replay", "grade",
+                 "diff", "serve", "tools", "mcp", "judge", "pool", "bench")
+
+
+def plain_help(command: click.Command) -> click.Command:
+    """Print this command's help (and its sub-commands') as plain text, never as Rich markup."""
+    if hasattr(command, "rich_markup_mode"):
+        command.rich_markup_mode = None  # type: ignore[attr-defined]
+    for sub in getattr(command, "commands", {}).values():
+        plain_help(sub)
+    return command
+
+
+def load_command(name: str) -> click.Command:
+    """Import a lazily listed command and turn it into a click command named ``name``."""
+    module_name, attribute = LAZY_COMMANDS[name].target.split(":")
+    target = getattr(importlib.import_module(module_name), attribute)
+    if isinstance(target, typer.Typer):
+        command: click.Command = typer.main.get_group(target)
+    else:
+        holder = typer.Typer(add_completion=False)
+        holder.command(name)(target)
+        command = typer.main.get_command(holder)
+    command.name = name
+    return plain_help(command)
+
+
+class LazyCommandGroup(TyperGroup):
+    """A command group whose sub-commands in :data:`LAZY_COMMANDS` are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        known = set(self.commands) | set(LAZY_COMMANDS)
+        return [n for n in COMMAND_ORDER if n in known] + sorted(known - set(COMMAND_ORDER))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.commands:
+                rows.append((name, self.commands[name].get_short_help_str(limit=200)))
+            else:
+                rows.append((name, LAZY_COMMANDS[name].help))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 app = typer.Typer(
     name="supportgym",
-    help="SupportGym: a stateful customer-support world for training and evaluating LLM agents.",
+    help="SupportGym: a stateful customer-support world for training and evaluating LLM agents. "
+    "New here? Run `supportgym demo`, then `supportgym tasks list` and `supportgym play TASK_ID`.",
     no_args_is_help=True,
     add_completion=False,
+    cls=LazyCommandGroup,
+    rich_markup_mode=None,
 )
-app.add_typer(world_app, name="world")
-app.add_typer(tasks_app, name="tasks")
-app.add_typer(rubrics_app, name="rubrics")
-judge_app = typer.Typer(help="The LLM judge: calibration against program checks.", no_args_is_help=True)
+judge_app = typer.Typer(help="The LLM judge: calibration against program checks.", no_args_is_help=True,
+                        rich_markup_mode=None)
 app.add_typer(judge_app, name="judge")
-app.add_typer(pool_app, name="pool")
-register_service_commands(app)
-register_debugger_commands(app)
-
-bench_app = typer.Typer(help="Benchmarks: print measured figures (no pass/fail).", no_args_is_help=True)
-app.add_typer(bench_app, name="bench")
-
-from supportgym.bench_all import bench_all  # noqa: E402
-from supportgym.env.bench import bench_env  # noqa: E402
-from supportgym.rubrics.bench import bench_grading  # noqa: E402
-from supportgym.services.bench import tool_latency_rows  # noqa: E402
-from supportgym.world_seed.bench import bench_world, register_rows  # noqa: E402
-
-bench_app.command("world")(bench_world)
-register_rows(tool_latency_rows)
-bench_app.command("env")(bench_env)
-bench_app.command("grading")(bench_grading)
-bench_app.command("all")(bench_all)
-bench_app.command("docker")(bench_docker)
+app.command("parts", short_help="Prepare the heavy parts the end-to-end tests need (LLM server, Docker, Chromium...).")(parts_command)
 
 
-@app.command("eval")
+@app.command("eval", short_help="Run an agent (reference or llm) on tasks, grade every episode, print rewards.")
 def eval_(
     agent: str = typer.Option("reference", "--agent", help="reference (scripted solutions) or llm."),
     task: Optional[list[str]] = typer.Option(
@@ -73,6 +145,8 @@ def eval_(
 ) -> None:
     """Run an agent on tasks as real episodes, grade them, and print reward, perfect-task rate
     and pass rates per category, type and hierarchy level (llm: also pass^k and tokens)."""
+    from supportgym.rubrics.eval import eval_command
+
     if agent == "llm":
         from supportgym.env.llm_agent import eval_llm
 
@@ -86,7 +160,7 @@ def eval_(
     eval_command(agent=agent, task=task, out=out, as_json=as_json, alpha=alpha, beta=beta)
 
 
-@judge_app.command("calibrate")
+@judge_app.command("calibrate", short_help="Agreement of the LLM judge with program checks.")
 def judge_calibrate_command(
     tasks: str = typer.Option("", "--tasks", help="Comma-separated task ids or families (default: all)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
@@ -111,7 +185,7 @@ def judge_calibrate_command(
     )
 
 
-@app.command("demo")
+@app.command("demo", short_help="Start here: the default world, the reward scale, one task graded, every task run.")
 def demo(
     out: Path = typer.Option(
         Path("artifacts/demo-grades.json"), "--out", help="Where to write every episode's grade."
@@ -120,6 +194,7 @@ def demo(
 ) -> None:
     """The main job on the embedded default: build (or load) the default world, show what it
     holds, then run the reference agent on every task and grade it. No server, no model."""
+    from supportgym.rubrics.eval import eval_command
     from supportgym.world_seed.cli import info
 
     if not as_json:
