@@ -51,7 +51,7 @@ class Probe:
 
 def _run_quiet(cmd: list[str], timeout: float) -> subprocess.CompletedProcess[str] | None:
     try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
 
@@ -75,8 +75,8 @@ def _probe_llm_server() -> Probe:
     if not py.exists():
         return Probe(False, f"no Python at {py}")
     # A metadata lookup, not an import: importing llama_cpp.server takes about a second.
-    r = _run_quiet([str(py), "-c", "import importlib.util,sys; "
-                    "sys.exit(importlib.util.find_spec('llama_cpp') is None)"], timeout=30)
+    has_llama = "import importlib.util, sys; sys.exit(importlib.util.find_spec('llama_cpp') is None)"
+    r = _run_quiet([str(py), "-c", has_llama], timeout=30)
     if r is None or r.returncode != 0:
         return Probe(False, f"llama_cpp is not installed in {py}")
     return Probe(True, str(py))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import typer
 
@@ -11,7 +10,7 @@ from supportgym.parts import PARTS, Outcome, UnknownPart, cache_root, make, sele
 
 
 def parts_command(
-    only: Optional[list[str]] = typer.Option(
+    only: list[str] | None = typer.Option(
         None, "--only", help=f"Only this part (and what it needs); repeatable. One of: {', '.join(PARTS)}."
     ),
     check: bool = typer.Option(False, "--check", help="Only report which parts are ready; build nothing."),
