@@ -483,9 +483,15 @@ class SetupRun:
             order.paid_at = None
         if order.paid_at is None or order.paid_at > shipped:
             order.paid_at = order.placed_at + timedelta(minutes=5)
-        for pay in order.payments:
-            if pay.created_at > shipped:
+        # Captures happen at payment, between placing and shipping: a payment left at its old
+        # date could predate the order by a year. A duplicate charge follows its original.
+        for pay in sorted(order.payments, key=lambda p: p.duplicate_of is not None):
+            if not order.placed_at <= pay.created_at <= shipped:
                 pay.created_at = order.paid_at
+            if pay.duplicate_of is not None:
+                original = next((p for p in order.payments if p.id == pay.duplicate_of), None)
+                if original is not None and pay.created_at < original.created_at:
+                    pay.created_at = original.created_at + timedelta(seconds=40)
         for ship in order.shipments:
             ship.status = ShipmentStatus.delivered
             ship.shipped_at = shipped
