@@ -292,7 +292,7 @@ class ContainerPool:
     def __enter__(self) -> ContainerPool:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -729,11 +729,11 @@ def docker_env(size: int = 1, *, image: str | None = None, pool_kwargs: dict[str
 
 
 __all__ = [
+    "MANAGED_LABEL",
+    "POOL_LABEL",
     "ContainerLost",
     "ContainerPool",
     "DockerTransport",
-    "MANAGED_LABEL",
-    "POOL_LABEL",
     "PoolContainer",
     "PoolError",
     "Slot",

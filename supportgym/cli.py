@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import click
 import typer
@@ -123,15 +122,15 @@ app.command("parts", short_help="Prepare the heavy parts the end-to-end tests ne
 @app.command("eval", short_help="Run an agent (reference or llm) on tasks, grade every episode, print rewards.")
 def eval_(
     agent: str = typer.Option("reference", "--agent", help="reference (scripted solutions) or llm."),
-    task: Optional[list[str]] = typer.Option(
+    task: list[str] | None = typer.Option(
         None, "--task", help="Task ids (or, for llm, families); repeatable. Default: every task."
     ),
-    out: Optional[Path] = typer.Option(
+    out: Path | None = typer.Option(
         None, "--out", help="reference: JSON of every grade; llm: a directory for JSONL + summary."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    alpha: Optional[float] = typer.Option(None, help="Weight of extra credit."),
-    beta: Optional[float] = typer.Option(None, help="Weight of dodged-bullet penalties."),
+    alpha: float | None = typer.Option(None, help="Weight of extra credit."),
+    beta: float | None = typer.Option(None, help="Weight of dodged-bullet penalties."),
     model: str = typer.Option("", help="llm: model name (or SUPPORTGYM_LLM_MODEL)."),
     base_url: str = typer.Option("", help="llm: OpenAI-compatible base URL (or SUPPORTGYM_LLM_BASE_URL)."),
     api_key: str = typer.Option("", help="llm: API key (or SUPPORTGYM_LLM_API_KEY)."),
@@ -139,8 +138,8 @@ def eval_(
     concurrency: int = typer.Option(4, help="llm: episodes run at once."),
     max_tokens: int = typer.Option(1024, help="llm: token limit per model turn."),
     temperature: float = typer.Option(0.0, help="llm: sampling temperature."),
-    seed: Optional[int] = typer.Option(None, help="llm: sampling seed, where the endpoint allows."),
-    max_steps: Optional[int] = typer.Option(None, help="llm: step budget override."),
+    seed: int | None = typer.Option(None, help="llm: sampling seed, where the endpoint allows."),
+    max_steps: int | None = typer.Option(None, help="llm: step budget override."),
     tool_choice: str = typer.Option("auto", help="llm: auto, required or none."),
 ) -> None:
     """Run an agent on tasks as real episodes, grade them, and print reward, perfect-task rate
