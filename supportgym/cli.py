@@ -15,10 +15,16 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Optional, Union
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
+
+if TYPE_CHECKING:
+    from typer._click import HelpFormatter  # typer carries its own copy of click
+
+# What typer turns a command function or a Typer app into.
+Command = Union[TyperCommand, TyperGroup]
 
 from supportgym.parts_cli import parts_command
 
@@ -58,21 +64,21 @@ COMMAND_ORDER = ("demo", "parts", "world", "tasks", "rubrics", "eval", "play", "
                  "diff", "serve", "tools", "mcp", "judge", "pool", "bench")
 
 
-def plain_help(command: click.Command) -> click.Command:
+def plain_help(command: Command) -> Command:
     """Print this command's help (and its sub-commands') as plain text, never as Rich markup."""
-    if hasattr(command, "rich_markup_mode"):
-        command.rich_markup_mode = None  # type: ignore[attr-defined]
-    for sub in getattr(command, "commands", {}).values():
-        plain_help(sub)
+    command.rich_markup_mode = None
+    if isinstance(command, TyperGroup):
+        for sub in command.commands.values():
+            plain_help(sub)
     return command
 
 
-def load_command(name: str) -> click.Command:
-    """Import a lazily listed command and turn it into a click command named ``name``."""
+def load_command(name: str) -> Command:
+    """Import a lazily listed command and turn it into a command named ``name``."""
     module_name, attribute = LAZY_COMMANDS[name].target.split(":")
     target = getattr(importlib.import_module(module_name), attribute)
     if isinstance(target, typer.Typer):
-        command: click.Command = typer.main.get_group(target)
+        command: Command = typer.main.get_group(target)
     else:
         holder = typer.Typer(add_completion=False)
         holder.command(name)(target)
@@ -84,16 +90,16 @@ def load_command(name: str) -> click.Command:
 class LazyCommandGroup(TyperGroup):
     """A command group whose sub-commands in :data:`LAZY_COMMANDS` are imported on first use."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: typer.Context) -> list[str]:
         known = set(self.commands) | set(LAZY_COMMANDS)
         return [n for n in COMMAND_ORDER if n in known] + sorted(known - set(COMMAND_ORDER))
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Command | None:
         if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
             self.commands[cmd_name] = load_command(cmd_name)
         return self.commands.get(cmd_name)
 
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_commands(self, ctx: typer.Context, formatter: HelpFormatter) -> None:
         rows = []
         for name in self.list_commands(ctx):
             if name in self.commands:
