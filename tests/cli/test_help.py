@@ -108,3 +108,11 @@ def test_tasks_list_fits_80_columns_without_cutting_ids() -> None:
     assert "…" not in result.output
     shown = {line.split("│")[1].strip() for line in lines if line.startswith("│")}
     assert {t.id for t in list_tasks()} <= shown
+
+
+def test_rubrics_lint_shows_progress_on_stderr_and_keeps_json_clean() -> None:
+    result = runner.invoke(app, ["rubrics", "lint", "--json"])
+    assert result.exit_code in (0, 1), result.output
+    report = json.loads(result.stdout)
+    assert report["tasks"] > 0
+    assert f"linting 1/{report['tasks']}: " in result.stderr
