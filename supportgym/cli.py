@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 # What typer turns a command function or a Typer app into.
 Command = Union[TyperCommand, TyperGroup]
 
+from supportgym.demo import demo
 from supportgym.parts_cli import parts_command
 
 
@@ -122,6 +123,7 @@ app = typer.Typer(
 judge_app = typer.Typer(help="The LLM judge: calibration against program checks.", no_args_is_help=True,
                         rich_markup_mode=None)
 app.add_typer(judge_app, name="judge")
+app.command("demo", short_help="Start here: the default world, the reward scale, one task graded, every task run.")(demo)
 app.command("parts", short_help="Prepare the heavy parts the end-to-end tests need (LLM server, Docker, Chromium...).")(parts_command)
 
 
@@ -188,24 +190,6 @@ def judge_calibrate_command(
         judge_base_url=judge_base_url, judge_api_key=judge_api_key, samples=samples,
         criteria_per_call=criteria_per_call, max_concurrency=max_concurrency, no_cache=no_cache,
     )
-
-
-@app.command("demo", short_help="Start here: the default world, the reward scale, one task graded, every task run.")
-def demo(
-    out: Path = typer.Option(
-        Path("artifacts/demo-grades.json"), "--out", help="Where to write every episode's grade."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print the eval summary as JSON."),
-) -> None:
-    """The main job on the embedded default: build (or load) the default world, show what it
-    holds, then run the reference agent on every task and grade it. No server, no model."""
-    from supportgym.rubrics.eval import eval_command
-    from supportgym.world_seed.cli import info
-
-    if not as_json:
-        info(seed=7, scale="default", json_out=False)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    eval_command(agent="reference", task=None, out=out, as_json=as_json, alpha=None, beta=None)
 
 
 if __name__ == "__main__":

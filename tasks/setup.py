@@ -43,6 +43,7 @@ from supportgym.schema import (
     Ticket,
     TicketMessage,
     TicketTag,
+    WarrantyClaim,
 )
 from supportgym.tasks.template import TemplateError, render
 
@@ -492,6 +493,13 @@ class SetupRun:
                 original = next((p for p in order.payments if p.id == pay.duplicate_of), None)
                 if original is not None and pay.created_at < original.created_at:
                     pay.created_at = original.created_at + timedelta(seconds=40)
+        # A warranty claim is filed after the item arrived; with the delivery moved later, an
+        # older claim would predate it. Keep it, filed halfway between the delivery and now.
+        item_ids = [item.id for item in order.items]
+        claims = self.session.scalars(select(WarrantyClaim).where(WarrantyClaim.order_item_id.in_(item_ids)))
+        for claim in claims:
+            if claim.created_at < delivered:
+                claim.created_at = (delivered + (self.now - delivered) / 2).replace(microsecond=0)
         for ship in order.shipments:
             ship.status = ShipmentStatus.delivered
             ship.shipped_at = shipped
