@@ -67,7 +67,9 @@ def show_example(console: Console) -> None:
     story = next(w.description for w in episode.prepared.wrong if w.name == EXAMPLE_WRONG)
     episode.close()
     met = sum(c.verdict == "met" for c in good.criteria)
-    console.print(f"\n[bold]One task, graded twice: {EXAMPLE_TASK}[/bold]\n{instruction}\n")
+    # The instruction is hard-wrapped for models; let the terminal wrap it instead.
+    console.print(f"\n[bold]One task, graded twice: {EXAMPLE_TASK}[/bold]")
+    console.print(" ".join(instruction.split()) + "\n", markup=False)
     console.print(f"reference solution: reward {good.reward:.3f}, perfect={good.perfect}, "
                   f"{met} of {len(good.criteria)} criteria met "
                   f"({good.pending_judge} left to the LLM judge, not configured here)")
