@@ -13,25 +13,51 @@ from __future__ import annotations
 HTTP_ERRORS: dict[str, tuple[str, str]] = {
     "invalid_json": ("400", "The request body is not valid JSON."),
     "not_found": ("404", "No such path (see GET / for the entry points, /docs for every route)."),
-    "unknown_episode": ("404", "No live episode with this id: never created, deleted, or reaped after "
-                             "being idle."),
+    "unknown_episode": (
+        "404",
+        (
+            "No live episode with this id: never created, deleted, or reaped after being idle."
+        ),
+    ),
     "method_not_allowed": ("405", "The path exists but not with this HTTP method."),
-    "episode_ended": ("409", "The episode was submitted or ran out of steps; read its grade, then "
-                           "delete it."),
+    "episode_ended": (
+        "409",
+        (
+            "The episode was submitted or ran out of steps; read its grade, then delete it."
+        ),
+    ),
     "too_large": ("413", "Web debugger upload: the trajectory file is too large."),
-    "invalid_request": ("422", "A parameter is missing, of the wrong type or out of range; `field` "
-                             "names it."),
-    "unknown_task": ("422", "No task with this id; ids look like `refund_within_window-01` "
-                          "(family-NN); `supportgym tasks list` shows them."),
+    "invalid_request": (
+        "422",
+        (
+            "A parameter is missing, of the wrong type or out of range; `field` names it."
+        ),
+    ),
+    "unknown_task": (
+        "422",
+        (
+            "No task with this id; ids look like `refund_within_window-01` (family-NN); `supportgym"
+            " tasks list` shows them."
+        ),
+    ),
     "bad_world": ("422", "Bare world: unknown scale (tiny, default or large) or seed."),
     "not_a_trajectory": ("422", "Web debugger upload: a line is not a trajectory record."),
     "empty": ("422", "Web debugger upload: the file holds no trajectory."),
-    "too_many_episodes": ("429", "The live-episode limit is reached; delete finished episodes or retry "
-                               "after `Retry-After` seconds."),
+    "too_many_episodes": (
+        "429",
+        (
+            "The live-episode limit is reached; delete finished episodes or retry after `Retry-"
+            "After` seconds."
+        ),
+    ),
     "http_error": ("4xx", "Any other HTTP-level refusal (the status says which)."),
     "internal_error": ("500", "A bug in the service; the message names the exception."),
-    "world_fault": ("500", "The world database failed (not the agent's fault); the episode should be "
-                         "discarded."),
+    "world_fault": (
+        "500",
+        (
+            "The world database failed (not the agent's fault); the episode should be discarded."
+        ),
+    ),
 }
 
 # code -> meaning (answered as a 200 observation of a step)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from typer._click import HelpFormatter  # typer carries its own copy of click
 
 # What typer turns a command function or a Typer app into.
-Command = Union[TyperCommand, TyperGroup]
+Command = TyperCommand | TyperGroup
 
 from supportgym.demo import demo
 from supportgym.parts_cli import parts_command

@@ -81,7 +81,6 @@ def test_listed_help_matches_the_loaded_commands() -> None:
 
 
 def test_help_names_only_commands_that_exist() -> None:
-    group, ctx = _root()
     names = {path for path, _ in COMMANDS}
     for path, command in COMMANDS:
         for mention in re.findall(r"`supportgym ([a-z][a-z -]*)", command.help or ""):

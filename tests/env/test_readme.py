@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def readme_snippet_and_output() -> tuple[str, str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text[text.index("## Using the environment"):]
-    code = re.search(r"```python\n(.*?)```", section, re.S)
-    shown = re.search(r"```text\n(.*?)```", section, re.S)
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    shown = re.search(r"```text\n(.*?)```", section, re.DOTALL)
     assert code and shown, "README: the snippet or its printed output is missing"
     return code.group(1), shown.group(1)
 

@@ -7,7 +7,6 @@ import ast
 from pathlib import Path
 
 import httpx
-
 from supportgym.services.error_codes import HTTP_ERRORS, TOOL_ERRORS, markdown_tables
 from supportgym.services.launch import ServerProcess
 

@@ -5,7 +5,6 @@ payment captured a year before its order was placed is being told a contradictor
 from __future__ import annotations
 
 import pytest
-
 from supportgym.services.episode import Episode, EpisodeConfig
 from supportgym.tasks import list_tasks
 from supportgym.world_seed.check import check_world, summarize
