@@ -109,6 +109,7 @@ def test_tasks_list_fits_80_columns_without_cutting_ids() -> None:
     assert {t.id for t in list_tasks()} <= shown
 
 
+@pytest.mark.slow  # lints all 90 tasks (tests/rubrics/test_lint.py does too, in the same tier)
 def test_rubrics_lint_shows_progress_on_stderr_and_keeps_json_clean() -> None:
     result = runner.invoke(app, ["rubrics", "lint", "--json"])
     assert result.exit_code in (0, 1), result.output
