@@ -59,5 +59,6 @@ def _print_table(outcomes: list[Outcome]) -> None:
     table.add_column("time", justify="right", no_wrap=True)
     table.add_column("detail", overflow="fold")
     for o in outcomes:
-        table.add_row(o.name, o.status, f"{o.seconds:.1f} s", o.detail)
+        took = "" if o.status in ("ready", "missing") else f"{o.seconds:.1f} s"  # --check builds nothing
+        table.add_row(o.name, o.status, took, o.detail)
     Console().print(table)
