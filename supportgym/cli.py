@@ -23,11 +23,11 @@ from typer.core import TyperCommand, TyperGroup
 if TYPE_CHECKING:
     from typer._click import HelpFormatter  # typer carries its own copy of click
 
-# What typer turns a command function or a Typer app into.
-Command = TyperCommand | TyperGroup
-
 from supportgym.demo import demo
 from supportgym.parts_cli import parts_command
+
+# What typer turns a command function or a Typer app into.
+Command = TyperCommand | TyperGroup
 
 
 @dataclass(frozen=True)
