@@ -116,3 +116,12 @@ def test_rubrics_lint_shows_progress_on_stderr_and_keeps_json_clean() -> None:
     report = json.loads(result.stdout)
     assert report["tasks"] > 0
     assert f"linting 1/{report['tasks']}: " in result.stderr
+
+
+@pytest.mark.parametrize("args", [["tools"], ["world", "check", "--scale", "tiny"], ["parts", "--check"]],
+                         ids=lambda a: " ".join(a))
+def test_tables_fit_80_columns_and_cut_nothing(args: list[str]) -> None:
+    result = runner.invoke(app, args, env={"COLUMNS": "80"})
+    assert result.exit_code in (0, 1), result.output  # parts --check: 1 when a part is missing
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80, result.stdout
+    assert "…" not in result.stdout, result.stdout
