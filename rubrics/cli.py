@@ -20,8 +20,13 @@ rubrics_app = typer.Typer(help="Rubrics: lint the criteria of every task.", no_a
 def lint_cmd(as_json: bool = typer.Option(False, "--json", help="Print the issues as JSON.")) -> None:
     """Lint every task's rubric; exit 1 when there are issues, 2 on format errors."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
     from supportgym.rubrics.lint import lint_all
     from supportgym.tasks import TaskFormatError, list_tasks
 
