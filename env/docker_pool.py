@@ -70,9 +70,9 @@ def serve_command() -> list[str] | None:
     """``None`` (the image's ``supportgym serve`` CMD) when this source tree's ``supportgym``
     command has ``serve``; else the same service through ``python3 -m supportgym.services.cli``."""
     try:
-        from supportgym.cli import app
+        from supportgym.cli import LAZY_COMMANDS
 
-        if any((c.name or getattr(c.callback, "__name__", "")) == "serve" for c in app.registered_commands):
+        if "serve" in LAZY_COMMANDS:
             return None
     except Exception:
         pass
@@ -310,7 +310,7 @@ class ContainerPool:
     def __enter__(self) -> ContainerPool:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -754,11 +754,11 @@ def docker_env(size: int = 1, *, image: str | None = None, pool_kwargs: dict[str
 
 
 __all__ = [
+    "MANAGED_LABEL",
+    "POOL_LABEL",
     "ContainerLost",
     "ContainerPool",
     "DockerTransport",
-    "MANAGED_LABEL",
-    "POOL_LABEL",
     "PoolContainer",
     "PoolError",
     "Slot",

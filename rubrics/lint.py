@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -198,12 +199,16 @@ def lint_task(prepared: Any) -> list[LintIssue]:
         db.close()
 
 
-def lint_all() -> list[LintIssue]:
-    """Lint every shipped task. Format problems raise TaskFormatError first."""
+def lint_all(progress: Callable[[int, int, str], None] | None = None) -> list[LintIssue]:
+    """Lint every shipped task. Format problems raise TaskFormatError first. ``progress(done,
+    total, task_id)`` is called before each task (preparing one builds its world: seconds)."""
     from supportgym.tasks import list_tasks, load_task_set, prepare_task
 
     load_task_set(prepare=False)
     issues: list[LintIssue] = []
-    for t in list_tasks():
+    tasks = list_tasks()
+    for n, t in enumerate(tasks):
+        if progress is not None:
+            progress(n, len(tasks), t.id)
         issues += lint_task(prepare_task(t.id))
     return issues

@@ -145,8 +145,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ready = False
     _install_error_handlers(app)
 
-    from supportgym.services.routes import episodes, health, tools
+    from supportgym.services.routes import episodes, health, index, tools
 
+    app.include_router(index.router)
     app.include_router(health.router)
     app.include_router(tools.router)
     app.include_router(episodes.router)

@@ -113,9 +113,13 @@ def tools(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{len(infos)} tools")
-    for col in ("name", "group", "read_only", "destructive", "idempotent"):
-        table.add_column(col)
+    # 80 columns: the name is what an agent calls, never cut; the flags get short headers.
+    table = Table(title=f"{len(infos)} tools",
+                  caption="read = read-only, destroys = destructive, repeat = idempotent; more: --json")
+    table.add_column("name", no_wrap=True)
+    table.add_column("group", overflow="fold")
+    for col in ("read", "destroys", "repeat"):
+        table.add_column(col, no_wrap=True)
     for t in infos:
         table.add_row(t["name"], t["group"], *("yes" if t[k] else "" for k in ("read_only", "destructive", "idempotent")))
     Console().print(table)

@@ -40,6 +40,14 @@ class ServiceError(Exception):
         return {"error": {"code": self.code, "message": self.message, "field": self.field}}
 
 
+def _plain(exc: Exception) -> str:
+    """The exception's message as written: ``str(KeyError("x"))`` is ``"'x'"``, which would reach
+    the client double-quoted."""
+    if isinstance(exc, KeyError) and len(exc.args) == 1 and isinstance(exc.args[0], str):
+        return exc.args[0]
+    return str(exc)
+
+
 def _release_free_memory() -> None:
     # glibc keeps freed arenas mapped; give them back so a deleted episode's memory shows as free.
     try:
@@ -87,7 +95,7 @@ class EpisodeManager:
             except (KeyError, LookupError, ValueError, FileNotFoundError) as exc:
                 field = "task_id" if config.task_id is not None else "scale"
                 raise ServiceError(
-                    422, "unknown_task" if field == "task_id" else "bad_world", str(exc), field
+                    422, "unknown_task" if field == "task_id" else "bad_world", _plain(exc), field
                 ) from exc
             capability = new_secret(CAPABILITY_PREFIX)
             with self._lock:

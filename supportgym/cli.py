@@ -1,70 +1,149 @@
-"""The ``supportgym`` command. Each package contributes its own commands; heavy imports happen
-inside the commands so that ``--help`` stays instant."""
+"""The ``supportgym`` command.
+
+Each package contributes its own commands, but ``supportgym --help`` must answer at once (a
+newcomer's first command), and those packages import SQLAlchemy, gymnasium, MCP and FastAPI. So
+the sub-commands are listed here by name, with the one-line help that ``--help`` shows, and
+imported only when one of them runs (``LazyCommandGroup``). ``tests/cli`` checks that each line
+here matches the loaded command's own help.
+
+Help is printed as plain text, not Rich markup: markup ate bracketed words of the help texts
+("Interface to bind [default ...]" printed as "Interface to bind .").
+"""
 
 from __future__ import annotations
 
-import tempfile
+import importlib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
-from supportgym.env.debugger import register as register_debugger_commands
-from supportgym.env.docker_cli import bench_docker, pool_app
-from supportgym.env.report_html import report_command, write_run_report
-from supportgym.rubrics.cli import rubrics_app
-from supportgym.rubrics.eval import eval_command
-from supportgym.tasks.cli import tasks_app
-from supportgym.services.cli import register as register_service_commands
-from supportgym.world_seed.cli import world_app
+if TYPE_CHECKING:
+    from typer._click import HelpFormatter  # typer carries its own copy of click
+
+from supportgym.demo import demo
+from supportgym.parts_cli import parts_command
+
+# What typer turns a command function or a Typer app into.
+Command = TyperCommand | TyperGroup
+
+
+@dataclass(frozen=True)
+class LazyCommand:
+    target: str  # "module:attribute": a Typer app or a command function
+    help: str  # the line ``supportgym --help`` shows without importing ``target``
+
+
+LAZY_COMMANDS: dict[str, LazyCommand] = {
+    "world": LazyCommand("supportgym.world_seed.cli:world_app",
+                         "Generate and inspect seeded worlds (built once, then served from the disk cache)."),
+    "tasks": LazyCommand("supportgym.tasks.cli:tasks_app", "The task set: list and inspect tasks."),
+    "rubrics": LazyCommand("supportgym.rubrics.cli:rubrics_app",
+                           "Rubrics: lint the criteria, audit the reward against adversarial policies, measure claims."),
+    "serve": LazyCommand("supportgym.services.cli:serve",
+                         "Run the HTTP service: many isolated episodes, each with its own copy of a world."),
+    "tools": LazyCommand("supportgym.services.cli:tools",
+                         "List every tool: schemas in OpenAI or MCP format, or a table of names and annotations."),
+    "mcp": LazyCommand("supportgym.services.mcp_server:mcp_command",
+                       "Serve one SupportGym episode over MCP on stdio (the grade is printed to stderr)."),
+    "play": LazyCommand("supportgym.env.debugger.play:play",
+                        "Play a task in the terminal: type tool calls, undo, see changes, submit, see the grade."),
+    "replay": LazyCommand("supportgym.env.debugger.replay:replay",
+                          "Replay a saved trajectory into a fresh world; show where observations differ; grade it."),
+    "grade": LazyCommand("supportgym.env.debugger.grade_cmd:grade",
+                         "Grade saved trajectories (program checks; judge if configured); print tables, write JSON."),
+    "diff": LazyCommand("supportgym.env.debugger.diff:diff",
+                        "Where two rollouts of the same task diverged and which criteria they scored differently."),
+    "pool": LazyCommand("supportgym.env.docker_cli:pool_app",
+                        "Containers of the Docker pool (label org.supportgym.managed=true)."),
+    "bench": LazyCommand("supportgym.bench_cli:bench_app", "Benchmarks: print measured figures (no pass/fail)."),
+    "report": LazyCommand("supportgym.env.report_html:report_command",
+                          "An HTML report (plots, failing criteria, gates, cost) of an eval run file."),
+    "export": LazyCommand("supportgym.integrations.cli:export_command",
+                          "Export tasks as a dataset for an RL stack (TRL, SkyRL)."),
+}
+
+# The order of ``supportgym --help``: first steps, then the world and tasks, then debugging.
+COMMAND_ORDER = ("demo", "parts", "world", "tasks", "rubrics", "eval", "report", "play", "replay", "grade",
+                 "diff", "serve", "tools", "mcp", "serve-openenv", "export", "judge", "pool", "bench")
+
+
+def plain_help(command: Command) -> Command:
+    """Print this command's help (and its sub-commands') as plain text, never as Rich markup."""
+    command.rich_markup_mode = None
+    if isinstance(command, TyperGroup):
+        for sub in command.commands.values():
+            plain_help(sub)
+    return command
+
+
+def load_command(name: str) -> Command:
+    """Import a lazily listed command and turn it into a command named ``name``."""
+    module_name, attribute = LAZY_COMMANDS[name].target.split(":")
+    target = getattr(importlib.import_module(module_name), attribute)
+    if isinstance(target, typer.Typer):
+        command: Command = typer.main.get_group(target)
+    else:
+        holder = typer.Typer(add_completion=False)
+        holder.command(name)(target)
+        command = typer.main.get_command(holder)
+    command.name = name
+    return plain_help(command)
+
+
+class LazyCommandGroup(TyperGroup):
+    """A command group whose sub-commands in :data:`LAZY_COMMANDS` are imported on first use."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        known = set(self.commands) | set(LAZY_COMMANDS)
+        return [n for n in COMMAND_ORDER if n in known] + sorted(known - set(COMMAND_ORDER))
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: typer.Context, formatter: HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.commands:
+                rows.append((name, self.commands[name].get_short_help_str(limit=200)))
+            else:
+                rows.append((name, LAZY_COMMANDS[name].help))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 app = typer.Typer(
     name="supportgym",
-    help="SupportGym: a stateful customer-support world for training and evaluating LLM agents.",
+    help="SupportGym: a stateful customer-support world for training and evaluating LLM agents. "
+    "New here? Run `supportgym demo`, then `supportgym tasks list` and `supportgym play TASK_ID`.",
     no_args_is_help=True,
     add_completion=False,
+    cls=LazyCommandGroup,
+    rich_markup_mode=None,
 )
-app.add_typer(world_app, name="world")
-app.add_typer(tasks_app, name="tasks")
-app.add_typer(rubrics_app, name="rubrics")
-judge_app = typer.Typer(help="The LLM judge: calibration against program checks.", no_args_is_help=True)
+judge_app = typer.Typer(help="The LLM judge: calibration against program checks.", no_args_is_help=True,
+                        rich_markup_mode=None)
 app.add_typer(judge_app, name="judge")
-app.add_typer(pool_app, name="pool")
-register_service_commands(app)
-register_debugger_commands(app)
-
-bench_app = typer.Typer(help="Benchmarks: print measured figures (no pass/fail).", no_args_is_help=True)
-app.add_typer(bench_app, name="bench")
-
-from supportgym.bench_all import bench_all  # noqa: E402
-from supportgym.bench_tau2 import bench_tau2  # noqa: E402
-from supportgym.env.bench import bench_env  # noqa: E402
-from supportgym.rubrics.bench import bench_claims, bench_grading  # noqa: E402
-from supportgym.services.bench import tool_latency_rows  # noqa: E402
-from supportgym.world_seed.bench import bench_world, register_rows  # noqa: E402
-
-bench_app.command("world")(bench_world)
-bench_app.command("tau2")(bench_tau2)
-register_rows(tool_latency_rows)
-bench_app.command("env")(bench_env)
-bench_app.command("grading")(bench_grading)
-bench_app.command("claims")(bench_claims)
-bench_app.command("all")(bench_all)
-bench_app.command("docker")(bench_docker)
+app.command("demo", short_help="Start here: the default world, the reward scale, one task graded, every task run.")(demo)
+app.command("parts", short_help="Prepare the heavy parts the end-to-end tests need (LLM server, Docker, Chromium...).")(parts_command)
 
 
-@app.command("eval")
+@app.command("eval", short_help="Run an agent (reference or llm) on tasks, grade every episode, print rewards.")
 def eval_(
     agent: str = typer.Option("reference", "--agent", help="reference (scripted solutions) or llm."),
-    task: Optional[list[str]] = typer.Option(
+    task: list[str] | None = typer.Option(
         None, "--task", help="Task ids (or, for llm, families); repeatable. Default: every task."
     ),
-    out: Optional[Path] = typer.Option(
+    out: Path | None = typer.Option(
         None, "--out", help="reference: JSON of every grade; llm: a directory for JSONL + summary."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    alpha: Optional[float] = typer.Option(None, help="Weight of extra credit."),
-    beta: Optional[float] = typer.Option(None, help="Weight of dodged-bullet penalties."),
+    alpha: float | None = typer.Option(None, help="Weight of extra credit."),
+    beta: float | None = typer.Option(None, help="Weight of dodged-bullet penalties."),
     model: str = typer.Option("", help="llm: model name (or SUPPORTGYM_LLM_MODEL)."),
     base_url: str = typer.Option("", help="llm: OpenAI-compatible base URL (or SUPPORTGYM_LLM_BASE_URL)."),
     api_key: str = typer.Option("", help="llm: API key (or SUPPORTGYM_LLM_API_KEY)."),
@@ -72,15 +151,20 @@ def eval_(
     concurrency: int = typer.Option(4, help="llm: episodes run at once."),
     max_tokens: int = typer.Option(1024, help="llm: token limit per model turn."),
     temperature: float = typer.Option(0.0, help="llm: sampling temperature."),
-    seed: Optional[int] = typer.Option(None, help="llm: sampling seed, where the endpoint allows."),
-    max_steps: Optional[int] = typer.Option(None, help="llm: step budget override."),
+    seed: int | None = typer.Option(None, help="llm: sampling seed, where the endpoint allows."),
+    max_steps: int | None = typer.Option(None, help="llm: step budget override."),
     tool_choice: str = typer.Option("auto", help="llm: auto, required or none."),
-    report: Optional[Path] = typer.Option(
+    report: Path | None = typer.Option(
         None, "--report", help="Also write an HTML report here (plots: needs supportgym[report])."
     ),
 ) -> None:
     """Run an agent on tasks as real episodes, grade them, and print reward, perfect-task rate
     and pass rates per category, type and hierarchy level (llm: also pass^k and tokens)."""
+    import tempfile
+
+    from supportgym.env.report_html import write_run_report
+    from supportgym.rubrics.eval import eval_command
+
     if agent == "llm":
         from supportgym.env.llm_agent import eval_llm
 
@@ -104,10 +188,7 @@ def eval_(
         write_run_report(run_file, report, title=f"eval --agent {agent}")
 
 
-app.command("report")(report_command)
-
-
-@app.command("serve-openenv")
+@app.command("serve-openenv", short_help="Serve SupportGym over the OpenEnv protocol (needs supportgym[openenv]).")
 def serve_openenv(
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
     port: int = typer.Option(8010, help="Port."),
@@ -117,21 +198,14 @@ def serve_openenv(
     import uvicorn
 
     try:
-        from supportgym.integrations.openenv import (
-            create_openenv_app,  # deferred: openenv-core is an extra
-        )
+        from supportgym.integrations.openenv import create_openenv_app  # lazy: openenv-core is an extra
     except ImportError as exc:
         typer.echo(f"error: {exc}; pip install 'supportgym[openenv]'", err=True)
         raise typer.Exit(2) from None
     uvicorn.run(create_openenv_app(max_concurrent_envs=sessions), host=host, port=port, log_level="warning")
 
 
-from supportgym.integrations.cli import export_command
-
-app.command("export")(export_command)
-
-
-@judge_app.command("calibrate")
+@judge_app.command("calibrate", short_help="Agreement of the LLM judge with program checks.")
 def judge_calibrate_command(
     tasks: str = typer.Option("", "--tasks", help="Comma-separated task ids or families (default: all)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
@@ -154,23 +228,6 @@ def judge_calibrate_command(
         judge_base_url=judge_base_url, judge_api_key=judge_api_key, samples=samples,
         criteria_per_call=criteria_per_call, max_concurrency=max_concurrency, no_cache=no_cache,
     )
-
-
-@app.command("demo")
-def demo(
-    out: Path = typer.Option(
-        Path("artifacts/demo-grades.json"), "--out", help="Where to write every episode's grade."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print the eval summary as JSON."),
-) -> None:
-    """The main job on the embedded default: build (or load) the default world, show what it
-    holds, then run the reference agent on every task and grade it. No server, no model."""
-    from supportgym.world_seed.cli import info
-
-    if not as_json:
-        info(seed=7, scale="default", json_out=False)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    eval_command(agent="reference", task=None, out=out, as_json=as_json, alpha=None, beta=None)
 
 
 if __name__ == "__main__":

@@ -40,11 +40,15 @@ def list_cmd(
         # stdout stays the plain list it has always been; the warning goes to stderr.
         typer.echo(json.dumps([{k: v for k, v in r.items() if k != "title"} for r in rows], indent=2))
     else:
-        table = Table(title=f"{len(rows)} task(s)")
-        for col in ("id", "family", "levels", "difficulty", "criteria"):
-            table.add_column(col)
+        # 80 columns: the id is never cut (it is what every other command takes), so the family
+        # (the id without its -NN) is left to --json, and the other columns wrap.
+        table = Table(title=f"{len(rows)} task(s)", caption="family = the id without -NN; more: --json")
+        table.add_column("id", no_wrap=True)
+        table.add_column("levels", overflow="fold")
+        table.add_column("difficulty", overflow="fold")
+        table.add_column("criteria", justify="right")
         for r in rows:
-            table.add_row(r["id"], r["family"], ", ".join(r["levels"]), r["difficulty"], str(r["criteria"]))
+            table.add_row(r["id"], ", ".join(r["levels"]), r["difficulty"], str(r["criteria"]))
         Console().print(table)
     _warn_broken(broken)
 

@@ -388,7 +388,9 @@ def get_task(task_id: str) -> Task:
     import difflib
 
     close = difflib.get_close_matches(task_id, list(loaded.tasks), n=3)
-    raise KeyError(f"unknown task {task_id!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
+    hint = f"did you mean {', '.join(close)}?" if close else (
+        "a task id is <family>-<NN>, e.g. refund_within_window-01; `supportgym tasks list` shows them all")
+    raise KeyError(f"unknown task {task_id!r}; {hint}")
 
 
 # --- preparing ---------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from supportgym.schema import (
     Ticket,
     TicketMessage,
     TicketTag,
+    WarrantyClaim,
 )
 from supportgym.tasks.template import TemplateError, render
 
@@ -483,9 +484,22 @@ class SetupRun:
             order.paid_at = None
         if order.paid_at is None or order.paid_at > shipped:
             order.paid_at = order.placed_at + timedelta(minutes=5)
-        for pay in order.payments:
-            if pay.created_at > shipped:
+        # Captures happen at payment, between placing and shipping: a payment left at its old
+        # date could predate the order by a year. A duplicate charge follows its original.
+        for pay in sorted(order.payments, key=lambda p: p.duplicate_of is not None):
+            if not order.placed_at <= pay.created_at <= shipped:
                 pay.created_at = order.paid_at
+            if pay.duplicate_of is not None:
+                original = next((p for p in order.payments if p.id == pay.duplicate_of), None)
+                if original is not None and pay.created_at < original.created_at:
+                    pay.created_at = original.created_at + timedelta(seconds=40)
+        # A warranty claim is filed after the item arrived; with the delivery moved later, an
+        # older claim would predate it. Keep it, filed halfway between the delivery and now.
+        item_ids = [item.id for item in order.items]
+        claims = self.session.scalars(select(WarrantyClaim).where(WarrantyClaim.order_item_id.in_(item_ids)))
+        for claim in claims:
+            if claim.created_at < delivered:
+                claim.created_at = (delivered + (self.now - delivered) / 2).replace(microsecond=0)
         for ship in order.shipments:
             ship.status = ShipmentStatus.delivered
             ship.shipped_at = shipped

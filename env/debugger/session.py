@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
@@ -110,7 +111,8 @@ class PlaySession:
         try:
             name, args = parse_call(line)
         except CallSyntaxError as exc:
-            self.console.print(f"[red]Cannot read that call: {exc}[/red]")
+            # escape(): the hint holds [brackets] that Rich would take for markup and drop.
+            self.console.print(f"[red]Cannot read that call: {escape(str(exc))}[/red]")
             return True
         self.call(name, args)
         return True

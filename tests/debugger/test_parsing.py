@@ -62,3 +62,26 @@ def test_grade_rows_read_the_rubric_grade_shape() -> None:
     assert rows[0].source == "program" and rows[1].evidence == "fee charged"
     assert grade_summary(grade) == {"reward": 0.5, "perfect": False, "met": 1, "unmet": 1, "unknown": 1, "total": 3}
     assert grade_rows(None) == []
+
+
+def test_lists_and_objects_need_no_shell_quoting() -> None:
+    name, args = parse_call(
+        'create_return order_id=ORD-1042 items=[{"order_item_id": "ITM-1", "quantity": 1}] '
+        'reason="arrived broken" resolution=refund'
+    )
+    assert name == "create_return"
+    assert args == {"order_id": "ORD-1042", "items": [{"order_item_id": "ITM-1", "quantity": 1}],
+                    "reason": "arrived broken", "resolution": "refund"}
+
+
+@pytest.mark.parametrize("line", [
+    'create_return order_id=ORD-1 items=[{"order_item_id": "ITM-1", "quantity": 1}',  # not closed
+    'create_return order_id=ORD-1 items=[{"order_item_id": ITM-1}]',  # bad JSON
+    "get_order ORD-1",  # no key
+])
+def test_syntax_errors_say_how_to_write_the_call(line: str) -> None:
+    with pytest.raises(CallSyntaxError) as err:
+        parse_call(line)
+    message = str(err.value)
+    assert 'items=[{"order_item_id": "ITM-1", "quantity": 1}]' in message
+    assert "no shell quoting needed" in message

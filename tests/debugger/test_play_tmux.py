@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.parts import require_part
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,23 +40,8 @@ PROMPT = ">"  # "> " with the trailing space trimmed by the capture
 
 
 def _ensure_tmux() -> str:
-    """tmux on PATH, installed from Debian's packages the way scripts/ do when it is missing."""
-    found = shutil.which("tmux")
-    if found:
-        return found
-    script = 'set -euo pipefail; source "$1"; apt_install tmux'
-    try:
-        r = subprocess.run(
-            ["bash", "-c", script, "test_play_tmux", str(ROOT / "scripts" / "_common.sh")],
-            capture_output=True, text=True, timeout=900,
-        )
-        problem = r.stderr.strip()[-400:]
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        problem = str(exc)
-    found = shutil.which("tmux")
-    if not found:
-        pytest.skip(f"tmux is not installed and apt_install tmux (scripts/_common.sh) failed: {problem}")
-    return found
+    """tmux on PATH: the part ``tmux`` (``make parts``), never installed by the test."""
+    return require_part("tmux").detail
 
 
 def _supportgym() -> str:
@@ -328,7 +315,7 @@ def test_play_in_a_real_terminal(play_pane: tuple[Pane, Path]) -> None:
     graded = pane.enter(f":submit {reply}")
     assert "step 6/30 submit_response: ok" in graded, graded
     assert "Episode ended: submitted" in graded, graded
-    reward, perfect = re.search(r"^reward (\S+)\s+perfect (\S+)$", graded, re.M).groups()  # type: ignore[union-attr]
+    reward, perfect = re.search(r"^reward (\S+)\s+perfect (\S+)$", graded, re.MULTILINE).groups()  # type: ignore[union-attr]
     assert float(reward) > 0 and perfect == "True", graded
     for criterion in ("rma-created", "rma-line", "refund-amount", "rma-before-refund", "reply-rma-id",
                       "reply-amount", "single-refund", "no-shipping-refund"):

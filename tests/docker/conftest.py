@@ -2,7 +2,9 @@
 
 Every container the tests start carries ``org.supportgym.managed=true``; a session finalizer and an
 ``atexit`` hook remove them all, pass or fail, and the finalizer fails the run if any is left.
-The tests skip (with the script's message) only when no Docker engine can be had (exit 3).
+The parts ``docker`` (a running engine) and ``base-image`` are made by ``make parts``, never
+here; a missing one fails the test with its name (skips it in the fast tier: tests/parts.py).
+The project image itself is built here from the source tree (a cached layer on the base image).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.parts import require_part
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_TIMEOUT_S = 1800
@@ -44,6 +48,8 @@ def docker_image() -> str:
     """The image tag, built (or found cached) by scripts/build-image."""
     if os.environ.get("SUPPORTGYM_SKIP_DOCKER"):
         pytest.skip("SUPPORTGYM_SKIP_DOCKER is set")
+    require_part("docker")
+    require_part("base-image")
     try:
         proc = subprocess.run(
             [str(ROOT / "scripts" / "build-image")],
@@ -53,9 +59,6 @@ def docker_image() -> str:
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"scripts/build-image took more than {BUILD_TIMEOUT_S} s")
-    if proc.returncode == 3:
-        reason = (proc.stderr.strip().splitlines() or ["no Docker engine"])[-1]
-        pytest.skip(f"no Docker engine can be started here: {reason}")
     if proc.returncode != 0:
         pytest.fail(f"scripts/build-image exited {proc.returncode}:\n{proc.stderr[-3000:]}")
     tag = proc.stdout.strip().splitlines()[-1]

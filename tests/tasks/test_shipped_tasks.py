@@ -9,8 +9,16 @@ import pytest
 from supportgym.tasks import list_tasks, prepare_task, run_solution
 from supportgym.tasks.audit import wrong_ceiling
 
-TASKS = [t.id for t in list_tasks()]
-WRONG = [(t.id, w.name) for t in list_tasks() for w in t.wrong]
+
+def _tier(task_id: str) -> tuple[pytest.MarkDecorator, ...]:
+    """The first variant of each family runs in the unit tier (make test-fast) as a smoke test;
+    the other variants, minutes of replays on 2 cores, run with the full suite."""
+    return () if task_id.endswith("-01") else (pytest.mark.slow,)
+
+
+TASK_IDS = [t.id for t in list_tasks()]
+TASKS = [pytest.param(t, marks=_tier(t)) for t in TASK_IDS]
+WRONG = [pytest.param(t.id, w.name, marks=_tier(t.id)) for t in list_tasks() for w in t.wrong]
 
 
 @pytest.mark.parametrize("task_id", TASKS)
@@ -55,7 +63,7 @@ def test_task_set_shape() -> None:
 def test_prepare_is_cached_and_image_restores() -> None:
     from supportgym.db import WorldDB
 
-    tid = TASKS[0]
+    tid = TASK_IDS[0]
     a = prepare_task(tid)
     assert prepare_task(tid) is a
     db = WorldDB.from_image(a.image)

@@ -8,7 +8,6 @@ kept in ``artifacts/screenshots/``.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -17,14 +16,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from supportgym.services.launch import free_port
+
+from supportgym.parts import CHROMIUM
+from tests.parts import require_part
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -36,21 +36,10 @@ FLAGS = [
 ]
 
 
-def _ensure_chromium() -> str | None:
-    if os.path.exists(CHROMIUM):
-        return None
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        return "no /usr/bin/chromium and no way to install it"
-    r = subprocess.run(["apt-get", "install", "-y", "chromium"], capture_output=True, text=True, timeout=900)
-    return None if os.path.exists(CHROMIUM) else f"apt-get install chromium failed: {r.stderr[-300:]}"
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-    problem = _ensure_chromium()
-    if problem:
-        pytest.skip(problem)
+    require_part("chromium")  # Debian's chromium and the playwright package
+    from playwright import sync_api
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         try:

@@ -82,6 +82,43 @@ def timestamps_ordered_messages(db: WorldDB) -> str:
     return str(mid)
 
 
+def payment_before_order(db: WorldDB) -> str:
+    """The contradiction a newcomer found: a payment captured a year before its order."""
+    pid, oid = _one(db, "SELECT id, order_id FROM payments WHERE status='captured' ORDER BY id LIMIT 1")
+    _exec(db, f"UPDATE payments SET created_at = (SELECT datetime(placed_at, '-365 days') FROM orders "
+              f"WHERE id='{oid}') WHERE id='{pid}'")
+    return pid
+
+
+def refund_before_payment(db: WorldDB) -> str:
+    rid, pid = _one(db, "SELECT id, payment_id FROM refunds ORDER BY id LIMIT 1")
+    # Still after the order was placed: only the payment-then-refund order is broken.
+    _exec(db, f"UPDATE refunds SET created_at = (SELECT datetime(created_at, '-1 minute') FROM payments "
+              f"WHERE id='{pid}') WHERE id='{rid}'")
+    return rid
+
+
+def return_before_delivery(db: WorldDB) -> str:
+    rma, oid = _one(db, "SELECT r.id, r.order_id FROM returns r JOIN orders o ON o.id=r.order_id "
+                        "WHERE o.delivered_at IS NOT NULL ORDER BY r.id LIMIT 1")
+    _exec(db, f"UPDATE returns SET created_at = (SELECT datetime(delivered_at, '-1 hour') FROM orders "
+              f"WHERE id='{oid}') WHERE id='{rma}'")
+    return rma
+
+
+def ticket_before_its_order(db: WorldDB) -> str:
+    tid, oid = _one(db, "SELECT id, order_id FROM tickets WHERE order_id IS NOT NULL ORDER BY id LIMIT 1")
+    _exec(db, f"UPDATE orders SET placed_at = (SELECT datetime(created_at, '+1 day') FROM tickets "
+              f"WHERE id='{tid}') WHERE id='{oid}'")
+    return tid
+
+
+def warranty_claim_before_delivery(db: WorldDB) -> str:
+    (wid,) = _one(db, "SELECT id FROM warranty_claims ORDER BY id LIMIT 1")
+    _exec(db, f"UPDATE warranty_claims SET created_at = '2001-01-01 00:00:00.000000' WHERE id='{wid}'")
+    return wid
+
+
 def timestamps_not_future(db: WorldDB) -> str:
     (cid,) = _one(db, "SELECT id FROM customers ORDER BY id LIMIT 1")
     _exec(db, f"UPDATE customers SET joined_at='2027-01-01 00:00:00.000000' WHERE id='{cid}'")
@@ -169,6 +206,11 @@ CASES: list[tuple[str, Callable[[WorldDB], str]]] = [
     ("foreign_keys", foreign_keys_nullable),
     ("timestamps_ordered", timestamps_ordered),
     ("timestamps_ordered", timestamps_ordered_messages),
+    ("events_after_causes", payment_before_order),
+    ("events_after_causes", refund_before_payment),
+    ("events_after_causes", return_before_delivery),
+    ("events_after_causes", ticket_before_its_order),
+    ("events_after_causes", warranty_claim_before_delivery),
     ("timestamps_not_future", timestamps_not_future),
     ("store_credit_balance", store_credit_balance),
     ("default_address", default_address),
