@@ -200,16 +200,17 @@ def grade_episode(
             if r.verdict != "judge_pending" or r.id not in by_id:
                 continue
             v = by_id[r.id]
+            unsure = getattr(v, "status", "ok") == "cannot_assess"
             error = failure or (
                 "no verdict" if v is None else getattr(v, "error", None)
-            ) or (None if getattr(v, "met", None) is not None else "verdict without met")
+            ) or (None if unsure or getattr(v, "met", None) is not None else "verdict without met")
             if error:
                 # Never a silent 0 or 1: the criterion says it could not be judged.
                 r.verdict = "judge_error"
                 r.evidence = str(error)
                 errors += 1
                 unjudged.append(f"{r.id} ({error})")
-            elif getattr(v, "status", "ok") == "cannot_assess":
+            elif unsure:
                 # The judge answered that the evidence does not decide it: not a score either;
                 # the episode is then not valid for training (Grade.valid_for_training).
                 r.verdict = "judge_cannot_assess"

@@ -31,11 +31,12 @@ MAX_ROW_CHARS = 400
 MAX_DIFF_CHARS = 3000
 MAX_REPLY_CHARS = 4000
 
-# Tables whose rows move money, and the column naming who receives it.
+# Tables whose rows move money: what the money is, and the column naming where it goes.
 MONEY_TABLES: dict[str, tuple[str, str]] = {
     "refunds": ("refund", "order_id"),
     "store_credit": ("store credit", "customer_id"),
 }
+_PARTY_WORD = {"order_id": "on order", "customer_id": "to customer"}
 
 
 class TrailStep(BaseModel):
@@ -64,7 +65,7 @@ class DiffRow(BaseModel):
 class MoneyMove(BaseModel):
     kind: str  # "refund" or "store credit"
     row: str  # the refund's or credit's key
-    party: str  # the order or customer it went to
+    party: str  # "on order ORD-..." or "to customer CUS-..."
     amount_cents: int
 
 
@@ -151,7 +152,7 @@ def money_moved(net_changes: Iterable[dict[str, Any]]) -> list[MoneyMove]:
             amount = int(after["amount_cents"] or 0) - int(before.get("amount_cents") or 0)
         else:
             continue
-        party = after.get(party_col) or before.get(party_col) or "?"
+        party = f"{_PARTY_WORD[party_col]} {after.get(party_col) or before.get(party_col) or '?'}"
         out.append(MoneyMove(kind=kind, row=str(c.get("key")), party=str(party), amount_cents=amount))
     return out
 
@@ -235,7 +236,7 @@ def render_context(ctx: JudgeContext, *, max_chars: int = 12_000) -> str:
             diff += f"... [{len(diff_lines) - n} more changed row(s) omitted]\n"
             break
         diff += line + "\n"
-    moves = "\n".join(f"{m.kind} {m.row} to {m.party}: {money(m.amount_cents)}" for m in ctx.money_moved)
+    moves = "\n".join(f"{m.kind} {m.row} {m.party}: {money(m.amount_cents)}" for m in ctx.money_moved)
     if ctx.money_moved:
         moves = clip(moves, 1000) + f"\ntotal: {money(sum(m.amount_cents for m in ctx.money_moved))}"
     reply = clip(ctx.reply, MAX_REPLY_CHARS) if ctx.reply is not None else "(no reply: the episode ended without one)"

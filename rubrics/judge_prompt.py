@@ -139,6 +139,8 @@ _NEGATIONS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"^(?P<s>.+?) (?P<v>is|are) not\b"), lambda m: f"{m['s']} {m['v']}"),
     # "The reply adds no commentary" -> "The reply adds some commentary"
     (re.compile(r"^(?P<s>.+?) (?P<v>[a-z]+s) no\b"), lambda m: f"{m['s']} {m['v']} some"),
+    # "At most one refund is issued on X" / "Only one credit is added" -> "More than one ..."
+    (re.compile(r"^(?:At most|Only) one\b"), lambda m: "More than one"),
     # "No refund is issued on ..." -> "Some refund is issued on ..."
     (re.compile(r"^No\b"), lambda m: "Some"),
     (re.compile(r"^Nothing\b"), lambda m: "Something"),
@@ -148,7 +150,7 @@ _NEGATIONS: list[tuple[re.Pattern[str], Any]] = [
 def mistake_text(text: str) -> str | None:
     """The mistake a dodged bullet guards against, as a positive statement, or None when the
     wording fits none of the patterns authors use ("does not", "never", "is not", "adds no",
-    "No ...", "Nothing ..."). Only the rule's first clause is reworded: what follows a colon or
+    "At most one ...", "No ...", "Nothing ..."). Only the rule's first clause is reworded: what follows a colon or
     semicolon explains the rule rather than describing the mistake."""
     first = re.split(r"[:;]\s", text.strip(), maxsplit=1)[0].rstrip(". ")
     for pattern, build in _NEGATIONS:

@@ -72,7 +72,7 @@ def test_valid_verdicts_and_request_shape(tmp_path):
     assert body["max_tokens"] > 0
     prompt = body["messages"][-1]["content"]
     assert "ORD-500123" in prompt and "issue_refund" in prompt and "refunded $49.99" in prompt
-    assert "refunds RFD-1 inserted" in prompt and "refund RFD-1 to ORD-500123: $49.99" in prompt
+    assert "refunds RFD-1 inserted" in prompt and "refund RFD-1 on order ORD-500123: $49.99" in prompt
     assert usage_totals(verdicts)["judge_tokens_in"] == 300
 
 
