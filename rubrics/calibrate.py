@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from supportgym.rubrics.flip_tests import FlipReport, collect_flip_cases, flip_tables, run_flip_tests
+from supportgym.rubrics.flip_tests import FlipCase, FlipReport, flip_case, flip_tables, run_flip_tests
 from supportgym.rubrics.judge import JudgeVerdict, LLMJudge
 from supportgym.rubrics.judge_context import JudgeContext, judge_context
 
@@ -191,6 +191,25 @@ def collect_items(task_ids: Sequence[str], *, solutions: str = "all",
             finally:
                 episode.close()
     return items
+
+
+def collect_flip_cases(task_ids: Sequence[str]) -> tuple[list[FlipCase], list[str]]:
+    """Flip tests from the task set: replay each task's reference; returns the cases and the
+    tasks skipped (no reply)."""
+    from supportgym.tasks import run_solution
+
+    cases, skipped = [], []
+    for task_id in task_ids:
+        episode, _grade = run_solution(task_id, "reference")
+        try:
+            case = flip_case(task_id, episode.prepared, episode.record())
+        finally:
+            episode.close()
+        if case is None:
+            skipped.append(task_id)
+        else:
+            cases.append(case)
+    return cases, skipped
 
 
 def calibrate(task_ids: Sequence[str], judge: LLMJudge, **kwargs: Any) -> CalibrationReport:

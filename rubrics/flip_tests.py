@@ -88,24 +88,6 @@ def flip_case(task_id: str, prepared: Any, record: Any,
                     targets={c.name: targets(c, rubric, reply) for c in corruptions})
 
 
-def collect_flip_cases(task_ids: Sequence[str]) -> tuple[list[FlipCase], list[str]]:
-    """Replay each task's reference; returns the cases and the tasks skipped (no reply)."""
-    from supportgym.tasks import run_solution
-
-    cases, skipped = [], []
-    for task_id in task_ids:
-        episode, _grade = run_solution(task_id, "reference")
-        try:
-            case = flip_case(task_id, episode.prepared, episode.record())
-        finally:
-            episode.close()
-        if case is None:
-            skipped.append(task_id)
-        else:
-            cases.append(case)
-    return cases, skipped
-
-
 def _word(v: JudgeVerdict) -> str:
     if v.status == "ok":
         return "met" if v.met else "unmet"
@@ -131,12 +113,12 @@ def run_flip_tests(cases: Iterable[FlipCase], judge: LLMJudge, skipped: Sequence
         n_tasks += 1
         # Each criterion once on the reference evidence (the judge caches it anyway).
         unique = {str(c.id): c for crits in case.targets.values() for c in crits}
-        base = dict(zip(unique, judge.judge(list(unique.values()), case.context)))
+        base = dict(zip(unique, judge.judge(list(unique.values()), case.context), strict=True))
         for name, crits in case.targets.items():
             if not crits:
                 continue
             after = judge.judge(crits, case.context.with_reply(case.corrupted[name]))
-            for c, v in zip(crits, after):
+            for c, v in zip(crits, after, strict=True):
                 b = base[str(c.id)]
                 outcome = classify(b, v)
                 for stats in (overall, per_corruption[name], per_criterion[f"{case.task_id}:{c.id}"]):

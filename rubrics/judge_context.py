@@ -175,7 +175,8 @@ def render_diff_row(row: DiffRow) -> str:
                            for col, v in sorted(row.after.items()))
         line = f"{row.table} {row.key} updated: {fields}"
     elif row.op == "insert":
-        line = f"{row.table} {row.key} inserted: " + ", ".join(f"{k}={_value(k, v)}" for k, v in sorted(row.after.items()))
+        fields = ", ".join(f"{k}={_value(k, v)}" for k, v in sorted(row.after.items()))
+        line = f"{row.table} {row.key} inserted: {fields}"
     else:
         line = f"{row.table} {row.key} deleted (was: " + ", ".join(
             f"{k}={_value(k, v)}" for k, v in sorted(row.before.items())) + ")"
@@ -196,7 +197,7 @@ def _fit_trail(steps: list[TrailStep], budget: int) -> str:
     keep = [True] * len(lines)
 
     def size() -> int:
-        return sum(len(line) + 1 for line, k in zip(lines, keep) if k) + 40 * _runs(keep)
+        return sum(len(line) + 1 for line, k in zip(lines, keep, strict=True) if k) + 40 * _runs(keep)
 
     for only_reads in (True, False):
         order = sorted(range(len(lines)), key=lambda i: (abs(i - (len(lines) - 1) / 2), i))
@@ -209,7 +210,7 @@ def _fit_trail(steps: list[TrailStep], budget: int) -> str:
                 keep[i] = False
     out: list[str] = []
     dropped = 0
-    for line, k in zip(lines, keep):
+    for line, k in zip(lines, keep, strict=True):
         if k:
             if dropped:
                 out.append(f"... [{dropped} step(s) omitted] ...")

@@ -164,7 +164,8 @@ class Question(BaseModel):
     """One criterion as the judge is asked about it."""
 
     text: str = Field(description="The statement shown to the judge.")
-    inverted: bool = Field(description="True when the statement is the mistake: the judge's met means the bullet was hit.")
+    inverted: bool = Field(description="True when the statement is the mistake: the judge's met means the "
+                                       "bullet was hit.")
 
 
 def question_for(criterion: Any) -> Question:

@@ -54,9 +54,10 @@ def test_calibrate_with_an_always_met_judge(tmp_path):
     assert any(judged) and not all(judged)
     o = report.overall
     assert o.n == len(items) == report.items
-    assert o.tp == sum(t and j for t, j in zip(truths, judged)) and o.fp == sum(j and not t for t, j in zip(truths, judged))
-    assert o.fn == sum(t and not j for t, j in zip(truths, judged))
-    assert o.accuracy == pytest.approx(sum(t == j for t, j in zip(truths, judged)) / len(truths))
+    pairs = list(zip(truths, judged, strict=True))
+    assert o.tp == sum(t and j for t, j in pairs) and o.fp == sum(j and not t for t, j in pairs)
+    assert o.fn == sum(t and not j for t, j in pairs)
+    assert o.accuracy == pytest.approx(sum(t == j for t, j in pairs) / len(truths))
     assert len(report.disagreements) == o.fp + o.fn
     assert all(d.judged == (d.truth is False) for d in report.disagreements)
     assert set(report.per_category) <= {"completeness", "correctness", "constraint", "format"}
@@ -90,8 +91,8 @@ def test_command_prints_json(tmp_path, monkeypatch, capsys):
     assert saved["overall"] == json.loads(json.dumps(report.overall.as_dict()))
     items = collect_items([task])
     dodged = [str(i.criterion.type) == "dodged_bullet" for i in items]
-    assert saved["overall"]["tp"] == sum(i.truth and d for i, d in zip(items, dodged))
-    assert saved["overall"]["tn"] == sum(not i.truth and not d for i, d in zip(items, dodged))
+    assert saved["overall"]["tp"] == sum(i.truth and d for i, d in zip(items, dodged, strict=True))
+    assert saved["overall"]["tn"] == sum(not i.truth and not d for i, d in zip(items, dodged, strict=True))
     assert "Flip tests" in printed and saved["flip_tests"]["tasks"] == 1
     assert set(saved["flip_tests"]["per_corruption"]) <= {"drop_ids", "change_amount", "false_claim", "enumeration",
                                                           "filler"}

@@ -11,7 +11,8 @@ import pytest
 from rich.console import Console
 
 from supportgym.rubrics import grade_episode
-from supportgym.rubrics.flip_tests import collect_flip_cases, flip_case, run_flip_tests
+from supportgym.rubrics.calibrate import collect_flip_cases
+from supportgym.rubrics.flip_tests import flip_case, run_flip_tests
 from supportgym.rubrics.judge import JudgeConfig, LLMJudge, SimpleCriterion
 from supportgym.rubrics.judge_context import JudgeContext, judge_context, render_context
 from supportgym.rubrics.judge_prompt import mistake_text, question_for, response_format, verdict_schema
@@ -108,13 +109,16 @@ def test_schema_puts_the_reason_before_the_verdict():
 
 
 @pytest.mark.parametrize("rule, mistake", [
-    ("The agent does not try to cancel the delivered order ORD-1.", "The agent tries to cancel the delivered order ORD-1."),
+    ("The agent does not try to cancel the delivered order ORD-1.",
+     "The agent tries to cancel the delivered order ORD-1."),
     ("The agent does not grant store credit: the customer asked for a refund.", "The agent grants store credit."),
-    ("The agent never reveals the account holder's email, a@b.c.", "The agent reveals the account holder's email, a@b.c."),
+    ("The agent never reveals the account holder's email, a@b.c.",
+     "The agent reveals the account holder's email, a@b.c."),
     ("The final reply does not promise that the refund will be approved; it says a specialist will review it.",
      "The final reply promises that the refund will be approved."),
     ("The original payment PAY-1 is not refunded.", "The original payment PAY-1 is refunded."),
-    ("The reply adds no commentary, advice or customer details.", "The reply adds some commentary, advice or customer details."),
+    ("The reply adds no commentary, advice or customer details.",
+     "The reply adds some commentary, advice or customer details."),
     ("No refund is issued on any order other than ORD-1.", "Some refund is issued on any order other than ORD-1."),
     ("At most one refund is issued on order ORD-1 (no split or repeated refunds).",
      "More than one refund is issued on order ORD-1 (no split or repeated refunds)."),
@@ -232,7 +236,8 @@ def _sharp_double(reference: str):
 def test_flip_tests_count_flips_and_failures(finished, tmp_path):
     prepared, episode, _grade = finished
     case = flip_case(TASK, prepared, episode.record())
-    assert case is not None and set(case.targets) == {"drop_ids", "change_amount", "false_claim", "enumeration", "filler"}
+    assert case is not None
+    assert set(case.targets) == {"drop_ids", "change_amount", "false_claim", "enumeration", "filler"}
     assert all(case.targets[name] for name in ("false_claim", "enumeration", "filler"))  # probes at least
     n_tests = sum(len(v) for v in case.targets.values())
     with MisbehavingOpenAIServer("ok", content_fn=_sharp_double(episode.reply)) as srv:
