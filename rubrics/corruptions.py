@@ -140,10 +140,11 @@ def pad_with_filler(reply: str) -> str:
 
 # --- which criteria a corruption must flip -----------------------------------------------------
 
-_REPLY_WORDS = re.compile(r"\b(reply|replies|message|messages|chat|summary|tells?|says?|explains?|states?)\b", re.I)
+_REPLY_WORDS = re.compile(r"\b(reply|replies|summary)\b", re.I)
 _CLAIM_WORDS = re.compile(r"\b(claims?|promises?|tells?|says?|states?)\b", re.I)
-_FORMAT_WORDS = re.compile(
-    r"\b(concise|brief|short|plain language|jargon|layout|list|per line|commentary|words?|clear|lines?)\b", re.I)
+# Format criteria that filler breaks: length, concision, a required layout, "nothing else". Not
+# plain language or politeness, which boilerplate does not break.
+_FILLER_WORDS = re.compile(r"\b(concise|brief|short|words|layout|per line|commentary)\b", re.I)
 
 
 def is_inverted(c: Any) -> bool:
@@ -151,10 +152,11 @@ def is_inverted(c: Any) -> bool:
 
 
 def reads_reply(c: Any) -> bool:
-    """The criterion is about the reply (or chat), not only about the world or the calls."""
+    """The criterion is about the final reply (the text the corruptions change), not about the
+    world, the calls or the chat messages."""
     check = getattr(c, "check", None)
     if check is not None:
-        return bool(getattr(check, "reads_reply", False)) or str(getattr(check, "type", "")).startswith("conversation")
+        return bool(getattr(check, "reads_reply", False))
     return bool(_REPLY_WORDS.search(str(getattr(c, "text", ""))))
 
 
@@ -190,7 +192,7 @@ def _targets_enumeration(c: Any, reply: str) -> bool:
 
 def _targets_filler(c: Any, reply: str) -> bool:
     return (reads_reply(c) and str(getattr(c, "category", "")) == Category.format.value
-            and bool(_FORMAT_WORDS.search(str(c.text))))
+            and bool(_FILLER_WORDS.search(str(c.text))))
 
 
 def _probe(cid: str, text: str, category: Category) -> Criterion:

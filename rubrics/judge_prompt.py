@@ -129,34 +129,40 @@ def _third_person(verb: str) -> str:
     return verb + "s"
 
 
+# Tried in order; the anchored openings first, so a negation inside a later clause or a
+# parenthesis ("At most one refund ... (the fee is not refunded twice)") is not the one reworded.
+# The subject of the others stops at a parenthesis for the same reason.
 _NEGATIONS: list[tuple[re.Pattern[str], Any]] = [
-    # "The agent does not try to cancel X" -> "The agent tries to cancel X"
-    (re.compile(r"^(?P<s>.+?) (?:does not|doesn't) (?P<v>[a-z]+)\b"),
-     lambda m: f"{m['s']} {_third_person(m['v'])}"),
-    # "The agent never reveals X" -> "The agent reveals X"
-    (re.compile(r"^(?P<s>.+?) never (?P<v>[a-z]+)\b"), lambda m: f"{m['s']} {m['v']}"),
-    # "The original payment X is not refunded" -> "The original payment X is refunded"
-    (re.compile(r"^(?P<s>.+?) (?P<v>is|are) not\b"), lambda m: f"{m['s']} {m['v']}"),
-    # "The reply adds no commentary" -> "The reply adds some commentary"
-    (re.compile(r"^(?P<s>.+?) (?P<v>[a-z]+s) no\b"), lambda m: f"{m['s']} {m['v']} some"),
     # "At most one refund is issued on X" / "Only one credit is added" -> "More than one ..."
     (re.compile(r"^(?:At most|Only) one\b"), lambda m: "More than one"),
     # "No refund is issued on ..." -> "Some refund is issued on ..."
     (re.compile(r"^No\b"), lambda m: "Some"),
     (re.compile(r"^Nothing\b"), lambda m: "Something"),
+    # "The agent does not try to cancel X" -> "The agent tries to cancel X"
+    (re.compile(r"^(?P<s>[^(]+?) (?:does not|doesn't) (?P<v>[a-z]+)\b"),
+     lambda m: f"{m['s']} {_third_person(m['v'])}"),
+    # "The agent never reveals X" -> "The agent reveals X"
+    (re.compile(r"^(?P<s>[^(]+?) never (?P<v>[a-z]+)\b"), lambda m: f"{m['s']} {m['v']}"),
+    # "The original payment X is not refunded" -> "The original payment X is refunded"
+    (re.compile(r"^(?P<s>[^(]+?) (?P<v>is|are) not\b"), lambda m: f"{m['s']} {m['v']}"),
+    # "The reply adds no commentary" -> "The reply adds some commentary"
+    (re.compile(r"^(?P<s>[^(]+?) (?P<v>[a-z]+s) no\b"), lambda m: f"{m['s']} {m['v']} some"),
 ]
+# A parenthesis that restates the rule ("(no split or repeated refunds)") would contradict the
+# mistake; it is dropped (the rule itself is shown next to the mistake).
+_RULE_ASIDE = re.compile(r"\s*\((?:[^()]|\([^()]*\))*\b(?:no|not|never|only)\b(?:[^()]|\([^()]*\))*\)", re.I)
 
 
 def mistake_text(text: str) -> str | None:
     """The mistake a dodged bullet guards against, as a positive statement, or None when the
     wording fits none of the patterns authors use ("does not", "never", "is not", "adds no",
-    "At most one ...", "No ...", "Nothing ..."). Only the rule's first clause is reworded: what follows a colon or
-    semicolon explains the rule rather than describing the mistake."""
+    "At most one ...", "No ...", "Nothing ..."). Only the rule's first clause is reworded: what
+    follows a colon or semicolon explains the rule rather than describing the mistake."""
     first = re.split(r"[:;]\s", text.strip(), maxsplit=1)[0].rstrip(". ")
     for pattern, build in _NEGATIONS:
         m = pattern.search(first)
         if m:
-            return build(m) + first[m.end():] + "."
+            return _RULE_ASIDE.sub("", build(m) + first[m.end():]) + "."
     return None
 
 

@@ -101,11 +101,17 @@ def test_targets_pick_the_reply_criteria_each_corruption_breaks():
            check={"type": "row_exists", "table": "refunds", "where": {"order_id": "ORD-500029"}}),
         _c("no-false-refund", "The final reply does not claim that a second refund was issued.", "dodged_bullet"),
         _c("status", "The reply tells the customer the order is returned."),
+        _c("chat-status", "The agent tells the customer in the chat that the order is returned."),
         _c("plain", "The final reply explains it in plain language, without internal jargon.", category="format"),
+        _c("short", "The reply stays under 120 words.", category="format",
+           check={"type": "reply_word_count", "max": 120}),
+        _c("chat-concise", "The agent's chat messages are friendly and concise.", "extra_credit", "format"),
+        _c("no-commentary", "The reply adds no commentary beyond the requested fields.", "dodged_bullet", "format"),
     ]
     picked = {c.name: [x.id for x in targets(c, rubric, REPLY)] for c in CORRUPTIONS}
     assert picked["drop_ids"] == ["reply-rma"]  # not the world check that names the same order
     assert picked["change_amount"] == ["reply-amount"]
     assert picked["false_claim"] == ["no-false-refund", PROBES["false_claim"].id]
     assert picked["enumeration"] == ["reply-amount", "status", PROBES["enumeration"].id]
-    assert picked["filler"] == ["plain", PROBES["filler"].id]
+    # Filler breaks length, concision and "nothing else", not plain language; chat is not the reply.
+    assert picked["filler"] == ["short", "no-commentary", PROBES["filler"].id]
