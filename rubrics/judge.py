@@ -11,7 +11,6 @@ Dodged bullets are asked as the mistake itself and the answer is turned around h
 * **Status.** Each verdict is ``ok`` (``met`` is a bool), ``cannot_assess`` (the judge said the
   evidence does not decide it; ``met`` is None) or ``error`` (see below). Neither of the last
   two is ever turned into a score; the grade marks such an episode not valid for training.
-
 * **Robust.** Timeouts, retries with backoff on 429/5xx/connection errors and a bound on
   concurrent requests come from :class:`supportgym.env.openai_client.ChatClient`. A verdict
   that is not valid JSON of the schema is asked for again (``parse_retries``). When the endpoint
@@ -28,8 +27,9 @@ Dodged bullets are asked as the mistake itself and the answer is turned around h
   criterion, evidence, sample index), so re-grading the same trajectory makes no request.
   Errors are never cached.
 * **Ensembles.** ``samples`` verdicts per model and several ``models`` are combined by majority
-  vote (a tie is *not met*). A criterion is a judge_error when fewer than half of its votes are
-  valid.
+  vote (a tie goes against the agent: *not met*, a dodged bullet *hit*). A criterion is a
+  judge_error when fewer than half of its votes are valid, and cannot_assess when at least half
+  of the valid ones say so.
 * **Cost.** Every verdict carries the tokens in and out its requests used (cached: 0).
 """
 
