@@ -189,17 +189,26 @@ def render_step(s: TrailStep) -> str:
     return f"{s.step}. {s.tool}({compact_json(s.arguments, MAX_ARGUMENT_CHARS)}){write} -> {status}: {s.result}"
 
 
+SHORT_READ_RESULT_CHARS = 160
+
+
 def _fit_trail(steps: list[TrailStep], budget: int) -> str:
-    """The trail's lines within ``budget`` characters. Read steps are dropped before write steps
-    (writes are what claims are checked against), each from the middle outwards, and every run
-    of dropped steps becomes one marker line."""
+    """The trail's lines within ``budget`` characters, cut in this order until they fit: the
+    results of read steps shortened to SHORT_READ_RESULT_CHARS; read steps dropped; the results
+    of write steps shortened; write steps dropped (writes are what claims are checked against). Steps are dropped from the middle
+    outwards, the first and the last call always stay, and every run of dropped steps becomes one
+    marker line."""
     lines = [render_step(s) for s in steps]
+    if sum(len(line) + 1 for line in lines) > budget:
+        lines = [line if s.writes else render_step(_short(s)) for s, line in zip(steps, lines, strict=True)]
     keep = [True] * len(lines)
 
     def size() -> int:
         return sum(len(line) + 1 for line, k in zip(lines, keep, strict=True) if k) + 40 * _runs(keep)
 
     for only_reads in (True, False):
+        if not only_reads and size() > budget:
+            lines = [render_step(_short(s)) if s.writes else line for s, line in zip(steps, lines, strict=True)]
         order = sorted(range(len(lines)), key=lambda i: (abs(i - (len(lines) - 1) / 2), i))
         for i in order:
             if size() <= budget:
@@ -221,6 +230,10 @@ def _fit_trail(steps: list[TrailStep], budget: int) -> str:
     if dropped:
         out.append(f"... [{dropped} step(s) omitted] ...")
     return clip("\n".join(out), budget + 200)
+
+
+def _short(step: TrailStep) -> TrailStep:
+    return step.model_copy(update={"result": clip(step.result, SHORT_READ_RESULT_CHARS)})
 
 
 def _runs(keep: list[bool]) -> int:

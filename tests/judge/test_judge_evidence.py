@@ -84,7 +84,21 @@ def test_trail_and_diff_are_bounded_with_markers_and_writes_kept():
     for i in range(10, 121, 10):
         assert f"\n{i}. refund_order(" in a
     assert "\n1. get_order(" in a and "120. refund_order(" in a
+    # Before any step goes, read results are shortened (a marker says how much was cut).
+    assert re.search(r"\n1\. get_order\(.*\.\.\.\[\d+ more chars\]\n", a)
     assert "...[" in render_context(JudgeContext.from_parts("i", [_entry(1, "get_order", size=5000)], "r", []))
+
+
+def test_a_tight_bound_keeps_the_write_steps_of_a_real_episode(finished):
+    prepared, episode, _grade = finished
+    ctx = JudgeContext.coerce(judge_context(prepared, episode.record()))
+    full = render_context(ctx)
+    tight = render_context(ctx, max_chars=3000)  # 1,000 characters left for the trail
+    assert len(tight) < len(full) and "more chars]" in tight
+    for step in ctx.trail:
+        if step.writes:
+            assert f"{step.step}. {step.tool}(" in tight
+    assert tight.rstrip().endswith(episode.reply.strip())
 
 
 def test_context_round_trips_through_the_dict_grade_passes(finished):

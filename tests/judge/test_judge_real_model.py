@@ -82,10 +82,12 @@ class RecordingTransport(httpx.HTTPTransport):
         return response
 
 
-def _real_judge(llm_server, tmp_path, transport: httpx.BaseTransport | None = None) -> LLMJudge:
+def _real_judge(llm_server, tmp_path, transport: httpx.BaseTransport | None = None, **kw) -> LLMJudge:
+    # Few, small calls with a generous timeout: on a shared 2-core machine one 3k-token judge
+    # call of the 135M model took minutes under load.
     cfg = JudgeConfig(base_url=llm_server.base_url, model=llm_server.model, response_format="json_object",
-                      timeout_s=90, max_retries=0, parse_retries=0, max_concurrency=1,
-                      max_evidence_chars=4000, cache_dir=tmp_path / "cache")
+                      timeout_s=900, max_retries=0, parse_retries=0, max_concurrency=1,
+                      max_evidence_chars=3000, cache_dir=tmp_path / "cache", **kw)
     client = ChatClient(cfg.base_url, timeout_s=cfg.timeout_s, max_retries=0, max_concurrency=1, transport=transport)
     return LLMJudge(cfg, client=client)
 
@@ -96,19 +98,24 @@ def test_real_grade_sends_trail_and_diff_and_excludes_unscored(llm_server, tmp_p
     episode, _ = run_solution(task, "reference")
     transport = RecordingTransport()
     try:
-        grade = grade_episode(prepared, episode.db, episode.record(), judge=_real_judge(llm_server, tmp_path, transport))
+        judge = _real_judge(llm_server, tmp_path, transport, criteria_per_call=8)  # one request
+        grade = grade_episode(prepared, episode.db, episode.record(), judge=judge)
     finally:
         episode.close()
     judged = [c for c in grade.criteria if c.by == "judge"]
-    assert judged and len(transport.bodies) == len(judged)
-    for body in transport.bodies:
-        prompt = body["messages"][-1]["content"]
-        assert "## Tool trail" in prompt and "issue_refund(" in prompt and "[write]" in prompt
-        assert "## Net world diff" in prompt and "refunds RFD-" in prompt and "## Money moved" in prompt
-        assert list(body["response_format"]["schema"]["properties"]) == ["reason", "verdict"]
-    for content in transport.contents:
-        # The grammar built from the schema makes the model write its reason before its verdict.
-        assert re.match(r'\s*\{\s*"reason"', content), content[:80]
+    assert len(judged) > 1 and len(transport.bodies) == 1
+    body = transport.bodies[0]
+    prompt = body["messages"][-1]["content"]
+    # Write steps survive the (small) evidence bound; the diff and the money are there.
+    assert "## Tool trail" in prompt and "issue_refund(" in prompt and "[write]" in prompt
+    assert "## Net world diff" in prompt and "refunds RFD-" in prompt and "## Money moved" in prompt
+    schema = body["response_format"]["schema"]
+    assert len(schema["properties"]) == len(judged)
+    assert all(list(p["properties"]) == ["reason", "verdict"] for p in schema["properties"].values())
+    # The grammar built from the schema makes the model write each reason before its verdict
+    # (checked on the raw text: the answer may be cut by max_tokens).
+    first_keys = re.findall(r'"c\d+"\s*:\s*\{\s*"(\w+)"', transport.contents[0])
+    assert first_keys and set(first_keys) == {"reason"}, transport.contents[0][:200]
     assert {c.verdict for c in judged} <= {"met", "unmet", "judge_cannot_assess", "judge_error"}
     unscored = [c for c in judged if c.verdict in ("judge_cannot_assess", "judge_error")]
     assert grade.valid_for_training == (not unscored)
