@@ -9,6 +9,9 @@ overall. Criteria where the judge disagrees are listed.
 
 The core, :func:`calibrate_items`, works on any iterable of :class:`CalibrationItem`
 (criterion, context, truth); :func:`collect_items` builds them from the task set.
+
+The command also runs the flip tests of :mod:`.flip_tests` (deterministic corruptions of each
+reference reply that must flip the judge's verdict) and reports their flip rates.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from supportgym.rubrics.judge import JudgeContext, LLMJudge
+from supportgym.rubrics.flip_tests import FlipCase, FlipReport, flip_case, flip_tables, run_flip_tests
+from supportgym.rubrics.judge import JudgeVerdict, LLMJudge
+from supportgym.rubrics.judge_context import JudgeContext, judge_context
 
 
 @dataclass
@@ -41,6 +46,7 @@ class Agreement(BaseModel):
     fp: int = 0  # truth unmet, judge met
     fn: int = 0  # truth met, judge unmet
     errors: int = Field(0, description="Items the judge could not grade (judge_error): not in the stats.")
+    cannot_assess: int = Field(0, description="Items the judge answered cannot_assess: not in the stats.")
 
     @property
     def n(self) -> int:
@@ -65,8 +71,10 @@ class Agreement(BaseModel):
             return 1.0 if po == 1.0 else None
         return (po - pe) / (1 - pe)
 
-    def add(self, truth: bool, judged: bool | None) -> None:
-        if judged is None:
+    def add(self, truth: bool, judged: bool | None, status: str = "ok") -> None:
+        if status == "cannot_assess":
+            self.cannot_assess += 1
+        elif judged is None:
             self.errors += 1
         elif truth and judged:
             self.tp += 1
@@ -79,7 +87,7 @@ class Agreement(BaseModel):
 
     def as_dict(self) -> dict[str, Any]:
         return {"n": self.n, "accuracy": self.accuracy, "kappa": self.kappa, "tp": self.tp, "tn": self.tn,
-                "fp": self.fp, "fn": self.fn, "judge_errors": self.errors}
+                "fp": self.fp, "fn": self.fn, "judge_errors": self.errors, "cannot_assess": self.cannot_assess}
 
 
 class Disagreement(BaseModel):
@@ -102,6 +110,7 @@ class CalibrationReport(BaseModel):
     tokens_in: int = 0
     tokens_out: int = 0
     items: int = 0
+    flips: FlipReport | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -114,6 +123,7 @@ class CalibrationReport(BaseModel):
             "per_category": {k: v.as_dict() for k, v in self.per_category.items()},
             "per_criterion": {k: v.as_dict() for k, v in self.per_criterion.items()},
             "disagreements": [d.model_dump() for d in self.disagreements],
+            "flip_tests": self.flips.model_dump(mode="json") if self.flips is not None else None,
         }
 
 
@@ -128,18 +138,19 @@ def calibrate_items(items: Iterable[CalibrationItem], judge: LLMJudge) -> Calibr
     disagreements: list[Disagreement] = []
     tin = tout = count = 0
     for (task_id, solution), group in groups.items():
-        verdicts = judge.judge([g.criterion for g in group], group[0].context)
+        verdicts: list[JudgeVerdict] = judge.judge([g.criterion for g in group], group[0].context)
         for it, v in zip(group, verdicts):
             count += 1
             tin += v.tokens_in
             tout += v.tokens_out
             cat = str(getattr(it.criterion, "category", ""))
             for agg in (overall, per_cat[cat], per_crit[f"{task_id}:{it.criterion.id}"]):
-                agg.add(it.truth, v.met)
+                agg.add(it.truth, v.met, v.status)
             if v.met is None or v.met != it.truth:
                 disagreements.append(Disagreement(task_id=task_id, solution=solution, criterion_id=str(it.criterion.id),
                                                   category=cat, truth=it.truth, judged=v.met,
-                                                  reason=v.error or v.reason))
+                                                  reason=v.error or (f"cannot_assess: {v.reason}" if v.cannot_assess
+                                                                     else v.reason)))
     return CalibrationReport(
         judge_models=list(judge.models), prompt_version=judge.config.prompt_version, overall=overall,
         per_category=dict(sorted(per_cat.items())), per_criterion=dict(sorted(per_crit.items())),
@@ -168,8 +179,7 @@ def collect_items(task_ids: Sequence[str], *, solutions: str = "all",
         for name in names:
             episode, grade = run_solution(task_id, name)
             try:
-                ctx = JudgeContext(instruction=episode.instruction, trail=list(episode.trail), reply=episode.reply,
-                                   net_changes=episode.net_changes())
+                ctx = JudgeContext.coerce(judge_context(episode.prepared, episode.record()))
                 rubric = {c.id: c for c in episode.prepared.rubric}
                 for r in grade.criteria:
                     if r.by != "program" or r.verdict not in ("met", "unmet"):
@@ -181,6 +191,25 @@ def collect_items(task_ids: Sequence[str], *, solutions: str = "all",
             finally:
                 episode.close()
     return items
+
+
+def collect_flip_cases(task_ids: Sequence[str]) -> tuple[list[FlipCase], list[str]]:
+    """Flip tests from the task set: replay each task's reference; returns the cases and the
+    tasks skipped (no reply)."""
+    from supportgym.tasks import run_solution
+
+    cases, skipped = [], []
+    for task_id in task_ids:
+        episode, _grade = run_solution(task_id, "reference")
+        try:
+            case = flip_case(task_id, episode.prepared, episode.record())
+        finally:
+            episode.close()
+        if case is None:
+            skipped.append(task_id)
+        else:
+            cases.append(case)
+    return cases, skipped
 
 
 def calibrate(task_ids: Sequence[str], judge: LLMJudge, **kwargs: Any) -> CalibrationReport:
@@ -197,11 +226,11 @@ def report_tables(report: CalibrationReport) -> list[Any]:
 
     def table(title: str, rows: dict[str, Agreement]) -> Table:
         t = Table(title=title)
-        for col in ("", "n", "accuracy", "kappa", "tp", "tn", "fp", "fn", "judge errors"):
+        for col in ("", "n", "accuracy", "kappa", "tp", "tn", "fp", "fn", "judge errors", "cannot assess"):
             t.add_column(col)
         for name, a in rows.items():
             t.add_row(name, str(a.n), _f(a.accuracy), _f(a.kappa), str(a.tp), str(a.tn), str(a.fp), str(a.fn),
-                      str(a.errors))
+                      str(a.errors), str(a.cannot_assess))
         return t
 
     out = [
@@ -232,12 +261,13 @@ def judge_calibrate(
     criteria_per_call: int = 1,
     max_concurrency: int = 4,
     no_cache: bool = False,
+    flips: bool = True,
 ) -> CalibrationReport:
     """``supportgym judge calibrate``: agreement of the LLM judge with program checks.
 
     ``tasks``: comma-separated task ids or families (default: every task). ``as_json`` prints
     JSON instead of tables; ``out`` also writes the JSON to a file. ``solutions``: ``all``
-    (reference and wrong) or ``reference``. The judge endpoint: flags, else
+    (reference and wrong) or ``reference``. ``flips``: also run the flip tests. The judge endpoint: flags, else
     ``SUPPORTGYM_JUDGE_*``, else ``OPENAI_*``."""
     from pathlib import Path
 
@@ -252,8 +282,12 @@ def judge_calibrate(
         overrides["cache_dir"] = None
     cfg = JudgeConfig.from_env(base_url=judge_base_url or None, model=judge_model or None,
                                api_key=judge_api_key or None, **overrides)
+    task_ids = select_tasks(tasks)
     with LLMJudge(cfg) as judge:
-        report = calibrate(select_tasks(tasks), judge, solutions=solutions)
+        report = calibrate(task_ids, judge, solutions=solutions)
+        if flips:
+            cases, skipped = collect_flip_cases(task_ids)
+            report.flips = run_flip_tests(cases, judge, skipped)
     doc = report.to_json()
     if out:
         Path(out).write_text(json.dumps(doc, indent=2), encoding="utf-8")
@@ -261,6 +295,6 @@ def judge_calibrate(
     if as_json:
         console.print_json(json.dumps(doc))
     else:
-        for t in report_tables(report):
+        for t in report_tables(report) + (flip_tables(report.flips) if report.flips is not None else []):
             console.print(t)
     return report

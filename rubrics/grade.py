@@ -30,13 +30,17 @@ import time
 from collections.abc import Iterable
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from supportgym.rubrics.checks import CheckContext, Verdict
+from supportgym.rubrics.judge_context import judge_context
 from supportgym.rubrics.model import Aspect, Category, Criterion, CriterionType, Split
 from supportgym.trail import EpisodeRecord, summarise_changes
 
-VerdictName = Literal["met", "unmet", "judge_pending", "judge_error"]
+VerdictName = Literal["met", "unmet", "judge_pending", "judge_error", "judge_cannot_assess"]
+# Judge criteria the judge did not score: excluded from the reward, and the episode is not
+# valid for training (its reward is over fewer criteria than the task has).
+UNSCORED_BY_JUDGE = ("judge_error", "judge_cannot_assess")
 RewardMode = Literal["gated", "paper"]
 REWARD_MODES: tuple[RewardMode, ...] = ("gated", "paper")
 DEFAULT_GATE_CAP = 0.0
@@ -113,6 +117,13 @@ class Grade(BaseModel):
     reward_scope: Literal["all_criteria", "program_checked_only", "graded_only"]
     elapsed_ms: float
 
+    @computed_field(description="False when the judge failed on a criterion or could not assess it: "
+                    "the reward is then over fewer criteria than the task has, so leave the episode "
+                    "out of training (it is still reported).")  # type: ignore[prop-decorator]
+    @property
+    def valid_for_training(self) -> bool:
+        return not any(c.verdict in UNSCORED_BY_JUDGE for c in self.criteria)
+
     def to_table(self, title: str | None = None) -> Any:
         """A rich Table: one row per criterion, the reward terms in the caption."""
         from rich.table import Table
@@ -120,7 +131,8 @@ class Grade(BaseModel):
         table = Table(title=title or f"{self.task_id}: reward {self.reward:.3f}{' (perfect)' if self.perfect else ''}")
         for col in ("id", "type", "category", "verdict", "by", "criterion", "evidence"):
             table.add_column(col, overflow="fold")
-        style = {"met": "green", "unmet": "red", "judge_pending": "yellow", "judge_error": "magenta"}
+        style = {"met": "green", "unmet": "red", "judge_pending": "yellow", "judge_error": "magenta",
+                 "judge_cannot_assess": "magenta"}
         for c in self.criteria:
             table.add_row(c.id, c.type.value, c.category.value, f"[{style[c.verdict]}]{c.verdict}[/]", c.by, c.text, c.evidence)
         t = self.terms
@@ -235,14 +247,7 @@ def grade_episode(
     errors = 0
     judge_tokens_in = judge_tokens_out = 0
     if judge is not None and judge_items:
-        context = {
-            "task_id": prepared.id,
-            "instruction": prepared.instruction,
-            "reply": record.reply,
-            "trail": [t.model_dump(mode="json") for t in record.trail],
-            "changes": summarise_changes(record.changes),
-            "values": prepared.values,
-        }
+        context = judge_context(prepared, record)
         on_error = getattr(getattr(judge, "config", None), "on_error", "exclude")
         try:
             verdicts: list[Any] = list(judge.judge(judge_items, context))
@@ -257,15 +262,21 @@ def grade_episode(
             if r.verdict != "judge_pending" or r.id not in by_id:
                 continue
             v = by_id[r.id]
+            unsure = getattr(v, "status", "ok") == "cannot_assess"
             error = failure or (
                 "no verdict" if v is None else getattr(v, "error", None)
-            ) or (None if getattr(v, "met", None) is not None else "verdict without met")
+            ) or (None if unsure or getattr(v, "met", None) is not None else "verdict without met")
             if error:
                 # Never a silent 0 or 1: the criterion says it could not be judged.
                 r.verdict = "judge_error"
                 r.evidence = str(error)
                 errors += 1
                 unjudged.append(f"{r.id} ({error})")
+            elif unsure:
+                # The judge answered that the evidence does not decide it: not a score either;
+                # the episode is then not valid for training (Grade.valid_for_training).
+                r.verdict = "judge_cannot_assess"
+                r.evidence = getattr(v, "reason", "") or "the judge could not assess this criterion"
             else:
                 r.verdict = "met" if v.met else "unmet"
                 r.evidence = getattr(v, "evidence", None) or getattr(v, "reason", "") or ""
@@ -291,7 +302,8 @@ def grade_episode(
         r.verdict == "unmet" for r in graded if r.type == CriterionType.dodged_bullet
     )
     pending = sum(1 for r in results if r.verdict == "judge_pending")
-    scope = "all_criteria" if not pending and not errors else ("program_checked_only" if judge is None else "graded_only")
+    unscored = errors + sum(1 for r in results if r.verdict == "judge_cannot_assess")
+    scope = "all_criteria" if not pending and not unscored else ("program_checked_only" if judge is None else "graded_only")
     return Grade(
         task_id=prepared.id,
         reward=round(reward, 6),

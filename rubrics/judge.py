@@ -2,9 +2,15 @@
 
 Any OpenAI-compatible chat-completions endpoint works (OpenAI, vLLM, llama.cpp, Ollama, ...).
 For each criterion (or batch of ``criteria_per_call`` criteria) the judge sends the task
-instruction, the tool-call trail, the net changes and the final reply, asks for a structured
-verdict ``{"met": bool, "reason": str}`` through ``response_format``, and validates it.
+instruction, the tool trail, the net world diff, the money moved and the final reply
+(:mod:`.judge_context`), asks for a structured answer ``{"reason": str, "verdict": "met" |
+"unmet" | "cannot_assess"}`` through ``response_format`` (reason first), and validates it.
+Dodged bullets are asked as the mistake itself and the answer is turned around here
+(:func:`.judge_prompt.question_for`): :attr:`JudgeVerdict.met` is always "the criterion is met".
 
+* **Status.** Each verdict is ``ok`` (``met`` is a bool), ``cannot_assess`` (the judge said the
+  evidence does not decide it; ``met`` is None) or ``error`` (see below). Neither of the last
+  two is ever turned into a score; the grade marks such an episode not valid for training.
 * **Robust.** Timeouts, retries with backoff on 429/5xx/connection errors and a bound on
   concurrent requests come from :class:`supportgym.env.openai_client.ChatClient`. A verdict
   that is not valid JSON of the schema is asked for again (``parse_retries``). When the endpoint
@@ -21,8 +27,9 @@ verdict ``{"met": bool, "reason": str}`` through ``response_format``, and valida
   criterion, evidence, sample index), so re-grading the same trajectory makes no request.
   Errors are never cached.
 * **Ensembles.** ``samples`` verdicts per model and several ``models`` are combined by majority
-  vote (a tie is *not met*). A criterion is a judge_error when fewer than half of its votes are
-  valid.
+  vote (a tie goes against the agent: *not met*, a dodged bullet *hit*). A criterion is a
+  judge_error when fewer than half of its votes are valid, and cannot_assess when at least half
+  of the valid ones say so.
 * **Cost.** Every verdict carries the tokens in and out its requests used (cached: 0).
 """
 
@@ -40,15 +47,18 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from supportgym.env.openai_client import ChatClient, ChatError, endpoint_from_env
+from supportgym.rubrics.judge_context import JudgeContext
 from supportgym.rubrics.judge_prompt import (
+    ANSWERS,
     PROMPT_VERSION,
+    Answer,
     CriterionVerdict,
     build_messages,
     parse_verdicts,
+    question_for,
     render_evidence,
     response_format,
 )
-from supportgym.trail import TrailEntry
 
 ENV_PREFIX = "SUPPORTGYM_JUDGE"
 ResponseFormatMode = Literal["auto", "json_schema", "json_object", "none"]
@@ -76,42 +86,17 @@ class SimpleCriterion(BaseModel):
     type: str = "standard"
 
 
-class JudgeContext(BaseModel):
-    """The evidence for one episode."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    instruction: str
-    trail: list[TrailEntry] = Field(default_factory=list)
-    reply: str | None = None
-    net_changes: list[dict[str, Any]] = Field(default_factory=list)
-
-    @classmethod
-    def coerce(cls, context: Any) -> JudgeContext:
-        """A JudgeContext from itself or from the dict ``grade_episode`` builds (``instruction``,
-        ``trail`` as dicts, ``reply``, ``changes`` or ``net_changes``)."""
-        if isinstance(context, cls):
-            return context
-        if isinstance(context, dict):
-            return cls(
-                instruction=str(context.get("instruction") or ""),
-                trail=[t if isinstance(t, TrailEntry) else TrailEntry.model_validate(t)
-                       for t in context.get("trail") or []],
-                reply=context.get("reply"),
-                net_changes=list(context.get("net_changes", context.get("changes")) or []),
-            )
-        raise TypeError(f"cannot use a {type(context).__name__} as a JudgeContext")
-
-    @classmethod
-    def from_record(cls, instruction: str, record: Any) -> JudgeContext:
-        """From a :class:`supportgym.trail.EpisodeRecord` (or anything with trail/reply/net_changes)."""
-        net = record.net_changes
-        return cls(instruction=instruction, trail=list(record.trail), reply=record.reply,
-                   net_changes=list(net() if callable(net) else net))
+VerdictStatus = Literal["ok", "cannot_assess", "error"]
 
 
 class JudgeVote(BaseModel):
+    """One answer of one model. ``answer`` is what the judge said about the statement it was
+    shown; ``met`` is that answer turned into the criterion's verdict (inverted for a dodged
+    bullet, which the judge sees as the mistake), None for cannot_assess and errors."""
+
     model: str
     sample: int
+    answer: Answer | None = None
     met: bool | None
     reason: str = ""
     error: str | None = None
@@ -121,12 +106,15 @@ class JudgeVote(BaseModel):
 
 
 class JudgeVerdict(BaseModel):
-    """The judge's decision on one criterion. ``met`` is None exactly when ``error`` is set."""
+    """The judge's decision on one criterion. ``met`` is a bool exactly when ``status`` is
+    ``ok``; ``error`` is set exactly when it is ``error``."""
 
     criterion_id: str
+    status: VerdictStatus = "ok"
     met: bool | None
     reason: str
     error: str | None = None
+    asked: str = Field("", description="The statement the judge was shown (a dodged bullet: the mistake).")
     votes: list[JudgeVote] = Field(default_factory=list)
     tokens_in: int = 0
     tokens_out: int = 0
@@ -135,6 +123,10 @@ class JudgeVerdict(BaseModel):
     @property
     def judge_error(self) -> bool:
         return self.error is not None
+
+    @property
+    def cannot_assess(self) -> bool:
+        return self.status == "cannot_assess"
 
     @property
     def evidence(self) -> str:
@@ -251,7 +243,7 @@ class JudgeCache:
             with self._lock:
                 self.misses += 1
             return None
-        if not isinstance(data, dict) or not isinstance(data.get("met"), bool):
+        if not isinstance(data, dict) or data.get("answer") not in ANSWERS:
             with self._lock:
                 self.misses += 1
             return None
@@ -317,8 +309,7 @@ class LLMJudge:
             return []
         context = JudgeContext.coerce(context)
         cfg = self.config
-        evidence = render_evidence(context.instruction, context.trail, context.reply, context.net_changes,
-                                   max_chars=cfg.max_evidence_chars)
+        evidence = render_evidence(context, max_chars=cfg.max_evidence_chars)
         # votes[i] collects the votes of criterion i.
         votes: list[list[JudgeVote]] = [[] for _ in criteria]
         jobs: list[_Job] = []
@@ -328,8 +319,7 @@ class LLMJudge:
                 for i, c in enumerate(criteria):
                     hit = self._cache_get(model, c, evidence, sample)
                     if hit is not None:
-                        votes[i].append(JudgeVote(model=model, sample=sample, met=hit["met"],
-                                                  reason=hit.get("reason", ""), cached=True))
+                        votes[i].append(_vote(c, model, sample, hit["answer"], hit.get("reason", ""), cached=True))
                     else:
                         todo.append(i)
                 for start in range(0, len(todo), cfg.criteria_per_call):
@@ -435,10 +425,10 @@ class LLMJudge:
             if isinstance(p, CriterionVerdict):
                 if self.cache is not None:
                     self.cache.put(self._cache_key(job.model, c, evidence, job.sample),
-                                   {"met": p.met, "reason": p.reason, "model": job.model,
+                                   {"answer": p.verdict, "reason": p.reason, "model": job.model,
                                     "prompt_version": cfg.prompt_version, "criterion_id": str(c.id)})
-                out.append(JudgeVote(model=job.model, sample=job.sample, met=p.met, reason=p.reason,
-                                     tokens_in=share_in[k], tokens_out=share_out[k]))
+                out.append(_vote(c, job.model, job.sample, p.verdict, p.reason,
+                                 tokens_in=share_in[k], tokens_out=share_out[k]))
             else:
                 msg = p if p.startswith("judge") else f"judge answer is not a valid verdict: {p}"
                 out.append(JudgeVote(model=job.model, sample=job.sample, met=None, error=msg,
@@ -449,25 +439,42 @@ class LLMJudge:
         tin = sum(v.tokens_in for v in votes)
         tout = sum(v.tokens_out for v in votes)
         cached = bool(votes) and all(v.cached for v in votes)
-        valid = [v for v in votes if v.met is not None]
-        cid = str(criterion.id)
-        if not valid or len(valid) * 2 < len(votes):
+        answered = [v for v in votes if v.answer is not None]
+        common = dict(criterion_id=str(criterion.id), votes=votes, tokens_in=tin, tokens_out=tout,
+                      asked=question_for(criterion).text)
+        if not answered or len(answered) * 2 < len(votes):
             errors = sorted({v.error for v in votes if v.error})
-            return JudgeVerdict(criterion_id=cid, met=None, reason="",
-                                error=f"judge_error: {len(votes) - len(valid)} of {len(votes)} vote(s) failed: "
-                                + "; ".join(errors)[:600],
-                                votes=votes, tokens_in=tin, tokens_out=tout, cached=False)
-        yes = sum(1 for v in valid if v.met)
-        no = len(valid) - yes
+            return JudgeVerdict(**common, status="error", met=None, reason="",
+                                error=f"judge_error: {len(votes) - len(answered)} of {len(votes)} vote(s) failed: "
+                                + "; ".join(errors)[:600], cached=False)
+        unsure = [v for v in answered if v.answer == "cannot_assess"]
+        if len(unsure) * 2 >= len(answered):
+            # At least half the answers say the evidence does not decide it: not a score.
+            reason = unsure[0].reason if len(answered) == 1 else (
+                f"{len(unsure)} of {len(answered)} votes could not assess. {unsure[0].reason}".strip())
+            return JudgeVerdict(**common, status="cannot_assess", met=None, reason=reason, cached=cached)
+        decided = [v for v in answered if v.met is not None]
+        yes = sum(1 for v in decided if v.met)
+        no = len(decided) - yes
+        # A tie goes against the agent: the criterion is not met (a dodged bullet counts as hit).
         met = yes > no
-        if len(valid) == 1:
-            reason = valid[0].reason
+        if len(answered) == 1:
+            reason = decided[0].reason
         else:
-            side = next((v.reason for v in valid if v.met == met and v.reason), "")
+            side = next((v.reason for v in decided if v.met == met and v.reason), "")
             tie = " (tie: not met)" if yes == no else ""
-            reason = f"{yes} of {len(valid)} votes met{tie}. {side}".strip()
-        return JudgeVerdict(criterion_id=cid, met=met, reason=reason, votes=votes,
-                            tokens_in=tin, tokens_out=tout, cached=cached)
+            reason = f"{yes} of {len(decided)} votes met{tie}. {side}".strip()
+        return JudgeVerdict(**common, status="ok", met=met, reason=reason, cached=cached)
+
+
+def _vote(criterion: Any, model: str, sample: int, answer: str, reason: str, **kw: Any) -> JudgeVote:
+    """A vote from the judge's answer, with the criterion's polarity applied."""
+    if answer == "cannot_assess":
+        met = None
+    else:
+        said_true = answer == "met"
+        met = not said_true if question_for(criterion).inverted else said_true
+    return JudgeVote(model=model, sample=sample, answer=answer, met=met, reason=reason, **kw)
 
 
 def usage_totals(verdicts: Sequence[JudgeVerdict]) -> dict[str, int]:
@@ -476,5 +483,6 @@ def usage_totals(verdicts: Sequence[JudgeVerdict]) -> dict[str, int]:
         "judge_tokens_in": sum(v.tokens_in for v in verdicts),
         "judge_tokens_out": sum(v.tokens_out for v in verdicts),
         "judge_errors": sum(1 for v in verdicts if v.error is not None),
+        "judge_cannot_assess": sum(1 for v in verdicts if v.status == "cannot_assess"),
         "judge_cached": sum(1 for v in verdicts if v.cached),
     }

@@ -218,15 +218,17 @@ def judge_calibrate_command(
     criteria_per_call: int = typer.Option(1, help="Criteria judged per request."),
     max_concurrency: int = typer.Option(4, help="Requests in flight at most."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Ignore the on-disk verdict cache."),
+    flips: bool = typer.Option(True, "--flips/--no-flips", help="Also run the flip tests (corrupted replies)."),
 ) -> None:
     """Agreement of the LLM judge with program checks (accuracy, Cohen's kappa, confusion
-    counts) per criterion, category and overall, over reference and wrong solutions."""
+    counts) per criterion, category and overall, over reference and wrong solutions; then flip
+    tests: the flip rate per corruption and criterion when each reference reply is corrupted."""
     from supportgym.rubrics.calibrate import judge_calibrate
 
     judge_calibrate(
         tasks=tasks, as_json=as_json, out=out, solutions=solutions, judge_model=judge_model,
         judge_base_url=judge_base_url, judge_api_key=judge_api_key, samples=samples,
-        criteria_per_call=criteria_per_call, max_concurrency=max_concurrency, no_cache=no_cache,
+        criteria_per_call=criteria_per_call, max_concurrency=max_concurrency, no_cache=no_cache, flips=flips,
     )
 
 

@@ -6,13 +6,14 @@ so the judge's and the agent's failure handling is tested against real sockets:
 =================  ==========================================================================
 mode               what it does
 =================  ==========================================================================
-``ok``             a valid completion (content from ``contents``/``content_fn``, or a verdict)
+``ok``             a valid completion (content from ``contents``/``content_fn``, or the answer
+                   ``answer``: "met", "unmet" or "cannot_assess"; ``met=`` is a shorthand)
 ``500_then_ok``    HTTP 500 for the first ``fail_first`` requests, then ``ok``
 ``always_500``     HTTP 500 every time
 ``429``            HTTP 429 with ``Retry-After: retry_after`` for ``fail_first`` requests
 ``timeout``        sleeps ``delay`` seconds (past the client's timeout) before answering
 ``invalid_json``   200, but the message content is not JSON
-``missing_fields`` 200, content is JSON without ``met``
+``missing_fields`` 200, content is JSON without ``verdict``
 ``bad_body``       200 whose body is not JSON at all
 ``drop``           closes the connection without answering
 ``reject_schema``  422 for ``response_format.type == "json_schema"`` (like llama.cpp), else ok
@@ -34,25 +35,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
-def _verdict_for(body: dict[str, Any], met: bool) -> str:
+def _verdict_for(body: dict[str, Any], answer: str) -> str:
     rf = body.get("response_format") or {}
     schema = rf.get("schema") or (rf.get("json_schema") or {}).get("schema") or {}
     props = schema.get("properties") or {}
-    if "met" in props or not props:
-        return json.dumps({"met": met, "reason": "double says so"})
-    return json.dumps({k: {"met": met, "reason": f"double on {k}"} for k in props})
+    if "verdict" in props or not props:
+        return json.dumps({"reason": "double says so", "verdict": answer})
+    return json.dumps({k: {"reason": f"double on {k}", "verdict": answer} for k in props})
 
 
 class MisbehavingOpenAIServer:
     def __init__(self, mode: str = "ok", *, fail_first: int = 1, retry_after: float = 0.2,
-                 delay: float = 0.0, met: bool = True, contents: list[str] | None = None,
+                 delay: float = 0.0, met: bool = True, answer: str | None = None,
+                 contents: list[str] | None = None,
                  content_fn: Callable[[dict[str, Any], int], str] | None = None,
                  script: list[dict[str, Any]] | None = None) -> None:
         self.mode = mode
         self.fail_first = fail_first
         self.retry_after = retry_after
         self.delay = delay
-        self.met = met
+        self.answer = answer or ("met" if met else "unmet")
         self.contents = contents
         self.content_fn = content_fn
         self.script = script or []
@@ -156,7 +158,7 @@ class MisbehavingOpenAIServer:
             return self.content_fn(body, index)
         if self.contents:
             return self.contents[index % len(self.contents)]
-        return _verdict_for(body, self.met)
+        return _verdict_for(body, self.answer)
 
     def _answer(self, h: Any, body: dict[str, Any], index: int) -> None:
         mode = self.mode
@@ -172,7 +174,7 @@ class MisbehavingOpenAIServer:
         elif mode == "invalid_json":
             h._send(200, self._completion(body, {"content": "Yes, I think the agent did fine."}))
         elif mode == "missing_fields":
-            h._send(200, self._completion(body, {"content": json.dumps({"reason": "no met field"})}))
+            h._send(200, self._completion(body, {"content": json.dumps({"reason": "no verdict field"})}))
         elif mode == "bad_body":
             h._send(200, b"<html>gateway hiccup</html>")
         elif mode == "drop":

@@ -47,11 +47,19 @@ def test_calibrate_with_an_always_met_judge(tmp_path):
     with MisbehavingOpenAIServer("ok", met=True) as srv:
         judge = LLMJudge(JudgeConfig(base_url=srv.base_url, model="double", cache_dir=tmp_path, backoff=0.01))
         report = calibrate_items(items, judge)
+    # The double answers "met" to every statement; dodged bullets are asked as the mistake, so
+    # for them "met" means the bullet was hit. An always-yes judge cannot pay on both kinds.
+    judged = [str(i.criterion.type) != "dodged_bullet" for i in items]
     truths = [i.truth for i in items]
+    assert any(judged) and not all(judged)
     o = report.overall
-    assert o.n == len(items) == report.items and o.tp == sum(truths) and o.fp == len(truths) - sum(truths)
-    assert o.accuracy == pytest.approx(sum(truths) / len(truths))
-    assert len(report.disagreements) == o.fp and all(not d.truth for d in report.disagreements)
+    assert o.n == len(items) == report.items
+    pairs = list(zip(truths, judged, strict=True))
+    assert o.tp == sum(t and j for t, j in pairs) and o.fp == sum(j and not t for t, j in pairs)
+    assert o.fn == sum(t and not j for t, j in pairs)
+    assert o.accuracy == pytest.approx(sum(t == j for t, j in pairs) / len(truths))
+    assert len(report.disagreements) == o.fp + o.fn
+    assert all(d.judged == (d.truth is False) for d in report.disagreements)
     assert set(report.per_category) <= {"completeness", "correctness", "constraint", "format"}
     assert sum(a.n for a in report.per_criterion.values()) == o.n
     doc = report.to_json()
@@ -78,7 +86,16 @@ def test_command_prints_json(tmp_path, monkeypatch, capsys):
     printed = capsys.readouterr().out
     assert '"overall"' in printed and "Judge calibration" in printed and "Disagreements" in printed
     saved = json.loads((tmp_path / "cal.json").read_text())
-    assert saved["overall"]["tn"] == report.overall.tn and saved["overall"]["tp"] == 0
+    # An always-"unmet" judge: unmet on every criterion, except dodged bullets (asked as the
+    # mistake, "unmet" means avoided): those are met.
+    assert saved["overall"] == json.loads(json.dumps(report.overall.as_dict()))
+    items = collect_items([task])
+    dodged = [str(i.criterion.type) == "dodged_bullet" for i in items]
+    assert saved["overall"]["tp"] == sum(i.truth and d for i, d in zip(items, dodged, strict=True))
+    assert saved["overall"]["tn"] == sum(not i.truth and not d for i, d in zip(items, dodged, strict=True))
+    assert "Flip tests" in printed and saved["flip_tests"]["tasks"] == 1
+    assert set(saved["flip_tests"]["per_corruption"]) <= {"drop_ids", "change_amount", "false_claim", "enumeration",
+                                                          "filler"}
     assert (tmp_path / "judge").is_dir()
 
 
@@ -92,15 +109,17 @@ def test_calibrate_with_the_real_model(llm_server, tmp_path):
     # One criterion whose truth flips between the reference and a wrong solution: two calls.
     items = collect_items([task], criteria=wrong.fails[:1], solutions=f"reference,{wrong.name}")
     assert sorted(i.truth for i in items) == [False, True]
+    # timeout: a ~3.3k-token prompt took minutes on the shared 2-core machine (load average ~11).
     judge = LLMJudge(JudgeConfig(base_url=llm_server.base_url, model=llm_server.model, response_format="json_object",
-                                 cache_dir=tmp_path, max_concurrency=1, timeout_s=90, max_retries=0,
+                                 cache_dir=tmp_path, max_concurrency=1, timeout_s=600, max_retries=0,
                                  parse_retries=0, max_evidence_chars=4000))
     report = calibrate_items(items, judge)
     o = report.overall
-    assert report.items == o.n + o.errors == 2
-    # Each item is a verdict or an explicit judge error (the tiny model may ramble past max_tokens).
+    assert report.items == o.n + o.errors + o.cannot_assess == 2
+    # Each item is a verdict, a cannot_assess answer or an explicit judge error (the tiny model
+    # may ramble past max_tokens); the last two are listed as disagreements, never scored.
     assert o.accuracy is None or 0.0 <= o.accuracy <= 1.0
-    assert report.tokens_in > 0 and len(report.disagreements) == o.fp + o.fn + o.errors
+    assert report.tokens_in > 0 and len(report.disagreements) == o.fp + o.fn + o.errors + o.cannot_assess
     json.dumps(report.to_json())
-    print(f"\nreal calibration: {report.items} items, accuracy {o.accuracy:.2f}, kappa {o.kappa}, "
-          f"errors {o.errors} (SmolLM2-135M: not a quality figure)")
+    print(f"\nreal calibration: {report.items} items, accuracy {o.accuracy}, kappa {o.kappa}, errors {o.errors}, "
+          f"cannot_assess {o.cannot_assess} (SmolLM2-135M: not a quality figure)")

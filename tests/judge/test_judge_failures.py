@@ -18,6 +18,7 @@ from supportgym.rubrics.judge import (
     check_policy,
     usage_totals,
 )
+from supportgym.rubrics.judge_context import JudgeContext as ContextModel
 from supportgym.rubrics.judge_prompt import parse_verdicts, render_evidence
 from supportgym.trail import TrailEntry
 from tests.judge.misbehaving_server import MisbehavingOpenAIServer
@@ -41,9 +42,9 @@ def make_context(reply: str = "Sorry for the delay: we refunded $49.99 to your c
         TrailEntry(step=3, name="submit_response", arguments={"response": reply}, ok=True,
                    result={"submitted": True}, sim_time="2026-03-01T10:01:30Z"),
     ]
-    return JudgeContext(instruction="Customer says order ORD-500123 arrived late; refund it.", trail=trail,
-                        reply=reply, net_changes=[{"op": "insert", "table": "refunds", "key": "RF-1",
-                                                   "after": {"amount_cents": 4999}}])
+    return JudgeContext.from_parts("Customer says order ORD-500123 arrived late; refund it.", trail, reply,
+                                   [{"op": "insert", "table": "refunds", "key": "RFD-1",
+                                     "after": {"amount_cents": 4999, "order_id": "ORD-500123"}}])
 
 
 def judge_for(srv: MisbehavingOpenAIServer, tmp_path: Path, **kw) -> LLMJudge:
@@ -58,15 +59,20 @@ def test_valid_verdicts_and_request_shape(tmp_path):
         judge = judge_for(srv, tmp_path)
         verdicts = judge.judge(CRITERIA, make_context())
     assert [v.criterion_id for v in verdicts] == [c.id for c in CRITERIA]
-    assert all(v.met is True and v.error is None and not v.cached for v in verdicts)
+    assert all(v.status == "ok" and v.error is None and not v.cached for v in verdicts)
+    # The double answers "met" to every statement; the penalty is shown as the mistake, so
+    # "met" there means the mistake happened: the criterion is not met.
+    assert [v.met for v in verdicts] == [True, True, False]
+    assert [x.answer for v in verdicts for x in v.votes] == ["met", "met", "met"]
     assert all(v.tokens_in == 100 and v.tokens_out == 10 for v in verdicts)
     body = srv.requests[0]
     assert body["model"] == "double"
     assert body["response_format"]["type"] == "json_schema"
-    assert body["response_format"]["json_schema"]["schema"]["required"] == ["met", "reason"]
+    assert body["response_format"]["json_schema"]["schema"]["required"] == ["reason", "verdict"]
     assert body["max_tokens"] > 0
     prompt = body["messages"][-1]["content"]
     assert "ORD-500123" in prompt and "issue_refund" in prompt and "refunded $49.99" in prompt
+    assert "refunds RFD-1 inserted" in prompt and "refund RFD-1 on order ORD-500123: $49.99" in prompt
     assert usage_totals(verdicts)["judge_tokens_in"] == 300
 
 
@@ -120,7 +126,7 @@ def test_timeout_then_judge_error(tmp_path):
 
 @pytest.mark.parametrize("mode, words", [
     ("invalid_json", "not JSON"),
-    ("missing_fields", "met"),
+    ("missing_fields", "verdict"),
 ])
 def test_invalid_verdict_content_is_a_judge_error(tmp_path, mode, words):
     with MisbehavingOpenAIServer(mode) as srv:
@@ -158,7 +164,7 @@ def test_cache_hit_makes_no_request(tmp_path):
 
 
 def test_majority_vote_over_samples(tmp_path):
-    answers = [json.dumps({"met": m, "reason": f"vote {i}"}) for i, m in enumerate([True, False, True])]
+    answers = [json.dumps({"reason": f"vote {i}", "verdict": m}) for i, m in enumerate(["met", "unmet", "met"])]
     with MisbehavingOpenAIServer("ok", content_fn=lambda body, i: answers[i % 3]) as srv:
         judge = judge_for(srv, tmp_path, samples=3, max_concurrency=1)
         v = judge.judge_one(CRITERIA[0], make_context())
@@ -170,7 +176,8 @@ def test_majority_vote_over_samples(tmp_path):
 
 def test_ensemble_of_models_and_tie_is_not_met(tmp_path):
     with MisbehavingOpenAIServer(
-        "ok", content_fn=lambda body, i: json.dumps({"met": body["model"] == "a", "reason": body["model"]})
+        "ok", content_fn=lambda body, i: json.dumps({"reason": body["model"],
+                                                     "verdict": "met" if body["model"] == "a" else "unmet"})
     ) as srv:
         v = judge_for(srv, tmp_path, models=["a", "b"]).judge_one(CRITERIA[0], make_context())
     assert {b["model"] for b in srv.requests} == {"a", "b"}
@@ -195,9 +202,9 @@ def test_several_criteria_per_call(tmp_path):
     with MisbehavingOpenAIServer("ok", met=False) as srv:
         verdicts = judge_for(srv, tmp_path, criteria_per_call=2).judge(CRITERIA, make_context())
     assert srv.count == 2
-    assert [v.met for v in verdicts] == [False, False, False]
+    assert [v.met for v in verdicts] == [False, False, True]  # "unmet" on the mistake: avoided
     required = sorted(tuple(b["response_format"]["json_schema"]["schema"]["required"]) for b in srv.requests)
-    assert required == [("c1", "c2"), ("met", "reason")]  # a batch of two, then the rest
+    assert required == [("c1", "c2"), ("reason", "verdict")]  # a batch of two, then the rest
     assert sum(v.tokens_in for v in verdicts) == 200  # batched tokens are split, not duplicated
 
 
@@ -208,7 +215,7 @@ def test_auto_format_falls_back_to_llama_cpp_json_object(tmp_path):
     assert all(x.met is True for x in v)
     types = [b["response_format"]["type"] for b in srv.requests]
     assert types[0] == "json_schema" and types[-1] == "json_object"
-    assert srv.requests[-1]["response_format"]["schema"]["required"] == ["met", "reason"]
+    assert srv.requests[-1]["response_format"]["schema"]["required"] == ["reason", "verdict"]
     assert types.count("json_schema") <= 2  # remembered after the first refusal
 
 
@@ -238,11 +245,14 @@ def test_config_from_env(monkeypatch, tmp_path):
 
 
 def test_parse_verdicts_edge_cases():
-    assert parse_verdicts('```json\n{"met": true, "reason": "ok"}\n```', 1)[0].met is True
-    assert parse_verdicts('{"met": "false", "reason": "s"}', 1)[0].met is False
-    assert isinstance(parse_verdicts('{"met": 1, "reason": "s"}', 1)[0], str)
-    out = parse_verdicts('{"c1": {"met": true, "reason": ""}}', 2)
-    assert out[0].met is True and "no verdict for c2" in out[1]
+    assert parse_verdicts('```json\n{"reason": "ok", "verdict": "met"}\n```', 1)[0].verdict == "met"
+    assert parse_verdicts('{"reason": "s", "verdict": "UNMET"}', 1)[0].verdict == "unmet"
+    assert parse_verdicts('{"reason": "s", "verdict": "Cannot assess"}', 1)[0].verdict == "cannot_assess"
+    assert isinstance(parse_verdicts('{"reason": "s", "verdict": true}', 1)[0], str)
+    assert isinstance(parse_verdicts('{"reason": "s", "verdict": "maybe"}', 1)[0], str)
+    assert isinstance(parse_verdicts('{"met": true, "reason": "old schema"}', 1)[0], str)
+    out = parse_verdicts('{"c1": {"reason": "", "verdict": "met"}}', 2)
+    assert out[0].verdict == "met" and "no verdict for c2" in out[1]
     with pytest.raises(ValueError):
         parse_verdicts("[1, 2]", 1)
 
@@ -251,16 +261,16 @@ def test_evidence_is_bounded_and_deterministic():
     ctx = make_context()
     long_trail = [TrailEntry(step=i, name="search_orders", arguments={"q": "x" * 50}, ok=True,
                              result={"orders": ["y" * 500]}, sim_time="t") for i in range(1, 200)]
-    a = render_evidence(ctx.instruction, long_trail, "r", [], max_chars=5000)
-    b = render_evidence(ctx.instruction, long_trail, "r", [], max_chars=5000)
-    assert a == b and len(a) < 6000 and "steps omitted" in a and "199. search_orders" in a
-    assert "(no reply" in render_evidence("i", [], None, [])
+    long_ctx = ContextModel.from_parts(ctx.instruction, long_trail, "r", [])
+    a = render_evidence(long_ctx, max_chars=5000)
+    b = render_evidence(long_ctx, max_chars=5000)
+    assert a == b and len(a) < 6000 and "step(s) omitted" in a and "199. search_orders" in a
+    assert "(no reply" in render_evidence(ContextModel.from_parts("i", [], None, []))
 
 
 def test_dict_context_as_grade_episode_builds_it(tmp_path):
     ctx = make_context()
-    as_dict = {"task_id": "t", "instruction": ctx.instruction, "reply": ctx.reply,
-               "trail": [t.model_dump(mode="json") for t in ctx.trail], "changes": ctx.net_changes, "values": {}}
+    as_dict = {"task_id": "t", **ctx.model_dump(mode="json")}
     with MisbehavingOpenAIServer("ok") as srv:
         judge = judge_for(srv, tmp_path)
         a = judge.judge_one(CRITERIA[0], as_dict)
