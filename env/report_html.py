@@ -121,8 +121,10 @@ def report_command(
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON (the HTML is written too)."),
     title: Optional[str] = typer.Option(None, help="Title (default: the run's file name)."),
 ) -> None:
-    """One HTML page of a run: reward distribution, mean reward and pass^k per family and level,
-    the criteria that fail most (family x criterion heatmap), dodged bullets tripped, cost, latency."""
+    """An HTML report (plots, failing criteria, gates, cost) of an eval run file.
+
+    One offline page: reward distribution, mean reward and pass^k per family and level, the
+    criteria that fail most (family x criterion heatmap), dodged bullets tripped, cost, latency."""
     try:
         records = load_run(run)
         summary = write_report(records, out, title=title or run.name, price_in=price_in, price_out=price_out)

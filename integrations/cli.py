@@ -20,7 +20,9 @@ def export_command(
     out: Path = typer.Option(..., "--out", "-o", help="JSONL file to write (one row per task)."),
     as_json: bool = typer.Option(False, "--json", help="Print {rows, split, format, out} as JSON."),
 ) -> None:
-    """Write the tasks of a split as dataset rows: TRL's (prompt, task_id; load with
+    """Export tasks as a dataset for an RL stack (TRL, SkyRL).
+
+    Write the tasks of a split as dataset rows: TRL's (prompt, task_id; load with
     datasets.load_dataset("json", ...)) or SkyRL's (data_source, prompt, env_class, reward_spec,
     extra_info). Splits take the same variants of every family: train 1-3, validation 4, test 5."""
     # Inside the command: the task set loads on use, so `supportgym --help` stays instant.

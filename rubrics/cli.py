@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 PLAIN_PROGRESS_EVERY = 15
 
-rubrics_app = typer.Typer(help="Rubrics: lint the criteria, audit the reward against adversarial policies, measure the claim checker.", no_args_is_help=True)
+rubrics_app = typer.Typer(help="Rubrics: lint the criteria, audit the reward against adversarial policies, measure claims.", no_args_is_help=True)
 
 
 @rubrics_app.command("lint")

@@ -50,6 +50,17 @@ HTTP_ERRORS: dict[str, tuple[str, str]] = {
             "After` seconds."
         ),
     ),
+    "judge_not_configured": ("400", "`judge: true` at create, but this service has no LLM judge configured."),
+    "over_limit": ("400", "`max_steps` above what this service allows a client (the message says the limit)."),
+    "too_deep": ("400", "The request body is nested too deeply to read."),
+    "bad_host": ("400", "The Host header names a host this service does not serve (DNS rebinding guard)."),
+    "unauthorized": ("401", "This service needs a token: `Authorization: Bearer <token>` (or the episode's token)."),
+    "bad_token": ("401", "The token given is not this service's."),
+    "admin_only": ("401", "The author's view (`/ui`) needs the service token."),
+    "bad_origin": ("403", "The request comes from a web origin this service does not accept."),
+    "not_allowed": ("403", "A seed or scale outside what this service allows a client without the service token."),
+    "body_too_large": ("413", "The request body is over the service's size limit."),
+    "unsupported_media_type": ("415", "A JSON route got a body that is not `application/json`."),
     "http_error": ("4xx", "Any other HTTP-level refusal (the status says which)."),
     "internal_error": ("500", "A bug in the service; the message names the exception."),
     "world_fault": (
@@ -79,6 +90,9 @@ TOOL_ERRORS: dict[str, str] = {
     "final_sale": "The item's category is final sale: no return.",
     "warranty_expired": "The item's warranty has ended.",
     "out_of_stock": "Not enough stock of the product to ship the replacement or exchange.",
+    "arguments_too_large": "The arguments are over the size limit for one call (the message says it).",
+    "arguments_too_deep": "The arguments are nested deeper than a call allows (the message says how deep).",
+    "world_fault": "The world failed to apply this call (not the agent's fault); nothing changed.",
     "customer_unavailable": "Conversational task: the customer simulator failed (e.g. its LLM endpoint is down); not the agent's fault.",
     "conversation_over": "Conversational task: the customer has left the conversation.",
 }

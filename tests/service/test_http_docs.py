@@ -7,6 +7,8 @@ import ast
 from pathlib import Path
 
 import httpx
+
+from supportgym.env.http_auth import EpisodeAuth
 from supportgym.services.error_codes import HTTP_ERRORS, TOOL_ERRORS, markdown_tables
 from supportgym.services.launch import ServerProcess
 
@@ -32,7 +34,7 @@ def _is_status_map_lookup(node: ast.Call) -> bool:
 
 def raised_codes() -> tuple[set[str], set[str]]:
     """(HTTP codes, tool codes) written in services/: ServiceError(status, code),
-    _error(status, code), {"code": ...} bodies, the status->code lookup of app.py,
+    _error(status, code), _answer(send, status, code), {"code": ...} bodies, the status->code lookup of app.py,
     ToolError(code)."""
     http: set[str] = set()
     tool: set[str] = set()
@@ -45,10 +47,12 @@ def raised_codes() -> tuple[set[str], set[str]]:
                     # {404: "not_found", 405: ...}.get(status, "http_error")
                     assert isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Dict)
                     http |= set().union(*map(_strings, node.func.value.values), *map(_strings, node.args[1:]))
-                elif name == "ToolError" and node.args:
+                elif name in ("ToolError", "UpstreamUnavailable") and node.args:
                     tool |= _strings(node.args[0])
                 elif name in ("ServiceError", "_error") and len(node.args) > 1:
                     http |= _strings(node.args[1])
+                elif name == "_answer" and len(node.args) > 2:  # the ASGI guard: _answer(send, status, code)
+                    http |= _strings(node.args[2])
             elif isinstance(node, ast.Dict):
                 for key, value in zip(node.keys, node.values, strict=True):
                     if isinstance(key, ast.Constant) and key.value == "code" and value is not None:
@@ -109,7 +113,8 @@ def test_misspelt_task_id_suggests_the_close_ones(client: httpx.Client) -> None:
 
 
 def test_unknown_path_and_bad_json_are_structured(server: ServerProcess) -> None:
-    with httpx.Client(base_url=server.url, timeout=30) as c:
+    # As the operator: without a credential every route answers 401 (tests/security).
+    with EpisodeAuth(server.token).attach(httpx.Client(base_url=server.url, timeout=30)) as c:
         missing = c.get("/no-such-path")
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
         bad = c.post("/episodes", content=b'{"task_id": ', headers={"content-type": "application/json"})
