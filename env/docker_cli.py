@@ -29,7 +29,7 @@ def pool_cleanup(
     from supportgym.env.docker_pool import ContainerPool, PoolError
 
     try:
-        n = ContainerPool.cleanup(pool_id=pool_id, orphans_only=orphans)
+        n = ContainerPool.cleanup(pool_id=pool_id, orphans_only=orphans is True)  # a direct call passes no Option
     except PoolError as exc:
         typer.echo(f"no Docker engine: {exc}", err=True)
         raise typer.Exit(3) from exc

@@ -107,17 +107,21 @@ def _print_audit(report: Any) -> None:
     from rich.table import Table
 
     console = Console()
+    # Narrow enough for 80 columns: the worst task of each policy is listed under the table.
     table = Table(title=f"Reward audit: {report.tasks} tasks, {report.episodes} episodes", expand=False)
-    for col in ("policy", "kind", "tasks", "mean", "max", "≥0.5", "perfect", "worst task"):
-        table.add_column(col, overflow="fold")
+    for col, justify in (("policy", "left"), ("kind", "left"), ("n", "right"), ("mean", "right"),
+                         ("max", "right"), ("≥0.5", "right"), ("perfect", "right")):
+        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for s in [*report.policies, report.wrong]:
-        worst = f"{s.worst[0][0]} {s.worst[0][1]:.2f}" if s.worst else ""
-        style = "red" if s.violations else ""
         table.add_row(
             s.policy, s.kind, str(s.tasks), "" if s.mean is None else f"{s.mean:.3f}",
-            "" if s.max is None else f"{s.max:.3f}", str(s.at_least_half), str(s.perfect), worst, style=style,
+            "" if s.max is None else f"{s.max:.3f}", str(s.at_least_half), str(s.perfect),
+            style="red" if s.violations else "",
         )
     console.print(table)
+    worst = [(s.policy, *s.worst[0]) for s in [*report.policies, report.wrong] if s.worst and s.worst[0][1] > 0]
+    if worst:
+        console.print("[bold]best-paid task per policy[/]:" + "".join(f"\n  {p}: {t} {r:.3f}" for p, t, r in worst))
     for title, flags in (
         ("primaries met by doing nothing", report.vacuous_primaries),
         ("criteria that never fail in the audit", report.never_fail),

@@ -158,10 +158,11 @@ class EpisodeManager:
             stale = [e for e in self._episodes.values() if now - e.last_active > self.idle_ttl_s]
             for e in stale:
                 self._forget(e.id)
+            # Counted as they leave the table, so no reader sees an episode gone but not counted.
+            self.reaped += len(stale)
         for e in stale:
             e.close()
         if stale:
-            self.reaped += len(stale)
             _release_free_memory()
         return [e.id for e in stale]
 

@@ -1,8 +1,9 @@
 """What the agent may see of grades and upstream failures.
 
 * :func:`agent_grade`: a grade without the rubric's words. The reward, the verdicts and the
-  per-category counts stay (a training loop needs them); each criterion's ``text`` and
-  ``evidence`` (which quote expected ids and amounts) are emptied. The operator reads the full
+  per-category counts and the ids of the gates that failed stay (a training loop needs them);
+  each criterion's and failed gate's ``text`` and ``evidence`` (which quote expected ids and
+  amounts) are emptied. The operator reads the full
   grade with the service token.
 * :func:`redact_secrets`: text for the server log with credentials removed (``user:password@``
   in URLs, bearer tokens, API keys).
@@ -34,6 +35,10 @@ def agent_grade(grade: dict[str, Any] | None) -> dict[str, Any] | None:
     out = dict(grade)
     out["criteria"] = [
         {**c, "text": "", "evidence": ""} if isinstance(c, dict) else c for c in grade.get("criteria") or []
+    ]
+    # The gates that failed name their criterion and quote what it expected, like the criteria.
+    out["gates_failed"] = [
+        {**g, "text": "", "evidence": ""} if isinstance(g, dict) else g for g in grade.get("gates_failed") or []
     ]
     out["redacted"] = True
     return out

@@ -32,7 +32,7 @@ from pydantic import BaseModel, Field
 from supportgym.db import WorldDB
 from supportgym.rubrics.enumeration import VOCABULARIES
 from supportgym.rubrics.grade import grade_episode
-from supportgym.rubrics.model import CriterionType
+from supportgym.rubrics.model import Aspect, CriterionType
 from supportgym.rubrics.text import ids_in
 from supportgym.services.tools import REGISTRY
 from supportgym.tasks.conversation import MESSAGE_TOOL
@@ -356,7 +356,9 @@ class AuditReport(BaseModel):
     episodes: int
     policies: list[PolicySummary]
     wrong: PolicySummary
-    vacuous_primaries: dict[str, list[str]] = Field(description="family -> primaries met by doing nothing")
+    vacuous_primaries: dict[str, list[str]] = Field(
+        description="family -> primaries (action or communication) met by doing nothing"
+    )
     never_fail: dict[str, list[str]] = Field(description="family -> criteria met in every audit episode")
     always_agree: dict[str, list[tuple[str, str]]] = Field(description="family -> criterion pairs that always agree")
     judge_only_primaries: dict[str, list[str]]
@@ -471,7 +473,9 @@ def _vacuous(nothing: list[AuditEpisode], ids: list[str]) -> dict[str, list[str]
     for e in nothing:
         prepared = prepare_task(e.task_id)
         for c in prepared.rubric:
-            if c.type == CriterionType.primary and e.verdicts.get(c.id) == "met":
+            # A format criterion met by an empty reply earns nothing (the format part counts only
+            # once some communication criterion is met), so it is not a vacuous reward.
+            if c.type == CriterionType.primary and c.part != Aspect.format and e.verdicts.get(c.id) == "met":
                 out[e.family].add(c.id)
     return {k: sorted(v) for k, v in sorted(out.items())}
 

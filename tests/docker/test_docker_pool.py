@@ -193,7 +193,7 @@ def test_cleanup_removes_leftovers_of_a_crashed_run(docker_image):
     stopped.stop(timeout=5)  # stopped containers are leftovers too
     from supportgym.env.docker_cli import pool_cleanup
 
-    removed = pool_cleanup(pool_id=pool.pool_id, json_out=False)
+    removed = pool_cleanup(pool_id=pool.pool_id, json_out=False, orphans=False)
     assert removed == 2
     assert pool.client.containers.list(all=True, filters={"label": f"org.supportgym.pool={pool.pool_id}"}) == []
     pool.close()  # nothing left to do, and no error

@@ -86,7 +86,9 @@ def test_compose_file_validates():
     proc = subprocess.run(
         [*cmd, "-f", str(ROOT / "compose.yaml"), "config"],
         capture_output=True, text=True, timeout=60,
-        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "SUPPORTGYM_REPLICAS": "4"},
+        # The replicas refuse to start without a service token (docs/security.md).
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "SUPPORTGYM_REPLICAS": "4",
+             "SUPPORTGYM_TOKEN": "compose-test-token-0123456789"},
     )
     assert proc.returncode == 0, proc.stderr
     assert "replicas: 4" in proc.stdout
