@@ -27,7 +27,7 @@ NEXT_STEPS = (
     ("supportgym play " + EXAMPLE_TASK, "solve it yourself in the terminal and see your grade"),
     ("supportgym tasks list", "the other 89 tasks"),
     ("supportgym serve", "the same episodes over HTTP (walk-through: docs/http.md)"),
-    ("make test-fast", "the unit tests, in about a minute"),
+    ("make test-fast", "the unit tests (no Docker, LLM or browser), a few minutes"),
 )
 
 
