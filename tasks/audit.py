@@ -38,7 +38,8 @@ from supportgym.services.tools import REGISTRY
 from supportgym.tasks.conversation import MESSAGE_TOOL
 from supportgym.tasks.loader import PreparedTask, list_tasks, prepare_task
 from supportgym.tasks.model import Call, Solution
-from supportgym.tasks.template import TemplateError, render
+from supportgym.tasks.replay import play_calls
+from supportgym.tasks.template import render
 
 Kind = Literal["harmful", "dishonest", "empty", "useless", "reference"]
 # Bounds the audit enforces (issue: "harmful, dishonest and empty behaviour: mean <= 0.2, no task
@@ -313,19 +314,12 @@ def play(task_id: str, play_: Play) -> tuple[Any, Any, bool]:
     results: dict[str, Any] = {}
     seen: list[Any] = []
     applied = True
-    for n, call in enumerate(play_.solution.calls):
-        try:
-            args = render(call.args, {"result": results})
-        except TemplateError:  # a result the policy's reads never produced: skip that call
-            continue
-        step = episode.step(call.tool, args)
+    # A call naming a result the policy's reads never produced is skipped.
+    for n, _call, _args, step in play_calls(episode, play_.solution.calls, results, skip_unrenderable=True):
         if step.ok:
-            results[call.tool] = step.observation
             seen.append(step.observation)
-        if n == play_.must_succeed and not step.ok:
+        elif n == play_.must_succeed:
             applied = False
-        if step.done:
-            break
     if episode.grade is None and play_.solution.reply is not None:
         reply = play_.solution.reply.replace("{seen}", _SEEN)
         if "{result." in reply:

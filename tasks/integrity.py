@@ -23,6 +23,7 @@ from typing import Any
 from supportgym.rubrics.check_base import MESSAGE_TOOL, IntegritySpec
 from supportgym.rubrics.model import Category, Criterion, CriterionType
 from supportgym.rubrics.world_diff import Allowance, Footprint, world_diff
+from supportgym.tasks.replay import play_calls
 from supportgym.tasks.template import render
 from supportgym.trail import summarise_changes
 
@@ -157,16 +158,11 @@ def build_integrity(prepared: Any) -> IntegritySpec:
     episode = Episode(EpisodeConfig(**cfg))
     try:
         results: dict[str, Any] = {}
-        said: list[str] = []
-        for call in prepared.reference.calls:
-            args = render(call.args, {"result": results})
-            step = episode.step(call.tool, args)
-            if step.ok:
-                results[call.tool] = step.observation
-            if call.tool == MESSAGE_TOOL:
-                said.append(str(args.get("message", "")))
-            if step.done:
-                break
+        said = [
+            str(args.get("message", ""))
+            for _n, call, args, _step in play_calls(episode, prepared.reference.calls, results)
+            if call.tool == MESSAGE_TOOL
+        ]
         if prepared.reference.reply is not None:
             said.append(str(render(prepared.reference.reply, {"result": results})))
         diff = world_diff(summarise_changes(episode.changes), episode.db.conn)

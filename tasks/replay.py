@@ -6,9 +6,10 @@ and the HTTP service use, so a replay means exactly what an agent's episode mean
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from supportgym.tasks.model import Solution
+from supportgym.tasks.model import Call, Solution
 from supportgym.tasks.template import TemplateError, render
 
 
@@ -22,6 +23,29 @@ def _solution(prepared: Any, which: str | Solution) -> Solution:
             return w
     names = ", ".join(w.name for w in prepared.wrong)
     raise KeyError(f"task {prepared.id} has no solution {which!r} (reference, {names})")
+
+
+def play_calls(
+    episode: Any, calls: list[Call], results: dict[str, Any], *, skip_unrenderable: bool = False
+) -> Iterator[tuple[int, Call, dict[str, Any], Any]]:
+    """Step ``episode`` through scripted ``calls``, yielding ``(index, call, rendered arguments,
+    step result)``, until the episode ends. ``results`` collects the observation of the latest
+    successful call of each tool, for ``{result.<tool>.<path>}`` in later arguments and the reply.
+    A call whose arguments name a result that never came raises, or is skipped with
+    ``skip_unrenderable`` (a policy improvising around a refused call)."""
+    for n, call in enumerate(calls):
+        try:
+            args = render(call.args, {"result": results})
+        except TemplateError as exc:
+            if skip_unrenderable:
+                continue
+            raise RuntimeError(f"{episode.task_id} call {n + 1} ({call.tool}): {exc.message}") from None
+        step = episode.step(call.tool, args)
+        if step.ok:
+            results[call.tool] = step.observation
+        yield n, call, args, step
+        if step.done:
+            return
 
 
 def run_solution(
@@ -57,16 +81,8 @@ def run_solution(
     episode = Episode(EpisodeConfig(**cfg))
     solution = _solution(episode.prepared, which)
     results: dict[str, Any] = {}
-    for n, call in enumerate(solution.calls):
-        try:
-            args = render(call.args, {"result": results})
-        except TemplateError as exc:
-            raise RuntimeError(f"{task_id} call {n + 1} ({call.tool}): {exc.message}") from None
-        step = episode.step(call.tool, args)
-        if step.ok:
-            results[call.tool] = step.observation
-        if step.done:
-            break
+    for _played in play_calls(episode, solution.calls, results):
+        pass
     if episode.grade is None and solution.reply is not None:
         reply = render(solution.reply, {"result": results})
         episode.step(SUBMIT_TOOL, {"response": reply})
