@@ -1,6 +1,6 @@
 """An LLM agent for ``SupportEnv`` through function calling, and the evaluation loop around it.
 
-:class:`LLMAgent` talks to any OpenAI-compatible endpoint (:mod:`supportgym.env.openai_client`).
+:class:`LLMAgent` talks to any OpenAI-compatible endpoint (:mod:`supportgym.services.openai_client`).
 Each episode: the task's tool schemas go in ``tools``; every ``tool_call`` the model makes is
 stepped into the environment and its observation returned as a ``tool`` message, until the
 episode ends (``submit_response``, ``max_steps`` or too many invalid calls).
@@ -27,9 +27,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from supportgym.env.openai_client import ChatClient, ChatError
+from supportgym.env.support_env import SupportEnv
+from supportgym.services.openai_client import ChatClient, ChatError, endpoint_from_env
+from supportgym.tasks import TaskFormatError, get_task, list_tasks
+
 from supportgym.trail import TrailEntry
-from supportgym.trajectory import Trajectory
+from supportgym.trajectory import Trajectory, write_jsonl
 
 SUBMIT_TOOL = "submit_response"
 
@@ -141,7 +144,7 @@ class LLMAgent:
 
     def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *,
                  tool_choice: Any = None, seed: int | None = None):
-        """One chat completion (a :class:`~supportgym.env.openai_client.ChatResponse`)."""
+        """One chat completion (a :class:`~supportgym.services.openai_client.ChatResponse`)."""
         choice = self.tool_choice if tool_choice is None else tool_choice
         return self.client.chat(
             model=self.model,
@@ -311,10 +314,8 @@ def _reply_of(steps: list[TrailEntry]) -> str | None:
 
 def _task_meta(task_id: str) -> dict[str, Any]:
     try:
-        from supportgym.tasks import get_task
-
         t = get_task(task_id)
-    except Exception:  # noqa: BLE001 - metadata is optional for the report
+    except (KeyError, TaskFormatError):  # a task id of another task set: the report still shows it
         return {"family": task_id.split("-")[0], "levels": [], "difficulty": None}
     return {"family": t.family, "levels": [str(x) for x in t.levels], "difficulty": str(t.difficulty)}
 
@@ -384,11 +385,8 @@ def run_eval(
 ) -> tuple[dict[str, Any], list[Trajectory]]:
     """Run every task ``k`` times. Writes ``trajectories.jsonl`` (appended as episodes finish)
     and ``summary.json`` to ``out_dir`` when given. Returns ``(summary, trajectories)``."""
-    from supportgym.trajectory import write_jsonl
 
     if env_factory is None:
-        from supportgym.env.support_env import SupportEnv
-
         def env_factory() -> Any:
             return SupportEnv(transport="inprocess")
 
@@ -421,7 +419,12 @@ def run_eval(
 
     bar_ctx = None
     if progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TimeElapsedColumn,
+        )
 
         bar_ctx = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                            TimeElapsedColumn(), transient=False)
@@ -489,7 +492,6 @@ def eval_llm(
     ``tasks``: comma-separated ids or families (default: every task)."""
     from rich.console import Console
 
-    from supportgym.env.openai_client import endpoint_from_env
 
     ep = endpoint_from_env("SUPPORTGYM_LLM", base_url=base_url or None, api_key=api_key or None, model=model or None)
     if not ep.model:
@@ -515,7 +517,6 @@ def eval_llm(
 
 def select_tasks(spec: str) -> list[str]:
     """Task ids from ``"id1,id2"`` or family names (every variant); empty: every task."""
-    from supportgym.tasks import list_tasks
 
     every = [t.id for t in list_tasks()]
     if not spec.strip():

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import importlib
 import re
-from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-
-from supportgym.rubrics.text import ID_PREFIXES, number as _num, amounts_in, dates_in, ids_in, mentions, to_cents, word_count  # noqa: F401 - re-exported
-from supportgym.rubrics.check_base import MESSAGE_TOOL, CheckBase, CheckContext, IntegritySpec, Verdict  # noqa: F401 - re-exported
+from supportgym.rubrics.check_base import (  # noqa: F401 - re-exported
+    MESSAGE_TOOL,
+    CheckBase,
+    CheckContext,
+    IntegritySpec,
+    Verdict,
+)
 from supportgym.rubrics.enumeration import competition
 from supportgym.rubrics.integrity_checks import (
     NoCollateralChange,
@@ -31,20 +34,19 @@ from supportgym.rubrics.integrity_checks import (
     NoFalseClaims,
     NoPolicyBreachAttempt,
 )
+from supportgym.rubrics.text import (  # noqa: F401 - re-exported
+    ID_PREFIXES,
+    amounts_in,
+    dates_in,
+    ids_in,
+    mentions,
+    to_cents,
+    word_count,
+)
+from supportgym.rubrics.text import number as _num
+from supportgym.world_seed.query import MODELS, where_clause
+
 from supportgym.trail import TrailEntry
-
-
-def _models() -> dict[str, Any]:
-    from supportgym.tasks.setup import MODELS
-
-    return MODELS
-
-
-def _where(model: Any, where: dict[str, Any], now: datetime | None = None) -> list[Any]:
-    from supportgym.tasks.setup import where_clause
-
-    return where_clause(model, where, now)
-
 
 # --- loose comparison of argument values -------------------------------------------------------
 
@@ -140,9 +142,9 @@ class RowCount(CheckBase):
             fast = match_created(ctx.created_rows(self.table), self.where)
             if fast is not None:
                 return fast
-        model = _models()[self.table]
+        model = MODELS[self.table]
         pk = list(model.__table__.primary_key.columns)[0]
-        stmt = select(pk).where(*_where(model, self.where))
+        stmt = select(pk).where(*where_clause(model, self.where))
         if self.created_only:
             keys = ctx.created_keys(self.table)
             if not keys:
@@ -183,7 +185,7 @@ class FieldEquals(CheckBase):
     value: Any
 
     def evaluate(self, ctx: CheckContext) -> Verdict:
-        model = _models()[self.table]
+        model = MODELS[self.table]
         pk = list(model.__table__.primary_key.columns)[0].name
         if self.field not in model.__table__.c:
             raise ValueError(f"table {self.table} has no column {self.field}")
@@ -314,8 +316,8 @@ class RowRef(BaseModel):
             keys = match_created(rows, self.where)
             if keys is not None:
                 return [r.get(self.field) for r in rows if str(r["__key__"]) in keys]
-        model = _models()[self.table]
-        stmt = select(getattr(model, self.field)).where(*_where(model, self.where))
+        model = MODELS[self.table]
+        stmt = select(getattr(model, self.field)).where(*where_clause(model, self.where))
         if self.created_only:
             keys = ctx.created_keys(self.table)
             if not keys:
@@ -576,5 +578,5 @@ Check = Annotated[
 
 
 def count_rows(session: Session, table: str) -> int:
-    model = _models()[table]
+    model = MODELS[table]
     return int(session.execute(select(func.count()).select_from(model)).scalar_one())

@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from supportgym.db import WorldDB
-from supportgym.rubrics.text import ids_in, to_cents
 from supportgym.rubrics.claim_rules import ClaimKind
+from supportgym.rubrics.text import ids_in, to_cents
+
+from supportgym.db import WorldDB
 from supportgym.trail import TrailEntry
 
 K = ClaimKind

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from supportgym.rubrics.text import amounts_in, dates_in, ids_in, mentions
+
 from supportgym.trail import TrailEntry
 
 # id prefix -> SQL giving (id, customer_id) for a list of ids (``{ph}`` is the placeholders).

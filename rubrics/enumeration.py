@@ -21,8 +21,9 @@ import re
 from dataclasses import dataclass
 
 from supportgym.rubrics.text import amounts_in, dates_in, ids_in, mentions
-from supportgym.schema import OrderStatus, ShipmentStatus, Tier
 from supportgym.world_seed.catalog import CARRIERS
+
+from supportgym.schema import OrderStatus, ShipmentStatus, Tier
 
 
 def _phrase(value: str) -> str:

@@ -58,15 +58,15 @@ from typing import Any
 from faker import Faker
 from sqlalchemy import Boolean, DateTime, insert
 from sqlalchemy.schema import CreateIndex, CreateTable
+from supportgym.world_seed import catalog as C
+from supportgym.world_seed import templates as T
+from supportgym.world_seed.policies import dollars, policy_articles
+from supportgym.world_seed.scales import Scale, get_scale
 
 from supportgym import policy as P
 from supportgym.clock import WORLD_NOW
 from supportgym.db import WorldDB, table_counts
 from supportgym.schema import CUSTOMER_TEXT_DDL, Base, Customer, Tier
-from supportgym.world_seed import catalog as C
-from supportgym.world_seed import templates as T
-from supportgym.world_seed.policies import dollars, policy_articles
-from supportgym.world_seed.scales import Scale, get_scale
 
 GENERATOR_VERSION = "1"
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from supportgym.world_seed.catalog import STORE_NAME
+
 from supportgym import policy as P
 from supportgym.schema import Tier
-from supportgym.world_seed.catalog import STORE_NAME
 
 TIER_ORDER: tuple[Tier, ...] = (Tier.standard, Tier.silver, Tier.gold, Tier.platinum)
 

@@ -24,8 +24,8 @@ from sqlalchemy import Integer, bindparam, cast, func, select
 from supportgym.services.tools import reads
 from supportgym.services.tools.writes import IdCounters, Row, RowWriter
 
+from supportgym import policy
 from supportgym.policy import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TEXT_LENGTH
-
 
 # Error codes with which the world refuses a write that company policy forbids (as opposed to a
 # malformed call or an unknown id): the reward treats attempting one as a breach of policy.
@@ -322,7 +322,6 @@ REGISTRY: dict[str, Tool] = {}
 
 
 def _policy_values() -> dict[str, str]:
-    from supportgym import policy
 
     return {
         "refund_limit": money(policy.AGENT_REFUND_LIMIT_CENTS),

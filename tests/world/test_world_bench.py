@@ -4,8 +4,8 @@ import json
 
 from typer.testing import CliRunner
 
-from supportgym.cli import app
-from supportgym.world_seed import bench
+from supportgym.cli.app import app
+from supportgym.bench import world as bench
 
 
 def test_world_rows_measure_something() -> None:

@@ -8,10 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from supportgym.services.tools import REGISTRY, call_tool
 
 from supportgym.clock import parse_iso
 from supportgym.schema import Customer, Order, OrderStatus, Ticket, TicketStatus
-from supportgym.services.tools import REGISTRY, call_tool
 
 
 def _percentile(samples: list[float], q: float) -> float:
@@ -109,7 +109,7 @@ def measure_tool_calls(snapshot: Any, rounds: int = 3) -> dict[str, Any]:
 
 def tool_latency_rows(ctx: Any) -> list[Any]:
     """``bench world`` rows for the tool layer: in-process call latency on fresh copies."""
-    from supportgym.world_seed.bench import BenchRow
+    from supportgym.bench.world import BenchRow
 
     m = measure_tool_calls(ctx.snapshot)
     rows = [
