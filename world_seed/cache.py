@@ -23,8 +23,9 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from supportgym.world_seed.generate import WorldSnapshot, build_world, fast_world_hash
+from supportgym.world_seed.generate import build_world
 from supportgym.world_seed.scales import get_scale
+from supportgym.world_seed.snapshot import WorldSnapshot, fast_world_hash
 
 import supportgym
 

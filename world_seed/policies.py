@@ -200,8 +200,8 @@ refund limit.""",
         ),
         (
             "POL-EXCHANGES", "Exchanges", "returns",
-            f"Delivered items can be exchanged for another product within the return window of "
-            f"the customer's tier; the replacement must be in stock.",
+            "Delivered items can be exchanged for another product within the return window of "
+            "the customer's tier; the replacement must be in stock.",
             f"""An exchange is a return whose resolution is a different product instead of a
 refund. The same rules as POL-RETURNS apply: the order must be {returnable}, within the tier's
 return window, and final-sale items ({final_sale}) cannot be exchanged. The replacement

@@ -8,12 +8,13 @@ import sys
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
+from supportgym.cli.app import app
+from supportgym.cli.world import world_app
+from supportgym.world_seed.generate import build_world
+from supportgym.world_seed.snapshot import WorldSnapshot
 from typer.testing import CliRunner
 
-from supportgym.cli.app import app
 from supportgym.db import world_hash
-from supportgym.cli.world import world_app
-from supportgym.world_seed.generate import WorldSnapshot, build_world
 
 runner = CliRunner()
 
