@@ -128,7 +128,7 @@ class RolloutResult:
 
 def _tool_results(messages: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
     """(number of tool calls made so far, latest successful result per tool name)."""
-    names: dict[str, str] = {}
+    names: dict[str | None, str] = {}  # tool-call id (None when the model sent none) -> tool
     calls = 0
     results: dict[str, Any] = {}
     for m in messages:

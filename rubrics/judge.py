@@ -70,10 +70,15 @@ def default_cache_dir() -> Path:
 
 @runtime_checkable
 class CriterionLike(Protocol):
-    id: str
-    text: str
-    category: str
-    type: str
+    # Read-only, so that a rubric Criterion (whose category and type are str enums) is one.
+    @property
+    def id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def type(self) -> str: ...
 
 
 class SimpleCriterion(BaseModel):

@@ -277,7 +277,7 @@ def parse_call(line: str) -> tuple[str, dict[str, Any]]:
         if not isinstance(args, dict):
             raise CallSyntaxError("arguments must be a JSON object")
         return name, args
-    args: dict[str, Any] = {}
+    args = {}
     for tok in _split_arguments(rest):
         key, eq, val = tok.partition("=")
         if not eq or not key:
