@@ -132,7 +132,7 @@ class GroupResult:
         """One JSON-ready dict per rollout: the trajectory plus ``group``, ``index``,
         ``rollout_status`` and ``advantage`` (what :meth:`write_jsonl` writes)."""
         out = []
-        for r, adv in zip(self.rollouts, self.advantages):
+        for r, adv in zip(self.rollouts, self.advantages, strict=True):
             d = r.trajectory.model_dump(mode="json")
             d.update(index=r.index, rollout_status=r.status, rollout_error=r.error, advantage=adv)
             out.append(d)

@@ -78,12 +78,12 @@ class Query:
         if not self._needs_processing:
             return raw
         procs = self._procs
-        return [tuple(v if p is None or v is None else p(v) for p, v in zip(procs, r)) for r in raw]
+        return [tuple(v if p is None or v is None else p(v) for p, v in zip(procs, r, strict=True)) for r in raw]
 
     def rows(self, conn: sqlite3.Connection, **params: Any) -> list[SimpleNamespace]:
         """Every row as a namespace whose attributes are the selected columns' keys."""
         keys = self.names
-        return [SimpleNamespace(**dict(zip(keys, r))) for r in self.tuples(conn, **params)]
+        return [SimpleNamespace(**dict(zip(keys, r, strict=True))) for r in self.tuples(conn, **params)]
 
     def first(self, conn: sqlite3.Connection, **params: Any) -> SimpleNamespace | None:
         rows = self.rows(conn, **params)

@@ -280,10 +280,10 @@ class RowWriter:
             return found
         if autoflush and self.pending:
             self.flush()
-        raw = info._load.tuples(self.conn, **dict(zip(info.pk, ident)))
+        raw = info._load.tuples(self.conn, **dict(zip(info.pk, ident, strict=True)))
         if not raw:
             return None
-        row = Row(self, info, dict(zip(info._load.names, raw[0])), new=False)
+        row = Row(self, info, dict(zip(info._load.names, raw[0], strict=True)), new=False)
         self.rows[(info.name, ident)] = row
         return row
 
@@ -295,7 +295,7 @@ class RowWriter:
         q = reads.by_column(info.table, rel.remote, order_by=rel.order_by or None)
         out = []
         for values in q.tuples(self.conn, value=parent_key):
-            row_values = dict(zip(q.names, values))
+            row_values = dict(zip(q.names, values, strict=True))
             ident = info.key_of(row_values)
             row = self.rows.get((info.name, ident))
             if row is None:
