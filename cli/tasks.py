@@ -97,7 +97,9 @@ def show_cmd(task_id: str = typer.Argument(..., help="Task id, e.g. refund_withi
         raise typer.Exit(2) from None
     con = Console()
     t = p.task
-    con.print(Panel(p.instruction, title=f"{t.id}: {p.title}", subtitle=f"{', '.join(lv.value for lv in t.levels)} | {t.difficulty.value} | max {t.max_steps} steps | world seed {t.world.seed} {t.world.scale}"))
+    levels = ", ".join(lv.value for lv in t.levels)
+    subtitle = f"{levels} | {t.difficulty.value} | max {t.max_steps} steps | world seed {t.world.seed} {t.world.scale}"
+    con.print(Panel(p.instruction, title=f"{t.id}: {p.title}", subtitle=subtitle))
     setup = Table(title="setup")
     setup.add_column("#")
     setup.add_column("operation", overflow="fold")

@@ -94,6 +94,12 @@ class GateFailure(BaseModel):
     evidence: str
 
 
+_VALID_FOR_TRAINING = (
+    "False when the judge failed on a criterion or could not assess it: the reward is then over fewer "
+    "criteria than the task has, so leave the episode out of training (it is still reported)."
+)
+
+
 class Grade(BaseModel):
     task_id: str
     reward: float
@@ -119,9 +125,7 @@ class Grade(BaseModel):
 
     # pydantic's computed_field goes on top of a property (its documented form); mypy does not
     # model decorators above @property.
-    @computed_field(description="False when the judge failed on a criterion or could not assess it: "  # type: ignore[prop-decorator]
-                    "the reward is then over fewer criteria than the task has, so leave the episode "
-                    "out of training (it is still reported).")
+    @computed_field(description=_VALID_FOR_TRAINING)  # type: ignore[prop-decorator]
     @property
     def valid_for_training(self) -> bool:
         return not any(c.verdict in UNSCORED_BY_JUDGE for c in self.criteria)
