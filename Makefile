@@ -49,10 +49,12 @@ test-fast: $(STAMP)
 	SUPPORTGYM_TIER=fast $(BIN)/python -m pytest -q -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
 # mypy cannot follow setuptools' package-dir (supportgym.env is the folder env/, ...), so it reads
-# the package as installed: scripts/package-tree lays that out with links under build/package.
+# the package as installed: scripts/package-tree lays that out with links under build/package
+# (made anew each time, so mypy's cache lives beside it).
 lint: $(STAMP)
 	$(BIN)/python scripts/package-tree build/package
-	cd build/package && $(abspath $(BIN))/mypy --config-file $(abspath pyproject.toml) -p supportgym
+	cd build/package && $(abspath $(BIN))/mypy --config-file $(abspath pyproject.toml) \
+		--cache-dir $(abspath build/mypy-cache) -p supportgym
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
