@@ -211,7 +211,7 @@ def bench_docker(
     for col in ("figure", "value", "target"):
         t.add_column(col)
     c = r["cold_start_s"]
-    t.add_row("cold start to ready (median of %d)" % len(c["runs"]), f"{c['median']:.2f} s (min {c['min']:.2f}, max {c['max']:.2f})", "<= 3 s")
+    t.add_row(f"cold start to ready (median of {len(c['runs'])})", f"{c['median']:.2f} s (min {c['min']:.2f}, max {c['max']:.2f})", "<= 3 s")
     w = r["warm_reset_ms"]
     t.add_row("reset, warm container p50 / p99", f"{w['p50']:.1f} / {w['p99']:.1f} ms", "<= 30 ms")
     for key, label in (("steps_1", "1 episode"), (f"steps_{n}", f"{n} episodes / {r['containers']} containers")):

@@ -275,7 +275,8 @@ class ContainerPool:
         except Exception as exc:
             self._started = False
             raise PoolError(
-                f"image {self.image!r} is not available ({type(exc).__name__}: {exc}); build it with scripts/build-image"
+                f"image {self.image!r} is not available ({type(exc).__name__}: {exc}); "
+                "build it with scripts/build-image"
             ) from exc
         # Containers of drivers that died without closing their pools (SIGKILL, OOM) go now.
         try:
@@ -600,7 +601,10 @@ class ContainerPool:
         return DockerTransport(self, **kwargs)
 
     def __repr__(self) -> str:
-        return f"ContainerPool(image={self.image!r}, size={self.size}, pool_id={self.pool_id!r}, containers={self.status()})"
+        return (
+            f"ContainerPool(image={self.image!r}, size={self.size}, pool_id={self.pool_id!r}, "
+            f"containers={self.status()})"
+        )
 
 
 def _remove_quietly(container: Any) -> None:

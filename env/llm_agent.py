@@ -338,7 +338,7 @@ def summarise(trajectories: list[Trajectory], k: int) -> dict[str, Any]:
             "tasks": len(task_ids),
             "episodes": len(runs),
             "infra_errors": sum(1 for t in runs if t.infra_error),
-            "mean_reward": _mean([float(t.reward) for t in scored]),
+            "mean_reward": _mean([float(t.reward) for t in scored if t.reward is not None]),
             "perfect_rate": _mean([1.0 if t.perfect else 0.0 for t in scored]),
             f"pass^{k}": _mean([1.0 if p else 0.0 for p in passk]),
         }

@@ -39,6 +39,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from supportgym.env.actions import ActionParseError, parse_action
@@ -128,7 +129,7 @@ class RolloutResult:
 
 def _tool_results(messages: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
     """(number of tool calls made so far, latest successful result per tool name)."""
-    names: dict[str, str] = {}
+    names: dict[str | None, str] = {}  # tool-call id (None when the model sent none) -> tool
     calls = 0
     results: dict[str, Any] = {}
     for m in messages:
@@ -453,7 +454,9 @@ def rollout(
             t0 = time.perf_counter()
             view = [dict(m) for m in messages]
             try:
-                raw = caller.call(lambda: decide(view, tools), budget("the policy's turn"), "the policy's turn")
+                # partial binds this turn's view (and below, action): a call left running after a
+                # timeout must not see the next turn's.
+                raw = caller.call(partial(decide, view, tools), budget("the policy's turn"), "the policy's turn")
             except RolloutTimeout:
                 raise
             except Exception as exc:
@@ -469,7 +472,7 @@ def rollout(
             msg = _assistant_message(k, action, content)
             messages.append(msg)
             try:
-                obs, _, terminated, truncated, info = env_call(lambda: env.step(action), f"step {k}")
+                obs, _, terminated, truncated, info = env_call(partial(env.step, action), f"step {k}")
             except (RolloutTimeout, EnvironmentFault):
                 raise
             except Exception as exc:  # not the policy's doing: the env broke on a parsed action

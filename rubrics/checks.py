@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -89,6 +90,8 @@ def _cmp_py(actual: Any, cond: Any) -> bool:
         elif op == "is_null":
             ok = (actual is None) == bool(v)
         elif op in ("gt", "gte", "lt", "lte"):
+            a: Decimal | str | None  # numbers when both are numbers, else text
+            b: Decimal | str | None
             a, b = _num(actual), _num(v)
             if a is None or b is None:
                 a, b = str(actual), str(v)  # ISO dates compare as text
@@ -319,11 +322,11 @@ class RowRef(BaseModel):
         model = MODELS[self.table]
         stmt = select(getattr(model, self.field)).where(*where_clause(model, self.where))
         if self.created_only:
-            keys = ctx.created_keys(self.table)
-            if not keys:
+            created = ctx.created_keys(self.table)
+            if not created:
                 return []
             pk = list(model.__table__.primary_key.columns)[0]
-            stmt = stmt.where(pk.in_(_typed_keys(pk, keys)))
+            stmt = stmt.where(pk.in_(_typed_keys(pk, created)))
         return [getattr(v, "value", v) for v in ctx.session.execute(stmt.limit(20)).scalars()]
 
 

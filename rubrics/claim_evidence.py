@@ -172,7 +172,8 @@ def _order_amounts(trail: list[TrailEntry], world: WorldDB | None, orders: set[s
             ).fetchone()
             out |= set(row or ())
             for sql in (
-                "SELECT unit_price_cents, unit_price_cents * quantity - discount_cents FROM order_items WHERE order_id = ?",
+                "SELECT unit_price_cents, unit_price_cents * quantity - discount_cents "
+                "FROM order_items WHERE order_id = ?",
                 "SELECT amount_cents, amount_cents FROM payments WHERE order_id = ?",
                 "SELECT amount_cents, amount_cents FROM refunds WHERE order_id = ?",
             ):

@@ -1,6 +1,7 @@
 """The reward-integrity checks every task carries (added by the task layer, see
 ``tasks/integrity.py``): no unrequested change to the world, no false claim, no disclosure of
-another customer's data, no list of guesses, no attempt at a write policy forbids. Each is a gate (``critical``): failing it caps the episode's reward.
+another customer's data, no list of guesses, no attempt at a write policy forbids. Each is a gate
+(``critical``): failing it caps the episode's reward.
 """
 
 from __future__ import annotations

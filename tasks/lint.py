@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -145,7 +145,7 @@ def _entities(c: Criterion, session: Any) -> list[str]:
     return problems
 
 
-def lint_rubric(task_id: str, rubric: list[Criterion], *, session: Any = None, wrong: list[Any] = ()) -> list[LintIssue]:
+def lint_rubric(task_id: str, rubric: list[Criterion], *, session: Any = None, wrong: Sequence[Any] = ()) -> list[LintIssue]:
     """Every flaw of one task's rendered rubric (``session``: the prepared world, for entities)."""
     issues: list[LintIssue] = []
     add = lambda cid, code, msg: issues.append(LintIssue(task_id, cid, code, msg))  # noqa: E731

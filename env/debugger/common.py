@@ -277,7 +277,7 @@ def parse_call(line: str) -> tuple[str, dict[str, Any]]:
         if not isinstance(args, dict):
             raise CallSyntaxError("arguments must be a JSON object")
         return name, args
-    args: dict[str, Any] = {}
+    args = {}
     for tok in _split_arguments(rest):
         key, eq, val = tok.partition("=")
         if not eq or not key:
@@ -308,7 +308,7 @@ def first_difference(a: Any, b: Any, path: str = "") -> str | None:
                 return found
         return None
     if isinstance(a, list) and isinstance(b, list):
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):  # lengths compared below
             found = first_difference(x, y, f"{path}[{i}]")
             if found:
                 return found

@@ -149,7 +149,8 @@ class PlaySession:
     def call(self, name: str, arguments: Any) -> Any:
         if self.episode.status != EpisodeStatus.running:
             self.console.print(
-                f"[yellow]The episode has ended ({self.episode.status.value}); :undo to go back, :quit to leave.[/yellow]"
+                f"[yellow]The episode has ended ({self.episode.status.value}); "
+                ":undo to go back, :quit to leave.[/yellow]"
             )
             return None
         snap = snapshot(self.episode)
@@ -162,7 +163,8 @@ class PlaySession:
         self.saved = False
         entry = self.episode.trail[-1]
         colour = "green" if result.ok else "red"
-        head = f"[{colour}]step {result.step}/{self.episode.max_steps} {entry.name}: {'ok' if result.ok else entry.error_code}[/{colour}]"
+        outcome = "ok" if result.ok else entry.error_code
+        head = f"[{colour}]step {result.step}/{self.episode.max_steps} {entry.name}: {outcome}[/{colour}]"
         if entry.changes:
             head += f"  ({len(entry.changes)} row change{'s' if len(entry.changes) != 1 else ''})"
         self.console.print(head)

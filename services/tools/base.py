@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic.fields import FieldInfo
 from sqlalchemy import Integer, bindparam, cast, func, select
 from supportgym.services.tools import reads
 from supportgym.services.tools.writes import IdCounters, Row, RowWriter
@@ -67,27 +68,26 @@ class PageArgs(Args):
     )
 
 
-def _id(prefix: str, example: str, what: str) -> Any:
-    return Annotated[
-        str,
-        Field(
-            pattern=rf"^{prefix}-\d+$",
-            max_length=24,
-            description=f"{what} id, e.g. {example}.",
-        ),
-    ]
+def _id(prefix: str, example: str, what: str) -> FieldInfo:
+    # The constraint of an id argument; the aliases below wrap it in Annotated themselves so that
+    # type checkers see each alias as the type ``str``.
+    return Field(
+        pattern=rf"^{prefix}-\d+$",
+        max_length=24,
+        description=f"{what} id, e.g. {example}.",
+    )
 
 
-CustomerId = _id("CUS", "CUS-10042", "Customer")
-OrderId = _id("ORD", "ORD-500123", "Order")
-OrderItemId = _id("ITM", "ITM-700456", "Order line item")
-ProductId = _id("PRD", "PRD-1042", "Product")
-ShipmentId = _id("SHP", "SHP-300123", "Shipment")
-PaymentId = _id("PAY", "PAY-400123", "Payment")
-ReturnId = _id("RMA", "RMA-900012", "Return (RMA)")
-TicketId = _id("TKT", "TKT-200345", "Ticket")
-StaffId = _id("STF", "STF-101", "Staff member")
-AddressId = _id("ADR", "ADR-20001", "Address")
+CustomerId = Annotated[str, _id("CUS", "CUS-10042", "Customer")]
+OrderId = Annotated[str, _id("ORD", "ORD-500123", "Order")]
+OrderItemId = Annotated[str, _id("ITM", "ITM-700456", "Order line item")]
+ProductId = Annotated[str, _id("PRD", "PRD-1042", "Product")]
+ShipmentId = Annotated[str, _id("SHP", "SHP-300123", "Shipment")]
+PaymentId = Annotated[str, _id("PAY", "PAY-400123", "Payment")]
+ReturnId = Annotated[str, _id("RMA", "RMA-900012", "Return (RMA)")]
+TicketId = Annotated[str, _id("TKT", "TKT-200345", "Ticket")]
+StaffId = Annotated[str, _id("STF", "STF-101", "Staff member")]
+AddressId = Annotated[str, _id("ADR", "ADR-20001", "Address")]
 
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
@@ -142,6 +142,10 @@ class ToolAnnotations:
         }
 
 
+# A mapped model class of the world schema (Order, Ticket, ...).
+M = TypeVar("M")
+
+
 @dataclass
 class ToolContext:
     """What a tool function may use: the world (its SQLite connection) and the clock.
@@ -172,7 +176,9 @@ class ToolContext:
             self.rows.flush()
         return self.world
 
-    def get(self, model: type[Any], key: str, field_name: str, label: str | None = None) -> Row:
+    # get and add hand out a writes.Row typed as the model it is a row of: a Row has the model's
+    # columns, relationships and properties as attributes, and the tools use it only that way.
+    def get(self, model: type[M], key: str, field_name: str, label: str | None = None) -> M:
         """The row of ``model`` with primary key ``key``, or a not-found :class:`ToolError`."""
         return self.found(self.rows.get(model, key), model, key, field_name, label)
 
@@ -183,18 +189,21 @@ class ToolContext:
             raise ToolError("not_found", f"No {label} with id '{key}' exists.", field_name)
         return row
 
-    def add(self, model: type[Any], **values: Any) -> Row:
+    def add(self, model: type[M], **values: Any) -> M:
         """A new row of ``model``, inserted at the next flush."""
-        return self.rows.add(model, **values)
+        row: Any = self.rows.add(model, **values)  # a Row, read as the model (see get)
+        return row
 
-    def delete(self, row: Row) -> None:
+    def delete(self, row: object) -> None:
+        assert isinstance(row, Row), "only a row from get or add can be deleted"
         self.rows.delete(row)
 
     def flush(self) -> None:
         self.rows.flush()
 
-    def refresh(self, row: Row) -> None:
+    def refresh(self, row: object) -> None:
         """Flush, and have ``row``'s related rows load again on next use."""
+        assert isinstance(row, Row), "only a row from get or add can be refreshed"
         self.rows.refresh(row)
 
     def next_id(self, model: type[Any], prefix: str, width: int | None = None) -> str:

@@ -241,7 +241,7 @@ async def upload_trajectory(request: Request, filename: str = Query("uploaded.js
     count = 0
     n = 0
     try:
-        for n, line in enumerate(body.decode("utf-8").splitlines(), start=1):
+        for n, line in enumerate(body.decode("utf-8").splitlines(), start=1):  # noqa: B007 - n names the bad line below
             if line.strip():
                 Trajectory.model_validate(json.loads(line))
                 count += 1

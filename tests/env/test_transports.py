@@ -53,7 +53,7 @@ def test_inprocess_and_http_give_identical_episodes(server, i):
         b = _run(remote, 11, actions)
         assert len(a) == len(actions) + 1
         assert a[-1][2] is True  # terminated by submit
-        for k, (x, y) in enumerate(zip(a, b)):
+        for k, (x, y) in enumerate(zip(a, b, strict=True)):
             assert x == y, f"step {k} differs"
         # And the trail the server kept equals the one in process.
         capability = {"authorization": f"Bearer {remote.transport.episode_token}"}
