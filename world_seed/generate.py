@@ -65,10 +65,11 @@ from supportgym.db import WorldDB, table_counts
 from supportgym.schema import CUSTOMER_TEXT_DDL, Base, Customer, Tier
 from supportgym.world_seed import catalog as C
 from supportgym.world_seed import templates as T
+from supportgym.world_seed.internal_messages import internal_messages
 from supportgym.world_seed.policies import dollars, policy_articles
 from supportgym.world_seed.scales import Scale, get_scale
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: internal channels (internal_messages)
 
 Row = dict[str, Any]
 
@@ -185,6 +186,7 @@ class _Generator:
         self.gen_warranty_claims()
         self.gen_tickets()
         self.finish_store_credit()
+        self.gen_internal_messages()
         db = _empty_world()
         with db.engine.begin() as conn:
             for table in Base.metadata.sorted_tables:
@@ -192,6 +194,14 @@ class _Generator:
                 if rows:
                     conn.execute(insert(table), rows)
         return db
+
+    def gen_internal_messages(self) -> None:
+        # Last, from its own random stream: no other table changes with the channels.
+        self.rows["internal_messages"] = internal_messages(
+            self.seed, self.now, max(40, self.scale.tickets * 2 // 5), self.rows["staff"],
+            self.rows["customers"], self.rows["orders"], self.sellable,
+            [c for c, _ in C.CARRIERS], sorted({b.name for b in C.ALL_BRANDS}), [c.name for c in C.CATEGORIES],
+        )
 
     def gen_meta(self) -> None:
         meta = {
