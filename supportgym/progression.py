@@ -6,8 +6,9 @@ inside that window (so advancing 2 days once or 1 day twice gives the same world
 
 * a shipment on its way (label created, in transit, out for delivery) whose estimated delivery
   falls in the window is delivered then (a tracking event; its order becomes delivered once
-  every shipment of it is). A shipment already past its estimate at ``start`` is held up and
-  stays as it is: late parcels do not arrive by themselves;
+  every shipment of it is), or, when a task scheduled a failed delivery (``delivery_fails``),
+  the carrier fails and sends it back (returned to sender). A shipment already past its
+  estimate at ``start`` is held up and stays as it is: late parcels do not arrive by themselves;
 * a pending refund settles (processed) ``REFUND_SETTLE_DAYS`` after it was issued;
 * a ticket waiting on the customer (pending) closes ``PENDING_TICKET_CLOSE_DAYS`` after its
   last update, with a system message saying so;
@@ -134,14 +135,23 @@ def plan_progress(conn: sqlite3.Connection, start: datetime, end: datetime) -> P
 def _deliveries(conn: sqlite3.Connection, out: Progress, window: tuple[str, str]) -> None:
     ph = ",".join("?" * len(_MOVING))
     due = conn.execute(
-        f"SELECT id, order_id, estimated_delivery FROM shipments WHERE status IN ({ph}) "
+        f"SELECT id, order_id, estimated_delivery, delivery_fails FROM shipments WHERE status IN ({ph}) "
         "AND estimated_delivery > ? AND estimated_delivery <= ? ORDER BY estimated_delivery, id",
         (*_MOVING, *window),
     ).fetchall()
     next_event = _max_int_id(conn, "shipment_events") + 1
     arrived: dict[str, datetime] = {}
-    for sid, order_id, eta in due:
+    for sid, order_id, eta, fails in due:
         when = _parse(eta)
+        if fails:
+            out.changes.append(Change(Shipment, sid, {"status": ShipmentStatus.returned_to_sender}))
+            out.new_rows.append(NewRow(ShipmentEvent, {
+                "id": next_event, "shipment_id": sid, "occurred_at": when,
+                "status": ShipmentStatus.returned_to_sender, "location": "Customer address",
+                "description": "Delivery failed: address not accessible. Returning to sender"}))
+            next_event += 1
+            out.note("deliveries_failed", sid)
+            continue
         out.changes.append(Change(Shipment, sid, {"status": ShipmentStatus.delivered, "delivered_at": when}))
         out.new_rows.append(NewRow(ShipmentEvent, {
             "id": next_event, "shipment_id": sid, "occurred_at": when, "status": ShipmentStatus.delivered,
@@ -153,7 +163,8 @@ def _deliveries(conn: sqlite3.Connection, out: Progress, window: tuple[str, str]
         row = conn.execute("SELECT status FROM orders WHERE id = ?", (order_id,)).fetchone()
         if row is None or row[0] != OrderStatus.shipped.value:
             continue
-        ids = [s for s, _o, _e in due if _o == order_id]
+        # Only the parcels delivered now: one that failed in this window still counts as moving.
+        ids = [s for s, o, _e, fails in due if o == order_id and not fails]
         ph2 = ",".join("?" * len(ids))
         still_moving = conn.execute(
             f"SELECT count(*) FROM shipments WHERE order_id = ? AND id NOT IN ({ph2}) AND status IN ({ph})",

@@ -347,6 +347,9 @@ class Shipment(Base):
     estimated_delivery: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     is_replacement: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Simulation only (a task's setup sets it; no tool shows it): when the estimated delivery
+    # comes, the carrier fails to deliver and returns the parcel (supportgym.progression).
+    delivery_fails: Mapped[bool] = mapped_column(Boolean, default=False)
 
     order: Mapped[Order] = relationship(back_populates="shipments")
     events: Mapped[list[ShipmentEvent]] = relationship(

@@ -732,7 +732,7 @@ class _Generator:
             o.late = delivered > est
         shp = {"id": self.next_id("SHP", 300001, 6), "order_id": row["id"], "carrier": carrier,
                "tracking_number": tracking, "status": sstatus, "shipped_at": shipped,
-               "estimated_delivery": est, "delivered_at": delivered, "is_replacement": False}
+               "estimated_delivery": est, "delivered_at": delivered, "is_replacement": False, "delivery_fails": False}
         self.rows["shipments"].append(shp)
         o.shipment = shp
         self._events(shp, row, sstatus, shipped, delivered, lost_at)
@@ -747,7 +747,7 @@ class _Generator:
             rep = {"id": self.next_id("SHP", 300001, 6), "order_id": row["id"],
                    "carrier": carrier, "tracking_number": tracking2, "status": "delivered",
                    "shipped_at": s2, "estimated_delivery": s2 + timedelta(days=4),
-                   "delivered_at": d2, "is_replacement": True}
+                   "delivered_at": d2, "is_replacement": True, "delivery_fails": False}
             self.rows["shipments"].append(rep)
             self._events(rep, row, "delivered", s2, d2, None)
 

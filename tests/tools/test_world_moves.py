@@ -139,3 +139,22 @@ def test_waiting_in_one_go_or_in_steps_gives_the_same_world(tiny_snapshot) -> No
     assert one.hash() == two.hash()
     for w in worlds:
         w.db.close()
+
+
+def test_a_scheduled_failed_delivery_sends_the_parcel_back(world: World) -> None:
+    _enable(world)
+    ship = world.first(select(Shipment).where(Shipment.status == ShipmentStatus.in_transit).order_by(Shipment.id.desc()))
+    ids = (ship.id, ship.order_id)
+
+    def arrange(s):  # noqa: ANN001
+        shp = s.get(Shipment, ids[0])
+        shp.estimated_delivery, shp.delivery_fails = world.now + timedelta(hours=3), True
+        s.get(Order, ids[1]).status = OrderStatus.shipped
+
+    world.edit(arrange)
+    world.ok("advance_time", hours=6)
+    tracking = world.ok("get_shipment", shipment_id=ids[0])
+    assert tracking["status"] == "returned_to_sender" and tracking["delivered_at"] is None
+    assert "delivery_fails" not in tracking  # the schedule is the world's secret
+    assert tracking["events"][-1]["status"] == "returned_to_sender"
+    assert world.first(select(Order.status).where(Order.id == ids[1])) == OrderStatus.shipped
