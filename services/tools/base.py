@@ -251,6 +251,9 @@ class Tool:
     annotations: ToolAnnotations
     group: str
     examples: tuple[dict[str, Any], ...] = field(default=())
+    # Off unless the world enables it (a task's setup: ``enable_tools``): e.g. advance_time,
+    # which only tasks that permit waiting offer. Not in the default tool list.
+    opt_in: bool = False
 
     def parameters_schema(self) -> dict[str, Any]:
         """JSON schema of the arguments, flattened for function-calling models.
@@ -292,6 +295,7 @@ class Tool:
             "destructive": self.annotations.destructive,
             "idempotent": self.annotations.idempotent,
             "annotations": self.annotations.to_mcp(),
+            "opt_in": self.opt_in,
         }
 
 
@@ -348,7 +352,8 @@ def _description(fn: Callable[..., Any]) -> str:
 
 
 def tool(
-    *, group: str, read_only: bool, destructive: bool = False, idempotent: bool | None = None
+    *, group: str, read_only: bool, destructive: bool = False, idempotent: bool | None = None,
+    opt_in: bool = False,
 ) -> Callable[[Callable[[ToolContext, A], dict[str, Any]]], Callable[[ToolContext, A], dict[str, Any]]]:
     """Register ``fn(ctx, args)`` as a tool named after the function.
 
@@ -373,6 +378,7 @@ def tool(
                 idempotent=read_only if idempotent is None else idempotent,
             ),
             group=group,
+            opt_in=opt_in,
         )
         return fn
 
