@@ -479,7 +479,7 @@ def _run_setup(task: Task) -> tuple[bytes, dict[str, Any], datetime]:
         now = parse_iso(row[0])
         src: Source = task.sources["setup"]
         with db.begin() as session:
-            run = SetupRun(session, now, task.params)
+            run = SetupRun(session, now, task.params, salt=task.id)
             for i, op in enumerate(task.setup):
                 try:
                     run.apply(op, (i,))
