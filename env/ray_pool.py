@@ -507,6 +507,16 @@ class RolloutPool:
             if len(pending[g]) == n:
                 yield GroupResult(tasks[g], pending.pop(g), elapsed_s=time.monotonic() - started[g])
 
+    def run_split(self, split: str, n: int = 16, *, seed: int = 0, per_family: int = 2,
+                  policy_factory: PolicyFactory | None = None,
+                  group_timeout_s: float | None = None) -> Iterator[GroupResult]:
+        """:meth:`run_many` over the tasks of ``split`` (dev, test, heldout-families; train: the
+        first ``per_family`` proven generated tasks of ``seed`` for every train family)."""
+        from supportgym.tasks.splits import load_split
+
+        ids = load_split(split, seed=seed, n=per_family)
+        return self.run_many(ids, n, policy_factory=policy_factory, group_timeout_s=group_timeout_s)
+
     def iter_rollouts(self, task_ids: Iterable[str], n: int = 1, *, policy_factory: PolicyFactory | None = None,
                       group_timeout_s: float | None = None) -> Iterator[RolloutResult]:
         """Like :meth:`run_many`, but yields every rollout as it completes."""
