@@ -72,6 +72,8 @@ def check_candidate(task_id: str, *, prove: bool = True, audit: bool = True) -> 
         prepared = prepare_task(task_id)
     except TaskFormatError as exc:
         return "setup: " + "; ".join(p.message for p in exc.problems)
+    except ValueError as exc:  # a python setup hook refusing its params (e.g. a pick past its rows)
+        return f"setup: {exc}"
     owners = fixed_record_owners()
     clash = sorted(rid for rid in primary_record_ids(prepared.values) if rid in owners)
     if clash:

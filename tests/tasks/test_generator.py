@@ -46,7 +46,13 @@ def test_unknown_or_ungeneratable_families_are_clear_errors() -> None:
         generate("no_such_family", 1, 1)
 
 
-@pytest.mark.parametrize("family", generatable_families())
+def _tier(family: str) -> tuple[pytest.MarkDecorator, ...]:
+    """One family proves the generator in the unit tier; the others (seconds each) run with
+    the full suite, like the shipped tasks' other variants."""
+    return () if family == FAMILY else (pytest.mark.slow,)
+
+
+@pytest.mark.parametrize("family", [pytest.param(f, marks=_tier(f)) for f in generatable_families()])
 def test_generated_tasks_are_proven_and_avoid_fixed_records(family: str) -> None:
     report = generate(family, seed=11, n=2, audit=True)
     assert len(report.accepted) == 2, [c.reason for c in report.dropped]
