@@ -166,10 +166,10 @@ def new_cmd(
 ) -> None:
     """Scaffold tasks/data/FAMILY.yaml and rubrics/data/FAMILY.yaml from the commented
     template: a small working family to reshape (docs/tasks.md). Never overwrites."""
-    from supportgym.tasks.loader import _default_dirs
+    from supportgym.tasks.loader import task_dirs
     from supportgym.tasks.scaffold import ScaffoldError, scaffold_family
 
-    tasks_dir, rubrics_dir = _default_dirs()
+    tasks_dir, rubrics_dir = task_dirs()
     try:
         task_file, rubric_file = scaffold_family(family, tasks_dir, rubrics_dir)
     except ScaffoldError as exc:

@@ -295,6 +295,12 @@ def _default_dirs() -> tuple[Path, Path]:
     )
 
 
+def task_dirs() -> tuple[Path, Path]:
+    """The task and rubric directories this process reads (the shipped ones, or the
+    ``$SUPPORTGYM_TASKS_DIR`` / ``$SUPPORTGYM_RUBRICS_DIR`` working copy)."""
+    return _default_dirs()
+
+
 def _load(tdir: Path, rdir: Path) -> _Loaded:
     tasks: dict[str, Task] = {}
     broken: dict[str, list[Problem]] = {}
