@@ -39,7 +39,7 @@ class LazyCommand:
 LAZY_COMMANDS: dict[str, LazyCommand] = {
     "world": LazyCommand("supportgym.world_seed.cli:world_app",
                          "Generate and inspect seeded worlds (built once, then served from the disk cache)."),
-    "tasks": LazyCommand("supportgym.tasks.cli:tasks_app", "The task set: list and inspect tasks."),
+    "tasks": LazyCommand("supportgym.tasks.cli:tasks_app", "The task set: list, inspect, generate and author tasks."),
     "rubrics": LazyCommand("supportgym.rubrics.cli:rubrics_app",
                            "Rubrics: lint the criteria, audit the reward against adversarial policies, measure claims."),
     "serve": LazyCommand("supportgym.services.cli:serve",
