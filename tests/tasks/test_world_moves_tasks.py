@@ -13,7 +13,7 @@ from sqlalchemy import select
 from supportgym.clock import iso, parse_iso
 from supportgym.rubrics.disclosure import internal_disclosures
 from supportgym.schema import InternalMessage, Shipment, ShipmentStatus, WorldMeta
-from supportgym.services.episode import EpisodeConfig
+from supportgym.services.episode import Episode, EpisodeConfig
 from supportgym.services.worlds import get_snapshot
 from supportgym.tasks import open_episode
 from supportgym.tasks.setup import SetupError, SetupOp, SetupRun
