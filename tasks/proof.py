@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from supportgym.tasks.audit import run_audit, wrong_ceiling
 from supportgym.tasks.loader import prepare_task
-from supportgym.tasks.replay import run_solution
+from supportgym.tasks.episodes import run_solution
 
 
 def reference_problems(task_id: str) -> list[str]:

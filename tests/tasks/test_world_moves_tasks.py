@@ -98,6 +98,6 @@ def test_internal_text_author_and_id_are_not_for_customers() -> None:
     assert leaks("Your parcel is held up at the carrier and should arrive in a few days.") == []
     # Words the agent also read outside the channels (here: the whole notice pasted into a
     # ticket it then read) are not the message's to keep.
-    ep.db.conn.execute("UPDATE ticket_messages SET body = ? WHERE ticket_id = ?", (body, ep.prepared.values["ticket"]["id"]))
-    ep.step("get_ticket", {"ticket_id": ep.prepared.values["ticket"]["id"]})
+    ep.db.conn.execute("UPDATE ticket_messages SET body = ? WHERE ticket_id = ?", (body, ep.scenario.values["ticket"]["id"]))
+    ep.step("get_ticket", {"ticket_id": ep.scenario.values["ticket"]["id"]})
     assert leaks(f"Our team wrote: {quote}") == []
