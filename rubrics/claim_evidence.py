@@ -38,6 +38,7 @@ TOOL_KINDS: dict[str, frozenset[ClaimKind]] = {
     "update_ticket_status": frozenset({K.ticket_status}),
     "set_ticket_priority": frozenset({K.ticket_status}),
     "assign_ticket": frozenset({K.ticket_status}),
+    "tag_ticket": frozenset({K.ticket_tag}),
     "add_internal_note": frozenset({K.note}),
 }
 
@@ -55,6 +56,7 @@ CHECKED_PREFIXES: dict[ClaimKind, frozenset[str]] = {
     K.return_created: frozenset({"RMA", "ORD", "ITM"}),
     K.warranty_claim: frozenset({"WAR", "ORD", "ITM"}),
     K.ticket_status: frozenset({"TKT"}),
+    K.ticket_tag: frozenset({"TKT"}),
     K.note: frozenset({"TKT"}),
 }
 

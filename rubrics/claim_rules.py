@@ -44,6 +44,7 @@ class ClaimKind(str, enum.Enum):
     return_created = "return_created"  # create_return, create_exchange (opens an RMA)
     warranty_claim = "warranty_claim"  # file_warranty_claim
     ticket_status = "ticket_status"  # update_ticket_status, set_ticket_priority, assign_ticket
+    ticket_tag = "ticket_tag"  # tag_ticket
     note = "note"  # add_internal_note
 
 
@@ -73,6 +74,10 @@ _STATE_AUX = rf"(?:{_BE}\s+){{1,3}}"
 # Up to n words that are not themselves the noun of another kind (so "issued a refund for the
 # return" is a refund, not a return).
 _OTHER_NOUN = r"(?:refunds?|returns?|rma|replacements?|exchanges?|credit|claims?|note|escalations?|address|email|phone)"
+
+
+# Ticket priorities a status claim may name.
+_PRIORITY = r"urgent|high|normal|medium|low"
 
 
 def _gap(n: int) -> str:
@@ -221,14 +226,24 @@ _RULES: dict[ClaimKind, list[Rule]] = {
         *_state(r"warranty\s+claims?|WAR", r"submitted|filed|in|created|open|opened|logged|lodged", gap=3),
     ],
     ClaimKind.ticket_status: [
-        (rf"\b(?:marked|set|moved|changed|updated|put|switched)\b{_gap(5)}(?:as|to|on)\s+(?:solved|closed|resolved|pending|on\s+hold|open|urgent|high)\b", Tense.past),
-        (rf"\b{_FUTURE_AUX}(?:mark|set|move|change|update|put|switch){_gap(5)}(?:as|to|on)\s+(?:solved|closed|resolved|pending|on\s+hold|open)\b", Tense.past),
+        (rf"\b(?:marked|set|moved|changed|updated|put|switched|lowered|dropped|reduced)\b{_gap(5)}(?:as|to|on)\s+(?:solved|closed|resolved|pending|on\s+hold|open|{_PRIORITY})\b", Tense.past),
+        (rf"\b{_FUTURE_AUX}(?:mark|set|move|change|update|put|switch|lower|drop|reduce){_gap(5)}(?:as|to|on)\s+(?:solved|closed|resolved|pending|on\s+hold|open|{_PRIORITY})\b", Tense.past),
+        # A state that says it changed: "all 12 tickets are now at normal priority".
+        (rf"\b(?:is|are)\s+now\s+(?:at|on|set\s+to)\s+(?:{_PRIORITY})\s+priority\b", Tense.past),
         (r"\b(?:closed|solved|resolved)\s+(?:your|the|this)\s+(?:ticket|case)\b", Tense.past),
         (rf"\b{_FUTURE_AUX}(?:close|solve|resolve)\s+(?:your\s+|the\s+|this\s+)?(?:ticket|case)\b", Tense.future),
         (r"\b(?:ticket|case)\b(?:\s+TKT-\d+)?\s+(?:(?:is|has\s+been|was)\s+)(?:now\s+)?(?:closed|solved|resolved|put\s+on\s+hold|on\s+hold|set\s+to|marked)\b", Tense.past),
         (r"^(?:ticket|case)(?:\s+TKT-\d+)?\s+(?:closed|solved|resolved)\b", Tense.past),
         (rf"\b(?:bumped|raised|set|changed|increased|escalated)\b{_gap(4)}priority\b", Tense.past),
         (r"\bassigned\s+(?:your|the|this)\s+(?:ticket|case)\s+to\b", Tense.past),
+    ],
+    ClaimKind.ticket_tag: [
+        # Only with the agent as subject or a ticket as object: "tickets tagged summer-sale" names
+        # tickets by an existing tag and claims nothing.
+        (r"\b(?:i|we)(?:'ve|\u2019ve|\s+have|\s+had)?\s+(?:also\s+|now\s+|just\s+|already\s+)?(?:re-?)?(?:tagged|labell?ed)\b", Tense.past),
+        (r"\b(?:tagged|labell?ed)\s+(?:them|it|each(?:\s+one)?|all(?:\s+of\s+them)?|every\s+(?:one|ticket)|these|those|(?:the|your|this|these|those)\s+tickets?)\b", Tense.past),
+        (rf"\b{_FUTURE_AUX}(?:tag|label)\b", Tense.future),
+        *_object(r"tags?|labels?", gap=3),
     ],
     ClaimKind.note: [
         (rf"\b(?:added|left|put|made|logged|recorded|written|wrote){_gap(3)}(?:internal\s+)?(?:note|comment)s?\b", Tense.past),
@@ -254,7 +269,8 @@ _STEMS: dict[ClaimKind, tuple[str, ...]] = {
     ClaimKind.return_created: ("return", "rma"),
     ClaimKind.warranty_claim: ("warranty", "claim", "war-"),
     ClaimKind.ticket_status: ("solved", "closed", "resolved", "pending", "hold", "open", "urgent", "high",
-                              "priority", "assigned", "ticket", "case"),
+                              "priority", "assigned", "ticket", "case", "normal", "low", "medium"),
+    ClaimKind.ticket_tag: ("tag", "label"),
     ClaimKind.note: ("note", "comment", "documented", "recorded"),
 }
 
@@ -367,6 +383,7 @@ _THIRD_PARTY = re.compile(
     r"post\s+office|driver)\b",
     _F,
 )
+_NOW_STATE = re.compile(r"(?:is|are)\s+now\b", _F)
 _OUR_SUBJECT = re.compile(r"\b(?:i|we)\b|\b(?:i|we)['\u2019]", _F)
 _INSTRUCTION = re.compile(
     r"^\s*(?:please|kindly|feel\s+free|make\s+sure|remember|be\s+sure|do\s+not|don't|contact|keep|"
@@ -390,7 +407,8 @@ def _blocked(clause: str, cue: Cue) -> str | None:
     hedge_text = _CONFIRMED_ABILITY.sub(" ", before + " " + span)
     if _HEDGE.search(hedge_text):
         return "hedged"
-    if _GENERIC.search(before + " " + span) or _GENERIC_SUBJECT.match(clause):
+    # "Tickets are handled by..." is general; "the tickets are now at low priority" says a change.
+    if _GENERIC.search(before + " " + span) or (_GENERIC_SUBJECT.match(clause) and not _NOW_STATE.match(span)):
         return "general statement"
     # "you asked for", "you requested ... from billing": the customer is the subject, unless we
     # are ("I've sent you a replacement").
