@@ -24,12 +24,9 @@ from typing import Any
 
 import typer
 
+from supportgym.stats import percentile
+
 TARGETS = {"cold_start_s": 3.0, "warm_reset_ms": 30.0, "step_p50_ms": 5.0}
-
-
-def _pct(samples: list[float], q: float) -> float:
-    s = sorted(samples)
-    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
 
 
 def _mix(seed: int, scale: str) -> list[tuple[str, dict[str, Any]]]:
@@ -107,7 +104,7 @@ def measure(
                 t0 = time.perf_counter()
                 env.reset(options=options)
                 rs.append(time.perf_counter() - t0)
-            result["warm_reset_ms"] = {"p50": _pct(rs, 0.5) * 1e3, "p99": _pct(rs, 0.99) * 1e3, "n": len(rs)}
+            result["warm_reset_ms"] = {"p50": percentile(rs, 0.5) * 1e3, "p99": percentile(rs, 0.99) * 1e3, "n": len(rs)}
             # One episode at a time.
             say(f"{steps} steps, 1 episode")
             _run_steps(env, options, mix, 20, 0, [])  # warm-up
@@ -118,8 +115,8 @@ def measure(
         finally:
             env.close()
         result["steps_1"] = {
-            "p50_ms": _pct(lat, 0.5) * 1e3,
-            "p99_ms": _pct(lat, 0.99) * 1e3,
+            "p50_ms": percentile(lat, 0.5) * 1e3,
+            "p99_ms": percentile(lat, 0.99) * 1e3,
             "steps_per_s": len(lat) / wall,
             "n": len(lat),
         }
@@ -160,8 +157,8 @@ def measure(
             raise RuntimeError(f"{len(errors)} concurrent episode(s) failed; first: {errors[0]!r}")
         flat = [x for lat_k in lats for x in lat_k]
         result[f"steps_{concurrency}"] = {
-            "p50_ms": _pct(flat, 0.5) * 1e3,
-            "p99_ms": _pct(flat, 0.99) * 1e3,
+            "p50_ms": percentile(flat, 0.5) * 1e3,
+            "p99_ms": percentile(flat, 0.99) * 1e3,
             "steps_per_s": len(flat) / wall,
             "n": len(flat),
         }

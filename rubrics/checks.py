@@ -13,7 +13,6 @@ Values in a check come from the rubric file after template rendering, so a check
 from __future__ import annotations
 
 import importlib
-import re
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -21,7 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from supportgym.rubrics.text import ID_PREFIXES, number as _num, amounts_in, dates_in, ids_in, mentions, to_cents, word_count  # noqa: F401 - re-exported
+from supportgym.filters import ORDERING, UNKNOWN_OPERATOR, like_regex
+from supportgym.ids import ID_PREFIXES, prefix_of
+from supportgym.money import decimal_text
+from supportgym.rubrics.text import number as _num, amounts_in, dates_in, ids_in, mentions, to_cents, word_count  # noqa: F401 - re-exported
 from supportgym.rubrics.check_base import MESSAGE_TOOL, CheckBase, CheckContext, IntegritySpec, Verdict  # noqa: F401 - re-exported
 from supportgym.rubrics.enumeration import competition
 from supportgym.rubrics.integrity_checks import (
@@ -86,15 +88,15 @@ def _cmp_py(actual: Any, cond: Any) -> bool:
             ok = not any(loosely_equal(x, actual) for x in v)
         elif op == "is_null":
             ok = (actual is None) == bool(v)
-        elif op in ("gt", "gte", "lt", "lte"):
+        elif op in ORDERING:
             a, b = _num(actual), _num(v)
             if a is None or b is None:
                 a, b = str(actual), str(v)  # ISO dates compare as text
-            ok = {"gt": a > b, "gte": a >= b, "lt": a < b, "lte": a <= b}[op]  # type: ignore[operator]
+            ok = ORDERING[op](a, b)
         elif op == "like":
-            ok = re.fullmatch(re.escape(str(v)).replace("%", ".*").replace("_", "."), str(actual), re.I) is not None
+            ok = like_regex(str(v)).fullmatch(str(actual)) is not None
         else:
-            raise ValueError(f"unknown comparison '{op}'")
+            raise ValueError(UNKNOWN_OPERATOR.format(op=op))
         if not ok:
             return False
     return True
@@ -362,7 +364,7 @@ class ReplyMentions(CheckBase):
                 missing.append(f"a {self.row.table}.{self.row.field} (no matching row exists)")
             elif self.row.as_amount:
                 if not any(int(v) in found for v in vals if v is not None):
-                    missing.append(f"{self.row.table}.{self.row.field} {int(vals[0]) / 100:.2f}")
+                    missing.append(f"{self.row.table}.{self.row.field} {decimal_text(int(vals[0]))}")
             elif not any(mentions(reply, str(v)) for v in vals):
                 missing.append(f"{self.row.table}.{self.row.field} {vals[0]}")
             row_values = [] if self.row.as_amount else [str(v) for v in vals]
@@ -403,7 +405,7 @@ class ReplyIdsExist(CheckBase):
         ids = ids_in(ctx.reply or "")
         missing = []
         for ident in ids:
-            if not ctx.exists(ID_PREFIXES[ident.split("-", 1)[0]], ident):
+            if not ctx.exists(ID_PREFIXES[prefix_of(ident)], ident):
                 missing.append(ident)
         if missing:
             return Verdict(False, "reply names ids that do not exist: " + ", ".join(missing))

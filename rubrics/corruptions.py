@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from supportgym.money import dollars as money
 from supportgym.rubrics.checks import amounts_in, dates_in, ids_in
 from supportgym.rubrics.judge_prompt import INVERTED_TYPES
 from supportgym.rubrics.model import Category, Criterion, CriterionType
@@ -45,10 +46,6 @@ STATUS_KINDS: dict[str, tuple[str, ...]] = {
     "ticket status": tuple(s.value for s in TicketStatus),
 }
 CARRIER_NAMES: tuple[str, ...] = tuple(name for name, _prefix in CARRIERS)
-
-
-def money(cents: int) -> str:
-    return f"${cents // 100:,}.{cents % 100:02d}"
 
 
 def _is_money(m: re.Match[str]) -> bool:

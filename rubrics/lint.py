@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from supportgym.money import decimal_text
 from supportgym.rubrics.checks import FieldEquals, ids_in, amounts_in, to_cents
 from supportgym.rubrics.model import Criterion, CriterionType
 
@@ -171,7 +172,7 @@ def lint_rubric(task_id: str, rubric: list[Criterion], *, session: Any = None, w
             cents, ids = _check_values(c)
             for amount in sorted(amounts_in(c.text)):
                 if amount not in cents:
-                    add(c.id, "value-mismatch", f"text names {amount / 100:.2f} but the check does not use it")
+                    add(c.id, "value-mismatch", f"text names {decimal_text(amount)} but the check does not use it")
             for ident in ids_in(c.text):
                 if ident not in ids:
                     add(c.id, "value-mismatch", f"text names {ident} but the check does not use it")

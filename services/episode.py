@@ -24,12 +24,12 @@ from sqlalchemy import select
 from supportgym.services.limits import check_arguments, recorded_arguments
 from supportgym.services.tools import ToolOutcome, WorldFault, call_tool, openai_schemas, reads
 from supportgym.services.tools.base import LongText, ToolError
+from supportgym.services.tools.submit import SUBMIT_SCHEMA, SUBMIT_TOOL, SubmitResponseArgs  # noqa: F401 - re-exported
 from supportgym.services.upstream import UpstreamUnavailable, call_with_deadline, log_failure
 from supportgym.clock import STEP, SimClock, iso, parse_iso
 from supportgym.db import WorldDB
 from supportgym.trail import EpisodeRecord, TrailEntry, summarise_changes
 
-SUBMIT_TOOL = "submit_response"
 # The name an action that could not be parsed is recorded under: it still takes a step, shows in
 # the trail and counts as an invalid call. Its arguments are ``{"raw": ..., "problem": ...}``.
 INVALID_ACTION = "<unparsable>"
@@ -38,28 +38,6 @@ DEFAULT_MAX_STEPS = 50
 DEFAULT_MAX_INVALID = 10
 DEFAULT_ALPHA = 0.1
 DEFAULT_BETA = 0.3
-
-
-class SubmitResponseArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    response: LongText = Field(
-        description="Your final reply: what you did and what the customer or requester needs "
-        "to know. Ends the episode."
-    )
-
-
-SUBMIT_SCHEMA: dict[str, Any] = {
-    "type": "function",
-    "function": {
-        "name": SUBMIT_TOOL,
-        "description": "Finish the task with your final reply. Call it once, last; no tool "
-        "calls are possible after it.",
-        "parameters": {
-            **{k: v for k, v in SubmitResponseArgs.model_json_schema().items() if k != "title"},
-            "additionalProperties": False,
-        },
-    },
-}
 
 
 _SCHEMA_TEXT: dict[bool, str] = {}

@@ -16,29 +16,13 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from supportgym.world_seed.cache import load_world
+
 DEFAULT_BUDGET_BYTES = 512_000_000
 _snapshots: OrderedDict[tuple[int, str], Any] = OrderedDict()
 _budget = [DEFAULT_BUDGET_BYTES]
 _locks: dict[tuple[int, str], threading.Lock] = {}
 _guard = threading.Lock()
-
-
-def _loader() -> Any:
-    # ``load_world`` (world_seed's cached loader) when present; the plain generator otherwise.
-    try:
-        from supportgym.world_seed.generate import load_world
-
-        return load_world
-    except ImportError:
-        pass
-    try:
-        from supportgym.world_seed.cache import load_world  # type: ignore[no-redef]
-
-        return load_world
-    except ImportError:
-        from supportgym.world_seed.generate import build_world
-
-        return build_world
 
 
 def get_snapshot(seed: int, scale: str) -> Any:
@@ -55,7 +39,7 @@ def get_snapshot(seed: int, scale: str) -> Any:
     with lock:
         snap = _snapshots.get(key)
         if snap is None:
-            snap = _loader()(key[0], key[1])
+            snap = load_world(key[0], key[1])
             with _guard:
                 _snapshots[key] = snap
                 _evict()

@@ -30,6 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from supportgym.db import WorldDB
+from supportgym.money import decimal_text
 from supportgym.rubrics.enumeration import VOCABULARIES
 from supportgym.rubrics.grade import grade_episode
 from supportgym.rubrics.model import Aspect, CriterionType
@@ -296,7 +297,7 @@ def _seen_text(results: list[Any]) -> str:
     dates = sorted(set(re.findall(r'"(\d{4}-\d{2}-\d{2})T', text)))
     statuses = sorted(set(re.findall(r'"status": "([a-z_]+)"', text)))
     return (
-        " ".join(ids) + " " + " ".join(f"${c / 100:.2f}" for c in cents) + " " + " ".join(dates) + " "
+        " ".join(ids) + " " + " ".join("$" + decimal_text(c) for c in cents) + " " + " ".join(dates) + " "
         + " ".join(s.replace("_", " ") for s in statuses)
     )
 

@@ -30,6 +30,8 @@ from sqlalchemy import and_, func, inspect, select
 from sqlalchemy.orm import Session
 
 from supportgym.clock import iso
+from supportgym.filters import ORDERING, UNKNOWN_OPERATOR, Operator
+from supportgym.ids import DEFAULT_WIDTH, format_id, number_of
 from supportgym.schema import (
     AuthorType,
     Base,
@@ -90,7 +92,7 @@ def relative_time(value: Any, now: datetime) -> Any:
 
 # --- filters ---------------------------------------------------------------------------------
 
-Comparison = dict[Literal["eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "like", "is_null"], Any]
+Comparison = dict[Operator, Any]
 
 
 def _compare(col: Any, cond: Any) -> Any:
@@ -106,20 +108,14 @@ def _compare(col: Any, cond: Any) -> Any:
             parts.append(col.in_(list(v)))
         elif op == "not_in":
             parts.append(col.not_in(list(v)))
-        elif op == "gt":
-            parts.append(col > v)
-        elif op == "gte":
-            parts.append(col >= v)
-        elif op == "lt":
-            parts.append(col < v)
-        elif op == "lte":
-            parts.append(col <= v)
+        elif op in ORDERING:
+            parts.append(ORDERING[op](col, v))
         elif op == "like":
             parts.append(col.like(v))
         elif op == "is_null":
             parts.append(col.is_(None) if v else col.is_not(None))
         else:
-            raise SetupError(f"unknown comparison '{op}' (eq, ne, in, not_in, gt, gte, lt, lte, like, is_null)")
+            raise SetupError(UNKNOWN_OPERATOR.format(op=op))
     return and_(*parts)
 
 
@@ -331,10 +327,10 @@ def row_values(obj: Any, depth: int = 0) -> dict[str, Any]:
 
 def _next_id(session: Session, model: type[Base], prefix: str) -> str:
     ids = session.execute(select(model.id).where(model.id.like(f"{prefix}-%"))).scalars().all()
-    nums = [int(i.split("-", 1)[1]) for i in ids if i.split("-", 1)[1].isdigit()]
+    nums = [n for n in map(number_of, ids) if n is not None]
     top = max(nums) if nums else 0
-    width = max((len(i.split("-", 1)[1]) for i in ids), default=6)
-    return f"{prefix}-{top + 1:0{width}d}"
+    width = max((len(i.split("-", 1)[1]) for i in ids), default=DEFAULT_WIDTH)
+    return format_id(prefix, top + 1, width)
 
 
 def _next_int(session: Session, model: type[Base]) -> int:

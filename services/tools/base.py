@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
@@ -24,6 +24,9 @@ from sqlalchemy import Integer, bindparam, cast, func, select
 from supportgym.services.tools import reads
 from supportgym.services.tools.writes import IdCounters, Row, RowWriter
 
+from supportgym.ids import DEFAULT_WIDTH, KIND, IdKind, format_id
+# ``money`` is the only way money leaves a tool: ``1999 -> "19.99"``.
+from supportgym.money import decimal_text as money, to_cents  # noqa: F401 - the tools import them from here
 from supportgym.policy import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TEXT_LENGTH
 
 
@@ -67,27 +70,24 @@ class PageArgs(Args):
     )
 
 
-def _id(prefix: str, example: str, what: str) -> Any:
+def _id(kind: IdKind) -> Any:
+    # The example comes from the id scheme, so it has the shape of the ids the world really has.
     return Annotated[
         str,
-        Field(
-            pattern=rf"^{prefix}-\d+$",
-            max_length=24,
-            description=f"{what} id, e.g. {example}.",
-        ),
+        Field(pattern=kind.pattern, max_length=24, description=f"{kind.noun} id, e.g. {kind.example}."),
     ]
 
 
-CustomerId = _id("CUS", "CUS-10042", "Customer")
-OrderId = _id("ORD", "ORD-500123", "Order")
-OrderItemId = _id("ITM", "ITM-700456", "Order line item")
-ProductId = _id("PRD", "PRD-1042", "Product")
-ShipmentId = _id("SHP", "SHP-300123", "Shipment")
-PaymentId = _id("PAY", "PAY-400123", "Payment")
-ReturnId = _id("RMA", "RMA-900012", "Return (RMA)")
-TicketId = _id("TKT", "TKT-200345", "Ticket")
-StaffId = _id("STF", "STF-101", "Staff member")
-AddressId = _id("ADR", "ADR-20001", "Address")
+CustomerId = _id(KIND["CUS"])
+OrderId = _id(KIND["ORD"])
+OrderItemId = _id(KIND["ITM"])
+ProductId = _id(KIND["PRD"])
+ShipmentId = _id(KIND["SHP"])
+PaymentId = _id(KIND["PAY"])
+ReturnId = _id(KIND["RMA"])
+TicketId = _id(KIND["TKT"])
+StaffId = _id(KIND["STF"])
+AddressId = _id(KIND["ADR"])
 
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
@@ -105,17 +105,6 @@ Amount = Annotated[
     Field(gt=0, le=Decimal(1000000), max_digits=9, decimal_places=2),
     WithJsonSchema({"type": "number", "description": "Amount in US dollars, e.g. 49.99."}),
 ]
-
-
-def to_cents(amount: Decimal) -> int:
-    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def money(cents: int) -> str:
-    """Cents as a dollar string, the only way money leaves a tool: ``1999 -> "19.99"``."""
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
 def parse_date(value: str, field_name: str) -> datetime:
@@ -206,9 +195,8 @@ class ToolContext:
             conn, table.name, prefix, lambda: q.scalar(conn, pattern=f"{prefix}-%", start=len(prefix) + 2)
         )
         if top is not None:
-            digits = width or len(str(top))
-            return f"{prefix}-{top + 1:0{digits}d}"
-        return f"{prefix}-{1:0{width or 6}d}"
+            return format_id(prefix, top + 1, width or len(str(top)))
+        return format_id(prefix, 1, width or DEFAULT_WIDTH)
 
     def next_int_id(self, model: type[Any]) -> int:
         table = model.__table__
