@@ -717,10 +717,7 @@ class DockerTransport:
         """``GET /episodes/{id}/<what>`` (``trail``, ``changes``, ``grade``) of the current episode."""
         if self.http is None or self.slot is None or self.http.episode_id is None:
             raise RuntimeError("no episode")
-        resp = self.http._request("GET", f"/episodes/{self.http.episode_id}/{what}")
-        if resp.status_code != 200:
-            self.http._raise(resp, what)
-        return resp.json()
+        return self.http.get(what)
 
     def close_episode(self) -> None:
         failed = False

@@ -228,15 +228,31 @@ class HttpTransport:
         self.episode_id: str | None = None
         self.episode_token: str | None = None
 
-    def _request(self, method: str, path: str, body: Any = None) -> _Response:
+    def _send(self, method: str, path: str, body: Any = None) -> _Response:
         return self.conn.request(method, path, body, self.token or self.episode_token)
+
+    def request(self, method: str, path: str, body: Any = None, *, expect: int = 200, what: str = "") -> Any:
+        """One call to the service: the JSON body of an ``expect`` answer. Any other answer raises
+        its typed error (:class:`ServiceBusy`, :class:`EpisodeLost`, :class:`EpisodeEnded`,
+        :class:`WorldFault`, :class:`GradingFault`, else :class:`EnvironmentFault`; ``ValueError``
+        for a refused episode configuration); an unreachable server :class:`ServerUnavailable`."""
+        resp = self._send(method, path, body)
+        if resp.status_code != expect:
+            self._raise(resp, what or f"{method} {path}")
+        return resp.json()
+
+    def get(self, what: str) -> dict[str, Any]:
+        """``GET /episodes/{id}/<what>`` (``trail``, ``changes``, ``grade``) of the current episode."""
+        if self.episode_id is None:
+            raise EpisodeEnded("no episode: call reset() first")
+        return self.request("GET", f"/episodes/{self.episode_id}/{what}", what=what)
 
     @staticmethod
     def _error(resp: _Response) -> tuple[str, str]:
         try:
             err = resp.json()["error"]
             return str(err.get("code")), str(err.get("message"))
-        except Exception:  # not our JSON: a proxy, a crash page
+        except (ValueError, KeyError, TypeError, AttributeError):  # not our JSON: a proxy, a crash page
             return "http_error", resp.text[:300]
 
     def _raise(self, resp: _Response, what: str) -> None:
@@ -259,10 +275,8 @@ class HttpTransport:
     def create(self, config: EpisodeConfig) -> EpisodeInfo:
         self.close_episode()
         # Unset options are left out, so a client newer than the server still works.
-        resp = self._request("POST", "/episodes", config.model_dump(mode="json", exclude_none=True))
-        if resp.status_code != 201:
-            self._raise(resp, "create episode")
-        body = resp.json()
+        body = self.request("POST", "/episodes", config.model_dump(mode="json", exclude_none=True),
+                            expect=201, what="create episode")
         self.episode_id = body["episode_id"]
         self.episode_token = body.get("episode_token")
         return EpisodeInfo(
@@ -278,17 +292,16 @@ class HttpTransport:
     def step(self, name: str, arguments: Any) -> dict[str, Any]:
         if self.episode_id is None:
             raise EpisodeEnded("no episode: call reset() first")
-        resp = self._request("POST", f"/episodes/{self.episode_id}/step", {"name": name, "arguments": arguments})
-        if resp.status_code != 200:
-            self._raise(resp, "step")
-        return resp.json()
+        return self.request("POST", f"/episodes/{self.episode_id}/step", {"name": name, "arguments": arguments},
+                            what="step")
 
     def close_episode(self) -> None:
         if self.episode_id is None:
             return
         episode_id, self.episode_id = self.episode_id, None
         try:
-            self._request("DELETE", f"/episodes/{episode_id}")
+            # Whatever the answer (gone already, or removed), the episode is over for this client.
+            self._send("DELETE", f"/episodes/{episode_id}")
         except ServerUnavailable:
             pass  # the server is gone, and the episode with it
         finally:
