@@ -30,19 +30,14 @@ TARGETS = {"cold_start_s": 3.0, "warm_reset_ms": 30.0, "step_p50_ms": 5.0}
 
 
 def _mix(seed: int, scale: str) -> list[tuple[str, dict[str, Any]]]:
-    try:
-        from supportgym.services.bench import tool_call_mix
-        from supportgym.services.worlds import get_snapshot
+    from supportgym.services.bench import tool_call_mix
+    from supportgym.services.worlds import get_snapshot
 
-        db = get_snapshot(seed, scale).open()
-        try:
-            return tool_call_mix(db)
-        finally:
-            close = getattr(db, "close", None)
-            if close:
-                close()
-    except Exception:  # the mix helper moved: a read-only fallback
-        return [("get_current_time", {}), ("search_customers", {"page_size": 5}), ("search_tickets", {"page_size": 5})]
+    db = get_snapshot(seed, scale).open()
+    try:
+        return tool_call_mix(db)
+    finally:
+        db.close()
 
 
 def _run_steps(env: Any, options: dict[str, Any], mix: list, n: int, offset: int, out: list[float]) -> None:
@@ -72,7 +67,7 @@ def measure(
     progress: Any = None,
 ) -> dict[str, Any]:
     """Run the benchmark; returns the figures as a dict (what ``--json`` prints)."""
-    from supportgym.env.docker_pool import ContainerPool
+    from supportgym.env.docker_pool import ContainerPool, docker_errors
 
     say = progress or (lambda msg: None)
     result: dict[str, Any] = {"image": None, "scale": scale, "seed": seed, "targets": TARGETS}
@@ -135,10 +130,7 @@ def measure(
                 _run_steps(envs[k], options, mix, steps, k * 7, lats[k])
             except BaseException as exc:
                 errors.append(exc)
-                try:
-                    barrier.abort()
-                except Exception:
-                    pass
+                barrier.abort()  # the other threads stop waiting and see the failure
 
         threads = [threading.Thread(target=work, args=(k,), daemon=True) for k in range(concurrency)]
         for t in threads:
@@ -166,7 +158,8 @@ def measure(
         result["containers"] = containers
         try:
             result["image_size_mb"] = pool.client.images.get(pool.image).attrs["Size"] / 1e6
-        except Exception:
+        except (*docker_errors(), KeyError) as exc:  # the figure is optional: say why it is missing
+            typer.echo(f"image size unknown: {type(exc).__name__}: {exc}", err=True)
             result["image_size_mb"] = None
     return result
 

@@ -50,7 +50,7 @@ def warm_tasks() -> dict[str, Any]:
             t0 = time.perf_counter()
             try:
                 out = fn()
-            except Exception as exc:  # optional step: report, do not fail the image build
+            except Exception as exc:  # noqa: BLE001 - optional step: report it, never fail the image build
                 return {"tasks": f"{name} failed: {type(exc).__name__}: {exc}"}
             n = len(out) if hasattr(out, "__len__") else None
             return {"tasks": name, "count": n, "seconds": round(time.perf_counter() - t0, 3)}

@@ -19,6 +19,7 @@ category, level and difficulty, and tokens. :func:`eval_llm` is its command-line
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
 from collections import defaultdict
@@ -33,6 +34,8 @@ from supportgym.services.tools.submit import SUBMIT_TOOL
 from supportgym.trajectory import Trajectory
 
 
+
+log = logging.getLogger("supportgym.eval")
 
 _LIMIT_KEYS = ("description", "maxLength", "minLength", "pattern", "title")
 
@@ -201,11 +204,12 @@ class _EpisodeTurns:
 
 
 def _task_meta(task_id: str) -> dict[str, Any]:
-    try:
-        from supportgym.tasks import get_task
+    from supportgym.tasks import get_task
 
+    try:
         t = get_task(task_id)
-    except Exception:  # noqa: BLE001 - metadata is optional for the report
+    except (KeyError, ValueError) as exc:  # unknown id or a broken family: grouped by its id's family
+        log.warning("no metadata for task %s in the summary: %s", task_id, exc)
         return {"family": task_id.split("-")[0], "levels": [], "difficulty": None}
     return {"family": t.family, "levels": [str(x) for x in t.levels], "difficulty": str(t.difficulty)}
 
@@ -297,7 +301,7 @@ def run_eval(
         env = env_factory()
         try:
             return agent_factory().run_episode(env, tid, attempt=attempt, max_steps=max_steps)
-        except Exception as exc:  # noqa: BLE001 - the environment, not the agent, failed
+        except Exception as exc:  # noqa: BLE001 - one failed episode must not end the whole evaluation
             return Trajectory(task_id=tid, alpha=0.0, beta=0.0, max_steps=max_steps or 0, agent="llm",
                               attempt=attempt, steps=[], reply=None, status="error",
                               infra_error=f"{type(exc).__name__}: {exc}")

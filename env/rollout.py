@@ -497,7 +497,7 @@ def rollout(
             timings["reset_s"] = time.perf_counter() - t0
         except (RolloutTimeout, EnvironmentFault):
             raise
-        except Exception as exc:  # the environment could not start the episode
+        except Exception as exc:  # noqa: BLE001 - the environment could not start the episode: an infra error, typed
             raise EnvironmentFault(f"reset failed: {type(exc).__name__}: {exc}") from exc
         tools = info.get("tools") or []
         base = getattr(env, "unwrapped", env)
@@ -523,7 +523,7 @@ def rollout(
                 raw = caller.call(lambda: play(view, tools), budget("the policy's turn"), "the policy's turn")
             except RolloutTimeout:
                 raise
-            except Exception as exc:  # whatever the policy raised: that rollout ends, not the caller
+            except Exception as exc:  # noqa: BLE001 - whatever the policy raised ends this rollout (policy_error), not the caller
                 timings["policy_s"] += time.perf_counter() - t0
                 status, error, error_type = POLICY_ERROR, f"{type(exc).__name__}: {exc}", type(exc).__name__
                 break
@@ -542,7 +542,7 @@ def rollout(
                     obs, _, terminated, truncated, info = env_call(lambda a=action: env.step(a), f"step {n_steps}")
                 except (RolloutTimeout, EnvironmentFault):
                     raise
-                except Exception as exc:  # not the policy's doing: the env broke on a parsed action
+                except Exception as exc:  # noqa: BLE001 - not the policy's doing: the env broke on a parsed action
                     raise EnvironmentFault(f"step {n_steps} failed: {type(exc).__name__}: {exc}") from exc
                 shown = obs if cut_at is None or len(obs) <= cut_at else obs[:cut_at] + "...[cut]"
                 if terminated or truncated:

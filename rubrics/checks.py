@@ -17,8 +17,7 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from supportgym.filters import ORDERING, UNKNOWN_OPERATOR, like_regex
 from supportgym.ids import ID_PREFIXES, prefix_of
@@ -575,8 +574,3 @@ Check = Annotated[
     | NoCollateralChange | NoFalseClaims | NoDisclosure | NoEnumeration | NoPolicyBreachAttempt,
     Field(discriminator="type"),
 ]
-
-
-def count_rows(session: Session, table: str) -> int:
-    model = _models()[table]
-    return int(session.execute(select(func.count()).select_from(model)).scalar_one())

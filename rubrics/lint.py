@@ -98,7 +98,7 @@ def _check_values(c: Criterion) -> tuple[set[int], set[str]]:
             if key in ("amounts",):
                 try:
                     cents.add(to_cents(v))
-                except ValueError:
+                except ValueError:  # not one amount: the amounts written in it are read below
                     pass
             cents.update(amounts_in(v))
 

@@ -812,7 +812,7 @@ class _Generator:
         return rma
 
     def _return_or_refund(self, o: _Order) -> None:
-        rng, now, row = self.rng, self.now, o.row
+        rng, row = self.rng, o.row
         delivered = row["delivered_at"]
         window = P.RETURN_WINDOW_DAYS[Tier(o.cust["tier"])]
         if row["status"] == "refunded":

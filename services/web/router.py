@@ -25,6 +25,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
+from supportgym.services.manager import ServiceError
 from supportgym.services.web.grades import grade_rows, grade_summary
 
 HERE = Path(__file__).parent
@@ -133,7 +134,7 @@ def task_list(
     else:
         try:
             rows = [_task_row(t) for t in api.list_tasks()]
-        except Exception as exc:  # show the problem on the page rather than a 500
+        except (ValueError, OSError) as exc:  # a broken task file (TaskFormatError...): shown on the page, not a 500
             problem = f"Listing tasks failed: {type(exc).__name__}: {exc}"
     options = {k: sorted({r[k] for r in rows if r[k]}) for k in ("family", "level", "difficulty")}
     chosen = {"family": family, "level": level, "difficulty": difficulty}
@@ -168,7 +169,7 @@ def task_page(request: Request, task_id: str) -> HTMLResponse:
         rendered = getattr(prepared, "rubric", None)
         if rendered:  # the rubric with the task's values filled in
             criteria = _criteria({"criteria": rendered})
-    except Exception as exc:  # the page still shows the task definition
+    except (ValueError, KeyError, OSError) as exc:  # setup or rubric does not build: the page still shows the definition
         prepare_error = f"{type(exc).__name__}: {exc}"
     data = _plain(task)
     setup = data.get("setup") if isinstance(data, dict) else None
@@ -363,7 +364,7 @@ def _episode(request: Request, episode_id: str) -> Any:
         raise HTTPException(404, "this app has no episode manager")
     try:
         return manager.get(episode_id)
-    except Exception as exc:
+    except ServiceError as exc:  # unknown, deleted or reaped
         raise HTTPException(404, f"no live episode {episode_id!r}") from exc
 
 
