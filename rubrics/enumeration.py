@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from supportgym.ids import prefix_of
 from supportgym.money import decimal_text
 from supportgym.rubrics.text import amounts_in, dates_in, ids_in, mentions
 from supportgym.schema import OrderStatus, ShipmentStatus, Tier
@@ -122,7 +123,7 @@ def competition(
     asked_ids: dict[str, set[str]] = {}
     for n in needles:
         for ident in ids_in(n):
-            asked_ids.setdefault(ident.split("-", 1)[0], set()).add(ident)
+            asked_ids.setdefault(prefix_of(ident), set()).add(ident)
     allowed_ids = set(ids_in(allowed_text))
     for prefix, asked in asked_ids.items():
         extra = [i for i in ids_in(text) if i.startswith(prefix + "-") and i not in asked and i not in allowed_ids]
@@ -164,7 +165,7 @@ def enumerated(text: str, allowed_text: str) -> list[Competition]:
     by_prefix: dict[str, list[str]] = {}
     for i in ids_in(text):
         if i not in allowed_ids:
-            by_prefix.setdefault(i.split("-", 1)[0], []).append(i)
+            by_prefix.setdefault(prefix_of(i), []).append(i)
     out += [Competition(f"{p} id", tuple(v), GATE_TOLERANCE["id"]) for p, v in by_prefix.items()]
     out.append(Competition("amount", tuple(decimal_text(c) for c in sorted(amounts_in(text) - amounts_in(allowed_text))), GATE_TOLERANCE["amount"]))
     allowed_dates = {d for _, d in dates_in(allowed_text) if d}
