@@ -49,8 +49,8 @@ def _supportgym() -> str:
     if exe.exists():
         return str(exe)
     found = shutil.which("supportgym")
-    if not found:
-        pytest.skip("no supportgym command next to the interpreter or on PATH")
+    # Installed with the package: its absence is a broken install, not a missing part.
+    assert found, "no supportgym command next to the interpreter or on PATH (pip install -e .)"
     return found
 
 
