@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import gymnasium
-
 from supportgym.env.errors import (
     EnvironmentFault,
     EpisodeEnded,
@@ -26,6 +25,8 @@ if ENV_ID not in gymnasium.registry:
 
 def __getattr__(name: str):  # lazy: importing the package stays cheap
     if name == "SupportEnv":
+        # deferred: SupportEnv loads the task set, the services and the Docker SDK; the errors
+        # and ENV_ID of this package stay a cheap import
         from supportgym.env.support_env import SupportEnv
 
         return SupportEnv

@@ -5,7 +5,7 @@
     from supportgym.env.docker_pool import ContainerPool
 
     with ContainerPool(size=4, slots_per_container=4) as pool:   # image supportgym:dev
-        env = pool.make_env(world_scale="tiny")                     # SupportEnv over the pool
+        env = SupportEnv(transport="docker", pool=pool, world_scale="tiny")  # episodes in the pool
         obs, info = env.reset(seed=0)
         ...
 
@@ -49,8 +49,15 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from supportgym.env.docker_owner import HEARTBEAT_LABEL, OWNER_LABEL, Heartbeat, heartbeat_dir, owner_gone, this_owner
-from supportgym.env.errors import EnvironmentFault, ServerUnavailable
+from supportgym.env.docker_owner import (
+    HEARTBEAT_LABEL,
+    OWNER_LABEL,
+    Heartbeat,
+    heartbeat_dir,
+    owner_gone,
+    this_owner,
+)
+from supportgym.env.errors import EnvironmentFault, EpisodeEnded, ServerUnavailable
 from supportgym.env.transport import EpisodeInfo, HttpTransport
 
 log = logging.getLogger("supportgym.docker")
@@ -64,19 +71,6 @@ DEFAULT_IMAGE = "supportgym:dev"
 def default_image() -> str:
     """``$SUPPORTGYM_IMAGE``, else ``supportgym:dev`` (what ``scripts/build-image`` builds)."""
     return os.environ.get("SUPPORTGYM_IMAGE") or DEFAULT_IMAGE
-
-
-def serve_command() -> list[str] | None:
-    """``None`` (the image's ``supportgym serve`` CMD) when this source tree's ``supportgym``
-    command has ``serve``; else the same service through ``python3 -m supportgym.services.cli``."""
-    try:
-        from supportgym.cli import LAZY_COMMANDS
-
-        if "serve" in LAZY_COMMANDS:
-            return None
-    except ImportError as exc:  # a tree without the top-level CLI: start the service module directly
-        log.debug("no supportgym CLI (%s): the container runs supportgym.services.cli", exc)
-    return ["python3", "-m", "supportgym.services.cli", "serve", "--host", "0.0.0.0", "--port", str(CONTAINER_PORT)]
 
 
 def docker_errors() -> tuple[type[BaseException], ...]:
@@ -189,7 +183,8 @@ class ContainerPool:
         environment: Extra ``SUPPORTGYM_*`` variables for the containers.
         warm_worlds: Worlds the containers load before they are ready (``["7/tiny"]``); default:
             the image's (the pre-generated default world).
-        command: Override the image's command; ``"auto"`` (default): see :func:`serve_command`.
+        command: Override the image's command; ``"auto"`` (default) or None: the image's own CMD
+                (``supportgym serve``).
         mem_limit, cpus, pids_limit: Resource limits of each container.
         host: Host address the ports are published on and reached at.
         start_timeout: Seconds a container may take to answer ``/readyz``.
@@ -238,7 +233,7 @@ class ContainerPool:
         # The containers bind every interface inside their network namespace, so they need a
         # service token; the pool makes one (unless given) and is the only client that holds it.
         self.token = self.environment.setdefault("SUPPORTGYM_TOKEN", secrets.token_urlsafe(24))
-        self.command = serve_command() if command == "auto" else command
+        self.command = None if command == "auto" else command
         self.mem_limit = mem_limit
         self.cpus = cpus
         self.pids_limit = pids_limit
@@ -612,13 +607,6 @@ class ContainerPool:
     def transport(self, **kwargs: Any) -> DockerTransport:
         return DockerTransport(self, **kwargs)
 
-    def make_env(self, **env_kwargs: Any) -> Any:
-        """A :class:`SupportEnv` whose episodes run in this pool's containers."""
-        from supportgym.env.support_env import SupportEnv
-
-        timeout = env_kwargs.pop("timeout", self.http_timeout)
-        return SupportEnv(transport=DockerTransport(self, timeout=timeout), timeout=timeout, **env_kwargs)
-
     def __repr__(self) -> str:
         return f"ContainerPool(image={self.image!r}, size={self.size}, pool_id={self.pool_id!r}, containers={self.status()})"
 
@@ -708,8 +696,6 @@ class DockerTransport:
 
     def step(self, name: str, arguments: Any) -> dict[str, Any]:
         if self.http is None or self.slot is None:
-            from supportgym.env.errors import EpisodeEnded
-
             raise EpisodeEnded("no episode: call reset() first")
         try:
             return self.http.step(name, arguments)
@@ -745,19 +731,6 @@ class DockerTransport:
                 self.pool.close()
 
 
-def docker_env(size: int = 1, *, image: str | None = None, pool_kwargs: dict[str, Any] | None = None, **env_kwargs: Any) -> Any:
-    """Shortcut: a :class:`SupportEnv` on a new private pool of ``size`` containers; closing the env
-    removes the containers."""
-    from supportgym.env.support_env import SupportEnv
-
-    transport = DockerTransport(None, timeout=env_kwargs.get("timeout"), image=image, size=size, **(pool_kwargs or {}))
-    try:
-        return SupportEnv(transport=transport, **env_kwargs)
-    except BaseException:
-        transport.close()
-        raise
-
-
 __all__ = [
     "MANAGED_LABEL",
     "POOL_LABEL",
@@ -768,6 +741,4 @@ __all__ = [
     "PoolError",
     "Slot",
     "default_image",
-    "docker_env",
-    "serve_command",
 ]

@@ -1,6 +1,6 @@
 """An LLM agent for ``SupportEnv`` through function calling, and the evaluation around it.
 
-:class:`LLMAgent` talks to any OpenAI-compatible endpoint (:mod:`supportgym.env.openai_client`).
+:class:`LLMAgent` talks to any OpenAI-compatible endpoint (:mod:`supportgym.services.openai_client`).
 It is a policy of the one agent loop, :func:`supportgym.env.rollout.rollout` (same system prompt
 as every other agent): the task's tool schemas go in ``tools``; every ``tool_call`` the model
 makes is stepped into the environment and its observation returned as a ``tool`` message, until
@@ -28,10 +28,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from supportgym.env.openai_client import ChatClient, ChatError
 from supportgym.env.rollout import POLICY_ERROR, SYSTEM_PROMPT, chat_calls, rollout
+from supportgym.env.support_env import SupportEnv
+from supportgym.services.openai_client import ChatClient, ChatError, endpoint_from_env
 from supportgym.services.tools.submit import SUBMIT_TOOL
-from supportgym.trajectory import Trajectory
+from supportgym.tasks import TaskFormatError, get_task, list_tasks
+from supportgym.trajectory import Trajectory, write_jsonl
 
 
 
@@ -130,7 +132,7 @@ class LLMAgent:
 
     def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *,
                  tool_choice: Any = None, seed: int | None = None):
-        """One chat completion (a :class:`~supportgym.env.openai_client.ChatResponse`)."""
+        """One chat completion (a :class:`~supportgym.services.openai_client.ChatResponse`)."""
         choice = self.tool_choice if tool_choice is None else tool_choice
         return self.client.chat(
             model=self.model,
@@ -204,11 +206,9 @@ class _EpisodeTurns:
 
 
 def _task_meta(task_id: str) -> dict[str, Any]:
-    from supportgym.tasks import get_task
-
     try:
         t = get_task(task_id)
-    except (KeyError, ValueError) as exc:  # unknown id or a broken family: grouped by its id's family
+    except (KeyError, TaskFormatError) as exc:  # a task id of another task set: the report still shows it
         log.warning("no metadata for task %s in the summary: %s", task_id, exc)
         return {"family": task_id.split("-")[0], "levels": [], "difficulty": None}
     return {"family": t.family, "levels": [str(x) for x in t.levels], "difficulty": str(t.difficulty)}
@@ -279,11 +279,8 @@ def run_eval(
 ) -> tuple[dict[str, Any], list[Trajectory]]:
     """Run every task ``k`` times. Writes ``trajectories.jsonl`` (appended as episodes finish)
     and ``summary.json`` to ``out_dir`` when given. Returns ``(summary, trajectories)``."""
-    from supportgym.trajectory import write_jsonl
 
     if env_factory is None:
-        from supportgym.env.support_env import SupportEnv
-
         def env_factory() -> Any:
             return SupportEnv(transport="inprocess")
 
@@ -316,7 +313,12 @@ def run_eval(
 
     bar_ctx = None
     if progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TimeElapsedColumn,
+        )
 
         bar_ctx = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                            TimeElapsedColumn(), transient=False)
@@ -384,7 +386,6 @@ def eval_llm(
     ``tasks``: comma-separated ids or families (default: every task)."""
     from rich.console import Console
 
-    from supportgym.env.openai_client import endpoint_from_env
 
     ep = endpoint_from_env("SUPPORTGYM_LLM", base_url=base_url or None, api_key=api_key or None, model=model or None)
     if not ep.model:
@@ -410,7 +411,6 @@ def eval_llm(
 
 def select_tasks(spec: str) -> list[str]:
     """Task ids from ``"id1,id2"`` or family names (every variant); empty: every task."""
-    from supportgym.tasks import list_tasks
 
     every = [t.id for t in list_tasks()]
     if not spec.strip():

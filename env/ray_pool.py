@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from supportgym.env.docker_pool import ContainerPool
 from supportgym.env.rollout import (
     INFRA_ERROR,
     POLICY_ERROR,
@@ -59,7 +60,10 @@ from supportgym.env.rollout import (
     reference_policy,
     rollout,
 )
+from supportgym.env.support_env import SupportEnv
 from supportgym.services.episode import DEFAULT_ALPHA, DEFAULT_BETA
+from supportgym.tasks import prepare_task
+
 from supportgym.trajectory import Trajectory, write_jsonl
 
 log = logging.getLogger("supportgym.rollouts")
@@ -191,7 +195,6 @@ class RolloutWorker:
 
     def warm(self, task_ids: list[str]) -> int:
         """Prepare tasks ahead (world images, rubrics) so the first rollouts do not pay for it."""
-        from supportgym.tasks import prepare_task
 
         for t in task_ids:
             prepare_task(t)
@@ -208,12 +211,9 @@ class RolloutWorker:
         if self.transport == "docker":
             with self._lock:
                 if self._containers is None:
-                    from supportgym.env.docker_pool import ContainerPool
-
                     opts = {"size": 1, "slots_per_container": self.max_envs, **self.docker_kwargs}
                     self._containers = ContainerPool(**opts)
-            return self._containers.make_env(**kwargs)
-        from supportgym.env.support_env import SupportEnv
+            return SupportEnv(transport="docker", pool=self._containers, **kwargs)
 
         return SupportEnv(transport=self.transport, **kwargs)
 
@@ -230,8 +230,6 @@ class RolloutWorker:
         if token in self._cancelled:
             return _failed(task_id, index, attempt, TIMEOUT, "cancelled before it started", self.name)
         try:  # the task's world and rubric, once per process: not part of any step's time
-            from supportgym.tasks import prepare_task
-
             prepare_task(task_id)
         except Exception as exc:  # noqa: BLE001 - a worker answers every job with a result, never a crash
             return _failed(task_id, index, attempt, INFRA_ERROR, f"could not prepare the task: {type(exc).__name__}: {exc}", self.name)
@@ -445,7 +443,6 @@ class RolloutPool:
         """Remove the containers of a killed actor's pool (docker transport)."""
         if slot.container_pool_id is None:
             return
-        from supportgym.env.docker_pool import ContainerPool
 
         def remove() -> None:
             try:
@@ -589,7 +586,12 @@ class RolloutPool:
 
     def _collect(self, ref: Any, flight: _Flight, queue: deque[_Job]) -> RolloutResult | None:
         """The result of a finished flight; None when the rollout was queued again."""
-        from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError, TaskCancelledError
+        from ray.exceptions import (
+            ActorDiedError,
+            ActorUnavailableError,
+            RayActorError,
+            TaskCancelledError,
+        )
 
         job = flight.job
         try:

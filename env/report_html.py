@@ -84,9 +84,8 @@ def render_report(records: list[EpisodeRecord], *, title: str, price_in: float =
                   price_out: float = 0.0) -> tuple[str, dict[str, Any]]:
     """``(html, summary)`` of a run's episodes."""
     try:
-        from supportgym.env.report_plots import (
-            render_all,  # deferred: matplotlib is an extra
-        )
+        # deferred: report_plots needs matplotlib, the optional extra supportgym[report]
+        from supportgym.env.report_plots import render_all
     except ImportError as exc:
         raise RunFormatError(MISSING_MATPLOTLIB) from exc
     summary = summarise_run(records, price_in=price_in, price_out=price_out)

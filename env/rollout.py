@@ -60,10 +60,13 @@ from typing import Any
 
 from supportgym.env.actions import ActionParseError, parse_action
 from supportgym.env.errors import EnvironmentFault, EpisodeEnded
+from supportgym.env.support_env import SupportEnv
 from supportgym.services.episode import DEFAULT_ALPHA, DEFAULT_BETA
 from supportgym.services.tools.submit import SUBMIT_TOOL, submit_call
-from supportgym.trajectory import Trajectory
+from supportgym.tasks import prepare_task
+from supportgym.tasks.template import render
 from supportgym.trail import TrailEntry
+from supportgym.trajectory import Trajectory
 
 log = logging.getLogger("supportgym.rollouts")
 
@@ -200,8 +203,6 @@ class ReferencePolicy:
 
     def solution(self) -> Any:
         if self._solution is None:
-            from supportgym.tasks import prepare_task
-
             prepared = prepare_task(self.task_id)
             if self.variant == "reference":
                 self._solution = prepared.reference
@@ -217,7 +218,6 @@ class ReferencePolicy:
         return self._solution
 
     def __call__(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> dict[str, Any] | None:
-        from supportgym.tasks.template import render
 
         sol = self.solution()
         done, results = _tool_results(messages)
@@ -260,7 +260,6 @@ def reference_policy(task_id: str, index: int = 0) -> ReferencePolicy:
 def mixed_reference_policy(task_id: str, index: int = 0) -> ReferencePolicy:
     """Policy factory: rollout ``index`` plays the reference or one of the task's wrong
     trajectories, in turn (a deterministic group whose rewards differ)."""
-    from supportgym.tasks import prepare_task
 
     variants = ["reference", *(f"wrong:{w.name}" for w in prepare_task(task_id).wrong)]
     return ReferencePolicy(task_id, variants[index % len(variants)])
@@ -331,7 +330,6 @@ def default_env_factory(**env_kwargs: Any) -> Callable[[], Any]:
     """An environment factory for an in-process :class:`SupportEnv` with ``env_kwargs``."""
 
     def make() -> Any:
-        from supportgym.env.support_env import SupportEnv
 
         return SupportEnv(**env_kwargs)
 

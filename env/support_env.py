@@ -53,10 +53,15 @@ from typing import Any
 
 import gymnasium as gym
 from gymnasium import spaces
-
 from supportgym.env.actions import ActionParseError, parse_action
+from supportgym.env.docker_pool import DockerTransport
 from supportgym.env.errors import EpisodeEnded
-from supportgym.env.transport import EpisodeInfo, Transport, make_transport
+from supportgym.env.transport import (
+    EpisodeInfo,
+    HttpTransport,
+    InProcessTransport,
+    Transport,
+)
 from supportgym.services.episode import (
     DEFAULT_ALPHA,
     DEFAULT_BETA,
@@ -66,6 +71,7 @@ from supportgym.services.episode import (
     EpisodeStatus,
     invalid_action_arguments,
 )
+from supportgym.tasks import list_tasks
 
 MAX_OBS_CHARS = 16_384
 MAX_ACTION_CHARS = 8_192
@@ -90,17 +96,7 @@ def encode_observation(value: Any, limit: int) -> tuple[str, bool, int]:
 
 
 def _task_ids() -> list[str]:
-    try:
-        from supportgym.tasks import list_tasks  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    ids = []
-    for t in list_tasks():
-        if isinstance(t, str):
-            ids.append(t)
-        else:
-            ids.append(getattr(t, "id", None) or getattr(t, "task_id"))
-    return sorted(ids)
+    return sorted(t.id for t in list_tasks())
 
 
 class SupportEnv(gym.Env[str, str]):
@@ -294,3 +290,39 @@ class SupportEnv(gym.Env[str, str]):
     @property
     def episode_id(self) -> str | None:
         return None if self._info is None else self._info.episode_id
+
+
+def make_transport(
+    transport: str | Transport,
+    base_url: str | None = None,
+    timeout: float = 60.0,
+    pool: Any = None,
+) -> Transport:
+    """A transport from its name (``inprocess``, ``http`` or ``docker``), or the given object.
+
+    ``docker`` takes an episode slot from ``pool`` (a ``ContainerPool``); without one it starts
+    a private one-container pool and removes it on close.
+    """
+    if not isinstance(transport, str):
+        return transport
+    if transport == "inprocess":
+        return InProcessTransport()
+    if transport == "http":
+        if not base_url:
+            raise ValueError('transport="http" needs base_url="http://host:port"')
+        return HttpTransport(base_url, timeout=timeout)
+    if transport == "docker":
+        return DockerTransport(pool, timeout=timeout)
+    raise ValueError(f"unknown transport {transport!r}; use 'inprocess', 'http' or 'docker'")
+
+
+def docker_env(size: int = 1, *, image: str | None = None, pool_kwargs: dict[str, Any] | None = None, **env_kwargs: Any) -> SupportEnv:
+    """Shortcut: a :class:`SupportEnv` on a new private pool of ``size`` containers; closing the env
+    removes the containers."""
+
+    transport = DockerTransport(None, timeout=env_kwargs.get("timeout"), image=image, size=size, **(pool_kwargs or {}))
+    try:
+        return SupportEnv(transport=transport, **env_kwargs)
+    except BaseException:
+        transport.close()
+        raise

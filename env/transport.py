@@ -26,7 +26,9 @@ from supportgym.env.errors import (
     ServiceBusy,
     WorldFault,
 )
-from supportgym.services.episode import EpisodeConfig
+from supportgym.services.episode import EpisodeClosed, EpisodeConfig
+from supportgym.services.tools import WorldFault as ToolWorldFault
+from supportgym.tasks import open_episode
 
 TOKEN_ENV = "SUPPORTGYM_TOKEN"
 
@@ -90,11 +92,9 @@ class InProcessTransport:
         self.episode: Any = None
 
     def create(self, config: EpisodeConfig) -> EpisodeInfo:
-        from supportgym.services.episode import Episode
-
         self.close_episode()
         try:
-            ep = Episode(config)
+            ep = open_episode(config)
         except (KeyError, LookupError, ValueError):
             raise
         except Exception as exc:  # noqa: BLE001 - the world could not be built or opened: typed for the worker
@@ -111,8 +111,6 @@ class InProcessTransport:
         )
 
     def step(self, name: str, arguments: Any) -> dict[str, Any]:
-        from supportgym.services.episode import EpisodeClosed
-        from supportgym.services.tools import WorldFault as ToolWorldFault
 
         if self.episode is None:
             raise EpisodeEnded("no episode: call reset() first")
@@ -312,29 +310,3 @@ class HttpTransport:
             self.close_episode()
         finally:
             self.conn.close()
-
-
-def make_transport(
-    transport: str | Transport,
-    base_url: str | None = None,
-    timeout: float = 60.0,
-    pool: Any = None,
-) -> Transport:
-    """A transport from its name (``inprocess``, ``http`` or ``docker``), or the given object.
-
-    ``docker`` takes an episode slot from ``pool`` (a ``ContainerPool``); without one it starts
-    a private one-container pool and removes it on close.
-    """
-    if not isinstance(transport, str):
-        return transport
-    if transport == "inprocess":
-        return InProcessTransport()
-    if transport == "http":
-        if not base_url:
-            raise ValueError('transport="http" needs base_url="http://host:port"')
-        return HttpTransport(base_url, timeout=timeout)
-    if transport == "docker":
-        from supportgym.env.docker_pool import DockerTransport
-
-        return DockerTransport(pool, timeout=timeout)
-    raise ValueError(f"unknown transport {transport!r}; use 'inprocess', 'http' or 'docker'")

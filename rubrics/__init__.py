@@ -5,7 +5,13 @@ the check vocabulary in :mod:`supportgym.rubrics.checks`.
 """
 
 from supportgym.rubrics.checks import CHECK_TYPES, CheckContext, Verdict
-from supportgym.rubrics.grade import CriterionResult, Grade, Judge, grade_episode, reward_terms
+from supportgym.rubrics.grade import (
+    CriterionResult,
+    Grade,
+    Judge,
+    grade_episode,
+    reward_terms,
+)
 from supportgym.rubrics.model import Category, Criterion, CriterionType
 
 __all__ = [

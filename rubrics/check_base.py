@@ -13,8 +13,8 @@ from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
-
 from supportgym.rubrics.world_diff import Allowance, Footprint
+
 from supportgym.schema import Base
 from supportgym.trail import TrailEntry
 

@@ -13,7 +13,6 @@ Values in a check come from the rubric file after template rendering, so a check
 from __future__ import annotations
 
 import importlib
-from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,8 +21,13 @@ from sqlalchemy import select
 from supportgym.filters import ORDERING, UNKNOWN_OPERATOR, like_regex
 from supportgym.ids import ID_PREFIXES, prefix_of
 from supportgym.money import decimal_text
-from supportgym.rubrics.text import number as _num, amounts_in, dates_in, ids_in, mentions, to_cents, word_count  # noqa: F401 - re-exported
-from supportgym.rubrics.check_base import MESSAGE_TOOL, CheckBase, CheckContext, IntegritySpec, Verdict  # noqa: F401 - re-exported
+from supportgym.rubrics.check_base import (  # noqa: F401 - re-exported
+    MESSAGE_TOOL,
+    CheckBase,
+    CheckContext,
+    IntegritySpec,
+    Verdict,
+)
 from supportgym.rubrics.enumeration import competition
 from supportgym.rubrics.integrity_checks import (
     NoCollateralChange,
@@ -32,20 +36,18 @@ from supportgym.rubrics.integrity_checks import (
     NoFalseClaims,
     NoPolicyBreachAttempt,
 )
+from supportgym.rubrics.text import (  # noqa: F401 - re-exported
+    amounts_in,
+    dates_in,
+    ids_in,
+    mentions,
+    to_cents,
+    word_count,
+)
+from supportgym.rubrics.text import number as _num
+from supportgym.world_seed.query import MODELS, where_clause
+
 from supportgym.trail import TrailEntry
-
-
-def _models() -> dict[str, Any]:
-    from supportgym.tasks.setup import MODELS
-
-    return MODELS
-
-
-def _where(model: Any, where: dict[str, Any], now: datetime | None = None) -> list[Any]:
-    from supportgym.tasks.setup import where_clause
-
-    return where_clause(model, where, now)
-
 
 # --- loose comparison of argument values -------------------------------------------------------
 
@@ -141,9 +143,9 @@ class RowCount(CheckBase):
             fast = match_created(ctx.created_rows(self.table), self.where)
             if fast is not None:
                 return fast
-        model = _models()[self.table]
+        model = MODELS[self.table]
         pk = list(model.__table__.primary_key.columns)[0]
-        stmt = select(pk).where(*_where(model, self.where))
+        stmt = select(pk).where(*where_clause(model, self.where))
         if self.created_only:
             keys = ctx.created_keys(self.table)
             if not keys:
@@ -184,7 +186,7 @@ class FieldEquals(CheckBase):
     value: Any
 
     def evaluate(self, ctx: CheckContext) -> Verdict:
-        model = _models()[self.table]
+        model = MODELS[self.table]
         pk = list(model.__table__.primary_key.columns)[0].name
         if self.field not in model.__table__.c:
             raise ValueError(f"table {self.table} has no column {self.field}")
@@ -315,8 +317,8 @@ class RowRef(BaseModel):
             keys = match_created(rows, self.where)
             if keys is not None:
                 return [r.get(self.field) for r in rows if str(r["__key__"]) in keys]
-        model = _models()[self.table]
-        stmt = select(getattr(model, self.field)).where(*_where(model, self.where))
+        model = MODELS[self.table]
+        stmt = select(getattr(model, self.field)).where(*where_clause(model, self.where))
         if self.created_only:
             keys = ctx.created_keys(self.table)
             if not keys:

@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from supportgym.db import WorldDB
 from supportgym.ids import KIND, prefix_of
-from supportgym.rubrics.text import ids_in, to_cents
 from supportgym.rubrics.claim_rules import ClaimKind
+from supportgym.rubrics.text import ids_in, to_cents
+
+from supportgym.db import WorldDB
 from supportgym.trail import TrailEntry
 
 K = ClaimKind

@@ -14,7 +14,6 @@ from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
-
 from supportgym.rubrics.claims import ClaimKind, extract_claims
 
 CORPUS_PATH = Path(__file__).parent / "corpus" / "claims.yaml"

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from supportgym.ids import prefix_of
 from supportgym.money import decimal_text
 from supportgym.rubrics.text import amounts_in, dates_in, ids_in, mentions
-from supportgym.schema import OrderStatus, ShipmentStatus, Tier
 from supportgym.world_seed.catalog import CARRIERS
+
+from supportgym.schema import OrderStatus, ShipmentStatus, Tier
 
 
 def _phrase(value: str) -> str:

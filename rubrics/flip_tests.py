@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, computed_field
-
 from supportgym.rubrics.corruptions import CORRUPTIONS, PROBES, Corruption, targets
 from supportgym.rubrics.judge import JudgeVerdict, LLMJudge
 from supportgym.rubrics.judge_context import JudgeContext, judge_context

@@ -31,10 +31,10 @@ from collections.abc import Iterable
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, computed_field
-
 from supportgym.rubrics.checks import CheckContext, Verdict
 from supportgym.rubrics.judge_context import judge_context
 from supportgym.rubrics.model import Aspect, Category, Criterion, CriterionType, Split
+
 from supportgym.trail import EpisodeRecord, summarise_changes
 
 VerdictName = Literal["met", "unmet", "judge_pending", "judge_error", "judge_cannot_assess"]

@@ -12,7 +12,7 @@ Dodged bullets are asked as the mistake itself and the answer is turned around h
   evidence does not decide it; ``met`` is None) or ``error`` (see below). Neither of the last
   two is ever turned into a score; the grade marks such an episode not valid for training.
 * **Robust.** Timeouts, retries with backoff on 429/5xx/connection errors and a bound on
-  concurrent requests come from :class:`supportgym.env.openai_client.ChatClient`. A verdict
+  concurrent requests come from :class:`supportgym.services.openai_client.ChatClient`. A verdict
   that is not valid JSON of the schema is asked for again (``parse_retries``). When the endpoint
   keeps failing the criterion gets ``met=None`` and ``error`` set (a *judge_error*): never a
   silent 0 or 1.
@@ -45,8 +45,6 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-
-from supportgym.env.openai_client import ChatClient, ChatError, endpoint_from_env
 from supportgym.rubrics.judge_context import JudgeContext
 from supportgym.rubrics.judge_prompt import (
     ANSWERS,
@@ -59,6 +57,7 @@ from supportgym.rubrics.judge_prompt import (
     render_evidence,
     response_format,
 )
+from supportgym.services.openai_client import ChatClient, ChatError, endpoint_from_env
 
 ENV_PREFIX = "SUPPORTGYM_JUDGE"
 ResponseFormatMode = Literal["auto", "json_schema", "json_object", "none"]
@@ -486,3 +485,17 @@ def usage_totals(verdicts: Sequence[JudgeVerdict]) -> dict[str, int]:
         "judge_cannot_assess": sum(1 for v in verdicts if v.status == "cannot_assess"),
         "judge_cached": sum(1 for v in verdicts if v.cached),
     }
+
+
+_SHARED: LLMJudge | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_judge() -> LLMJudge:
+    """The process's judge, configured from ``SUPPORTGYM_JUDGE_*`` on first use: episodes share
+    its HTTP connections and its verdict cache."""
+    global _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = LLMJudge(JudgeConfig.from_env())
+        return _SHARED

@@ -22,9 +22,8 @@ import re
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from supportgym.env.openai_client import parse_json_content
 from supportgym.rubrics.judge_context import JudgeContext, clip, render_context
+from supportgym.services.openai_client import parse_json_content
 
 PROMPT_VERSION = "judge-v2"
 MAX_REASON_CHARS = 400

@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 
 from pydantic import BaseModel, ConfigDict, Field
-
 from supportgym.rubrics.checks import Check
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-
 from supportgym.services.episode import EpisodeConfig, EpisodeStatus
 
 __all__ = [

@@ -11,20 +11,25 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from supportgym import __version__
 from supportgym.services.access import new_secret
 from supportgym.services.guard import install_guard
 from supportgym.services.manager import EpisodeManager, ServiceError
+from supportgym.services.mcp_server import create_mcp_asgi_app, mcp_installed
+from supportgym.services.routes import episodes, health, index, tools
 from supportgym.services.settings import Settings
+from supportgym.services.task_set import BareWorlds, TaskSet
 from supportgym.services.tools import WorldFault
+from supportgym.services.upstream import set_upstream_deadline
+from supportgym.services.web.router import router as web_router
+from supportgym.services.worlds import get_snapshot, set_cache_budget
+
+from supportgym import __version__
 
 log = logging.getLogger("supportgym.service")
 
@@ -72,7 +77,6 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 async def _warm(app: FastAPI, worlds: list[str]) -> None:
-    from supportgym.services.worlds import get_snapshot
 
     try:
         for spec in worlds:
@@ -91,14 +95,16 @@ async def _reaper(manager: EpisodeManager, interval: float) -> None:
             log.info("reaped %d idle episodes", len(reaped))
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The service app. ``settings`` defaults to ``Settings.from_env()``."""
+def create_app(settings: Settings | None = None, task_set: TaskSet | None = None) -> FastAPI:
+    """The service app. ``settings`` defaults to ``Settings.from_env()``; ``task_set`` opens task
+    episodes (``supportgym.tasks.service.create_service`` passes the shipped tasks); without
+    one the service runs bare worlds only."""
     settings = settings or Settings.from_env()
     settings.check_exposure()
-    manager = EpisodeManager(max_episodes=settings.max_episodes, idle_ttl_s=settings.idle_ttl_s)
-    from supportgym.services.mcp_server import create_mcp_asgi_app, mcp_installed
-    from supportgym.services.upstream import set_upstream_deadline
-    from supportgym.services.worlds import set_cache_budget
+    task_set = task_set or BareWorlds()
+    manager = EpisodeManager(
+        max_episodes=settings.max_episodes, idle_ttl_s=settings.idle_ttl_s, opener=task_set.open_episode
+    )
 
     set_cache_budget(settings.world_cache_bytes)
     set_upstream_deadline(settings.upstream_deadline_s)
@@ -138,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.manager = manager
+    app.state.task_set = task_set
     app.state.settings = settings
     # Without a configured token the author's view still needs one: a fresh one per process.
     app.state.admin_token = settings.token or new_secret("adm-")
@@ -145,20 +152,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ready = False
     _install_error_handlers(app)
 
-    from supportgym.services.routes import episodes, health, index, tools
 
     app.include_router(index.router)
     app.include_router(health.router)
     app.include_router(tools.router)
     app.include_router(episodes.router)
-    from supportgym.services.web.router import router as web_router
 
     app.include_router(web_router, prefix="/ui")
     if mcp_app is not None:
         app.mount("/mcp", mcp_app)
     return app
 
-
-def app_factory() -> Any:
-    """Entry for ``uvicorn --factory supportgym.services.app:app_factory`` (settings from env)."""
-    return create_app()

@@ -6,7 +6,7 @@ One interface, :class:`CustomerSimulator`: ``respond(history, agent_message) -> 
   rules, end conditions). Everything it needs is in ``history``, so an episode can be snapshotted
   and restored by truncating the history, and a replay is exact.
 * :class:`LLMCustomer` plays the same customer with a chat model through an OpenAI-compatible
-  endpoint (:class:`supportgym.env.openai_client.ChatClient`, the judge's client), seeded, with a
+  endpoint (:class:`supportgym.services.openai_client.ChatClient`, the judge's client), seeded, with a
   bounded ``max_tokens``. An endpoint failure raises :class:`CustomerUnavailable`, which the
   episode turns into an error observation (never a crash).
 
@@ -25,11 +25,14 @@ and the episode cannot be truncated before the agent has had the chance to write
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from supportgym.tasks.conversation import Conversation, Customer, When
+from supportgym.services.conversation import Conversation, Customer, When
+from supportgym.services.openai_client import ChatClient, ChatError
+from supportgym.services.upstream import upstream_deadline_s
 
 WRITE_EVENT = "write:"
 
@@ -199,7 +202,7 @@ class LLMCustomer:
 
     Args:
         conversation: the task's rendered conversation block.
-        client: a :class:`supportgym.env.openai_client.ChatClient`.
+        client: a :class:`supportgym.services.openai_client.ChatClient`.
         model: model name sent to the endpoint.
         seed: sent with every request (the endpoint may or may not honour it).
         max_tokens: bound on each answer.
@@ -257,7 +260,6 @@ class LLMCustomer:
         return out
 
     def respond(self, history: list[dict[str, Any]], agent_message: str) -> CustomerTurn:
-        from supportgym.env.openai_client import ChatError
 
         try:
             resp = self.client.chat(model=self.model, messages=self.messages(history, agent_message),
@@ -298,10 +300,6 @@ def make_customer(conversation: Conversation, kind: str | None = None, *, seed: 
     if kind == "scripted":
         return ScriptedCustomer(conversation)
     if kind == "llm":
-        import os
-
-        from supportgym.env.openai_client import ChatClient
-
         def pick(name: str) -> str | None:
             for prefix in (CUSTOMER_ENV_PREFIX, "SUPPORTGYM_JUDGE", "OPENAI"):
                 v = os.environ.get(f"{prefix}_{name}")
@@ -314,7 +312,6 @@ def make_customer(conversation: Conversation, kind: str | None = None, *, seed: 
             raise ValueError(
                 "the LLM customer needs an endpoint: set SUPPORTGYM_CUSTOMER_BASE_URL (or SUPPORTGYM_JUDGE_BASE_URL)"
             )
-        from supportgym.services.upstream import upstream_deadline_s
 
         # Every attempt and the retry fit in the upstream deadline (see services/upstream.py).
         client = ChatClient(base_url, pick("API_KEY"), timeout_s=min(60.0, upstream_deadline_s() / 2.5),

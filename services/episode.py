@@ -16,19 +16,42 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
-
+from supportgym.services.conversation import MESSAGE_TOOL, Conversation
+from supportgym.services.customer_sim import (
+    CustomerUnavailable,
+    approval_pending,
+    conversation_over,
+    make_customer,
+)
 from supportgym.services.limits import check_arguments, recorded_arguments
-from supportgym.services.tools import ToolOutcome, WorldFault, call_tool, openai_schemas, reads
+from supportgym.services.tools import (
+    ToolOutcome,
+    WorldFault,
+    _validation_error,
+    call_tool,
+    openai_schemas,
+    parse_arguments,
+    reads,
+)
 from supportgym.services.tools.base import LongText, ToolError
 from supportgym.services.tools.submit import SUBMIT_SCHEMA, SUBMIT_TOOL, SubmitResponseArgs  # noqa: F401 - re-exported
-from supportgym.services.upstream import UpstreamUnavailable, call_with_deadline, log_failure
+from supportgym.services.upstream import (
+    UpstreamUnavailable,
+    call_with_deadline,
+    log_failure,
+)
+from supportgym.services.worlds import get_snapshot
+from supportgym.world_seed.scales import SCALES
+
 from supportgym.clock import STEP, SimClock, iso, parse_iso
-from supportgym.db import WorldDB
+from supportgym.db import WorldDB, world_hash
+from supportgym.schema import Policy
 from supportgym.trail import EpisodeRecord, TrailEntry, summarise_changes
+from supportgym.trajectory import Trajectory
 
 # The name an action that could not be parsed is recorded under: it still takes a step, shows in
 # the trail and counts as an invalid call. Its arguments are ``{"raw": ..., "problem": ...}``.
@@ -73,8 +96,6 @@ def episode_tool_schemas() -> list[dict[str, Any]]:
 #   episode gets up to APPROVAL_GRACE_STEPS more steps, so the approved write can always follow.
 # * A customer simulator that fails (LLM endpoint down) gives the error ``customer_unavailable``
 #   (not counted as an invalid call), never a crash.
-from supportgym.tasks.conversation import MESSAGE_TOOL  # noqa: E402
-
 APPROVAL_GRACE_STEPS = 3
 
 
@@ -139,8 +160,6 @@ class EpisodeConfig(BaseModel):
     @field_validator("scale")
     @classmethod
     def _known_scale(cls, value: str) -> str:
-        from supportgym.world_seed.scales import SCALES
-
         if value not in SCALES:
             raise ValueError(f"unknown scale {value!r}; choose one of {', '.join(SCALES)}")
         return value
@@ -194,43 +213,74 @@ class EpisodeSnapshot:
 
 _ids = itertools.count(1)
 JUDGE_MODEL_ENV = "SUPPORTGYM_JUDGE_MODEL"
-_JUDGE: Any = None
 
 
-def _episode_judge(wanted: bool | None) -> Any:
-    """The process's LLM judge, when wanted (explicitly, or by SUPPORTGYM_JUDGE_MODEL)."""
-    import os
+def judge_wanted(config: EpisodeConfig) -> bool:
+    """Whether this episode's judge-only criteria go to the LLM judge: when asked explicitly, or
+    by default when ``SUPPORTGYM_JUDGE_MODEL`` names one."""
+    if config.judge is None:
+        return bool(os.environ.get(JUDGE_MODEL_ENV))
+    return config.judge
 
-    global _JUDGE
-    if wanted is False or (wanted is None and not os.environ.get("SUPPORTGYM_JUDGE_MODEL")):
-        return None
-    if _JUDGE is None:
-        from supportgym.rubrics.judge import JudgeConfig, LLMJudge
 
-        _JUDGE = LLMJudge(JudgeConfig.from_env())
-    return _JUDGE
+class Scenario(Protocol):
+    """What an episode needs from a task: the world after the task's setup, what the agent is
+    told, the step budget, the simulated customer (chat tasks) and how the end is graded.
+
+    The services layer knows no task format and no rubric: :mod:`supportgym.tasks` builds a
+    scenario from a task (``supportgym.tasks.open_episode``) and hands it in. A bare world is an
+    episode without one.
+    """
+
+    @property
+    def image(self) -> bytes: ...
+
+    @property
+    def instruction(self) -> str: ...
+
+    @property
+    def max_steps(self) -> int: ...
+
+    @property
+    def conversation(self) -> Conversation | None: ...
+
+    def grade(self, db: WorldDB, record: EpisodeRecord, config: EpisodeConfig) -> BaseModel:
+        """The grade of a finished episode (a pydantic model, sent as JSON)."""
+        ...
 
 
 class Episode:
-    """A running episode. Thread-safe: one lock serialises the calls of one episode."""
+    """A running episode. Thread-safe: one lock serialises the calls of one episode.
 
-    def __init__(self, config: EpisodeConfig, episode_id: str | None = None, *, customer: Any = None) -> None:
+    ``scenario`` is the task to run (see :class:`Scenario`); without one the episode is a bare
+    world of ``config.seed`` / ``config.scale`` that ends ungraded.
+    """
+
+    def __init__(
+        self,
+        config: EpisodeConfig,
+        episode_id: str | None = None,
+        *,
+        scenario: Scenario | None = None,
+        customer: Any = None,
+    ) -> None:
         self.id = episode_id or f"ep-{next(_ids):06d}"
         self.config = config
         if config.judge is True and not os.environ.get(JUDGE_MODEL_ENV):
             # Refused now, not at submit (where it would leave the episode ended without a grade).
             raise ValueError(f"judge=true needs an LLM judge and none is configured ({JUDGE_MODEL_ENV} is unset)")
-        self.prepared: Any = None
-        if config.task_id is not None:
-            from supportgym.tasks import prepare_task
-
-            self.prepared = prepare_task(config.task_id)
-            self.db = WorldDB.from_image(self.prepared.image)
-            self.instruction: str = self.prepared.instruction
-            self.max_steps = config.max_steps or self.prepared.task.max_steps
+        if (config.task_id is None) != (scenario is None):
+            raise ValueError(
+                "a task episode is opened with its scenario: supportgym.tasks.open_episode(config)"
+                if scenario is None
+                else "a scenario needs config.task_id (the task it was built from)"
+            )
+        self.scenario = scenario
+        if scenario is not None:
+            self.db = WorldDB.from_image(scenario.image)
+            self.instruction: str = scenario.instruction
+            self.max_steps = config.max_steps or scenario.max_steps
         else:
-            from supportgym.services.worlds import get_snapshot
-
             self.db = get_snapshot(config.seed, config.scale).open()
             self.instruction = ""
             self.max_steps = config.max_steps or DEFAULT_MAX_STEPS
@@ -244,7 +294,7 @@ class Episode:
         self.status = EpisodeStatus.running
         self.consecutive_invalid = 0
         self.grade: dict[str, Any] | None = None
-        self._grade_obj: Any = None
+        self._grade_obj: BaseModel | None = None
         self.closed = False
         # Monotonic time of the last action (the service reaps episodes idle for too long).
         self.last_active = time.monotonic()
@@ -253,10 +303,8 @@ class Episode:
         self.customer: Any = None
         self.conversation: list[dict[str, Any]] = []
         self.grace = 0  # extra steps granted so an approved write can follow (APPROVAL_GRACE_STEPS)
-        conv = getattr(self.prepared, "conversation", None)
+        conv = scenario.conversation if scenario is not None else None
         if conv is not None:
-            from supportgym.services.customer_sim import make_customer
-
             self.customer = customer if customer is not None else make_customer(conv, config.customer)
             self.conversation = [{"role": "customer", "text": conv.opening.strip(), "revealed": [], "rules": [],
                                   "approve": False, "over": False}]
@@ -283,8 +331,6 @@ class Episode:
 
     def policy_summary(self) -> str:
         if self._policy_summary is None:
-            from supportgym.schema import Policy
-
             with self.lock:
                 rows = reads.query("policy_summary", lambda: select(Policy).order_by(Policy.id)).rows(self.db.conn)
                 self._policy_summary = "\n".join(f"- {p.id} {p.title}: {p.summary}" for p in rows)
@@ -347,9 +393,6 @@ class Episode:
             )
 
     def _submit(self, arguments: Any) -> ToolOutcome:
-        from supportgym.services.tools import _validation_error, parse_arguments
-        from pydantic import ValidationError
-
         try:
             args = SubmitResponseArgs.model_validate(parse_arguments(arguments))
         except ToolError as err:
@@ -363,8 +406,6 @@ class Episode:
     def _grant_grace(self) -> bool:
         """At the end of the step budget with an approved write still pending: one more step,
         at most APPROVAL_GRACE_STEPS in an episode (the approved write can always follow)."""
-        from supportgym.services.customer_sim import approval_pending
-
         if not self.conversational or not approval_pending(self.conversation):
             return False
         if len(self.trail) >= self.max_steps + APPROVAL_GRACE_STEPS:
@@ -373,11 +414,6 @@ class Episode:
         return True
 
     def _message(self, arguments: Any) -> ToolOutcome:
-        from pydantic import ValidationError
-
-        from supportgym.services.customer_sim import CustomerUnavailable, conversation_over
-        from supportgym.services.tools import _validation_error, parse_arguments
-
         try:
             args = MessageCustomerArgs.model_validate(parse_arguments(arguments))
         except ToolError as err:
@@ -434,19 +470,13 @@ class Episode:
         )
 
     def _finish(self) -> None:
-        if self.prepared is None:
+        if self.scenario is None:
             return
-        from supportgym.rubrics import grade_episode
-
-        judge = _episode_judge(self.config.judge)
-        grade = functools.partial(
-            grade_episode, self.prepared, self.db, self.record(), alpha=self.config.alpha, beta=self.config.beta,
-            judge=judge, mode=self.config.reward_mode, gate_cap=self.config.gate_cap,
-        )
+        grade = functools.partial(self.scenario.grade, self.db, self.record(), self.config)
         # With the LLM judge, grading waits on an endpoint: under the upstream deadline, so a hung
         # judge is a typed judge_unavailable and the lock is released (the episode stays ended,
         # without a grade). Program-only grading is local and runs as it is.
-        self._grade_obj = grade() if judge is None else call_with_deadline("judge_unavailable", grade)
+        self._grade_obj = grade() if not judge_wanted(self.config) else call_with_deadline("judge_unavailable", grade)
         self.grade = self._grade_obj.model_dump(mode="json")
 
     # --- reading -------------------------------------------------------------------------
@@ -461,8 +491,6 @@ class Episode:
 
     def world_hash(self) -> str:
         """Canonical hash of this episode's world as it is now (see ``supportgym.db.world_hash``)."""
-        from supportgym.db import world_hash
-
         with self.lock:
             if self.closed:
                 raise EpisodeClosed(f"episode {self.id} was deleted")
@@ -480,7 +508,7 @@ class Episode:
         }
 
     @property
-    def grade_object(self) -> Any:
+    def grade_object(self) -> BaseModel | None:
         """The rubric ``Grade`` this episode finished with (None while running or without a task)."""
         return self._grade_obj
 
@@ -520,8 +548,6 @@ class Episode:
 
     def to_trajectory(self, agent: str, **fields: Any) -> Any:
         """This episode as a :class:`supportgym.trajectory.Trajectory` (for JSONL files)."""
-        from supportgym.trajectory import Trajectory
-
         grade = self.grade
         return Trajectory(
             task_id=self.task_id,

@@ -73,7 +73,7 @@ def start_server(
     import httpx
 
     port = free_port()
-    cmd = [sys.executable, "-m", "supportgym.services.cli", "serve", "--host", "127.0.0.1",
+    cmd = [sys.executable, "-m", "supportgym.cli.serve", "serve", "--host", "127.0.0.1",
            "--port", str(port), "--warm", warm, "--log-level", log_level]
     if max_episodes is not None:
         cmd += ["--max-episodes", str(max_episodes)]

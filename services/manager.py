@@ -12,10 +12,12 @@ import ctypes.util
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from supportgym.services.access import CAPABILITY_PREFIX, Caller, new_secret
 from supportgym.services.episode import Episode, EpisodeConfig
+from supportgym.services.task_set import BareWorlds
 
 
 class ServiceError(Exception):
@@ -60,7 +62,15 @@ def _release_free_memory() -> None:
 class EpisodeManager:
     """Thread-safe table of live episodes with a size limit and an idle reaper."""
 
-    def __init__(self, max_episodes: int = 256, idle_ttl_s: float = 900.0) -> None:
+    def __init__(
+        self,
+        max_episodes: int = 256,
+        idle_ttl_s: float = 900.0,
+        opener: Callable[[EpisodeConfig, str], Episode] | None = None,
+    ) -> None:
+        # How a config becomes an episode: the task set's ``open_episode`` (bare worlds only
+        # without one).
+        self.opener = opener or BareWorlds.open_episode
         self.max_episodes = max_episodes
         self.idle_ttl_s = idle_ttl_s
         self._episodes: dict[str, Episode] = {}
@@ -91,7 +101,7 @@ class EpisodeManager:
         try:
             episode_id = "ep-" + secrets.token_hex(8)
             try:
-                episode = Episode(config, episode_id=episode_id)
+                episode = self.opener(config, episode_id)
             except (KeyError, LookupError, ValueError, FileNotFoundError) as exc:
                 field = "task_id" if config.task_id is not None else "scale"
                 raise ServiceError(

@@ -35,19 +35,21 @@ from typing import Any, Protocol
 
 import anyio
 import mcp_types as types
-from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.datastructures import Headers, QueryParams
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
-
+from supportgym.services.access import Caller
+from supportgym.services.admission import admit
 from supportgym.services.episode import (
+    MESSAGE_SCHEMA,
     SUBMIT_SCHEMA,
     SUBMIT_TOOL,
     Episode,
@@ -55,9 +57,10 @@ from supportgym.services.episode import (
     EpisodeConfig,
     StepResult,
 )
+from supportgym.services.guard import caller_of
 from supportgym.services.redact import agent_grade
-from supportgym.services.upstream import UpstreamUnavailable
 from supportgym.services.tools import REGISTRY, WorldFault
+from supportgym.services.upstream import UpstreamUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +117,6 @@ def mcp_tools() -> list[types.Tool]:
 
 
 def _message_tool() -> types.Tool:
-    from supportgym.services.episode import MESSAGE_SCHEMA
 
     fn = MESSAGE_SCHEMA["function"]
     return types.Tool(
@@ -626,9 +628,6 @@ class SupportGymMCP:
         """The service's creation rules (allow-lists, judge), as for ``POST /episodes``."""
         if self.settings is None:
             return
-        from supportgym.services.access import Caller
-        from supportgym.services.admission import admit
-        from supportgym.services.guard import caller_of
 
         admit(config, self.settings, caller_of(scope) or Caller())
 

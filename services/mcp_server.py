@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import typer
+from supportgym.services.episode import EpisodeConfig
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -56,6 +57,7 @@ def create_mcp_asgi_app(manager_or_factory: Any = None, **kwargs: Any) -> Starle
     ``max_sessions``, ``transport_security``. The app's ``state.mcp.run()`` must be entered by the
     parent app's lifespan when the app is mounted.
     """
+    # deferred: mcp_core needs the mcp package, the optional extra supportgym[mcp]
     from supportgym.services.mcp_core import create_mcp_asgi_app as create
 
     return create(manager_or_factory, **kwargs)
@@ -70,11 +72,11 @@ def mcp_command(
     """Serve one SupportGym episode over MCP on stdio (the grade is printed to stderr)."""
     import anyio
     from pydantic import ValidationError
-    from supportgym.services.episode import EpisodeConfig
 
     if not mcp_installed():
         typer.echo(f"error: {MCP_MISSING}", err=True)
         raise typer.Exit(2)
+    # deferred: mcp_core needs the mcp package, the optional extra supportgym[mcp]
     from supportgym.services.mcp_core import run_stdio
 
     try:
@@ -91,6 +93,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     if not mcp_installed():
         raise ImportError(f"supportgym.services.mcp_server.{name}: {MCP_MISSING}")
+    # deferred: mcp_core needs the mcp package, the optional extra supportgym[mcp]
     from supportgym.services import mcp_core
 
     try:

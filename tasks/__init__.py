@@ -3,9 +3,10 @@
 
 Public API: :func:`prepare_task`, :class:`PreparedTask`, :func:`list_tasks`, :func:`get_task`,
 :func:`load_task_set`, :func:`broken_families`, :class:`Task`, :class:`TaskFormatError`,
-:func:`run_solution`.
+:func:`open_episode`, :func:`run_solution`.
 """
 
+from supportgym.tasks.episodes import open_episode, run_solution
 from supportgym.tasks.loader import (
     PreparedTask,
     Problem,
@@ -18,7 +19,6 @@ from supportgym.tasks.loader import (
     load_task_set,
     prepare_task,
 )
-from supportgym.tasks.replay import run_solution
 
 __all__ = [
     "PreparedTask",
@@ -31,5 +31,6 @@ __all__ = [
     "list_tasks",
     "load_task_set",
     "prepare_task",
+    "open_episode",
     "run_solution",
 ]

@@ -28,19 +28,20 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-
-from supportgym.db import WorldDB
-from supportgym.money import decimal_text
 from supportgym.rubrics.enumeration import VOCABULARIES
 from supportgym.rubrics.grade import grade_episode
 from supportgym.rubrics.model import Aspect, CriterionType
 from supportgym.rubrics.text import ids_in
+from supportgym.services.conversation import MESSAGE_TOOL
+from supportgym.services.episode import SUBMIT_TOOL, Episode, EpisodeConfig
 from supportgym.services.tools import REGISTRY
-from supportgym.tasks.conversation import MESSAGE_TOOL
 from supportgym.tasks.loader import PreparedTask, list_tasks, prepare_task
 from supportgym.tasks.model import Call, Solution
 from supportgym.tasks.replay import play_calls
 from supportgym.tasks.template import render
+
+from supportgym.db import WorldDB
+from supportgym.money import decimal_text
 
 Kind = Literal["harmful", "dishonest", "empty", "useless", "reference"]
 # Bounds the audit enforces (issue: "harmful, dishonest and empty behaviour: mean <= 0.2, no task
@@ -305,13 +306,11 @@ def _seen_text(results: list[Any]) -> str:
 def play(task_id: str, play_: Play) -> tuple[Any, Any, bool]:
     """Run ``play_`` on ``task_id``: ``(episode, grade, applied)``; ``applied`` is false when the
     call the policy hinges on was refused by the world."""
-    # The episode machinery sits in the services layer; see tasks/integrity.py.
-    from supportgym.services.episode import SUBMIT_TOOL, Episode, EpisodeConfig
     prepared = prepare_task(task_id)
     cfg: dict[str, Any] = {"task_id": task_id}
     if prepared.conversation is not None:
         cfg["customer"] = "scripted"
-    episode = Episode(EpisodeConfig(**cfg))
+    episode = Episode(EpisodeConfig(**cfg), scenario=prepared)
     results: dict[str, Any] = {}
     seen: list[Any] = []
     applied = True

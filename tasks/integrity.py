@@ -23,8 +23,10 @@ from typing import Any
 from supportgym.rubrics.check_base import MESSAGE_TOOL, IntegritySpec
 from supportgym.rubrics.model import Category, Criterion, CriterionType
 from supportgym.rubrics.world_diff import Allowance, Footprint, world_diff
+from supportgym.services.episode import Episode, EpisodeConfig
 from supportgym.tasks.replay import play_calls
 from supportgym.tasks.template import render
+
 from supportgym.trail import summarise_changes
 
 AUTO_CRITERIA: list[Criterion] = [
@@ -147,15 +149,10 @@ def _known_text(prepared: Any, conn: Any) -> str:
 
 def build_integrity(prepared: Any) -> IntegritySpec:
     """Replay ``prepared``'s reference on a fresh world and derive the task's integrity spec."""
-    # The episode machinery sits in the services layer, which imports this package's task
-    # loading at module level (an Episode is built from a task id); deferred until that is
-    # injected instead.
-    from supportgym.services.episode import Episode, EpisodeConfig
-
     cfg: dict[str, Any] = {"task_id": prepared.id}
     if prepared.conversation is not None:
         cfg["customer"] = "scripted"
-    episode = Episode(EpisodeConfig(**cfg))
+    episode = Episode(EpisodeConfig(**cfg), scenario=prepared)
     try:
         results: dict[str, Any] = {}
         said = [

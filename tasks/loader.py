@@ -25,12 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-
-from supportgym.clock import parse_iso
-from supportgym.db import WorldDB
+from supportgym.rubrics import Grade, grade_episode
 from supportgym.rubrics.check_base import IntegritySpec
+from supportgym.rubrics.judge import shared_judge
 from supportgym.rubrics.model import Criterion, CriterionType, Split
-from supportgym.tasks.conversation import MESSAGE_TOOL, Conversation
+from supportgym.services.conversation import MESSAGE_TOOL, Conversation
+from supportgym.services.episode import EpisodeConfig, judge_wanted
+from supportgym.services.worlds import get_snapshot
 from supportgym.tasks.integrity import AUTO_CRITERIA, build_integrity
 from supportgym.tasks.model import (
     AllowanceTemplate,
@@ -46,6 +47,10 @@ from supportgym.tasks.model import (
 from supportgym.tasks.setup import SetupError, SetupRun
 from supportgym.tasks.template import Deferred, TemplateError, render
 from supportgym.tasks.yamlio import YamlSyntaxError, line_of, load_yaml
+
+from supportgym.clock import parse_iso
+from supportgym.db import WorldDB
+from supportgym.trail import EpisodeRecord
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TASKS_DIR = PACKAGE_DIR / "data"
@@ -435,6 +440,19 @@ class PreparedTask:
         """The world after setup (rebuilt deterministically if it was evicted from the cache)."""
         return _image_for(self)
 
+    @property
+    def max_steps(self) -> int:
+        return self.task.max_steps
+
+    def grade(self, db: WorldDB, record: EpisodeRecord, config: EpisodeConfig) -> Grade:
+        """Grade a finished episode of this task (the :class:`Scenario` contract of
+        :mod:`supportgym.services.episode`): the LLM judge takes part when the config wants it."""
+        return grade_episode(
+            self, db, record, alpha=config.alpha, beta=config.beta,
+            judge=shared_judge() if judge_wanted(config) else None,
+            mode=config.reward_mode, gate_cap=config.gate_cap,
+        )
+
     def criterion(self, cid: str) -> Criterion:
         return next(c for c in self.rubric if c.id == cid)
 
@@ -467,8 +485,6 @@ _image_bytes = 0
 
 
 def _base_snapshot(world: World) -> Any:
-    from supportgym.services.worlds import get_snapshot
-
     return get_snapshot(world.seed, world.scale)
 
 

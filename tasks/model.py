@@ -7,10 +7,13 @@ import enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
+from supportgym.rubrics.checks import CHECK_TYPES
 from supportgym.rubrics.model import Aspect, Category, CriterionType, Split
-from supportgym.tasks.conversation import MESSAGE_TOOL, Conversation
+from supportgym.services.conversation import MESSAGE_TOOL, Conversation
+from supportgym.services.episode import SUBMIT_TOOL
+from supportgym.services.tools import REGISTRY
 from supportgym.tasks.setup import SetupOp
+from supportgym.world_seed.scales import SCALES
 
 
 class Level(enum.StrEnum):
@@ -38,8 +41,6 @@ class World(_Strict):
     @field_validator("scale")
     @classmethod
     def _scale(cls, v: str) -> str:
-        from supportgym.world_seed.scales import SCALES
-
         if v not in SCALES:
             raise ValueError(f"unknown scale {v!r}; choose one of {', '.join(SCALES)}")
         return v
@@ -55,9 +56,6 @@ class Call(_Strict):
     @field_validator("tool")
     @classmethod
     def _known(cls, v: str) -> str:
-        from supportgym.services.episode import SUBMIT_TOOL
-        from supportgym.services.tools import REGISTRY
-
         if v == SUBMIT_TOOL:
             raise ValueError("do not script submit_response: give the solution's 'reply' instead")
         if v == MESSAGE_TOOL:  # the conversational pseudo-tool (tasks with a conversation block)
@@ -166,8 +164,6 @@ class CriterionTemplate(_Strict):
         # validated in full when the task is prepared.
         if v is None:
             return v
-        from supportgym.rubrics.checks import CHECK_TYPES
-
         kind = v.get("type")
         if kind not in CHECK_TYPES:
             raise ValueError(f"unknown check type {kind!r}; known: {', '.join(CHECK_TYPES)}")

@@ -21,20 +21,28 @@ templates resolved against the values bound by the operations before it.
 from __future__ import annotations
 
 import importlib
-import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
-from sqlalchemy import and_, func, inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
+from supportgym.tasks.template import TemplateError, render
+from supportgym.world_seed.query import (
+    MODELS,
+    Comparison,
+    QueryError,
+    compare,
+    relative_time,
+    where_clause,
+)
 
 from supportgym.clock import iso
-from supportgym.filters import ORDERING, UNKNOWN_OPERATOR, Operator
 from supportgym.ids import DEFAULT_WIDTH, format_id, number_of
 from supportgym.schema import (
     AuthorType,
     Base,
+    Customer,
     Order,
     OrderStatus,
     Payment,
@@ -47,9 +55,6 @@ from supportgym.schema import (
     TicketTag,
     WarrantyClaim,
 )
-from supportgym.tasks.template import TemplateError, render
-
-MODELS: dict[str, type[Base]] = {m.class_.__tablename__: m.class_ for m in Base.registry.mappers}
 
 
 class SetupError(ValueError):
@@ -69,85 +74,6 @@ TInt = int | TemplateRef
 
 class _Op(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-# --- relative dates --------------------------------------------------------------------------
-
-_REL = re.compile(r"^(now)?\s*((?:[+-]\s*\d+\s*[dhm]\s*)*)$")
-
-
-def relative_time(value: Any, now: datetime) -> Any:
-    """``-40d`` / ``+2h`` / ``now`` / ``now-3d+2h`` -> a datetime; anything else unchanged."""
-    if not isinstance(value, str) or not value.strip():
-        return value
-    m = _REL.match(value.strip())
-    if not m or not (m.group(1) or m.group(2)):
-        return value
-    out = now
-    for sign, n, unit in re.findall(r"([+-])\s*(\d+)\s*([dhm])", m.group(2)):
-        delta = {"d": timedelta(days=int(n)), "h": timedelta(hours=int(n)), "m": timedelta(minutes=int(n))}[unit]
-        out = out + delta if sign == "+" else out - delta
-    return out
-
-
-# --- filters ---------------------------------------------------------------------------------
-
-Comparison = dict[Operator, Any]
-
-
-def _compare(col: Any, cond: Any) -> Any:
-    if not isinstance(cond, dict):
-        return col.is_(None) if cond is None else col == cond
-    parts = []
-    for op, v in cond.items():
-        if op == "eq":
-            parts.append(col.is_(None) if v is None else col == v)
-        elif op == "ne":
-            parts.append(col.is_not(None) if v is None else col != v)
-        elif op == "in":
-            parts.append(col.in_(list(v)))
-        elif op == "not_in":
-            parts.append(col.not_in(list(v)))
-        elif op in ORDERING:
-            parts.append(ORDERING[op](col, v))
-        elif op == "like":
-            parts.append(col.like(v))
-        elif op == "is_null":
-            parts.append(col.is_(None) if v else col.is_not(None))
-        else:
-            raise SetupError(UNKNOWN_OPERATOR.format(op=op))
-    return and_(*parts)
-
-
-def where_clause(model: type[Base], where: dict[str, Any], now: datetime | None = None) -> list[Any]:
-    """SQL conditions for ``where``: ``{column: value | {op: value}}``.
-
-    A key ``rel.column`` filters through a foreign key named ``rel_id`` (``customer.tier``,
-    ``product.category``, ``order.status``): the row's ``rel_id`` must point at a matching row.
-    Relative dates (``-40d``) are resolved against ``now``.
-    """
-    table = model.__table__
-    out = []
-    for key, cond in where.items():
-        if now is not None:
-            cond = {k: relative_time(v, now) for k, v in cond.items()} if isinstance(cond, dict) else relative_time(cond, now)
-        if "." in key:
-            rel, _, rest = key.partition(".")
-            fk = f"{rel}_id"
-            if fk not in table.c:
-                raise SetupError(f"table {table.name} has no column {fk} for filter '{key}'")
-            fk_col = table.c[fk]
-            (fk_obj,) = fk_col.foreign_keys or [None]
-            if fk_obj is None:
-                raise SetupError(f"{table.name}.{fk} is not a foreign key (filter '{key}')")
-            target = MODELS[fk_obj.column.table.name]
-            sub = select(fk_obj.column).where(*where_clause(target, {rest: cond}, now))
-            out.append(fk_col.in_(sub))
-            continue
-        if key not in table.c:
-            raise SetupError(f"table {table.name} has no column '{key}' (columns: {', '.join(table.c.keys())})")
-        out.append(_compare(table.c[key], cond))
-    return out
 
 
 class Related(_Op):
@@ -311,8 +237,6 @@ def row_values(obj: Any, depth: int = 0) -> dict[str, Any]:
         out["line_total_cents"] = obj.line_total_cents
         out["product"] = row_values(obj.product, depth + 1)
     elif name == "tickets":
-        from supportgym.schema import Customer
-
         cust = inspect(obj).session.get(Customer, obj.customer_id) if inspect(obj).session else None
         if cust is not None:
             out["customer"] = row_values(cust, depth + 1)
@@ -386,6 +310,8 @@ class SetupRun:
             raise SetupError(exc.message, (*path, kind, *exc.path)) from None
         except SetupError as exc:
             raise SetupError(exc.message, (*path, kind, *exc.path)) from None
+        except QueryError as exc:
+            raise SetupError(str(exc), (*path, kind)) from None
 
     def _matching_ids(self, spec: SelectSpec) -> tuple[type[Base], list[Any]]:
         model = MODELS.get(spec.table)
@@ -405,7 +331,7 @@ class SetupRun:
                     .where(fk == list(pk)[0], *where_clause(child, rel.where, self.now))
                     .scalar_subquery()
                 )
-                stmt = stmt.where(_compare(count, rel.count))
+                stmt = stmt.where(compare(count, rel.count))
         if spec.exclude_bound:
             taken = [k for m, k in self.bound.values() if m is model]
             if taken:

@@ -33,7 +33,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from supportgym import parts
+from supportgym.cli import parts
 from tests.parts import require_part
 
 START_TIMEOUT_S = 120

@@ -1,4 +1,4 @@
-"""What a test does when a heavy part (``supportgym.parts``) is missing.
+"""What a test does when a heavy part (``supportgym.cli.parts``) is missing.
 
 Tests never build a part: ``make parts`` / ``supportgym parts`` do, before the suite runs.
 A test that needs a missing part
@@ -16,7 +16,7 @@ import os
 
 import pytest
 
-from supportgym.parts import Probe, get_part
+from supportgym.cli.parts import Probe, get_part
 
 LLM_PARTS = frozenset({"llm-server", "model"})
 

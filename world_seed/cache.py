@@ -23,8 +23,11 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from supportgym.world_seed.generate import WorldSnapshot, build_world, fast_world_hash
+from supportgym.world_seed.generate import build_world
 from supportgym.world_seed.scales import get_scale
+from supportgym.world_seed.snapshot import WorldSnapshot, fast_world_hash
+
+import supportgym
 
 _LRU_SIZE = 4
 _lru: OrderedDict[tuple[str, int, str, str], WorldSnapshot] = OrderedDict()
@@ -43,8 +46,6 @@ def source_digest() -> str:
     global _digest
     if _digest is None:
         import faker
-
-        import supportgym
 
         here = Path(__file__).resolve().parent
         core = Path(supportgym.__file__).resolve().parent

@@ -44,69 +44,31 @@ finds concrete ids of each in a built world):
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import random
 import re
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from faker import Faker
-from sqlalchemy import Boolean, DateTime, insert
-from sqlalchemy.schema import CreateIndex, CreateTable
+from sqlalchemy import insert
+from supportgym.world_seed import catalog as C
+from supportgym.world_seed import templates as T
+from supportgym.world_seed.policies import dollars, policy_articles
+from supportgym.world_seed.scales import Scale, get_scale
+from supportgym.world_seed.snapshot import WorldSnapshot, empty_world, fast_world_hash
 
 from supportgym import policy as P
 from supportgym.clock import WORLD_NOW
 from supportgym.db import WorldDB, table_counts
 from supportgym.ids import KIND
-from supportgym.schema import CUSTOMER_TEXT_DDL, Base, Customer, Tier
-from supportgym.world_seed import catalog as C
-from supportgym.world_seed import templates as T
-from supportgym.world_seed.policies import dollars, policy_articles
-from supportgym.world_seed.scales import Scale, get_scale
+from supportgym.schema import Base, Tier
 
 GENERATOR_VERSION = "1"
 
 Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class WorldSnapshot:
-    """A built world: its SQLite image plus identifying facts."""
-
-    seed: int
-    scale: str
-    image: bytes = field(repr=False)
-    world_hash: str
-    counts: dict[str, int]
-
-    def open(self) -> WorldDB:
-        """A private, writable copy of this world."""
-        return WorldDB.from_image(self.image)
-
-
-def _empty_world() -> WorldDB:
-    """Like ``WorldDB.empty()``, but with a byte-stable schema.
-
-    ``metadata.create_all`` emits a table's indexes in ``Table.indexes`` (a set) order, which
-    varies with Python's string-hash randomisation and so changes the SQLite image bytes from
-    one process to the next. Emitting the DDL ourselves, indexes sorted by name, makes the
-    image identical in every process.
-    """
-    db = WorldDB(sqlite3.connect(":memory:", check_same_thread=False))
-    with db.engine.begin() as conn:
-        for table in Base.metadata.sorted_tables:
-            conn.execute(CreateTable(table))
-            for index in sorted(table.indexes, key=lambda i: str(i.name)):
-                conn.execute(CreateIndex(index))
-            if table.name == Customer.__tablename__:
-                for ddl in CUSTOMER_TEXT_DDL:
-                    conn.exec_driver_sql(ddl)
-    return db
 
 
 def _pick(rng: random.Random, weighted: Sequence[tuple[Any, float]]) -> Any:
@@ -187,7 +149,7 @@ class _Generator:
         self.gen_warranty_claims()
         self.gen_tickets()
         self.finish_store_credit()
-        db = _empty_world()
+        db = empty_world()
         with db.engine.begin() as conn:
             for table in Base.metadata.sorted_tables:
                 rows = self.rows[table.name]
@@ -1144,40 +1106,6 @@ class _Generator:
                  "reason": messages[-1]["body"], "created_at": messages[-1]["created_at"],
                  "requested_amount_cents": amount}
             )
-
-
-def fast_world_hash(db: WorldDB) -> str:
-    """The same digest as :func:`supportgym.db.world_hash`, read through the raw sqlite3 cursor.
-
-    ``world_hash`` pays for SQLAlchemy result processing on every value; this reproduces its
-    canonical form (datetimes as ``YYYY-MM-DDTHH:MM:SS``, booleans as JSON booleans, enums as
-    their string values, rows ordered by primary key) about 3x faster. The tests assert that
-    both agree on every scale.
-    """
-    digest = hashlib.sha256()
-    cur = db.conn.cursor()
-    dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
-    for table in Base.metadata.sorted_tables:
-        digest.update(f"\x00table {table.name}\x00".encode())
-        cols = list(table.columns)
-        names = [c.name for c in cols]
-        kinds = [
-            "dt" if isinstance(c.type, DateTime) else "bool" if isinstance(c.type, Boolean) else ""
-            for c in cols
-        ]
-        order = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
-        sel = ", ".join(f'"{n}"' for n in names)
-        conv = [(n, k) for n, k in zip(names, kinds, strict=True)]
-        for raw in cur.execute(f'SELECT {sel} FROM "{table.name}" ORDER BY {order}'):
-            row = {}
-            for (name, kind), v in zip(conv, raw, strict=True):
-                if v is not None and kind:
-                    v = f"{v[:10]}T{v[11:19]}" if kind == "dt" else bool(v)
-                row[name] = v
-            digest.update(dumps(row).encode())
-            digest.update(b"\n")
-    cur.close()
-    return digest.hexdigest()
 
 
 def build_world(seed: int = 7, scale: str = "default") -> WorldSnapshot:

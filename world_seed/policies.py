@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from supportgym.world_seed.catalog import STORE_NAME
+
 from supportgym import policy as P
 from supportgym.money import dollars
 from supportgym.schema import Tier
-from supportgym.world_seed.catalog import STORE_NAME
 
 TIER_ORDER: tuple[Tier, ...] = (Tier.standard, Tier.silver, Tier.gold, Tier.platinum)
 
@@ -193,8 +194,8 @@ refund limit.""",
         ),
         (
             "POL-EXCHANGES", "Exchanges", "returns",
-            f"Delivered items can be exchanged for another product within the return window of "
-            f"the customer's tier; the replacement must be in stock.",
+            "Delivered items can be exchanged for another product within the return window of "
+            "the customer's tier; the replacement must be in stock.",
             f"""An exchange is a return whose resolution is a different product instead of a
 refund. The same rules as POL-RETURNS apply: the order must be {returnable}, within the tier's
 return window, and final-sale items ({final_sale}) cannot be exchanged. The replacement

@@ -11,6 +11,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from supportgym.world_seed.catalog import TRAP_BRANDS
+from supportgym.world_seed.templates import MISMATCHES
 
 from supportgym import policy as P
 from supportgym.clock import WORLD_NOW
@@ -25,8 +27,6 @@ from supportgym.schema import (
     Ticket,
     TicketMessage,
 )
-from supportgym.world_seed.catalog import TRAP_BRANDS
-from supportgym.world_seed.templates import MISMATCHES
 
 
 def _prefix(template: str) -> str:

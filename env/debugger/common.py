@@ -7,18 +7,25 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from supportgym.ids import KIND
-from supportgym.services.web.grades import CriterionRow, grade_dict, grade_rows, grade_summary
+from supportgym.rubrics import judge as judge_mod
+from supportgym.services.episode import EpisodeConfig
+from supportgym.services.web.grades import (
+    CriterionRow,
+    grade_dict,
+    grade_rows,
+    grade_summary,
+)
+
+from supportgym.trajectory import read_jsonl
 
 if TYPE_CHECKING:  # heavy imports happen inside functions so that ``--help`` stays fast
     from rich.console import Console
     from rich.table import Table
-
     from supportgym.services.episode import Episode, EpisodeConfig
+
     from supportgym.trajectory import Trajectory
 
 __all__ = [
@@ -41,7 +48,6 @@ __all__ = [
 
 def load_trajectory(path: str | Path, index: int = 0) -> Trajectory:
     """Trajectory number ``index`` (0-based; negative counts from the end) of a JSONL file."""
-    from supportgym.trajectory import read_jsonl
 
     items = list(read_jsonl(path))
     if not items:
@@ -54,7 +60,6 @@ def load_trajectory(path: str | Path, index: int = 0) -> Trajectory:
 
 def config_from_trajectory(t: Trajectory) -> EpisodeConfig:
     """The episode configuration a trajectory ran with, for a fresh world to replay into."""
-    from supportgym.services.episode import EpisodeConfig
 
     if t.task_id is not None:
         return EpisodeConfig(task_id=t.task_id, max_steps=t.max_steps, alpha=t.alpha, beta=t.beta)
@@ -70,7 +75,9 @@ def config_from_trajectory(t: Trajectory) -> EpisodeConfig:
 # --- undo ----------------------------------------------------------------------------------
 
 
+from supportgym.rubrics import grade_episode
 from supportgym.services.episode import EpisodeSnapshot as Snapshot  # noqa: E402
+from supportgym.tasks import prepare_task
 
 
 def snapshot(episode: Episode) -> Snapshot:
@@ -94,14 +101,12 @@ def episode_grade(episode: Episode, judge: Any = None) -> Any:
     done = episode.grade_object
     if done is not None and judge is None:
         return done
-    if episode.prepared is None:
+    if episode.task_id is None:
         return None
-    from supportgym.rubrics import grade_episode
-
     kwargs: dict[str, Any] = {"alpha": episode.config.alpha, "beta": episode.config.beta}
     if judge is not None:
         kwargs["judge"] = judge
-    return grade_episode(episode.prepared, episode.db, episode.record(), **kwargs)
+    return grade_episode(prepare_task(episode.task_id), episode.db, episode.record(), **kwargs)
 
 
 def configured_judge(wanted: bool | None) -> Any:
@@ -110,7 +115,6 @@ def configured_judge(wanted: bool | None) -> Any:
 
     if wanted is False or (wanted is None and not os.environ.get("SUPPORTGYM_JUDGE_MODEL")):
         return None
-    from supportgym.rubrics import judge as judge_mod
 
     factory = getattr(judge_mod, "judge_from_env", None)
     if callable(factory):

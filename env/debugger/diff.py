@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-
 from supportgym.env.debugger.common import first_difference, grade_json, load_trajectory
+from supportgym.env.debugger.grade_cmd import grade_trajectory
 from supportgym.services.web.grades import grade_rows
 
 if TYPE_CHECKING:
@@ -67,7 +67,6 @@ def _grade_of(t: Trajectory, regrade: bool) -> dict[str, Any] | None:
         return t.grade
     if t.task_id is None:
         return None
-    from supportgym.env.debugger.grade_cmd import grade_trajectory
 
     return grade_json(grade_trajectory(t))
 

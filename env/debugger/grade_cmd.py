@@ -12,9 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-
-from supportgym.env.debugger.common import grade_json, load_trajectory, print_grade
+from supportgym.env.debugger.common import (
+    configured_judge,
+    grade_json,
+    load_trajectory,
+    print_grade,
+)
 from supportgym.env.debugger.replay import replay_trajectory
+
+from supportgym.trajectory import read_jsonl
 
 if TYPE_CHECKING:
     from supportgym.trajectory import Trajectory
@@ -41,8 +47,6 @@ def grade(
     """Grade saved trajectories (program checks; judge if configured); print tables, write JSON."""
     from rich.console import Console
 
-    from supportgym.env.debugger.common import configured_judge
-    from supportgym.trajectory import read_jsonl
 
     console = Console()
     judge = configured_judge(use_judge)

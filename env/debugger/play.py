@@ -8,22 +8,13 @@ this module wires it to one (readline history and tab completion) or to a script
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
-
-if TYPE_CHECKING:
-    from supportgym.env.debugger.session import PlaySession
+from supportgym.env.debugger.session import PlaySession
+from supportgym.services.episode import EpisodeConfig
 
 __all__ = ["PlaySession", "play", "run_session"]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "PlaySession":
-        from supportgym.env.debugger.session import PlaySession
-
-        return PlaySession
-    raise AttributeError(name)
 
 
 def _install_readline(session: PlaySession) -> None:
@@ -83,8 +74,6 @@ def play(
 
     from rich.console import Console
 
-    from supportgym.env.debugger.session import PlaySession
-    from supportgym.services.episode import EpisodeConfig
 
     config = EpisodeConfig(task_id=task_id) if task_id else EpisodeConfig(seed=seed, scale=scale)
     session = PlaySession(config, Console(), save_path=out)

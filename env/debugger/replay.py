@@ -11,11 +11,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from typing import TYPE_CHECKING
-
 from supportgym.env.debugger.common import (
     StepComparison,
     as_json,
@@ -26,12 +24,14 @@ from supportgym.env.debugger.common import (
     load_trajectory,
     print_grade,
 )
+from supportgym.services.episode import EpisodeClosed
+from supportgym.tasks import open_episode
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
-
     from supportgym.services.episode import Episode
+
     from supportgym.trajectory import Trajectory
 
 
@@ -80,9 +80,7 @@ def replay_trajectory(
 
     The caller owns the returned episode and should ``close()`` it.
     """
-    from supportgym.services.episode import Episode, EpisodeClosed
-
-    episode = Episode(config_from_trajectory(trajectory))
+    episode = open_episode(config_from_trajectory(trajectory))
     comparisons: list[StepComparison] = []
     stopped: str | None = None
     for entry in trajectory.steps:

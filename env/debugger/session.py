@@ -17,7 +17,6 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
-
 from supportgym.env.debugger.common import (
     CallSyntaxError,
     Snapshot,
@@ -28,8 +27,15 @@ from supportgym.env.debugger.common import (
     snapshot,
 )
 from supportgym.ids import KIND
-from supportgym.services.episode import SUBMIT_TOOL, Episode, EpisodeClosed, EpisodeConfig, EpisodeStatus
+from supportgym.services.episode import (
+    SUBMIT_TOOL,
+    EpisodeClosed,
+    EpisodeConfig,
+    EpisodeStatus,
+)
 from supportgym.services.tools import REGISTRY, WorldFault
+from supportgym.tasks import open_episode
+
 from supportgym.trajectory import write_jsonl
 
 COMMANDS = {
@@ -77,7 +83,7 @@ class PlaySession:
         autosave: bool = True,
     ) -> None:
         self.console = console or Console()
-        self.episode = Episode(config)
+        self.episode = open_episode(config)
         self.undo_stack: list[Snapshot] = []
         self.save_path = save_path or default_save_path(config.task_id)
         self.autosave = autosave
@@ -263,7 +269,7 @@ class PlaySession:
         return episode_grade(self.episode)
 
     def show_grade(self) -> None:
-        if self.episode.prepared is None:
+        if self.episode.task_id is None:
             self.console.print("[yellow]A bare world has no rubric to grade against.[/yellow]")
             return
         if self.episode.status == EpisodeStatus.running:

@@ -15,7 +15,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-
+from supportgym.services.access import Caller
+from supportgym.services.admission import admit
 from supportgym.services.api_models import (
     ChangesResponse,
     EpisodeConfig,
@@ -30,10 +31,9 @@ from supportgym.services.api_models import (
     TrailResponse,
     WorldHashResponse,
 )
-from supportgym.services.access import Caller
-from supportgym.services.admission import admit
 from supportgym.services.deps import get_caller, get_manager
 from supportgym.services.episode import (
+    SUBMIT_SCHEMA,
     SUBMIT_TOOL,
     Episode,
     EpisodeClosed,
@@ -277,7 +277,6 @@ def _tool_endpoint(tool_name: str) -> Any:
 
 
 def _add_tool_routes() -> None:
-    from supportgym.services.episode import SUBMIT_SCHEMA
 
     specs = [(t.name, t.description, t.parameters_schema(), t.group) for t in REGISTRY.values()]
     specs.append((SUBMIT_TOOL, SUBMIT_SCHEMA["function"]["description"], SUBMIT_SCHEMA["function"]["parameters"], "episode"))

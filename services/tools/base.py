@@ -24,11 +24,11 @@ from sqlalchemy import Integer, bindparam, cast, func, select
 from supportgym.services.tools import reads
 from supportgym.services.tools.writes import IdCounters, Row, RowWriter
 
+from supportgym import policy
 from supportgym.ids import DEFAULT_WIDTH, KIND, IdKind, format_id
 # ``money`` is the only way money leaves a tool: ``1999 -> "19.99"``.
 from supportgym.money import decimal_text as money, to_cents  # noqa: F401 - the tools import them from here
 from supportgym.policy import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TEXT_LENGTH
-
 
 # Error codes with which the world refuses a write that company policy forbids (as opposed to a
 # malformed call or an unknown id): the reward treats attempting one as a breach of policy.
@@ -310,7 +310,6 @@ REGISTRY: dict[str, Tool] = {}
 
 
 def _policy_values() -> dict[str, str]:
-    from supportgym import policy
 
     return {
         "refund_limit": money(policy.AGENT_REFUND_LIMIT_CENTS),

@@ -6,7 +6,6 @@ from typing import Any
 
 from pydantic import Field
 from sqlalchemy import bindparam, func, or_, select
-
 from supportgym.services.tools import like, reads, views
 from supportgym.services.tools.base import (
     Args,
@@ -18,6 +17,7 @@ from supportgym.services.tools.base import (
     paginate,
     tool,
 )
+
 from supportgym.schema import Policy, Product, PromoCode, Staff, StaffRole, Team
 
 

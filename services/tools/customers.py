@@ -6,8 +6,16 @@ import re
 from typing import Any
 
 from pydantic import EmailStr, Field
-from sqlalchemy import bindparam, column, func, literal_column, or_, select, table, union
-
+from sqlalchemy import (
+    bindparam,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    union,
+)
 from supportgym.services.tools import like, reads, views
 from supportgym.services.tools.base import (
     AddressId,
@@ -22,7 +30,6 @@ from supportgym.services.tools.base import (
 )
 
 from supportgym.schema import CUSTOMER_TEXT, Address, Customer, Tier
-
 
 _PROBE_CHARS = 6
 

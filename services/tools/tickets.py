@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import Field
 from sqlalchemy import bindparam, func, or_, select
-
 from supportgym.services.tools import like, reads, views
 from supportgym.services.tools.base import (
     Amount,

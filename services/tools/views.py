@@ -7,6 +7,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
+from supportgym.services.tools import reads
+from supportgym.services.tools.base import money
 
 from supportgym.clock import iso
 from supportgym.schema import (
@@ -31,8 +33,6 @@ from supportgym.schema import (
     TicketTag,
     WarrantyClaim,
 )
-from supportgym.services.tools import reads
-from supportgym.services.tools.base import money
 
 
 def address(a: Address) -> dict[str, Any]:

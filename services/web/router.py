@@ -24,9 +24,12 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
-
 from supportgym.services.manager import ServiceError
+from supportgym.services.task_set import TaskSet
 from supportgym.services.web.grades import grade_rows, grade_summary
+
+from supportgym.trail import summarise_changes
+from supportgym.trajectory import Trajectory, read_jsonl, write_jsonl
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -57,13 +60,10 @@ def _page(request: Request, template: str, status_code: int = 200, **context: An
 # --- tasks ---------------------------------------------------------------------------------
 
 
-def _tasks_api() -> Any:
-    """The task module, or None while the task set is not available."""
-    try:
-        import supportgym.tasks as tasks
-    except ImportError:
-        return None
-    return tasks if hasattr(tasks, "list_tasks") else None
+def _task_set(request: Request) -> TaskSet:
+    """The task set the app was given (bare worlds only when none)."""
+    task_set: TaskSet = request.app.state.task_set
+    return task_set
 
 
 def _plain(obj: Any) -> Any:
@@ -126,16 +126,15 @@ def task_list(
     level: str = Query(""),
     difficulty: str = Query(""),
 ) -> HTMLResponse:
-    api = _tasks_api()
+    api = _task_set(request)
     problem = None
     rows: list[dict[str, Any]] = []
-    if api is None:
-        problem = "The task set is not available (supportgym.tasks.list_tasks is missing)."
-    else:
-        try:
-            rows = [_task_row(t) for t in api.list_tasks()]
-        except (ValueError, OSError) as exc:  # a broken task file (TaskFormatError...): shown on the page, not a 500
-            problem = f"Listing tasks failed: {type(exc).__name__}: {exc}"
+    try:
+        rows = [_task_row(t) for t in api.list_tasks()]
+    except (ValueError, OSError) as exc:  # a broken task file (TaskFormatError...): shown on the page, not a 500
+        problem = f"Listing tasks failed: {type(exc).__name__}: {exc}"
+    if not rows and problem is None:
+        problem = "This service has no task set (bare worlds only)."
     options = {k: sorted({r[k] for r in rows if r[k]}) for k in ("family", "level", "difficulty")}
     chosen = {"family": family, "level": level, "difficulty": difficulty}
     options["level"] = sorted({lv for r in rows for lv in r["level"].split(", ") if lv})
@@ -153,9 +152,7 @@ def task_list(
 
 @router.get("/tasks/{task_id}", response_class=HTMLResponse)
 def task_page(request: Request, task_id: str) -> HTMLResponse:
-    api = _tasks_api()
-    if api is None:
-        return _page(request, "message.html", 404, title="No task set", message="The task set is not available.")
+    api = _task_set(request)
     try:
         task = api.get_task(task_id)
     except (KeyError, LookupError, ValueError) as exc:
@@ -205,7 +202,6 @@ def _resolve(request: Request, name: str) -> Path:
 
 
 def _read(path: Path) -> list[Any]:
-    from supportgym.trajectory import read_jsonl
 
     return list(read_jsonl(path))
 
@@ -239,7 +235,6 @@ def trajectory_list(request: Request) -> HTMLResponse:
 @router.post("/trajectories/upload")
 async def upload_trajectory(request: Request, filename: str = Query("uploaded.jsonl")) -> JSONResponse:
     """Store a trajectory file sent as the raw request body (JSONL) under ``uploads/``."""
-    from supportgym.trajectory import Trajectory
 
     body = await request.body()
     if len(body) > MAX_UPLOAD_BYTES:
@@ -300,7 +295,6 @@ def _ui(request: Request) -> str:
 
 
 def _step_views(t: Any) -> list[dict[str, Any]]:
-    from supportgym.trail import summarise_changes
 
     views = []
     so_far: list[dict[str, Any]] = []
@@ -325,7 +319,6 @@ def _step_views(t: Any) -> list[dict[str, Any]]:
 
 @router.get("/trajectories/{name:path}/{index:int}", response_class=HTMLResponse)
 def trajectory_page(request: Request, name: str, index: int) -> HTMLResponse:
-    from supportgym.trail import summarise_changes
 
     path = _resolve(request, name)
     try:
@@ -378,7 +371,6 @@ def episode_grade_fragment(request: Request, episode_id: str) -> HTMLResponse:
 @router.post("/play/{episode_id}/save")
 def save_episode(request: Request, episode_id: str) -> JSONResponse:
     """Write a live episode as a trajectory (agent ``human``) into the trajectory directory."""
-    from supportgym.trajectory import write_jsonl
 
     e = _episode(request, episode_id)
     target_dir = trajectory_dir(request) / "web"

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from supportgym.env.llm_agent import LLMAgent, run_eval, summarise
-from supportgym.env.openai_client import ChatClient
+from supportgym.services.openai_client import ChatClient
 from supportgym.env.support_env import SupportEnv
 from supportgym.trajectory import read_jsonl
 from tests.judge.misbehaving_server import MisbehavingOpenAIServer

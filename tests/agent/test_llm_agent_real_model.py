@@ -8,7 +8,7 @@ import time
 import pytest
 
 from supportgym.env.llm_agent import LLMAgent
-from supportgym.env.openai_client import ChatClient
+from supportgym.services.openai_client import ChatClient
 from supportgym.env.support_env import SupportEnv
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]

@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 from typer.testing import CliRunner
 
-from supportgym.cli import LAZY_COMMANDS, Command, app
+from supportgym.cli.app import LAZY_COMMANDS, Command, app
 
 runner = CliRunner()
 HEAVY_MODULES = ("sqlalchemy", "gymnasium", "fastapi", "mcp", "numpy", "faker", "uvicorn")
@@ -91,7 +91,7 @@ def test_help_names_only_commands_that_exist() -> None:
 
 
 def test_help_does_not_import_the_heavy_stack() -> None:
-    code = ("import sys, supportgym.cli; "
+    code = ("import sys, supportgym.cli.app; "
             f"print(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.replace("'", '"')) == []

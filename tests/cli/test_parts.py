@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from supportgym.cli import app
-from supportgym.parts import PARTS, select
+from supportgym.cli.app import app
+from supportgym.cli.parts import PARTS, select
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()

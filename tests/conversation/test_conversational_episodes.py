@@ -10,8 +10,9 @@ import pytest
 from supportgym.env.support_env import SupportEnv
 from supportgym.rubrics.checks import ConversationMentions, ConversationNotMentions
 from supportgym.rubrics.grade import make_context
-from supportgym.services.episode import APPROVAL_GRACE_STEPS, MESSAGE_TOOL, Episode, EpisodeConfig
+from supportgym.services.episode import APPROVAL_GRACE_STEPS, MESSAGE_TOOL, EpisodeConfig
 from supportgym.tasks import list_tasks, prepare_task, run_solution
+from supportgym.tasks import open_episode
 
 STATUS = "chat_order_status-01"
 ADDRESS = "chat_address_change_verify-01"
@@ -31,19 +32,19 @@ def test_at_least_twelve_conversational_tasks_in_three_families():
 
 
 def test_message_customer_only_in_conversational_episodes():
-    ep = Episode(EpisodeConfig(task_id=STATUS))
+    ep = open_episode(EpisodeConfig(task_id=STATUS))
     assert MESSAGE_TOOL in tool_names(ep.tool_schemas())
     assert "The customer's first message" in ep.instruction
     ticket_task = next(t.id for t in list_tasks() if t.conversation is None)
-    ep2 = Episode(EpisodeConfig(task_id=ticket_task))
+    ep2 = open_episode(EpisodeConfig(task_id=ticket_task))
     assert MESSAGE_TOOL not in tool_names(ep2.tool_schemas())
     r = ep2.step(MESSAGE_TOOL, {"message": "hi"})
     assert not r.ok and r.observation["error"]["code"]  # an unknown tool there
 
 
 def test_observation_trail_and_conversation_over():
-    ep = Episode(EpisodeConfig(task_id=STATUS))
-    p = ep.prepared
+    ep = open_episode(EpisodeConfig(task_id=STATUS))
+    p = ep.scenario
     r = ep.step(MESSAGE_TOOL, {"message": "What is your order number?"})
     assert r.ok and r.observation == {"customer": f"Sure, it's {p.values['order']['id']}.", "conversation_over": False}
     assert ep.trail[-1].name == MESSAGE_TOOL and ep.trail[-1].arguments == {"message": "What is your order number?"}
@@ -55,7 +56,7 @@ def test_observation_trail_and_conversation_over():
     assert not r.ok and r.observation["error"]["code"] == "conversation_over" and not r.done
     r = ep.step("submit_response", {"response": "Summary."})
     assert r.done and r.grade is not None
-    r2 = Episode(EpisodeConfig(task_id=STATUS)).step(MESSAGE_TOOL, {"msg": "x"})
+    r2 = open_episode(EpisodeConfig(task_id=STATUS)).step(MESSAGE_TOOL, {"msg": "x"})
     assert not r2.ok and r2.observation["error"]["code"] == "invalid_arguments"
 
 
@@ -64,7 +65,7 @@ def test_approval_is_never_cut_off_by_the_step_budget():
     calls = prepared.reference.calls
     approve_at = next(i for i, c in enumerate(calls) if "Shall I" in str(c.args.get("message", ""))) + 1
     # Budget ends exactly on the customer's "yes, go ahead".
-    ep = Episode(EpisodeConfig(task_id=ADDRESS, max_steps=approve_at))
+    ep = open_episode(EpisodeConfig(task_id=ADDRESS, max_steps=approve_at))
     for c in calls[:approve_at]:
         r = ep.step(c.tool, c.args)
     assert r.ok and "go ahead" in r.observation["customer"] and not r.done
@@ -81,7 +82,7 @@ def test_approval_grace_is_bounded():
     prepared = prepare_task(ADDRESS)
     calls = prepared.reference.calls
     approve_at = next(i for i, c in enumerate(calls) if "Shall I" in str(c.args.get("message", ""))) + 1
-    ep = Episode(EpisodeConfig(task_id=ADDRESS, max_steps=approve_at))
+    ep = open_episode(EpisodeConfig(task_id=ADDRESS, max_steps=approve_at))
     for c in calls[:approve_at]:
         ep.step(c.tool, c.args)
     steps = 0
@@ -95,7 +96,7 @@ def test_customer_never_leaves_between_approval_and_write():
     prepared = prepare_task(ADDRESS)
     calls = prepared.reference.calls
     approve_at = next(i for i, c in enumerate(calls) if "Shall I" in str(c.args.get("message", ""))) + 1
-    ep = Episode(EpisodeConfig(task_id=ADDRESS))
+    ep = open_episode(EpisodeConfig(task_id=ADDRESS))
     for c in calls[:approve_at]:
         ep.step(c.tool, c.args)
     for text in ["Please wait a moment.", "I'll get back to you.", "It is updated."]:
@@ -104,7 +105,7 @@ def test_customer_never_leaves_between_approval_and_write():
 
 
 def test_snapshot_restore_rewinds_the_conversation():
-    ep = Episode(EpisodeConfig(task_id=STATUS))
+    ep = open_episode(EpisodeConfig(task_id=STATUS))
     snap = ep.snapshot()
     r1 = ep.step(MESSAGE_TOOL, {"message": "I'll get back to you."})
     assert r1.observation["conversation_over"]
@@ -122,8 +123,8 @@ def test_replays_are_exact():
 
 def test_conversation_checks():
     ep, _ = run_solution("chat_address_change_verify-04", "reference")
-    ctx = make_context(ep.prepared, ep.db, ep.record())
-    email = ep.prepared.values["order"]["customer"]["email"]
+    ctx = make_context(ep.scenario, ep.db, ep.record())
+    email = ep.scenario.values["order"]["customer"]["email"]
     assert ConversationMentions(type="conversation_mentions", who="customer", all_of=[f"old.{email}"]).evaluate(ctx).met
     assert ConversationMentions(type="conversation_mentions", who="customer", all_of=[email], before_write=True).evaluate(ctx).met
     assert not ConversationMentions(type="conversation_mentions", who="customer", all_of=["Wonderful"], before_write=True).evaluate(ctx).met
@@ -131,7 +132,7 @@ def test_conversation_checks():
     assert not ConversationMentions(type="conversation_mentions", all_of=[email]).evaluate(ctx).met
     assert ConversationNotMentions(type="conversation_not_mentions", any_of=[email]).evaluate(ctx).met
     assert not ConversationNotMentions(type="conversation_not_mentions", who="customer", any_of=[email]).evaluate(ctx).met
-    assert not ConversationNotMentions(type="conversation_not_mentions", any_of=[ep.prepared.values["order"]["id"]],
+    assert not ConversationNotMentions(type="conversation_not_mentions", any_of=[ep.scenario.values["order"]["id"]],
                                        include_reply=True).evaluate(ctx).met
     ctx.close()
 

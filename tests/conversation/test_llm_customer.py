@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from supportgym.env.openai_client import ChatClient
+from supportgym.services.openai_client import ChatClient
 from supportgym.services.customer_sim import LLMCustomer, make_customer
 from supportgym.services.episode import MESSAGE_TOOL, Episode, EpisodeConfig
 from supportgym.tasks import prepare_task
+from supportgym.tasks import open_episode
 from tests.conversation.canned_server import CannedOpenAIServer
 
 TASK = "chat_order_status-01"
@@ -18,7 +19,7 @@ def llm_episode(base_url: str, task: str = TASK, **kw) -> tuple[Episode, ChatCli
     prepared = prepare_task(task)
     client = ChatClient(base_url, timeout_s=30, max_retries=kw.pop("max_retries", 0), backoff_s=0)
     customer = LLMCustomer(prepared.conversation, client, kw.pop("model", "canned"), seed=kw.pop("seed", 7), **kw)
-    return Episode(EpisodeConfig(task_id=task), customer=customer), client
+    return open_episode(EpisodeConfig(task_id=task), customer=customer), client
 
 
 def test_llm_customer_against_canned_server():
@@ -74,7 +75,7 @@ def test_make_customer_selection(monkeypatch):
         make_customer(conv, "llm")
     with CannedOpenAIServer(["It's fine."]) as srv:
         monkeypatch.setenv("SUPPORTGYM_CUSTOMER_BASE_URL", srv.base_url)
-        ep = Episode(EpisodeConfig(task_id=TASK, customer="llm"))
+        ep = open_episode(EpisodeConfig(task_id=TASK, customer="llm"))
         assert ep.customer.kind == "llm"
         assert ep.step(MESSAGE_TOOL, {"message": "hi"}).observation["customer"] == "It's fine."
         ep.customer.client.close()

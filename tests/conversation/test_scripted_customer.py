@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from supportgym.services.customer_sim import ScriptedCustomer, approval_pending, revealed_facts
-from supportgym.tasks.conversation import Conversation
+from supportgym.services.conversation import Conversation
 
 
 def conv(**customer) -> Conversation:

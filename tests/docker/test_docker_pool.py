@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-
 from supportgym.env.docker_pool import ContainerLost, ContainerPool, DockerTransport
 from supportgym.env.errors import EnvironmentFault, ServerUnavailable
 from supportgym.env.support_env import SupportEnv
@@ -54,7 +53,7 @@ def run_script(env: SupportEnv, seed: int = 0) -> dict:
 def test_container_episode_equals_in_process(make_pool):
     pool = make_pool(size=1)
     local = SupportEnv(world_scale="tiny")
-    remote = pool.make_env(world_scale="tiny")
+    remote = SupportEnv(transport="docker", pool=pool, world_scale="tiny")
     try:
         a = run_script(local)
         b = run_script(remote)
@@ -77,7 +76,7 @@ def test_container_episode_equals_in_process(make_pool):
 
 def test_killed_container_fails_the_episode_and_the_pool_recovers(make_pool):
     pool = make_pool(size=1, check_interval=0.5)
-    env = pool.make_env(world_scale="tiny")
+    env = SupportEnv(transport="docker", pool=pool, world_scale="tiny")
     try:
         env.reset(options=BARE_TINY)
         env.step({"name": "get_current_time", "arguments": {}})
@@ -110,7 +109,7 @@ def test_container_that_died_between_episodes_is_replaced_on_acquire(make_pool):
     a.container.kill()
     seen = set()
     for _ in range(4):  # every episode lands on a healthy container
-        env = pool.make_env(world_scale="tiny")
+        env = SupportEnv(transport="docker", pool=pool, world_scale="tiny")
         env.reset(options=BARE_TINY)
         assert env.step({"name": "get_current_time", "arguments": {}})[4]["ok"]
         seen.add(env.transport.container.id)
@@ -122,7 +121,7 @@ def test_container_that_died_between_episodes_is_replaced_on_acquire(make_pool):
 
 def test_unresponsive_container_times_out_and_is_replaced(make_pool):
     pool = make_pool(size=1, http_timeout=2.0)
-    env = pool.make_env(world_scale="tiny", timeout=2.0)
+    env = SupportEnv(transport="docker", pool=pool, world_scale="tiny", timeout=2.0)
     try:
         env.reset(options=BARE_TINY)
         victim = pool.containers()[0]
@@ -147,7 +146,7 @@ def test_sixteen_concurrent_episodes_over_four_containers(make_pool):
     peak = {"busy": 0}
 
     def worker(i: int) -> None:
-        env = pool.make_env(world_scale="tiny")
+        env = SupportEnv(transport="docker", pool=pool, world_scale="tiny")
         try:
             barrier.wait(timeout=60)
             results[i] = run_script(env)
@@ -172,7 +171,7 @@ def test_sixteen_concurrent_episodes_over_four_containers(make_pool):
 
 
 def test_shortcut_env_owns_its_pool(docker_image):
-    from supportgym.env.docker_pool import docker_env
+    from supportgym.env.support_env import docker_env
 
     env = docker_env(image=docker_image, world_scale="tiny", pool_kwargs={"warm_worlds": ["7/tiny"]})
     pool_id = env.transport.pool.pool_id
@@ -191,7 +190,7 @@ def test_cleanup_removes_leftovers_of_a_crashed_run(docker_image):
     assert len(ids) == 2
     stopped = pool.containers()[0].container
     stopped.stop(timeout=5)  # stopped containers are leftovers too
-    from supportgym.env.docker_cli import pool_cleanup
+    from supportgym.cli.pool import pool_cleanup
 
     removed = pool_cleanup(pool_id=pool.pool_id, json_out=False, orphans=False)
     assert removed == 2

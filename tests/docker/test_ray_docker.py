@@ -111,7 +111,6 @@ def test_docker_group_equals_the_inprocess_group_and_leaves_no_container(cluster
 
 def _pool_containers(pool_id: str) -> list:
     import docker
-
     from supportgym.env.docker_pool import POOL_LABEL
 
     client = docker.from_env(timeout=30)

@@ -68,7 +68,7 @@ def test_figures_follow_the_episodes(run_file: Path) -> None:
 
 def test_report_cli_json_and_bad_input(run_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.html"
-    cmd = [sys.executable, "-m", "supportgym.cli", "report", str(run_file), "--out", str(out), "--json"]
+    cmd = [sys.executable, "-m", "supportgym.cli.app", "report", str(run_file), "--out", str(out), "--json"]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     figures = json.loads(done.stdout)
@@ -114,7 +114,7 @@ def test_report_renders_every_plot_in_chromium(run_file: Path, tmp_path: Path) -
 
 def test_eval_report_writes_the_page_from_the_run(tmp_path: Path) -> None:
     report = tmp_path / "eval.html"
-    cmd = [sys.executable, "-m", "supportgym.cli", "eval", "--task", TASKS[0], "--task", TASKS[1],
+    cmd = [sys.executable, "-m", "supportgym.cli.app", "eval", "--task", TASKS[0], "--task", TASKS[1],
            "--report", str(report), "--json"]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]

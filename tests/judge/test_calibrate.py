@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from supportgym.rubrics.calibrate import Agreement, calibrate_items, collect_items, judge_calibrate
+from supportgym.env.calibrate import Agreement, calibrate_items, collect_items, judge_calibrate
 from supportgym.rubrics.judge import JudgeConfig, LLMJudge
 from tests.judge.misbehaving_server import MisbehavingOpenAIServer
 

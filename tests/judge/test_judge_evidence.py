@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 
 from supportgym.rubrics import grade_episode
-from supportgym.rubrics.calibrate import collect_flip_cases
+from supportgym.env.calibrate import collect_flip_cases
 from supportgym.rubrics.flip_tests import flip_case, run_flip_tests
 from supportgym.rubrics.judge import JudgeConfig, LLMJudge, SimpleCriterion
 from supportgym.rubrics.judge_context import JudgeContext, judge_context, render_context

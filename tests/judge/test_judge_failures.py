@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from supportgym.env.openai_client import ChatClient, ChatError
+from supportgym.services.openai_client import ChatClient, ChatError
 from supportgym.rubrics.judge import (
     JudgeConfig,
     JudgeContext,

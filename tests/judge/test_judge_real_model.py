@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from supportgym.env.openai_client import ChatClient
+from supportgym.services.openai_client import ChatClient
 from supportgym.rubrics import grade_episode
 from supportgym.rubrics.corruptions import CORRUPTIONS
 from supportgym.rubrics.flip_tests import flip_case, run_flip_tests
@@ -131,7 +131,7 @@ def test_real_flip_tests_report_shape(llm_server, tmp_path):
     episode, _ = run_solution(task, "reference")
     try:
         false_claim = next(c for c in CORRUPTIONS if c.name == "false_claim")
-        case = flip_case(task, episode.prepared, episode.record(), corruptions=[false_claim])
+        case = flip_case(task, episode.scenario, episode.record(), corruptions=[false_claim])
     finally:
         episode.close()
     assert case is not None

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from supportgym.cli import app
+from supportgym.cli.app import app
 from supportgym.tasks import clear_caches, list_tasks
 from supportgym.tasks.audit import BAD_KINDS, POLICIES, run_audit
 from supportgym.tasks.loader import RUBRICS_DIR, TASKS_DIR

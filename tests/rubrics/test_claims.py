@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from supportgym.cli import app
+from supportgym.cli.app import app
 from supportgym.rubrics.checks import CheckContext
 from supportgym.rubrics.integrity_checks import NoFalseClaims
 from supportgym.rubrics.claims import ClaimKind, Tense, extract_claims, false_claims, verify_claims
 from supportgym.rubrics.claims_corpus import evaluate_corpus, load_corpus
-from supportgym.services.episode import Episode, EpisodeConfig
+from supportgym.services.episode import EpisodeConfig
 from supportgym.tasks import list_tasks, run_solution
+from supportgym.tasks import open_episode
 
 K = ClaimKind
 
@@ -137,7 +138,7 @@ def refund_episode() -> Any:
 @pytest.fixture(scope="module")
 def idle_episode() -> Any:
     """The same task where the agent does nothing at all."""
-    episode = Episode(EpisodeConfig(task_id="duplicate_charge-01"))
+    episode = open_episode(EpisodeConfig(task_id="duplicate_charge-01"))
     yield episode
     episode.close()
 
@@ -191,7 +192,7 @@ def test_a_claim_about_an_earlier_row_must_name_it_precisely(idle_episode: Any) 
     (vague,) = false_claims(f"A refund was issued on {order}.", [], [], db)
     assert "names no earlier refunds row precisely" in vague.evidence
     # Without the world, the rows the episode read stand in for it.
-    episode = Episode(EpisodeConfig(task_id="duplicate_charge-01"))
+    episode = open_episode(EpisodeConfig(task_id="duplicate_charge-01"))
     try:
         episode.step("get_order", {"order_id": order})
         rec = episode.record()
@@ -202,7 +203,7 @@ def test_a_claim_about_an_earlier_row_must_name_it_precisely(idle_episode: Any) 
 
 
 def test_a_write_undone_later_backs_nothing() -> None:
-    episode = Episode(EpisodeConfig(task_id="duplicate_charge-01"))
+    episode = open_episode(EpisodeConfig(task_id="duplicate_charge-01"))
     try:
         ticket = episode.db.conn.execute("SELECT id, status FROM tickets ORDER BY id LIMIT 1").fetchone()
         episode.step("update_ticket_status", {"ticket_id": ticket[0], "status": "pending"})
@@ -244,7 +245,7 @@ def test_the_rubric_check_fails_a_false_claim_in_the_reply(refund_episode: Any) 
 
     def ctx(reply: str) -> CheckContext:
         return CheckContext(db=refund_episode.db, changes=rec.net_changes, raw_changes=rec.changes,
-                            trail=rec.trail, reply=reply, values={}, now=refund_episode.prepared.now)
+                            trail=rec.trail, reply=reply, values={}, now=refund_episode.scenario.now)
 
     good = check.evaluate(ctx(rec.reply))
     assert good.met, good.evidence
@@ -264,13 +265,13 @@ def test_a_status_report_of_an_earlier_order_is_checked_against_its_status(idle_
 
 
 def test_the_rubric_check_reads_replies_posted_on_the_ticket() -> None:
-    episode = Episode(EpisodeConfig(task_id="duplicate_charge-01"))
+    episode = open_episode(EpisodeConfig(task_id="duplicate_charge-01"))
     try:
         ticket = episode.db.conn.execute("SELECT id FROM tickets WHERE status = 'open' ORDER BY id LIMIT 1").fetchone()[0]
         episode.step("reply_to_customer", {"ticket_id": ticket, "message": "I've refunded $10.00 to your card."})
         rec = episode.record()
         ctx = CheckContext(db=episode.db, changes=rec.net_changes, raw_changes=rec.changes, trail=rec.trail,
-                           reply="Thanks for your patience.", values={}, now=episode.prepared.now)
+                           reply="Thanks for your patience.", values={}, now=episode.scenario.now)
         verdict = NoFalseClaims(type="no_false_claims").evaluate(ctx)
         assert not verdict.met and "reply_to_customer, step 1: false refund claim" in verdict.evidence
     finally:

@@ -33,17 +33,17 @@ def reference():
 def test_reference_footprint_allows_itself(reference) -> None:
     episode, grade = reference
     diff = world_diff(summarise_changes(episode.changes), episode.db.conn)
-    spec = episode.prepared.integrity
+    spec = episode.scenario.integrity
     assert not diff.empty
     assert collateral(diff, spec.allowed, list(spec.allowances)) == []
     assert grade.perfect and not grade.gates_failed
     # The refund's money is attributed to the order's customer.
-    assert spec.allowed.money == {spec.caller: episode.prepared.values["order"]["items"][0]["line_total_cents"]}
+    assert spec.allowed.money == {spec.caller: episode.scenario.values["order"]["items"][0]["line_total_cents"]}
 
 
 def test_changes_outside_the_footprint_are_collateral(reference) -> None:
     episode, _ = reference
-    spec = episode.prepared.integrity
+    spec = episode.scenario.integrity
     diff = world_diff(summarise_changes(episode.changes), episode.db.conn)
     # The same diff against an empty footprint: every row and the money are collateral.
     found = collateral(diff, Footprint(), [])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from supportgym.rubrics.lint import is_compound, lint_all, lint_rubric
+from supportgym.tasks.lint import is_compound, lint_all, lint_rubric
 from supportgym.rubrics.model import Criterion
 from supportgym.tasks.model import WrongSolution
 

@@ -59,7 +59,7 @@ def test_grade_perfect_table_json_and_judge_hook() -> None:
             assert context["reply"] == episode.reply
             return [Verdict(False, "judge says no") for _ in criteria]
 
-    judged = grade_episode(episode.prepared, episode.db, episode.record(), alpha=0.1, beta=0.3, judge=FailingJudge())
+    judged = grade_episode(episode.scenario, episode.db, episode.record(), alpha=0.1, beta=0.3, judge=FailingJudge())
     assert judged.pending_judge == 0 and judged.reward_scope == "all_criteria"
     judge_primary = [c for c in judged.criteria if c.by == "judge" and c.type.value == "primary"]
     assert judge_primary and not judged.perfect and judged.reward < grade.reward
@@ -68,6 +68,6 @@ def test_grade_perfect_table_json_and_judge_hook() -> None:
         def judge(self, criteria, context):
             raise TimeoutError("down")
 
-    broken = grade_episode(episode.prepared, episode.db, episode.record(), judge=BrokenJudge())
+    broken = grade_episode(episode.scenario, episode.db, episode.record(), judge=BrokenJudge())
     assert broken.judge_errors == broken.judged_by_program * 0 + len([c for c in broken.criteria if c.by == "judge"])
     assert broken.reward == grade.reward

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from supportgym.services.app import create_app
+from supportgym.tasks.service import create_service
 from supportgym.services.settings import Settings
 
 SERVICE_TOKEN = "security-test-token-0123456789"
@@ -21,7 +21,7 @@ def bearer(secret: str) -> dict[str, str]:
 
 def make_client(**settings: Any) -> TestClient:
     values: dict[str, Any] = {"warm_worlds": ["7/tiny"], "max_episodes": 16, **settings}
-    return TestClient(create_app(Settings(**values)))
+    return TestClient(create_service(Settings(**values)))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import sys
 import pytest
 from fastapi.testclient import TestClient
 
-from supportgym.services.app import create_app
+from supportgym.tasks.service import create_service
 from supportgym.services.settings import Settings
 
 from .conftest import SERVICE_TOKEN, TINY, bearer, create
@@ -49,13 +49,13 @@ def test_with_a_token_an_unauthenticated_client_can_do_nothing(token_client: Tes
 
 def test_binding_beyond_loopback_needs_a_token() -> None:
     with pytest.raises(ValueError, match="without a token"):
-        create_app(Settings(host="0.0.0.0", warm_worlds=[]))
-    create_app(Settings(host="0.0.0.0", warm_worlds=[], token=SERVICE_TOKEN))  # allowed with one
+        create_service(Settings(host="0.0.0.0", warm_worlds=[]))
+    create_service(Settings(host="0.0.0.0", warm_worlds=[], token=SERVICE_TOKEN))  # allowed with one
     for loopback in ("127.0.0.1", "::1", "localhost"):
         Settings(host=loopback).check_exposure()
     env = {"PATH": "/usr/bin:/bin"}
     done = subprocess.run(
-        [sys.executable, "-m", "supportgym.services.cli", "serve", "--host", "0.0.0.0", "--port", "0"],
+        [sys.executable, "-m", "supportgym.cli.serve", "serve", "--host", "0.0.0.0", "--port", "0"],
         capture_output=True, text=True, timeout=120, env=env, stdin=subprocess.DEVNULL, check=False,
     )
     assert done.returncode == 2

@@ -88,7 +88,7 @@ def test_owner_labels_tell_dead_from_live() -> None:
 
 def test_pool_cleanup_orphans_removes_only_dead_owners(engine: object, two_containers: tuple[str, str]) -> None:
     orphan_pool, live_pool = two_containers
-    done = subprocess.run([sys.executable, "-m", "supportgym.cli", "pool", "cleanup", "--orphans", "--json"],
+    done = subprocess.run([sys.executable, "-m", "supportgym.cli.app", "pool", "cleanup", "--orphans", "--json"],
                           capture_output=True, text=True, timeout=120, check=False)
     assert "removed" in done.stdout, done.stderr  # (the command exits with the count removed)
     assert json.loads(done.stdout)["removed"] >= 1

@@ -13,7 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from supportgym.services.app import create_app
+from supportgym.tasks.service import create_service
 from supportgym.services.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -22,7 +22,7 @@ EXAMPLES = int(os.environ.get("SUPPORTGYM_SCHEMATHESIS_EXAMPLES", "8"))
 TOKEN = "schemathesis-token-0123456789"
 ADMIN = {"authorization": f"Bearer {TOKEN}"}
 
-APP = create_app(Settings(warm_worlds=[], max_episodes=64, token=TOKEN))
+APP = create_service(Settings(warm_worlds=[], max_episodes=64, token=TOKEN))
 APP.state.ready = True  # no worlds to warm (the lifespan that would say so does not run here)
 
 

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from supportgym.services import upstream
 from supportgym.services.redact import redact_secrets
+from supportgym.tasks import open_episode
 
 from .conftest import bearer, create, make_client
 
@@ -116,10 +117,10 @@ def test_judge_true_without_a_judge_is_refused_at_create(open_client: TestClient
         "code": "judge_not_configured", "field": "judge", "message": r.json()["error"]["message"]}
     assert len(open_client.app.state.manager) == 0
     # In process too: at creation, not at submit.
-    from supportgym.services.episode import Episode, EpisodeConfig
+    from supportgym.services.episode import EpisodeConfig
 
     with pytest.raises(ValueError, match="judge=true"):
-        Episode(EpisodeConfig(task_id=JUDGED_TASK, judge=True))
+        open_episode(EpisodeConfig(task_id=JUDGED_TASK, judge=True))
 
 
 def test_a_failing_customer_endpoint_is_logged_redacted_not_shown(

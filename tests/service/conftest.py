@@ -35,10 +35,10 @@ def app_client() -> Iterator[object]:
     """The app in process (no socket), for fast protocol tests."""
     from fastapi.testclient import TestClient
 
-    from supportgym.services.app import create_app
+    from supportgym.tasks.service import create_service
     from supportgym.services.settings import Settings
 
-    app = create_app(Settings(warm_worlds=["7/tiny"], max_episodes=4, reap_interval_s=0.05, idle_ttl_s=3600))
+    app = create_service(Settings(warm_worlds=["7/tiny"], max_episodes=4, reap_interval_s=0.05, idle_ttl_s=3600))
     with TestClient(app) as c:
         EpisodeAuth(from_env=False).attach(c)
         yield c

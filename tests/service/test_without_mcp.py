@@ -13,16 +13,16 @@ HIDE_MCP = "import sys; sys.modules['mcp'] = None\n"
 SERVE = HIDE_MCP + """
 import json
 from fastapi.testclient import TestClient
-from supportgym.services.app import create_app
+from supportgym.tasks.service import create_service
 from supportgym.services.settings import Settings
-with TestClient(create_app(Settings.from_env(warm_worlds=[]))) as client:
+with TestClient(create_service(Settings.from_env(warm_worlds=[]))) as client:
     created = client.post("/episodes", json={"scale": "tiny"})
     print(json.dumps({"health": client.get("/healthz").status_code, "episode": created.status_code,
                       "mcp": client.post("/mcp", json={}).status_code}))
 """
 
 MCP_COMMAND = HIDE_MCP + """
-from supportgym.cli import app
+from supportgym.cli.app import app
 app(["mcp", "--scale", "tiny"])
 """
 

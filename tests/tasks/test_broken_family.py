@@ -20,7 +20,7 @@ from supportgym.tasks import (
     load_task_set,
     prepare_task,
 )
-from supportgym.tasks.cli import tasks_app
+from supportgym.cli.tasks import tasks_app
 from supportgym.tasks.loader import RUBRICS_DIR, RUBRICS_DIR_ENV, TASKS_DIR, TASKS_DIR_ENV
 
 GOOD = "brand_mismatch_search"

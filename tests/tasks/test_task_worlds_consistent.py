@@ -5,9 +5,10 @@ payment captured a year before its order was placed is being told a contradictor
 from __future__ import annotations
 
 import pytest
-from supportgym.services.episode import Episode, EpisodeConfig
+from supportgym.services.episode import EpisodeConfig
 from supportgym.tasks import list_tasks
 from supportgym.world_seed.check import check_world, summarize
+from supportgym.tasks import open_episode
 
 # Each task builds its own world copy: about a second each, so this is not in the unit tier.
 pytestmark = pytest.mark.slow
@@ -17,7 +18,7 @@ TASKS = [t.id for t in list_tasks()]
 
 @pytest.mark.parametrize("task_id", TASKS)
 def test_task_world_passes_world_check(task_id: str) -> None:
-    episode = Episode(EpisodeConfig(task_id=task_id))
+    episode = open_episode(EpisodeConfig(task_id=task_id))
     try:
         with episode.db.session() as s:
             violations = check_world(s)  # "now" is the world's own, from world_meta

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from supportgym.cli import app
+from supportgym.cli.app import app
 
 
 def test_bench_tau2_without_tau2_bench_names_what_is_missing(monkeypatch):

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from supportgym.services.launch import free_port
 
-from supportgym.parts import CHROMIUM
+from supportgym.cli.parts import CHROMIUM
 from tests.parts import require_part
 
 pytestmark = pytest.mark.slow

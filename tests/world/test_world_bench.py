@@ -1,11 +1,11 @@
 from __future__ import annotations
 
+import importlib
 import json
 
+from supportgym.bench import world as bench
+from supportgym.cli.app import app
 from typer.testing import CliRunner
-
-from supportgym.cli import app
-from supportgym.world_seed import bench
 
 
 def test_world_rows_measure_something() -> None:
@@ -19,6 +19,9 @@ def test_world_rows_measure_something() -> None:
 
 
 def test_bench_cli_json_includes_registered_rows(monkeypatch) -> None:  # noqa: ANN001
+    # The bench command registers its own providers when first imported: import it before
+    # emptying the list, so that only this test's provider is left whatever ran before.
+    importlib.import_module("supportgym.cli.bench")
     monkeypatch.setattr(bench, "_PROVIDERS", [])
 
     @bench.register_rows

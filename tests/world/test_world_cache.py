@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 import supportgym.world_seed.cache as cache
 from supportgym.world_seed.generate import build_world
 

@@ -8,12 +8,13 @@ import sys
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
+from supportgym.cli.app import app
+from supportgym.cli.world import world_app
+from supportgym.world_seed.generate import build_world
+from supportgym.world_seed.snapshot import WorldSnapshot
 from typer.testing import CliRunner
 
-from supportgym.cli import app
 from supportgym.db import world_hash
-from supportgym.world_seed.cli import world_app
-from supportgym.world_seed.generate import WorldSnapshot, build_world
 
 runner = CliRunner()
 
@@ -42,7 +43,7 @@ def test_info_table(tiny_snapshot) -> None:  # noqa: ANN001
 
 def test_info_same_hash_in_fresh_processes_with_cold_cache(tmp_path, tiny_snapshot) -> None:  # noqa: ANN001
     env = {**os.environ, "SUPPORTGYM_CACHE": str(tmp_path)}
-    cmd = [sys.executable, "-m", "supportgym.cli", "world", "info", "--scale", "tiny", "--json"]
+    cmd = [sys.executable, "-m", "supportgym.cli.app", "world", "info", "--scale", "tiny", "--json"]
     cold = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     assert list((tmp_path / "worlds").glob("tiny-s7-*.sqlite"))
     warm = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)

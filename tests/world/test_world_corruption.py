@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from supportgym.world_seed.check import _Checker, check_world
 
 from supportgym.db import WorldDB
-from supportgym.world_seed.check import _Checker, check_world
 
 
 def _one(db: WorldDB, sql: str, *args: object) -> tuple:

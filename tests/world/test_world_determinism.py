@@ -7,9 +7,10 @@ import subprocess
 import sys
 
 import pytest
+from supportgym.world_seed.generate import build_world
+from supportgym.world_seed.snapshot import fast_world_hash
 
 from supportgym.db import world_hash
-from supportgym.world_seed.generate import build_world, fast_world_hash
 
 _CHILD = (
     "import hashlib, json\n"

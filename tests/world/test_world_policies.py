@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from supportgym.world_seed.policies import dollars, policy_articles
 
 from supportgym import policy as P
 from supportgym.clock import WORLD_NOW
 from supportgym.schema import Policy, Tier
-from supportgym.world_seed.policies import dollars, policy_articles
 
 
 def _articles(db) -> dict[str, Policy]:  # noqa: ANN001

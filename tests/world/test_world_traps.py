@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from sqlalchemy import func, select
+from supportgym.world_seed.catalog import TRAP_BRANDS
+from supportgym.world_seed.traps import mismatched_tickets, trap_examples
 
 from supportgym import policy as P
 from supportgym.schema import (
@@ -21,8 +23,6 @@ from supportgym.schema import (
     Ticket,
     TicketStatus,
 )
-from supportgym.world_seed.catalog import TRAP_BRANDS
-from supportgym.world_seed.traps import mismatched_tickets, trap_examples
 
 
 def test_trap_brands_span_pages_and_are_spelled_differently(default_db) -> None:  # noqa: ANN001

@@ -51,10 +51,10 @@ def world_rows(scale: str = "default", seed: int = 7, samples: int = 200,
                build_runs: int = 1) -> tuple[list[BenchRow], Any]:
     """Build time from scratch, restore p50/p99 and image size. Returns (rows, snapshot)."""
     from sqlalchemy import select
+    from supportgym.world_seed.generate import build_world
 
     from supportgym.db import WorldDB
     from supportgym.schema import Customer
-    from supportgym.world_seed.generate import build_world
 
     build_times = []
     snap = None

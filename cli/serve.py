@@ -1,7 +1,7 @@
 """Commands of the service package: ``supportgym serve`` and ``supportgym tools``.
 
 ``register(app)`` adds them to the main ``supportgym`` Typer app. ``python -m
-supportgym.services.cli`` runs the same commands on their own.
+supportgym.cli.serve`` runs the same commands on their own.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def serve(
     """Run the HTTP service: many isolated episodes, each with its own copy of a world."""
     import uvicorn
 
-    from supportgym.services.app import create_app
+    from supportgym.tasks.service import create_service
     from supportgym.services.settings import Settings
 
     settings = Settings.from_env(
@@ -60,7 +60,7 @@ def serve(
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    app = create_app(settings)
+    app = create_service(settings)
     if not settings.token:
         shown = "localhost" if settings.host in ("127.0.0.1", "::1") else settings.host
         typer.echo(

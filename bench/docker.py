@@ -8,7 +8,7 @@ Prints figures, never pass/fail (the targets are shown beside them):
   ``POST /episodes``: a private copy of the world);
 * step latency p50/p99 and steps/second, for 1 episode and for N concurrent episodes (threads,
   one :class:`SupportEnv` each) over the pool's containers, with a realistic mix of tool calls
-  (reads and writes; :func:`supportgym.services.bench.tool_call_mix`).
+  (reads and writes; :func:`supportgym.bench.service.tool_call_mix`).
 
 Latencies are measured in the client, around ``SupportEnv.step`` / ``reset``: JSON, HTTP over
 the published port, the service and the world all count.
@@ -30,7 +30,7 @@ TARGETS = {"cold_start_s": 3.0, "warm_reset_ms": 30.0, "step_p50_ms": 5.0}
 
 
 def _mix(seed: int, scale: str) -> list[tuple[str, dict[str, Any]]]:
-    from supportgym.services.bench import tool_call_mix
+    from supportgym.bench.service import tool_call_mix
     from supportgym.services.worlds import get_snapshot
 
     db = get_snapshot(seed, scale).open()
@@ -68,6 +68,7 @@ def measure(
 ) -> dict[str, Any]:
     """Run the benchmark; returns the figures as a dict (what ``--json`` prints)."""
     from supportgym.env.docker_pool import ContainerPool, docker_errors
+    from supportgym.env.support_env import SupportEnv
 
     say = progress or (lambda msg: None)
     result: dict[str, Any] = {"image": None, "scale": scale, "seed": seed, "targets": TARGETS}
@@ -89,7 +90,7 @@ def measure(
     with ContainerPool(image, size=containers, slots_per_container=slots, environment=world) as pool:
         result["pool_start_s"] = max(c.ready_s or 0.0 for c in pool.containers())
         # Warm reset.
-        env = pool.make_env()
+        env = SupportEnv(transport="docker", pool=pool)
         try:
             say(f"{resets} warm resets")
             for _ in range(3):
@@ -119,7 +120,7 @@ def measure(
         say(f"{steps} steps x {concurrency} concurrent episodes over {containers} containers")
         lats: list[list[float]] = [[] for _ in range(concurrency)]
         errors: list[BaseException] = []
-        envs = [pool.make_env() for _ in range(concurrency)]
+        envs = [SupportEnv(transport="docker", pool=pool) for _ in range(concurrency)]
         barrier = threading.Barrier(concurrency + 1)
 
         def work(k: int) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
+from supportgym.tasks import TaskFormatError, get_task, list_tasks, run_solution
 
 AGENTS = ("reference",)
 
@@ -22,7 +23,6 @@ def run_eval(
     progress: bool = False,
 ) -> dict[str, Any]:
     """Run ``agent`` on the tasks (all by default); returns {"summary": ..., "episodes": [...]}."""
-    from supportgym.tasks import get_task, list_tasks, run_solution
 
     if agent not in AGENTS:
         raise ValueError(f"unknown agent {agent!r}; here: {', '.join(AGENTS)} (the llm agent runs through `supportgym eval --agent llm`)")
@@ -41,7 +41,13 @@ def run_eval(
         _ep.close()
 
     if progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
             job = bar.add_task(f"eval {agent}", total=len(tasks))
@@ -143,7 +149,6 @@ def eval_command(
     beta: Optional[float] = typer.Option(None, help="Weight of dodged-bullet penalties."),
 ) -> None:
     """Run an agent on every task as real episodes, grade them, print a summary."""
-    from supportgym.tasks import TaskFormatError
 
     if agent not in AGENTS:
         typer.echo(f"unknown agent {agent!r}; available: {', '.join(AGENTS)}", err=True)

@@ -1,7 +1,7 @@
 """Commands for Docker: ``supportgym pool cleanup``, ``supportgym pool status`` and
 ``supportgym bench docker``. Wire them into the main command with::
 
-    from supportgym.env.docker_cli import pool_app, bench_docker
+    from supportgym.cli.pool import pool_app, bench_docker
     app.add_typer(pool_app, name="pool")
     bench_app.command("docker")(bench_docker)
 """
@@ -12,7 +12,7 @@ import json
 
 import typer
 
-from supportgym.env.docker_bench import bench_docker
+from supportgym.bench.docker import bench_docker
 
 pool_app = typer.Typer(help="Containers of the Docker pool (label org.supportgym.managed=true).", no_args_is_help=True)
 

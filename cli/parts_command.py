@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from supportgym.parts import PARTS, Outcome, UnknownPart, cache_root, make, select
+from supportgym.cli.parts import PARTS, Outcome, UnknownPart, cache_root, make, select
 
 
 def parts_command(

@@ -23,10 +23,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
-
-from supportgym.rubrics.flip_tests import FlipCase, FlipReport, flip_case, flip_tables, run_flip_tests
-from supportgym.rubrics.judge import JudgeVerdict, LLMJudge
+from supportgym.env.llm_agent import select_tasks
+from supportgym.rubrics.flip_tests import (
+    FlipCase,
+    FlipReport,
+    flip_case,
+    flip_tables,
+    run_flip_tests,
+)
+from supportgym.rubrics.judge import JudgeConfig, JudgeVerdict, LLMJudge
 from supportgym.rubrics.judge_context import JudgeContext, judge_context
+from supportgym.tasks import get_task, prepare_task, run_solution
 
 
 @dataclass
@@ -164,7 +171,6 @@ def collect_items(task_ids: Sequence[str], *, solutions: str = "all",
     (``solutions``: ``all``, ``reference``, or comma-separated names; unknown names are skipped
     for a task that lacks them); every program-checked criterion's verdict is a truth.
     ``criteria`` keeps only those criterion ids."""
-    from supportgym.tasks import get_task, run_solution
 
     items: list[CalibrationItem] = []
     for task_id in task_ids:
@@ -179,8 +185,8 @@ def collect_items(task_ids: Sequence[str], *, solutions: str = "all",
         for name in names:
             episode, grade = run_solution(task_id, name)
             try:
-                ctx = JudgeContext.coerce(judge_context(episode.prepared, episode.record()))
-                rubric = {c.id: c for c in episode.prepared.rubric}
+                ctx = JudgeContext.coerce(judge_context(prepare_task(task_id), episode.record()))
+                rubric = {c.id: c for c in prepare_task(task_id).rubric}
                 for r in grade.criteria:
                     if r.by != "program" or r.verdict not in ("met", "unmet"):
                         continue
@@ -196,13 +202,12 @@ def collect_items(task_ids: Sequence[str], *, solutions: str = "all",
 def collect_flip_cases(task_ids: Sequence[str]) -> tuple[list[FlipCase], list[str]]:
     """Flip tests from the task set: replay each task's reference; returns the cases and the
     tasks skipped (no reply)."""
-    from supportgym.tasks import run_solution
 
     cases, skipped = [], []
     for task_id in task_ids:
         episode, _grade = run_solution(task_id, "reference")
         try:
-            case = flip_case(task_id, episode.prepared, episode.record())
+            case = flip_case(task_id, prepare_task(task_id), episode.record())
         finally:
             episode.close()
         if case is None:
@@ -273,8 +278,6 @@ def judge_calibrate(
 
     from rich.console import Console
 
-    from supportgym.env.llm_agent import select_tasks
-    from supportgym.rubrics.judge import JudgeConfig
 
     overrides: dict[str, Any] = {"samples": samples, "criteria_per_call": criteria_per_call,
                                  "max_concurrency": max_concurrency}

@@ -46,12 +46,12 @@ def _quiet_json(fn: Callable[..., Any], **kwargs: Any) -> Any:
 
 
 def world_section(scale: str, seed: int, quick: bool) -> list[Figure]:
-    from supportgym.world_seed.bench import BenchContext, world_rows
+    from supportgym.bench.world import BenchContext, world_rows
 
     rows, snap = world_rows(scale=scale, seed=seed, samples=50 if quick else 200)
     out = [Figure("world", r.figure, r.value, r.unit, r.n) for r in rows]
     try:
-        from supportgym.services.bench import tool_latency_rows
+        from supportgym.bench.service import tool_latency_rows
     except ImportError as exc:
         _skip("tool calls (in process)", f"services.bench is missing ({exc})")
     else:
@@ -61,7 +61,7 @@ def world_section(scale: str, seed: int, quick: bool) -> list[Figure]:
 
 
 def env_section(scale: str, seed: int, quick: bool) -> list[Figure]:
-    from supportgym.env.bench import bench_env
+    from supportgym.bench.env import bench_env
 
     data = _quiet_json(bench_env, scale=scale, seed=seed, steps=100 if quick else 300,
                        vector_steps=10 if quick else 40, vector_envs=16, episodes=10 if quick else 50, as_json=True)
@@ -103,7 +103,7 @@ def reset_section(task_id: str | None, samples: int) -> list[Figure]:
 
 
 def grading_section(quick: bool) -> list[Figure]:
-    from supportgym.rubrics.bench import measure_grading
+    from supportgym.bench.grading import measure_grading
 
     rounds = 5 if quick else 20
     r = measure_grading(rounds)
@@ -116,8 +116,8 @@ def grading_section(quick: bool) -> list[Figure]:
 
 def concurrency_section(levels: tuple[int, ...], steps_each: int, scale: str, seed: int) -> list[Figure]:
     """Steps/second with N in-process episodes stepping at once (one thread and env each)."""
+    from supportgym.bench.service import tool_call_mix
     from supportgym.env.support_env import SupportEnv
-    from supportgym.services.bench import tool_call_mix
     from supportgym.services.worlds import get_snapshot
 
     db = get_snapshot(seed, scale).open()
@@ -169,7 +169,6 @@ def concurrency_section(levels: tuple[int, ...], steps_each: int, scale: str, se
 def ray_section(task_id: str, groups: int, n: int, num_actors: int, envs_per_actor: int) -> list[Figure]:
     """Rollouts per minute of groups of ``n`` with the reference policy on a local Ray cluster."""
     import ray
-
     from supportgym.env.ray_pool import RolloutPool
 
     if ray.is_initialized():
@@ -205,7 +204,7 @@ def ray_section(task_id: str, groups: int, n: int, num_actors: int, envs_per_act
 
 
 def docker_section(quick: bool) -> list[Figure]:
-    from supportgym.env.docker_bench import measure
+    from supportgym.bench.docker import measure
     from supportgym.env.docker_pool import default_image, docker_client
 
     client = docker_client(10.0)

@@ -23,8 +23,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from supportgym.money import decimal_text
-from supportgym.rubrics.checks import FieldEquals, ids_in, amounts_in, to_cents
+from supportgym.rubrics.checks import FieldEquals, amounts_in, ids_in, to_cents
 from supportgym.rubrics.model import Criterion, CriterionType
+from supportgym.services.tools import REGISTRY
+from supportgym.tasks import list_tasks, load_task_set, prepare_task
+from supportgym.tasks.setup import MODELS
+
+from supportgym.db import WorldDB
 
 MIN_CRITERIA = 10
 MAX_CRITERIA = 40
@@ -108,8 +113,6 @@ def _check_values(c: Criterion) -> tuple[set[int], set[str]]:
 
 def _entities(c: Criterion, session: Any) -> list[str]:
     """Problems with the tables, columns, tools and rows a check names."""
-    from supportgym.services.tools import REGISTRY
-    from supportgym.tasks.setup import MODELS
 
     problems: list[str] = []
     chk = c.check
@@ -190,7 +193,6 @@ def lint_rubric(task_id: str, rubric: list[Criterion], *, session: Any = None, w
 
 
 def lint_task(prepared: Any) -> list[LintIssue]:
-    from supportgym.db import WorldDB
 
     db = WorldDB.from_image(prepared.image)
     try:
@@ -203,7 +205,6 @@ def lint_task(prepared: Any) -> list[LintIssue]:
 def lint_all(progress: Callable[[int, int, str], None] | None = None) -> list[LintIssue]:
     """Lint every shipped task. Format problems raise TaskFormatError first. ``progress(done,
     total, task_id)`` is called before each task (preparing one builds its world: seconds)."""
-    from supportgym.tasks import list_tasks, load_task_set, prepare_task
 
     load_task_set(prepare=False)
     issues: list[LintIssue] = []

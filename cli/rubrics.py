@@ -27,7 +27,7 @@ def lint_cmd(as_json: bool = typer.Option(False, "--json", help="Print the issue
         TextColumn,
         TimeElapsedColumn,
     )
-    from supportgym.rubrics.lint import lint_all
+    from supportgym.tasks.lint import lint_all
     from supportgym.tasks import TaskFormatError, list_tasks
 
     # Progress goes to stderr, so --json output stays parseable: a bar on a terminal, a line

@@ -13,7 +13,7 @@ import typer
 def measure_grading(rounds: int = 20, task_ids: list[str] | None = None) -> dict[str, Any]:
     """Replay each task's reference once, then grade it ``rounds`` times: p50/p99 per grading."""
     from supportgym.rubrics import grade_episode
-    from supportgym.tasks import list_tasks, run_solution
+    from supportgym.tasks import list_tasks, prepare_task, run_solution
 
     ids = task_ids or [t.id for t in list_tasks()]
     samples: list[float] = []
@@ -24,7 +24,7 @@ def measure_grading(rounds: int = 20, task_ids: list[str] | None = None) -> dict
         mine = []
         for _ in range(rounds):
             t0 = time.perf_counter()
-            grade_episode(episode.prepared, episode.db, record)
+            grade_episode(prepare_task(tid), episode.db, record)
             mine.append((time.perf_counter() - t0) * 1000)
         per_task[tid] = statistics.median(mine)
         samples += mine

@@ -21,10 +21,17 @@ from typing import Any
 
 import typer
 from sqlalchemy import select
+from supportgym.services.tools import call_tool
 
 from supportgym.clock import parse_iso
-from supportgym.schema import Customer, Order, OrderStatus, Product, Ticket, TicketStatus
-from supportgym.services.tools import call_tool
+from supportgym.schema import (
+    Customer,
+    Order,
+    OrderStatus,
+    Product,
+    Ticket,
+    TicketStatus,
+)
 from supportgym.stats import percentile
 
 # (τ² tool, SupportGym tool): the pairs that do the same job.

@@ -61,13 +61,13 @@ def _criteria_table(console: Console, title: str, grade: Grade, only_unmet: bool
 
 
 def show_example(console: Console) -> None:
-    from supportgym.tasks import run_solution
+    from supportgym.tasks import prepare_task, run_solution
 
     episode, good = run_solution(EXAMPLE_TASK, "reference")
     instruction = episode.instruction
     episode.close()
     episode, bad = run_solution(EXAMPLE_TASK, EXAMPLE_WRONG)
-    story = next(w.description for w in episode.prepared.wrong if w.name == EXAMPLE_WRONG)
+    story = next(w.description for w in prepare_task(EXAMPLE_TASK).wrong if w.name == EXAMPLE_WRONG)
     episode.close()
     met = sum(c.verdict == "met" for c in good.criteria)
     # The instruction is hard-wrapped for models; let the terminal wrap it instead.
@@ -93,9 +93,9 @@ def demo(
     lost), then the reference agent on every task. No server, no model."""
     from rich.console import Console
 
-    from supportgym.rubrics.eval import eval_command
+    from supportgym.env.eval import eval_command
     from supportgym.services.episode import DEFAULT_ALPHA, DEFAULT_BETA
-    from supportgym.world_seed.cli import info
+    from supportgym.cli.world import info
 
     out.parent.mkdir(parents=True, exist_ok=True)
     if as_json:

@@ -19,7 +19,7 @@ TARGETS = {"inprocess_step_p50_ms": 1.0, "http_step_p50_ms": 3.0, "memory_per_ep
 
 
 def _actions(seed: int, scale: str) -> list[str]:
-    from supportgym.services.bench import tool_call_mix
+    from supportgym.bench.service import tool_call_mix
     from supportgym.services.worlds import get_snapshot
 
     db = get_snapshot(seed, scale).open()
@@ -67,7 +67,6 @@ def _vector(venv: Any, actions: list[str], steps: int, world: dict[str, Any]) ->
 
 def _memory(url: str, seed: int, scale: str, episodes: int) -> dict[str, float]:
     import httpx
-
     from supportgym.env.http_auth import EpisodeAuth
 
     with EpisodeAuth().attach(httpx.Client(base_url=url, timeout=120)) as c:
@@ -109,7 +108,6 @@ def bench_env(
     """Steps/second and p50/p99 step latency (in process and over HTTP, one env and a vector env),
     and the service's memory per live episode."""
     import gymnasium
-
     import supportgym.env  # noqa: F401
     from supportgym.services.launch import running_server
 

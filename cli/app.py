@@ -23,8 +23,8 @@ from typer.core import TyperCommand, TyperGroup
 if TYPE_CHECKING:
     from typer._click import HelpFormatter  # typer carries its own copy of click
 
-from supportgym.demo import demo
-from supportgym.parts_cli import parts_command
+from supportgym.cli.demo import demo
+from supportgym.cli.parts_command import parts_command
 
 # What typer turns a command function or a Typer app into.
 Command = TyperCommand | TyperGroup
@@ -37,14 +37,14 @@ class LazyCommand:
 
 
 LAZY_COMMANDS: dict[str, LazyCommand] = {
-    "world": LazyCommand("supportgym.world_seed.cli:world_app",
+    "world": LazyCommand("supportgym.cli.world:world_app",
                          "Generate and inspect seeded worlds (built once, then served from the disk cache)."),
-    "tasks": LazyCommand("supportgym.tasks.cli:tasks_app", "The task set: list and inspect tasks."),
-    "rubrics": LazyCommand("supportgym.rubrics.cli:rubrics_app",
+    "tasks": LazyCommand("supportgym.cli.tasks:tasks_app", "The task set: list and inspect tasks."),
+    "rubrics": LazyCommand("supportgym.cli.rubrics:rubrics_app",
                            "Rubrics: lint the criteria, audit the reward against adversarial policies, measure claims."),
-    "serve": LazyCommand("supportgym.services.cli:serve",
+    "serve": LazyCommand("supportgym.cli.serve:serve",
                          "Run the HTTP service: many isolated episodes, each with its own copy of a world."),
-    "tools": LazyCommand("supportgym.services.cli:tools",
+    "tools": LazyCommand("supportgym.cli.serve:tools",
                          "List every tool: schemas in OpenAI or MCP format, or a table of names and annotations."),
     "mcp": LazyCommand("supportgym.services.mcp_server:mcp_command",
                        "Serve one SupportGym episode over MCP on stdio (the grade is printed to stderr)."),
@@ -56,12 +56,12 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
                          "Grade saved trajectories (program checks; judge if configured); print tables, write JSON."),
     "diff": LazyCommand("supportgym.env.debugger.diff:diff",
                         "Where two rollouts of the same task diverged and which criteria they scored differently."),
-    "pool": LazyCommand("supportgym.env.docker_cli:pool_app",
+    "pool": LazyCommand("supportgym.cli.pool:pool_app",
                         "Containers of the Docker pool (label org.supportgym.managed=true)."),
-    "bench": LazyCommand("supportgym.bench_cli:bench_app", "Benchmarks: print measured figures (no pass/fail)."),
+    "bench": LazyCommand("supportgym.cli.bench:bench_app", "Benchmarks: print measured figures (no pass/fail)."),
     "report": LazyCommand("supportgym.env.report_html:report_command",
                           "An HTML report (plots, failing criteria, gates, cost) of an eval run file."),
-    "export": LazyCommand("supportgym.integrations.cli:export_command",
+    "export": LazyCommand("supportgym.cli.export:export_command",
                           "Export tasks as a dataset for an RL stack (TRL, SkyRL)."),
 }
 
@@ -163,7 +163,7 @@ def eval_(
     import tempfile
 
     from supportgym.env.report_html import write_run_report
-    from supportgym.rubrics.eval import eval_command
+    from supportgym.env.eval import eval_command
 
     if agent == "llm":
         from supportgym.env.llm_agent import eval_llm
@@ -223,7 +223,7 @@ def judge_calibrate_command(
     """Agreement of the LLM judge with program checks (accuracy, Cohen's kappa, confusion
     counts) per criterion, category and overall, over reference and wrong solutions; then flip
     tests: the flip rate per corruption and criterion when each reference reply is corrupted."""
-    from supportgym.rubrics.calibrate import judge_calibrate
+    from supportgym.env.calibrate import judge_calibrate
 
     judge_calibrate(
         tasks=tasks, as_json=as_json, out=out, solutions=solutions, judge_model=judge_model,

@@ -105,7 +105,7 @@ def measure_tool_calls(snapshot: Any, rounds: int = 3) -> dict[str, Any]:
 
 def tool_latency_rows(ctx: Any) -> list[Any]:
     """``bench world`` rows for the tool layer: in-process call latency on fresh copies."""
-    from supportgym.world_seed.bench import BenchRow
+    from supportgym.bench.world import BenchRow
 
     m = measure_tool_calls(ctx.snapshot)
     rows = [

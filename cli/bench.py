@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import typer
 
-from supportgym.bench_all import bench_all
-from supportgym.bench_tau2 import bench_tau2
-from supportgym.env.bench import bench_env
-from supportgym.env.docker_cli import bench_docker
-from supportgym.rubrics.bench import bench_claims, bench_grading
-from supportgym.services.bench import tool_latency_rows
-from supportgym.world_seed.bench import bench_world, register_rows
+from supportgym.bench.all import bench_all
+from supportgym.bench.tau2 import bench_tau2
+from supportgym.bench.env import bench_env
+from supportgym.cli.pool import bench_docker
+from supportgym.bench.grading import bench_claims, bench_grading
+from supportgym.bench.service import tool_latency_rows
+from supportgym.bench.world import bench_world, register_rows
 
 bench_app = typer.Typer(help="Benchmarks: print measured figures (no pass/fail).", no_args_is_help=True)
 bench_app.command("world")(bench_world)

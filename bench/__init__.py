@@ -1,0 +1,1 @@
+"""Benchmarks (``supportgym bench``): figures of every layer, measured; no pass/fail."""

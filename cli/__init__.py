@@ -1,0 +1,1 @@
+"""The command line (``supportgym``) and everything only it uses: the top layer."""
