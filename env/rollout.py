@@ -30,8 +30,8 @@ Per-episode policies
 
 One loop
     This is the only agent loop: ``supportgym eval --agent llm``, :class:`LLMAgent.run_episode
-    <supportgym.env.llm_agent.LLMAgent>`, the Ray pool and the dataset exports all play episodes
-    through :func:`rollout`, with one system prompt.
+    <supportgym.env.llm_agent.LLMAgent>` and the Ray pool all play episodes through
+    :func:`rollout`, with one system prompt, which the dataset exports also put in their rows.
 
 Outcome (:attr:`RolloutResult.status`)
     ``ok``: the episode ended (submitted or truncated) and was graded. ``infra_error``: the
