@@ -145,7 +145,7 @@ def concurrency_section(levels: tuple[int, ...], steps_each: int, scale: str, se
                     lats[k].append(time.perf_counter() - t0)
                     if term or trunc:
                         envs[k].reset(options=options)
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - collected; the main thread raises it after the join
                 errors.append(exc)
 
         threads = [threading.Thread(target=work, args=(k,), daemon=True) for k in range(n)]

@@ -129,7 +129,7 @@ def measure(
                 _run_steps(envs[k], options, mix, 10, k, [])  # warm-up
                 barrier.wait(120)
                 _run_steps(envs[k], options, mix, steps, k * 7, lats[k])
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - collected; the main thread raises it after the join
                 errors.append(exc)
                 barrier.abort()  # the other threads stop waiting and see the failure
 

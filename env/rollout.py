@@ -296,7 +296,7 @@ class _Caller:
             fn, box, done = job
             try:
                 box.append((True, fn()))
-            except BaseException as exc:  # handed back to the caller
+            except BaseException as exc:  # noqa: BLE001 - handed back to the caller, who raises it
                 box.append((False, exc))
             done.set()
 
