@@ -22,9 +22,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from supportgym.money import dollars as money
+from supportgym.services.tools.submit import SUBMIT_TOOL
 from supportgym.trail import EpisodeRecord, TrailEntry, summarise_changes
 
-SUBMIT_TOOL = "submit_response"
 REPLY_PLACEHOLDER = "(the final reply, shown below)"
 MAX_RESULT_CHARS = 600
 MAX_ARGUMENT_CHARS = 300
