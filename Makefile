@@ -7,6 +7,7 @@
 #                   $${SUPPORTGYM_CACHE:-~/.cache/supportgym}
 #   make test       make parts, then the whole suite
 #   make test-fast  the unit tier: no Docker, LLM server, browser or Ray cluster (no parts needed)
+#   make lint       mypy on the whole package, ruff check and ruff format --check (settings: pyproject.toml)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -47,8 +48,18 @@ test: parts
 test-fast: $(STAMP)
 	SUPPORTGYM_TIER=fast $(BIN)/python -m pytest -q -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
+# mypy cannot follow setuptools' package-dir (supportgym.env is the folder env/, ...), so it reads
+# the package as installed: scripts/package-tree lays that out with links under build/package
+# (made anew each time, so mypy's cache lives beside it).
+lint: $(STAMP)
+	$(BIN)/python scripts/package-tree build/package
+	cd build/package && $(abspath $(BIN))/mypy --config-file $(abspath pyproject.toml) \
+		--cache-dir $(abspath build/mypy-cache) -p supportgym
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
 bench: $(STAMP)
 	$(BIN)/supportgym bench all
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -135,7 +135,15 @@ def concurrency_section(levels: tuple[int, ...], steps_each: int, scale: str, se
             e.reset(options=options)
         barrier = threading.Barrier(n + 1)
 
-        def work(k: int) -> None:
+        # This level's envs, latencies, errors and barrier, bound now: a thread that outlives its
+        # join timeout must not touch the next level's.
+        def work(
+            k: int,
+            envs: list[SupportEnv] = envs,
+            lats: list[list[float]] = lats,
+            errors: list[BaseException] = errors,
+            barrier: threading.Barrier = barrier,
+        ) -> None:
             try:
                 barrier.wait(60)
                 for i in range(steps_each):

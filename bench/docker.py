@@ -159,7 +159,7 @@ def measure(
         result["containers"] = containers
         try:
             result["image_size_mb"] = pool.client.images.get(pool.image).attrs["Size"] / 1e6
-        except (*docker_errors(), KeyError) as exc:  # the figure is optional: say why it is missing
+        except docker_errors() + (KeyError,) as exc:  # the figure is optional: say why it is missing
             typer.echo(f"image size unknown: {type(exc).__name__}: {exc}", err=True)
             result["image_size_mb"] = None
     return result
@@ -201,7 +201,7 @@ def bench_docker(
     for col in ("figure", "value", "target"):
         t.add_column(col)
     c = r["cold_start_s"]
-    t.add_row("cold start to ready (median of %d)" % len(c["runs"]), f"{c['median']:.2f} s (min {c['min']:.2f}, max {c['max']:.2f})", "<= 3 s")
+    t.add_row(f"cold start to ready (median of {len(c['runs'])})", f"{c['median']:.2f} s (min {c['min']:.2f}, max {c['max']:.2f})", "<= 3 s")
     w = r["warm_reset_ms"]
     t.add_row("reset, warm container p50 / p99", f"{w['p50']:.1f} / {w['p99']:.1f} ms", "<= 30 ms")
     for key, label in (("steps_1", "1 episode"), (f"steps_{n}", f"{n} episodes / {r['containers']} containers")):

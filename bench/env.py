@@ -113,7 +113,7 @@ def bench_env(
 
     actions = _actions(seed, scale)
     # Bare worlds (tasks=[]): the figures measure the environment, not a task's setup.
-    kw = {"world_seed": seed, "world_scale": scale, "tasks": [], "max_steps": 1000, "max_invalid_calls": 1000}
+    kw: dict[str, Any] = {"world_seed": seed, "world_scale": scale, "tasks": [], "max_steps": 1000, "max_invalid_calls": 1000}
     world = {"seed": seed, "scale": scale}
     results: dict[str, dict[str, float]] = {}
     results["inprocess"] = _single(lambda: gymnasium.make("SupportGym-v0", **kw), actions, steps, world)

@@ -8,10 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from supportgym.services.tools import REGISTRY, call_tool
 
 from supportgym.clock import parse_iso
 from supportgym.schema import Customer, Order, OrderStatus, Ticket, TicketStatus
-from supportgym.services.tools import REGISTRY, call_tool
 from supportgym.stats import percentile
 
 

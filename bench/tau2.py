@@ -81,7 +81,8 @@ timed("get_order_details", [{"order_id": orders[i % len(orders)]} for i in range
 timed("get_user_details", [{"user_id": users[i % len(users)]} for i in range(n)])
 timed("find_user_id_by_email", [{"email": db.users[users[i % len(users)]].email} for i in range(n)])
 timed("get_product_details", [{"product_id": products[i % len(products)]} for i in range(n)])
-timed("cancel_pending_order", [{"order_id": pending[i % len(pending)], "reason": "no longer needed"} for i in range(min(n, 40))], fresh=True)
+timed("cancel_pending_order",
+      [{"order_id": pending[i % len(pending)], "reason": "no longer needed"} for i in range(min(n, 40))], fresh=True)
 timed("modify_pending_order_address", [{"order_id": pending[i % len(pending)], "address1": "1 Main St", "address2": "",
       "city": "Austin", "state": "TX", "country": "USA", "zip": "78701"} for i in range(min(n, 40))], fresh=True)
 print(json.dumps(out))

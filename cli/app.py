@@ -21,7 +21,9 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 if TYPE_CHECKING:
-    from typer._click import HelpFormatter  # typer carries its own copy of click
+    from typer._click import Command as ClickCommand  # typer carries its own copy of click
+    from typer._click import Context as ClickContext
+    from typer._click import HelpFormatter
 
 from supportgym.cli.demo import demo
 from supportgym.cli.parts_command import parts_command
@@ -75,7 +77,8 @@ def plain_help(command: Command) -> Command:
     command.rich_markup_mode = None
     if isinstance(command, TyperGroup):
         for sub in command.commands.values():
-            plain_help(sub)
+            if isinstance(sub, (TyperCommand, TyperGroup)):  # every command typer made
+                plain_help(sub)
     return command
 
 
@@ -88,7 +91,10 @@ def load_command(name: str) -> Command:
     else:
         holder = typer.Typer(add_completion=False)
         holder.command(name)(target)
-        command = typer.main.get_command(holder)
+        made = typer.main.get_command(holder)
+        # typer builds its own command classes; get_command is annotated with click's base class.
+        assert isinstance(made, (TyperCommand, TyperGroup))
+        command = made
     command.name = name
     return plain_help(command)
 
@@ -96,16 +102,17 @@ def load_command(name: str) -> Command:
 class LazyCommandGroup(TyperGroup):
     """A command group whose sub-commands in :data:`LAZY_COMMANDS` are imported on first use."""
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    # The hooks take click's Context, as the TyperGroup methods they override do.
+    def list_commands(self, ctx: ClickContext) -> list[str]:
         known = set(self.commands) | set(LAZY_COMMANDS)
         return [n for n in COMMAND_ORDER if n in known] + sorted(known - set(COMMAND_ORDER))
 
-    def get_command(self, ctx: typer.Context, cmd_name: str) -> Command | None:
+    def get_command(self, ctx: ClickContext, cmd_name: str) -> ClickCommand | None:
         if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
             self.commands[cmd_name] = load_command(cmd_name)
         return self.commands.get(cmd_name)
 
-    def format_commands(self, ctx: typer.Context, formatter: HelpFormatter) -> None:
+    def format_commands(self, ctx: ClickContext, formatter: HelpFormatter) -> None:
         rows = []
         for name in self.list_commands(ctx):
             if name in self.commands:

@@ -77,7 +77,8 @@ def show_example(console: Console) -> None:
                   f"{met} of {len(good.criteria)} criteria met "
                   f"({good.pending_judge} left to the LLM judge, not configured here)")
     t = bad.terms
-    console.print(f"wrong trajectory '{EXAMPLE_WRONG}' ({story}): reward {bad.reward:.3f} = {t.primary:.2f} primary + {t.alpha:g} x "
+    console.print(f"wrong trajectory '{EXAMPLE_WRONG}' ({story}): "
+                  f"reward {bad.reward:.3f} = {t.primary:.2f} primary + {t.alpha:g} x "
                   f"{t.extra_credit:.2f} extra credit - {t.beta:g} x {t.dodged_bullet:.2f} bullets hit, "
                   f"perfect={bad.perfect}")
     _criteria_table(console, "criteria the wrong trajectory lost", bad, only_unmet=True)

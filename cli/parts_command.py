@@ -9,9 +9,12 @@ import typer
 from supportgym.cli.parts import PARTS, Outcome, UnknownPart, cache_root, make, select
 
 
+PART_NAMES = ", ".join(PARTS)
+
+
 def parts_command(
     only: list[str] | None = typer.Option(
-        None, "--only", help=f"Only this part (and what it needs); repeatable. One of: {', '.join(PARTS)}."
+        None, "--only", help="Only this part (and what it needs); repeatable. One of: " + PART_NAMES + "."
     ),
     check: bool = typer.Option(False, "--check", help="Only report which parts are ready; build nothing."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, TypedDict
 
 import typer
 
 if TYPE_CHECKING:
     from supportgym.tasks import Problem
+
+class TaskRow(TypedDict):
+    """One task as `tasks list` prints it (--json drops the title)."""
+
+    id: str
+    family: str
+    levels: list[str]
+    difficulty: str
+    criteria: int
+    title: str
+
 
 tasks_app = typer.Typer(help="The task set: list and inspect tasks.", no_args_is_help=True)
 
@@ -31,7 +42,7 @@ def list_cmd(
         typer.echo(str(TaskFormatError([p for probs in broken.values() for p in probs])), err=True)
         raise typer.Exit(2)
     tasks = list_tasks(family=family, level=level, difficulty=difficulty)
-    rows = [
+    rows: list[TaskRow] = [
         {"id": t.id, "family": t.family, "levels": [lv.value for lv in t.levels],
          "difficulty": t.difficulty.value, "criteria": len(t.criteria), "title": t.title}
         for t in tasks
@@ -86,7 +97,9 @@ def show_cmd(task_id: str = typer.Argument(..., help="Task id, e.g. refund_withi
         raise typer.Exit(2) from None
     con = Console()
     t = p.task
-    con.print(Panel(p.instruction, title=f"{t.id}: {p.title}", subtitle=f"{', '.join(lv.value for lv in t.levels)} | {t.difficulty.value} | max {t.max_steps} steps | world seed {t.world.seed} {t.world.scale}"))
+    levels = ", ".join(lv.value for lv in t.levels)
+    subtitle = f"{levels} | {t.difficulty.value} | max {t.max_steps} steps | world seed {t.world.seed} {t.world.scale}"
+    con.print(Panel(p.instruction, title=f"{t.id}: {p.title}", subtitle=subtitle))
     setup = Table(title="setup")
     setup.add_column("#")
     setup.add_column("operation", overflow="fold")

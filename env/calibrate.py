@@ -146,7 +146,7 @@ def calibrate_items(items: Iterable[CalibrationItem], judge: LLMJudge) -> Calibr
     tin = tout = count = 0
     for (task_id, solution), group in groups.items():
         verdicts: list[JudgeVerdict] = judge.judge([g.criterion for g in group], group[0].context)
-        for it, v in zip(group, verdicts):
+        for it, v in zip(group, verdicts, strict=True):  # one verdict per criterion
             count += 1
             tin += v.tokens_in
             tout += v.tokens_out

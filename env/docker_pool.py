@@ -283,7 +283,8 @@ class ContainerPool:
         except docker_errors() as exc:
             self._started = False
             raise PoolError(
-                f"image {self.image!r} is not available ({type(exc).__name__}: {exc}); build it with scripts/build-image"
+                f"image {self.image!r} is not available ({type(exc).__name__}: {exc}); "
+                "build it with scripts/build-image"
             ) from exc
         # Containers of drivers that died without closing their pools (SIGKILL, OOM) go now.
         try:
@@ -389,7 +390,8 @@ class ContainerPool:
                 if stale:
                     self._discard(pc)
                 return
-            except Exception as exc:  # noqa: BLE001 - whatever stops a start (engine, image, health) is retried, then recorded
+            # Whatever stops a start (engine, image, health check) is retried, then recorded.
+            except Exception as exc:  # noqa: BLE001
                 last = exc
                 log.warning("pool %s: start %d of %s failed: %s", self.pool_id, attempt, pc.name, exc)
                 self._discard(pc, keep_record=True)
@@ -499,7 +501,8 @@ class ContainerPool:
                 pc.container.reload()
                 log.warning("pool %s: %s failed its health check (status %s)", self.pool_id, pc.short(), pc.container.status)
             except docker_errors() as exc:  # the container is gone: the failed check says enough
-                log.warning("pool %s: %s failed its health check; its status is unknown (%s)", self.pool_id, pc.short(), exc)
+                log.warning("pool %s: %s failed its health check; its status is unknown (%s)",
+                            self.pool_id, pc.short(), exc)
         else:
             pc.last_ok = time.monotonic()
         return ok
@@ -608,7 +611,10 @@ class ContainerPool:
         return DockerTransport(self, **kwargs)
 
     def __repr__(self) -> str:
-        return f"ContainerPool(image={self.image!r}, size={self.size}, pool_id={self.pool_id!r}, containers={self.status()})"
+        return (
+            f"ContainerPool(image={self.image!r}, size={self.size}, pool_id={self.pool_id!r}, "
+            f"containers={self.status()})"
+        )
 
 
 def _remove_quietly(container: Any) -> None:

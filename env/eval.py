@@ -25,7 +25,10 @@ def run_eval(
     """Run ``agent`` on the tasks (all by default); returns {"summary": ..., "episodes": [...]}."""
 
     if agent not in AGENTS:
-        raise ValueError(f"unknown agent {agent!r}; here: {', '.join(AGENTS)} (the llm agent runs through `supportgym eval --agent llm`)")
+        raise ValueError(
+            f"unknown agent {agent!r}; here: {', '.join(AGENTS)} "
+            "(the llm agent runs through `supportgym eval --agent llm`)"
+        )
     tasks = [get_task(t) for t in task_ids] if task_ids else list_tasks()
     episodes: list[dict[str, Any]] = []
 

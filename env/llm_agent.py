@@ -33,9 +33,8 @@ from supportgym.env.support_env import SupportEnv
 from supportgym.services.openai_client import ChatClient, ChatError, endpoint_from_env
 from supportgym.services.tools.submit import SUBMIT_TOOL
 from supportgym.tasks import TaskFormatError, get_task, list_tasks
+
 from supportgym.trajectory import Trajectory, write_jsonl
-
-
 
 log = logging.getLogger("supportgym.eval")
 
@@ -232,7 +231,7 @@ def summarise(trajectories: list[Trajectory], k: int) -> dict[str, Any]:
             "tasks": len(task_ids),
             "episodes": len(runs),
             "infra_errors": sum(1 for t in runs if t.infra_error),
-            "mean_reward": _mean([float(t.reward) for t in scored]),
+            "mean_reward": _mean([float(t.reward) for t in scored if t.reward is not None]),
             "perfect_rate": _mean([1.0 if t.perfect else 0.0 for t in scored]),
             f"pass^{k}": _mean([1.0 if p else 0.0 for p in passk]),
         }

@@ -132,7 +132,7 @@ class GroupResult:
         """One JSON-ready dict per rollout: the trajectory plus ``group``, ``index``,
         ``rollout_status`` and ``advantage`` (what :meth:`write_jsonl` writes)."""
         out = []
-        for r, adv in zip(self.rollouts, self.advantages):
+        for r, adv in zip(self.rollouts, self.advantages, strict=True):
             d = r.trajectory.model_dump(mode="json")
             d.update(index=r.index, rollout_status=r.status, rollout_error=r.error, advantage=adv)
             out.append(d)
@@ -413,7 +413,9 @@ class RolloutPool:
         }
         self._actor_args = (transport, env_factory, dict(env_kwargs or {}), self._rollout_kwargs)
         self._docker_kwargs = dict(docker_kwargs or {})
-        self._remote_cls = ray.remote(
+        # ray.remote's typed overloads leave out the actor options max_concurrency and
+        # concurrency_groups, which Ray documents and accepts.
+        self._remote_cls = ray.remote(  # type: ignore[call-overload]
             num_cpus=num_cpus_per_actor,
             max_concurrency=envs_per_actor,
             concurrency_groups={"control": 1},

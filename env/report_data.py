@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from supportgym.stats import percentile
 from supportgym.tasks import get_task
+
+from supportgym.stats import percentile
 
 
 class RunFormatError(ValueError):

@@ -71,7 +71,7 @@ pass^{{ s.k }} {{ fmt(s.overall.pass_hat_k[s.k|string]) }}, infrastructure error
 <tr><td>grading p50 / p99 (ms)</td><td>{{ fmt(s.latency.grading_ms_p50) }} / {{ fmt(s.latency.grading_ms_p99) }}</td></tr>
 </table>
 </body></html>
-""",
+""",  # noqa: E501 - the template's table rows read best one to a line
     autoescape=True,
 )
 

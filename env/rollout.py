@@ -56,6 +56,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from supportgym.env.actions import ActionParseError, parse_action
@@ -65,6 +66,7 @@ from supportgym.services.episode import DEFAULT_ALPHA, DEFAULT_BETA
 from supportgym.services.tools.submit import SUBMIT_TOOL, submit_call
 from supportgym.tasks import prepare_task
 from supportgym.tasks.template import render
+
 from supportgym.trail import TrailEntry
 from supportgym.trajectory import Trajectory
 
@@ -161,7 +163,7 @@ class RolloutResult:
 
 def _tool_results(messages: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
     """(number of tool calls made so far, latest successful result per tool name)."""
-    names: dict[str, str] = {}
+    names: dict[str | None, str] = {}  # tool-call id (None when the model sent none) -> tool
     calls = 0
     results: dict[str, Any] = {}
     for m in messages:
@@ -518,10 +520,12 @@ def rollout(
             t0 = time.perf_counter()
             view = [dict(m) for m in messages]
             try:
-                raw = caller.call(lambda: play(view, tools), budget("the policy's turn"), "the policy's turn")
+                # partial binds this turn's view (and below, action): a call left running after a
+                # timeout must not see the next turn's.
+                raw = caller.call(partial(play, view, tools), budget("the policy's turn"), "the policy's turn")
             except RolloutTimeout:
                 raise
-            except Exception as exc:  # noqa: BLE001 - whatever the policy raised ends this rollout (policy_error), not the caller
+            except Exception as exc:  # noqa: BLE001 - whatever the policy raised ends this rollout only
                 timings["policy_s"] += time.perf_counter() - t0
                 status, error, error_type = POLICY_ERROR, f"{type(exc).__name__}: {exc}", type(exc).__name__
                 break
@@ -537,7 +541,7 @@ def rollout(
                     continue
                 n_steps += 1
                 try:
-                    obs, _, terminated, truncated, info = env_call(lambda a=action: env.step(a), f"step {n_steps}")
+                    obs, _, terminated, truncated, info = env_call(partial(env.step, action), f"step {n_steps}")
                 except (RolloutTimeout, EnvironmentFault):
                     raise
                 except Exception as exc:  # noqa: BLE001 - not the policy's doing: the env broke on a parsed action
@@ -548,7 +552,8 @@ def rollout(
                     ep_status = info.get("status", "submitted")
                     grade = info.get("grade")
                 if not turn.text:
-                    messages.append({"role": "tool", "tool_call_id": turn.message["tool_calls"][i]["id"], "content": shown})
+                    call_id = turn.message["tool_calls"][i]["id"]
+                    messages.append({"role": "tool", "tool_call_id": call_id, "content": shown})
                 elif not ended:
                     answer = TEXT_READ_AS_CALL if info.get("ok") else NO_TOOL_CALL
                     messages.append({"role": "user", "content": answer.format(observation=shown)})

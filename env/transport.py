@@ -125,7 +125,7 @@ class InProcessTransport:
             raise WorldFault(str(exc)) from exc
         except EnvironmentFault:
             raise
-        except Exception as exc:  # noqa: BLE001 - grading or another part of the environment broke: typed for the worker
+        except Exception as exc:  # noqa: BLE001 - grading or another part broke: typed for the worker
             raise GradingFault(f"{type(exc).__name__}: {exc}") from exc
         return _json_copy(result)
 

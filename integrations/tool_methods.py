@@ -24,7 +24,7 @@ def python_type(name: str, node: dict[str, Any]) -> Any:
     """The type hint that gives back ``node``'s JSON type (Literal for an enum)."""
     kind = node.get("type")
     if "enum" in node:
-        return Literal[tuple(node["enum"])]  # type: ignore[misc]
+        return Literal[tuple(node["enum"])]
     if kind in _SCALARS:
         return _SCALARS[kind]
     if kind == "array":

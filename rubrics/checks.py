@@ -13,14 +13,11 @@ Values in a check come from the rubric file after template rendering, so a check
 from __future__ import annotations
 
 import importlib
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-
-from supportgym.filters import ORDERING, UNKNOWN_OPERATOR, like_regex
-from supportgym.ids import ID_PREFIXES, prefix_of
-from supportgym.money import decimal_text
 from supportgym.rubrics.check_base import (  # noqa: F401 - re-exported
     MESSAGE_TOOL,
     CheckBase,
@@ -47,6 +44,9 @@ from supportgym.rubrics.text import (  # noqa: F401 - re-exported
 from supportgym.rubrics.text import number as _num
 from supportgym.world_seed.query import MODELS, where_clause
 
+from supportgym.filters import ORDERING, UNKNOWN_OPERATOR, like_regex
+from supportgym.ids import ID_PREFIXES, prefix_of
+from supportgym.money import decimal_text
 from supportgym.trail import TrailEntry
 
 # --- loose comparison of argument values -------------------------------------------------------
@@ -90,6 +90,8 @@ def _cmp_py(actual: Any, cond: Any) -> bool:
         elif op == "is_null":
             ok = (actual is None) == bool(v)
         elif op in ORDERING:
+            a: Decimal | str | None  # numbers when both are numbers, else text
+            b: Decimal | str | None
             a, b = _num(actual), _num(v)
             if a is None or b is None:
                 a, b = str(actual), str(v)  # ISO dates compare as text
@@ -320,11 +322,11 @@ class RowRef(BaseModel):
         model = MODELS[self.table]
         stmt = select(getattr(model, self.field)).where(*where_clause(model, self.where))
         if self.created_only:
-            keys = ctx.created_keys(self.table)
-            if not keys:
+            created = ctx.created_keys(self.table)
+            if not created:
                 return []
             pk = list(model.__table__.primary_key.columns)[0]
-            stmt = stmt.where(pk.in_(_typed_keys(pk, keys)))
+            stmt = stmt.where(pk.in_(_typed_keys(pk, created)))
         return [getattr(v, "value", v) for v in ctx.session.execute(stmt.limit(20)).scalars()]
 
 

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from supportgym.ids import KIND, prefix_of
 from supportgym.rubrics.claim_rules import ClaimKind
 from supportgym.rubrics.text import ids_in, to_cents
 
 from supportgym.db import WorldDB
+from supportgym.ids import KIND, prefix_of
 from supportgym.trail import TrailEntry
 
 K = ClaimKind
@@ -173,7 +173,8 @@ def _order_amounts(trail: list[TrailEntry], world: WorldDB | None, orders: set[s
             ).fetchone()
             out |= set(row or ())
             for sql in (
-                "SELECT unit_price_cents, unit_price_cents * quantity - discount_cents FROM order_items WHERE order_id = ?",
+                "SELECT unit_price_cents, unit_price_cents * quantity - discount_cents "
+                "FROM order_items WHERE order_id = ?",
                 "SELECT amount_cents, amount_cents FROM payments WHERE order_id = ?",
                 "SELECT amount_cents, amount_cents FROM refunds WHERE order_id = ?",
             ):

@@ -64,7 +64,10 @@ class Cue:
 
 # Every pattern here runs on lowercased text, case-sensitively (about twice as fast).
 _F = 0
-_FUTURE_AUX = r"(?:will|'ll|\u2019ll|shall|going\s+to|about\s+to|let\s+me)(?:\s+(?:now|also|then|just|go\s+ahead\s+and|immediately))?\s+"
+_FUTURE_AUX = (
+    r"(?:will|'ll|\u2019ll|shall|going\s+to|about\s+to|let\s+me)"
+    r"(?:\s+(?:now|also|then|just|go\s+ahead\s+and|immediately))?\s+"
+)
 _BE = r"(?:has|have|had|was|were|is|are|'s|\u2019s|been|be|being|got|gets|now)"
 _STATE_AUX = rf"(?:{_BE}\s+){{1,3}}"
 # Up to n words that are not themselves the noun of another kind (so "issued a refund for the

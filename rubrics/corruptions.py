@@ -17,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from supportgym.money import dollars as money
 from supportgym.rubrics.checks import amounts_in, dates_in, ids_in
 from supportgym.rubrics.judge_prompt import INVERTED_TYPES
 from supportgym.rubrics.model import Category, Criterion, CriterionType
 from supportgym.world_seed.catalog import CARRIERS
 
+from supportgym.money import dollars as money
 from supportgym.schema import OrderStatus, ReturnStatus, ShipmentStatus, TicketStatus
 
 # Money as the checks read it (``$49.99``, ``49.99``, ``USD 1,049.00``, ``$50``); a whole number

@@ -25,10 +25,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from supportgym.ids import KIND, prefix_of
-from supportgym.money import decimal_text
 from supportgym.rubrics.text import amounts_in, dates_in, ids_in, mentions
 
+from supportgym.ids import KIND, prefix_of
+from supportgym.money import decimal_text
 from supportgym.trail import TrailEntry
 
 # Which customer a row belongs to: its own column, or its parent's (by prefix; table names come

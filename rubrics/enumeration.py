@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from supportgym.ids import prefix_of
-from supportgym.money import decimal_text
 from supportgym.rubrics.text import amounts_in, dates_in, ids_in, mentions
 from supportgym.world_seed.catalog import CARRIERS
 
+from supportgym.ids import prefix_of
+from supportgym.money import decimal_text
 from supportgym.schema import OrderStatus, ShipmentStatus, Tier
 
 

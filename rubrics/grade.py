@@ -27,11 +27,11 @@ criterion gives ``judge_error``, which is excluded the same way.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, computed_field
-from supportgym.rubrics.checks import CheckContext, Verdict
+from supportgym.rubrics.checks import CheckContext
 from supportgym.rubrics.judge_context import judge_context
 from supportgym.rubrics.model import Aspect, Category, Criterion, CriterionType, Split
 
@@ -94,6 +94,12 @@ class GateFailure(BaseModel):
     evidence: str
 
 
+_VALID_FOR_TRAINING = (
+    "False when the judge failed on a criterion or could not assess it: the reward is then over fewer "
+    "criteria than the task has, so leave the episode out of training (it is still reported)."
+)
+
+
 class Grade(BaseModel):
     task_id: str
     reward: float
@@ -117,9 +123,9 @@ class Grade(BaseModel):
     reward_scope: Literal["all_criteria", "program_checked_only", "graded_only"]
     elapsed_ms: float
 
-    @computed_field(description="False when the judge failed on a criterion or could not assess it: "
-                    "the reward is then over fewer criteria than the task has, so leave the episode "
-                    "out of training (it is still reported).")  # type: ignore[prop-decorator]
+    # pydantic's computed_field goes on top of a property (its documented form); mypy does not
+    # model decorators above @property.
+    @computed_field(description=_VALID_FOR_TRAINING)  # type: ignore[prop-decorator]
     @property
     def valid_for_training(self) -> bool:
         return not any(c.verdict in UNSCORED_BY_JUDGE for c in self.criteria)
@@ -194,10 +200,19 @@ def _rates(results: list[CriterionResult], key: str, names: Iterable[str]) -> di
     return out
 
 
-class Judge(Protocol):
-    """What the LLM judge (next issue) plugs in as: one call for all judge criteria of a task."""
+class JudgeAnswer(Protocol):
+    """What grading needs of the judge's verdict on one criterion (rubrics.judge.JudgeVerdict is
+    one); its other fields (status, error, reason, evidence, tokens) are read when present."""
 
-    def judge(self, criteria: list[Criterion], context: dict[str, Any]) -> list[Verdict | None]: ...
+    @property
+    def met(self) -> bool | None: ...
+
+
+class Judge(Protocol):
+    """What the LLM judge plugs in as: one call for all judge criteria of a task, a verdict (or
+    None) per criterion in order."""
+
+    def judge(self, criteria: list[Criterion], context: dict[str, Any]) -> Sequence[JudgeAnswer | None]: ...
 
 
 def make_context(prepared: Any, db: Any, record: EpisodeRecord) -> CheckContext:
@@ -240,7 +255,7 @@ def grade_episode(
             try:
                 v = c.check.evaluate(ctx)
                 results.append(CriterionResult(**base, verdict="met" if v.met else "unmet", by="program", evidence=v.evidence))
-            except Exception as exc:  # noqa: BLE001 - a broken check must not look like an agent failure: re-raised with its id
+            except Exception as exc:  # noqa: BLE001 - a broken check is not an agent failure: re-raised
                 raise RuntimeError(f"{prepared.id}: check of criterion {c.id} failed: {type(exc).__name__}: {exc}") from exc
     finally:
         ctx.close()
@@ -249,6 +264,7 @@ def grade_episode(
     if judge is not None and judge_items:
         context = judge_context(prepared, record)
         on_error = getattr(getattr(judge, "config", None), "on_error", "exclude")
+        failure: str | None
         try:
             verdicts: list[Any] = list(judge.judge(judge_items, context))
         except Exception as exc:  # noqa: BLE001 - the judge is outside our control

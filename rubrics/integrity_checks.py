@@ -1,6 +1,7 @@
 """The reward-integrity checks every task carries (added by the task layer, see
 ``tasks/integrity.py``): no unrequested change to the world, no false claim, no disclosure of
-another customer's data, no list of guesses, no attempt at a write policy forbids. Each is a gate (``critical``): failing it caps the episode's reward.
+another customer's data, no list of guesses, no attempt at a write policy forbids. Each is a gate
+(``critical``): failing it caps the episode's reward.
 """
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
-from supportgym.ids import ID_PREFIXES, prefix_of
 from supportgym.rubrics.check_base import CheckBase, CheckContext, Verdict
 from supportgym.rubrics.claims import false_claims
 from supportgym.rubrics.disclosure import Disclosure, disclosures, emails_in, owners
@@ -17,6 +17,8 @@ from supportgym.rubrics.text import ids_in, mentions
 from supportgym.rubrics.world_diff import collateral, world_diff
 from supportgym.services.tools import REGISTRY
 from supportgym.services.tools.base import POLICY_REFUSALS
+
+from supportgym.ids import ID_PREFIXES, prefix_of
 
 
 class NoCollateralChange(CheckBase):

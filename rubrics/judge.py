@@ -70,10 +70,15 @@ def default_cache_dir() -> Path:
 
 @runtime_checkable
 class CriterionLike(Protocol):
-    id: str
-    text: str
-    category: str
-    type: str
+    # Read-only, so that a rubric Criterion (whose category and type are str enums) is one.
+    @property
+    def id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def type(self) -> str: ...
 
 
 class SimpleCriterion(BaseModel):
@@ -330,10 +335,10 @@ class LLMJudge:
             else:
                 with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="judge") as pool:
                     results = list(pool.map(lambda j: self._run_job(j, criteria, evidence), jobs))
-            for job, job_votes in zip(jobs, results):
-                for i, vote in zip(job.indexes, job_votes):
+            for job, job_votes in zip(jobs, results, strict=True):
+                for i, vote in zip(job.indexes, job_votes, strict=True):  # a vote per index of the job
                     votes[i].append(vote)
-        return [self._combine(c, v) for c, v in zip(criteria, votes)]
+        return [self._combine(c, v) for c, v in zip(criteria, votes, strict=True)]
 
     def judge_one(self, criterion: CriterionLike, context: JudgeContext) -> JudgeVerdict:
         return self.judge([criterion], context)[0]

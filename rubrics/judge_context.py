@@ -20,9 +20,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
+from supportgym.services.tools.submit import SUBMIT_TOOL
 
 from supportgym.money import dollars as money
-from supportgym.services.tools.submit import SUBMIT_TOOL
 from supportgym.trail import EpisodeRecord, TrailEntry, summarise_changes
 
 REPLY_PLACEHOLDER = "(the final reply, shown below)"
@@ -191,9 +191,9 @@ SHORT_READ_RESULT_CHARS = 160
 def _fit_trail(steps: list[TrailStep], budget: int) -> str:
     """The trail's lines within ``budget`` characters, cut in this order until they fit: the
     results of read steps shortened to SHORT_READ_RESULT_CHARS; read steps dropped; the results
-    of write steps shortened; write steps dropped (writes are what claims are checked against). Steps are dropped from the middle
-    outwards, the first and the last call always stay, and every run of dropped steps becomes one
-    marker line."""
+    of write steps shortened; write steps dropped (writes are what claims are checked against).
+    Steps are dropped from the middle outwards, the first and the last call always stay, and every
+    run of dropped steps becomes one marker line."""
     lines = [render_step(s) for s in steps]
     if sum(len(line) + 1 for line in lines) > budget:
         lines = [line if s.writes else render_step(_short(s)) for s, line in zip(steps, lines, strict=True)]

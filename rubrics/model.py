@@ -12,7 +12,8 @@ class Category(enum.StrEnum):
     completeness = "completeness"
     correctness = "correctness"
     constraint = "constraint"
-    format = "format"
+    # The rubric vocabulary's word; as a member it hides str.format, which no one calls on it.
+    format = "format"  # type: ignore[assignment]
 
 
 class CriterionType(enum.StrEnum):
@@ -26,7 +27,7 @@ class Aspect(enum.StrEnum):
 
     action = "action"  # the world and the trail: what the agent did
     communication = "communication"  # what the reply or chat tells the customer
-    format = "format"  # how the reply is written
+    format = "format"  # type: ignore[assignment]  # how the reply is written (hides str.format, as above)
 
 
 class Criterion(BaseModel):

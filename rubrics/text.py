@@ -12,7 +12,8 @@ from functools import lru_cache
 from typing import Any
 
 from supportgym.ids import ID_PREFIXES, MIN_ID_DIGITS, POLICY_PREFIX
-from supportgym.money import parse_dollars, to_cents as money_to_cents
+from supportgym.money import parse_dollars
+from supportgym.money import to_cents as money_to_cents
 
 # Grading reads the same reply and tool results many times (every check, every gate): parse each
 # text once per process.

@@ -42,6 +42,11 @@ SIZE_COLUMNS = ("quantity", "amount_cents")
 Op = Literal["insert", "update", "delete"]
 
 
+def inserts_and_updates() -> list[Op]:
+    """The operations an allowance covers when it names none."""
+    return ["insert", "update"]
+
+
 @cache
 def foreign_keys(table: str) -> dict[str, str]:
     """``column -> referenced table`` of ``table``'s foreign keys that anchor a row."""
@@ -168,7 +173,7 @@ class Allowance(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     table: str
-    ops: list[Op] = Field(default_factory=lambda: ["insert", "update"])
+    ops: list[Op] = Field(default_factory=inserts_and_updates)
     key: str | None = None
     where: dict[str, str] = Field(default_factory=dict)
     fields: list[str] | None = None
@@ -230,6 +235,7 @@ def collateral(diff: WorldDiff, allowed: Footprint, allowances: list[Allowance])
         limit = allowed.money.get(customer, 0)
         if cents > limit:
             out.append(
-                Collateral(None, f"money moved to {customer}: {decimal_text(cents)} (the task allows {decimal_text(limit)})")
+                Collateral(None, f"money moved to {customer}: {decimal_text(cents)} "
+                                 f"(the task allows {decimal_text(limit)})")
             )
     return out

@@ -422,12 +422,12 @@ class Episode:
             return ToolOutcome(MESSAGE_TOOL, arguments, False, _validation_error(exc).to_dict())
         sent = {"message": args.message}
         if conversation_over(self.conversation):
-            err = ToolError(
+            over = ToolError(
                 "conversation_over",
                 "The customer has left the conversation. Finish with submit_response (your final summary).",
                 None,
             )
-            return ToolOutcome(MESSAGE_TOOL, sent, False, err.to_dict())
+            return ToolOutcome(MESSAGE_TOOL, sent, False, over.to_dict())
         try:
             # Under the upstream deadline: a hung simulator must not hold the episode's lock.
             turn = call_with_deadline("customer_unavailable", self.customer.respond, list(self.conversation),
@@ -437,8 +437,8 @@ class Episode:
             if isinstance(exc, CustomerUnavailable):
                 log_failure("customer_unavailable", exc)
             unavailable = UpstreamUnavailable("customer_unavailable")
-            err = ToolError(unavailable.code, str(unavailable), None)
-            out = ToolOutcome(MESSAGE_TOOL, sent, False, err.to_dict())
+            refusal = ToolError(unavailable.code, str(unavailable), None)
+            out = ToolOutcome(MESSAGE_TOOL, sent, False, refusal.to_dict())
             out.infra_error = True  # type: ignore[attr-defined]
             return out
         self.conversation.append({"role": "agent", "text": args.message, "step": len(self.trail) + 1})

@@ -93,7 +93,9 @@ TOOL_ERRORS: dict[str, str] = {
     "arguments_too_large": "The arguments are over the size limit for one call (the message says it).",
     "arguments_too_deep": "The arguments are nested deeper than a call allows (the message says how deep).",
     "world_fault": "The world failed to apply this call (not the agent's fault); nothing changed.",
-    "customer_unavailable": "Conversational task: the customer simulator failed (e.g. its LLM endpoint is down); not the agent's fault.",
+    "customer_unavailable": (
+        "Conversational task: the customer simulator failed (e.g. its LLM endpoint is down); not the agent's fault."
+    ),
     "conversation_over": "Conversational task: the customer has left the conversation.",
 }
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -187,7 +187,7 @@ class GuardMiddleware:
             log.debug("request refused at %d bytes; the app gave up reading", received)
 
 
-def caller_of(scope: dict[str, Any]) -> Caller | None:
+def caller_of(scope: Mapping[str, Any]) -> Caller | None:
     """The caller the guard identified for this request (None when the guard did not run)."""
     caller = scope.get(CALLER_SCOPE_KEY)
     return caller if isinstance(caller, Caller) else None

@@ -7,6 +7,7 @@ guards the table of episodes and is never held while an episode works.
 
 from __future__ import annotations
 
+import builtins
 import ctypes
 import ctypes.util
 import secrets
@@ -161,7 +162,7 @@ class EpisodeManager:
         del episode
         _release_free_memory()
 
-    def reap(self, now: float | None = None) -> list[str]:
+    def reap(self, now: float | None = None) -> builtins.list[str]:  # `list` here is the method above
         """Delete every episode idle longer than ``idle_ttl_s``; returns their ids."""
         now = time.monotonic() if now is None else now
         with self._lock:

@@ -403,7 +403,7 @@ class _Slot:
 
 
 async def _reject(send: Send, status: int, message: str, data: dict[str, Any] | None = None) -> None:
-    body = {"jsonrpc": "2.0", "id": None, "error": {"code": _INVALID_REQUEST, "message": message}}
+    body: dict[str, Any] = {"jsonrpc": "2.0", "id": None, "error": {"code": _INVALID_REQUEST, "message": message}}
     if data is not None:
         body["error"]["data"] = data
     raw = json.dumps(body).encode()

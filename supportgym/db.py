@@ -17,10 +17,11 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, create_engine, event, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.util import LRUCache
 
@@ -29,7 +30,7 @@ from supportgym.schema import Base
 # Every world has the same schema and dialect. SQLAlchemy keys its compiled-SQL cache by the
 # dialect object, so each episode's engine shares one dialect and one cache: otherwise a new
 # episode recompiled every statement it ran (~1 ms each, the first calls 10x slower than later).
-_COMPILED_CACHE = LRUCache(4000)
+_COMPILED_CACHE: LRUCache[Any, Any] = LRUCache(4000)
 _TEMPLATE = create_engine("sqlite://", poolclass=StaticPool)
 with _TEMPLATE.connect():  # runs the dialect's one-time initialisation
     pass
@@ -54,7 +55,9 @@ def _begin(conn: Any) -> None:
 
 
 def _sqlite_engine(conn: sqlite3.Connection) -> Engine:
-    pool = StaticPool(lambda: conn)
+    # sqlite3.Connection is the DB-API connection SQLAlchemy's pysqlite dialect drives; typeshed's
+    # stub and SQLAlchemy's DBAPIConnection protocol differ only in optional-argument spellings.
+    pool = StaticPool(lambda: cast(DBAPIConnection, conn))
     pool._dialect = _DIALECT
     event.listen(pool, "connect", _pragmas)
     engine = Engine(pool, _DIALECT, _TEMPLATE.url).execution_options(compiled_cache=_COMPILED_CACHE)

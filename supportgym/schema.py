@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     DDL,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     event,
     func,
@@ -29,6 +31,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 class Base(DeclarativeBase):
     """Declarative base of every world table."""
+
+    # Every model here is mapped to one Table (no joined or custom selectables), which the
+    # readers use by name and columns; DeclarativeBase can only promise a FromClause.
+    __table__: ClassVar[Table]
 
 
 def _enum(cls: type[enum.Enum]) -> SAEnum:

@@ -147,10 +147,13 @@ def _reads(prepared: PreparedTask) -> list[Call]:
     return [c for c in _ref(prepared).calls if c.tool == MESSAGE_TOOL or REGISTRY[c.tool].annotations.read_only]
 
 
-def _collateral(make: Callable[[PreparedTask, TaskFacts], Call | None]) -> Callable[[PreparedTask, TaskFacts], Play | None]:
+# ``make`` is ``fact and Call(...)``: a fact the task lacks ('' or None) means no such target.
+def _collateral(
+    make: Callable[[PreparedTask, TaskFacts], Call | Literal[""] | None],
+) -> Callable[[PreparedTask, TaskFacts], Play | None]:
     def build(prepared: PreparedTask, facts: TaskFacts) -> Play | None:
         call = make(prepared, facts)
-        if call is None:
+        if not call:
             return None
         # Before the last call, so a conversation's end or a step budget cannot skip it.
         return _with(prepared, [call], at=max(0, len(_ref(prepared).calls) - 1) if _ref(prepared).calls else 0)

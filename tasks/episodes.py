@@ -75,4 +75,6 @@ def run_solution(
     grade = episode.grade_object
     if grade is None:  # the solution ran out of steps before its reply: grade where it stopped
         grade = prepared.grade(episode.db, episode.record(), episode.config)
+    # The episode was graded by the task (PreparedTask.grade), so its grade is a rubric Grade.
+    assert isinstance(grade, Grade)
     return episode, grade

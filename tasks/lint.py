@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from supportgym.money import decimal_text
 from supportgym.rubrics.checks import FieldEquals, amounts_in, ids_in, to_cents
 from supportgym.rubrics.model import Criterion, CriterionType
 from supportgym.services.tools import REGISTRY
@@ -30,6 +29,7 @@ from supportgym.tasks import list_tasks, load_task_set, prepare_task
 from supportgym.tasks.setup import MODELS
 
 from supportgym.db import WorldDB
+from supportgym.money import decimal_text
 
 MIN_CRITERIA = 10
 MAX_CRITERIA = 40
@@ -146,7 +146,7 @@ def _entities(c: Criterion, session: Any) -> list[str]:
     return problems
 
 
-def lint_rubric(task_id: str, rubric: list[Criterion], *, session: Any = None, wrong: list[Any] = ()) -> list[LintIssue]:
+def lint_rubric(task_id: str, rubric: list[Criterion], *, session: Any = None, wrong: Sequence[Any] = ()) -> list[LintIssue]:
     """Every flaw of one task's rendered rubric (``session``: the prepared world, for entities)."""
     issues: list[LintIssue] = []
     add = lambda cid, code, msg: issues.append(LintIssue(task_id, cid, code, msg))  # noqa: E731

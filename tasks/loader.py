@@ -112,7 +112,7 @@ class Source:
 class _ConcatSource:
     """The source of a list made of a base list followed by a variant's extra items."""
 
-    base: Source
+    base: Source | _ConcatSource
     extra: Source
     offset: int
 
@@ -215,7 +215,7 @@ def _load_pair(task_file: Path, rubric_dir: Path) -> tuple[list[Task], list[Prob
     tasks = []
     for i, var in enumerate(fam.variants):
         number = i + 1
-        sources = {}
+        sources: dict[str, Source | _ConcatSource] = {}
         merged: dict[str, Any] = {}
         for name in _VARIANT_FIELDS:
             own = getattr(var, name)
@@ -246,7 +246,9 @@ def _load_pair(task_file: Path, rubric_dir: Path) -> tuple[list[Task], list[Prob
                 problems.append(Problem(_rel(rubric_file), 1, "criteria", f"criterion id {auto.id} is reserved: every task has it"))
         known = set(ids) | {c.id for c in AUTO_CRITERIA}
         if merged["conversation"] is None:  # message_customer only makes sense with a customer
-            scripted = [(sources["reference"], ("calls",), merged["reference"])]
+            scripted: list[tuple[Source | _ConcatSource, tuple[Any, ...], Any]] = [
+                (sources["reference"], ("calls",), merged["reference"])
+            ]
             scripted += [(sources["wrong"], (k, "calls"), w) for k, w in enumerate(merged["wrong"])]
             for sol_src, base, sol in scripted:
                 for j, call in enumerate(sol.calls):

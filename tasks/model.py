@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from supportgym.rubrics.checks import CHECK_TYPES
 from supportgym.rubrics.model import Aspect, Category, CriterionType, Split
+from supportgym.rubrics.world_diff import Op, inserts_and_updates
 from supportgym.services.conversation import MESSAGE_TOOL, Conversation
 from supportgym.services.episode import SUBMIT_TOOL
 from supportgym.services.tools import REGISTRY
@@ -91,7 +92,7 @@ class AllowanceTemplate(_Strict):
     Values are templates rendered against the task's setup values."""
 
     table: str
-    ops: list[Literal["insert", "update", "delete"]] = Field(default_factory=lambda: ["insert", "update"])
+    ops: list[Op] = Field(default_factory=inserts_and_updates)
     key: str | None = None
     where: dict[str, str] = Field(default_factory=dict)
     fields: list[str] | None = None

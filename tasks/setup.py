@@ -250,7 +250,8 @@ def row_values(obj: Any, depth: int = 0) -> dict[str, Any]:
 
 
 def _next_id(session: Session, model: type[Base], prefix: str) -> str:
-    ids = session.execute(select(model.id).where(model.id.like(f"{prefix}-%"))).scalars().all()
+    column = model.__table__.c.id
+    ids = session.execute(select(column).where(column.like(f"{prefix}-%"))).scalars().all()
     nums = [n for n in map(number_of, ids) if n is not None]
     top = max(nums) if nums else 0
     width = max((len(i.split("-", 1)[1]) for i in ids), default=DEFAULT_WIDTH)
@@ -258,7 +259,7 @@ def _next_id(session: Session, model: type[Base], prefix: str) -> str:
 
 
 def _next_int(session: Session, model: type[Base]) -> int:
-    return int(session.execute(select(func.max(model.id))).scalar_one_or_none() or 0) + 1
+    return int(session.execute(select(func.max(model.__table__.c.id))).scalar_one_or_none() or 0) + 1
 
 
 class SetupRun:
@@ -295,6 +296,8 @@ class SetupRun:
 
     def apply(self, op: Any, path: tuple[Any, ...]) -> None:
         kind = _op_kind(op)
+        if kind is None:
+            raise SetupError(f"not a setup operation: {op!r}", path)
         spec = getattr(op, kind)
         try:
             if kind == "let":

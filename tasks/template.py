@@ -18,7 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from supportgym.clock import parse_iso
-from supportgym.money import decimal_text as amount, dollars as money  # the filters' names
+from supportgym.money import decimal_text as amount  # the filters' names
+from supportgym.money import dollars as money
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 _WHOLE = re.compile(r"^\{([^{}]+)\}$")

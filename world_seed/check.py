@@ -310,10 +310,10 @@ class _Checker:
         ship_by_id = {s["id"]: s for s in self.t["shipments"]}
         last: dict[str, datetime] = {}
         for ev in self.t["shipment_events"]:
-            sh = ship_by_id.get(ev["shipment_id"])
+            ev_ship = ship_by_id.get(ev["shipment_id"])
             prev = last.get(ev["shipment_id"])
             ok = (prev is None or ev["occurred_at"] >= prev) and (
-                sh is None or sh["shipped_at"] is None or ev["occurred_at"] >= sh["shipped_at"])
+                ev_ship is None or ev_ship["shipped_at"] is None or ev["occurred_at"] >= ev_ship["shipped_at"])
             self.expect("timestamps_ordered", ok, ev["id"],
                         f"event of {ev['shipment_id']} out of order")
             last[ev["shipment_id"]] = ev["occurred_at"]
@@ -333,7 +333,7 @@ class _Checker:
             self.expect("return_items", ok and ri["quantity"] >= 1, ri["id"],
                         f"return item {ri['order_item_id']} is not a line of the return's order "
                         f"or has quantity {ri['quantity']}")
-            if ok and rma["status"] != "rejected":
+            if ok and rma is not None and rma["status"] != "rejected":
                 returned[ri["order_item_id"]] += ri["quantity"]
         for iid, qty in sorted(returned.items()):
             ordered = self.items_by_id[iid]["quantity"]
@@ -347,16 +347,16 @@ class _Checker:
             self.expect("timestamps_ordered", t["updated_at"] >= t["created_at"], t["id"],
                         "ticket updated before it was created")
         for m in self.t["ticket_messages"]:
-            t = tickets.get(m["ticket_id"])
+            m_ticket = tickets.get(m["ticket_id"])
             prev = last.get(m["ticket_id"])
-            ok = (t is None or t["created_at"] <= m["created_at"]) and (
+            ok = (m_ticket is None or m_ticket["created_at"] <= m["created_at"]) and (
                 prev is None or m["created_at"] >= prev)
             self.expect("timestamps_ordered", ok, m["id"],
                         f"message of {m['ticket_id']} out of order")
             last[m["ticket_id"]] = m["created_at"]
         for e in self.t["escalations"]:
-            t = tickets.get(e["ticket_id"])
-            self.expect("timestamps_ordered", t is None or e["created_at"] >= t["created_at"],
+            e_ticket = tickets.get(e["ticket_id"])
+            self.expect("timestamps_ordered", e_ticket is None or e["created_at"] >= e_ticket["created_at"],
                         e["id"], "escalation before its ticket")
 
     def causes(self) -> None:
@@ -377,11 +377,11 @@ class _Checker:
                             f"duplicate charge at {p['created_at']} before the original "
                             f"{orig['id']} at {orig['created_at']}")
         for r in self.t["refunds"]:
-            p = pay_by_id.get(r["payment_id"])
-            if p is not None:
-                self.expect(inv, r["created_at"] >= p["created_at"], r["id"],
-                            f"refund at {r['created_at']} before payment {p['id']} at "
-                            f"{p['created_at']}")
+            paid = pay_by_id.get(r["payment_id"])
+            if paid is not None:
+                self.expect(inv, r["created_at"] >= paid["created_at"], r["id"],
+                            f"refund at {r['created_at']} before payment {paid['id']} at "
+                            f"{paid['created_at']}")
         for rma in self.t["returns"]:
             o = orders.get(rma["order_id"])
             if o is not None and o["delivered_at"] is not None:

@@ -661,7 +661,8 @@ class _Generator:
         while tracking in self.tracking:
             tracking = f"{prefix}{rng.randrange(10**11, 10**12)}"
         self.tracking.add(tracking)
-        delivered = lost_at = None
+        delivered: datetime | None = None
+        lost_at: datetime | None = None
         if status == "shipped":
             if now - shipped < timedelta(hours=12):
                 sstatus = "label_created"
@@ -690,7 +691,8 @@ class _Generator:
         self.rows["shipments"].append(shp)
         o.shipment = shp
         self._events(shp, row, sstatus, shipped, delivered, lost_at)
-        if status == "delivered" and rng.random() < 0.01 and delivered + timedelta(days=8) < now:
+        if (status == "delivered" and rng.random() < 0.01 and delivered is not None  # set when delivered
+                and delivered + timedelta(days=8) < now):
             # A free replacement shipment (damaged on arrival, reshipped).
             s2 = self.between(delivered + timedelta(days=1), delivered + timedelta(days=3))
             d2 = s2 + timedelta(days=rng.randint(2, 4))
@@ -729,6 +731,7 @@ class _Generator:
                            rng.choice(("Delivered, left at front door", "Delivered to mailroom",
                                        "Delivered, signed for by resident"))))
             elif status == "lost":
+                assert lost_at is not None  # a lost parcel has the time it was lost
                 ev.append((max(ev[-1][0], lost_at), "lost", ev[-1][2],
                            "Package could not be located; carrier investigation opened"))
             elif status == "out_for_delivery":
@@ -906,7 +909,6 @@ class _Generator:
                   "Left earcup stopped producing sound.", "Keys double-register when pressed.",
                   "Fan makes a grinding noise under load.", "Drive no longer detected by BIOS.",
                   "Scroll wheel skips.", "Wi-Fi drops every few minutes.")
-        self.warranty_items = []
         for o, item in sorted(rng.sample(pool, n), key=lambda x: x[1]["id"]):
             delivered = o.row["delivered_at"]
             end = min(now, delivered + timedelta(days=30 * item["_product"]["warranty_months"]))

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from supportgym.ids import KIND
 from supportgym.rubrics import judge as judge_mod
 from supportgym.services.episode import EpisodeConfig
 from supportgym.services.web.grades import (
@@ -19,6 +18,7 @@ from supportgym.services.web.grades import (
     grade_summary,
 )
 
+from supportgym.ids import KIND
 from supportgym.trajectory import read_jsonl
 
 if TYPE_CHECKING:  # heavy imports happen inside functions so that ``--help`` stays fast
@@ -278,7 +278,7 @@ def parse_call(line: str) -> tuple[str, dict[str, Any]]:
         if not isinstance(args, dict):
             raise CallSyntaxError("arguments must be a JSON object")
         return name, args
-    args: dict[str, Any] = {}
+    args = {}
     for tok in _split_arguments(rest):
         key, eq, val = tok.partition("=")
         if not eq or not key:
@@ -309,7 +309,7 @@ def first_difference(a: Any, b: Any, path: str = "") -> str | None:
                 return found
         return None
     if isinstance(a, list) and isinstance(b, list):
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):  # lengths compared below
             found = first_difference(x, y, f"{path}[{i}]")
             if found:
                 return found

@@ -107,7 +107,7 @@ def diff_trajectories(a: Trajectory, b: Trajectory, *, regrade: bool = False) ->
             criteria.append(
                 {
                     "id": cid,
-                    "type": (ra or rb).type,
+                    "type": (ra if ra is not None else rows_b[cid]).type,  # cid is in one of them
                     "a": va or "absent",
                     "b": vb or "absent",
                     "evidence_a": "" if ra is None else ra.evidence,

@@ -26,7 +26,6 @@ from supportgym.env.debugger.common import (
     restore,
     snapshot,
 )
-from supportgym.ids import KIND
 from supportgym.services.episode import (
     SUBMIT_TOOL,
     EpisodeClosed,
@@ -36,6 +35,7 @@ from supportgym.services.episode import (
 from supportgym.services.tools import REGISTRY, WorldFault
 from supportgym.tasks import open_episode
 
+from supportgym.ids import KIND
 from supportgym.trajectory import write_jsonl
 
 COMMANDS = {
@@ -150,7 +150,8 @@ class PlaySession:
     def call(self, name: str, arguments: Any) -> Any:
         if self.episode.status != EpisodeStatus.running:
             self.console.print(
-                f"[yellow]The episode has ended ({self.episode.status.value}); :undo to go back, :quit to leave.[/yellow]"
+                f"[yellow]The episode has ended ({self.episode.status.value}); "
+                ":undo to go back, :quit to leave.[/yellow]"
             )
             return None
         snap = snapshot(self.episode)
@@ -163,7 +164,8 @@ class PlaySession:
         self.saved = False
         entry = self.episode.trail[-1]
         colour = "green" if result.ok else "red"
-        head = f"[{colour}]step {result.step}/{self.episode.max_steps} {entry.name}: {'ok' if result.ok else entry.error_code}[/{colour}]"
+        outcome = "ok" if result.ok else entry.error_code
+        head = f"[{colour}]step {result.step}/{self.episode.max_steps} {entry.name}: {outcome}[/{colour}]"
         if entry.changes:
             head += f"  ({len(entry.changes)} row change{'s' if len(entry.changes) != 1 else ''})"
         self.console.print(head)

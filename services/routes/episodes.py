@@ -46,9 +46,10 @@ from supportgym.services.upstream import UpstreamUnavailable
 
 router = APIRouter(prefix="/episodes", tags=["episodes"])
 
-_E = {"model": ErrorResponse}
-NOT_FOUND = {404: {**_E, "description": "No such live episode."}}
-STEP_ERRORS = {
+# OpenAPI response objects, in the shape FastAPI's ``responses=`` takes.
+_E: dict[str, Any] = {"model": ErrorResponse}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {**_E, "description": "No such live episode."}}
+STEP_ERRORS: dict[int | str, dict[str, Any]] = {
     **NOT_FOUND,
     409: {**_E, "description": "The episode has already ended."},
     500: {**_E, "description": "The world failed (not the agent's fault)."},

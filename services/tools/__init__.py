@@ -172,7 +172,7 @@ def call_tool(
             result = spec.fn(ctx, args)
         except ToolError as err:
             return _error(name, parsed, err)
-        except Exception as exc:  # noqa: BLE001 - any other failure is a bug or a broken database: typed as the world's fault
+        except Exception as exc:  # noqa: BLE001 - a bug or a broken database: typed as the world's fault
             raise WorldFault(f"tool {name} failed: {type(exc).__name__}: {exc}") from exc
         if ctx.rows.pending or ctx.rows.changes:
             raise WorldFault(f"read-only tool {name} changed the world")

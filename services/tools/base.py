@@ -20,14 +20,17 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic.fields import FieldInfo
 from sqlalchemy import Integer, bindparam, cast, func, select
 from supportgym.services.tools import reads
 from supportgym.services.tools.writes import IdCounters, Row, RowWriter
 
 from supportgym import policy
 from supportgym.ids import DEFAULT_WIDTH, KIND, IdKind, format_id
+
 # ``money`` is the only way money leaves a tool: ``1999 -> "19.99"``.
-from supportgym.money import decimal_text as money, to_cents  # noqa: F401 - the tools import them from here
+from supportgym.money import decimal_text as money  # noqa: F401 - the tools import them from here
+from supportgym.money import to_cents
 from supportgym.policy import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TEXT_LENGTH
 
 # Error codes with which the world refuses a write that company policy forbids (as opposed to a
@@ -70,24 +73,23 @@ class PageArgs(Args):
     )
 
 
-def _id(kind: IdKind) -> Any:
-    # The example comes from the id scheme, so it has the shape of the ids the world really has.
-    return Annotated[
-        str,
-        Field(pattern=kind.pattern, max_length=24, description=f"{kind.noun} id, e.g. {kind.example}."),
-    ]
+def _id(kind: IdKind) -> FieldInfo:
+    # The constraint of an id argument, its example taken from the id scheme (the shape of the ids
+    # the world really has); the aliases below wrap it in Annotated themselves so that type
+    # checkers see each alias as the type ``str``.
+    return Field(pattern=kind.pattern, max_length=24, description=f"{kind.noun} id, e.g. {kind.example}.")
 
 
-CustomerId = _id(KIND["CUS"])
-OrderId = _id(KIND["ORD"])
-OrderItemId = _id(KIND["ITM"])
-ProductId = _id(KIND["PRD"])
-ShipmentId = _id(KIND["SHP"])
-PaymentId = _id(KIND["PAY"])
-ReturnId = _id(KIND["RMA"])
-TicketId = _id(KIND["TKT"])
-StaffId = _id(KIND["STF"])
-AddressId = _id(KIND["ADR"])
+CustomerId = Annotated[str, _id(KIND["CUS"])]
+OrderId = Annotated[str, _id(KIND["ORD"])]
+OrderItemId = Annotated[str, _id(KIND["ITM"])]
+ProductId = Annotated[str, _id(KIND["PRD"])]
+ShipmentId = Annotated[str, _id(KIND["SHP"])]
+PaymentId = Annotated[str, _id(KIND["PAY"])]
+ReturnId = Annotated[str, _id(KIND["RMA"])]
+TicketId = Annotated[str, _id(KIND["TKT"])]
+StaffId = Annotated[str, _id(KIND["STF"])]
+AddressId = Annotated[str, _id(KIND["ADR"])]
 
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
@@ -131,6 +133,10 @@ class ToolAnnotations:
         }
 
 
+# A mapped model class of the world schema (Order, Ticket, ...).
+M = TypeVar("M")
+
+
 @dataclass
 class ToolContext:
     """What a tool function may use: the world (its SQLite connection) and the clock.
@@ -161,7 +167,9 @@ class ToolContext:
             self.rows.flush()
         return self.world
 
-    def get(self, model: type[Any], key: str, field_name: str, label: str | None = None) -> Row:
+    # get and add hand out a writes.Row typed as the model it is a row of: a Row has the model's
+    # columns, relationships and properties as attributes, and the tools use it only that way.
+    def get(self, model: type[M], key: str, field_name: str, label: str | None = None) -> M:
         """The row of ``model`` with primary key ``key``, or a not-found :class:`ToolError`."""
         return self.found(self.rows.get(model, key), model, key, field_name, label)
 
@@ -172,18 +180,21 @@ class ToolContext:
             raise ToolError("not_found", f"No {label} with id '{key}' exists.", field_name)
         return row
 
-    def add(self, model: type[Any], **values: Any) -> Row:
+    def add(self, model: type[M], **values: Any) -> M:
         """A new row of ``model``, inserted at the next flush."""
-        return self.rows.add(model, **values)
+        row: Any = self.rows.add(model, **values)  # a Row, read as the model (see get)
+        return row
 
-    def delete(self, row: Row) -> None:
+    def delete(self, row: object) -> None:
+        assert isinstance(row, Row), "only a row from get or add can be deleted"
         self.rows.delete(row)
 
     def flush(self) -> None:
         self.rows.flush()
 
-    def refresh(self, row: Row) -> None:
+    def refresh(self, row: object) -> None:
         """Flush, and have ``row``'s related rows load again on next use."""
+        assert isinstance(row, Row), "only a row from get or add can be refreshed"
         self.rows.refresh(row)
 
     def next_id(self, model: type[Any], prefix: str, width: int | None = None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import BindParameter, bindparam, func, or_, select
 from supportgym.services.tools import like, reads, views
 from supportgym.services.tools.base import (
     Args,
@@ -46,7 +46,7 @@ def search_products(ctx: ToolContext, args: SearchProductsArgs) -> dict[str, Any
     def build() -> Any:
         stmt = select(Product)
         for n in range(len(words)):
-            word = bindparam(f"w{n}")
+            word: BindParameter[str] = bindparam(f"w{n}")
             stmt = stmt.where(or_(like.contains(func.lower(Product.name), word), like.contains(func.lower(Product.sku), word)))
         if args.brand:
             stmt = stmt.where(func.lower(Product.brand) == bindparam("brand"))
@@ -131,7 +131,7 @@ def search_policies(ctx: ToolContext, args: SearchPoliciesArgs) -> dict[str, Any
         if words:
             matches = []
             for n in range(len(words)):
-                w = bindparam(f"w{n}")
+                w: BindParameter[str] = bindparam(f"w{n}")
                 matches.append(or_(like.contains(func.lower(Policy.title), w), like.contains(func.lower(Policy.body), w),
                                    like.contains(func.lower(Policy.category), w)))
             stmt = stmt.where(or_(*matches))

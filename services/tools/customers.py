@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import EmailStr, Field
 from sqlalchemy import (
+    ColumnElement,
     bindparam,
     column,
     func,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     table,
     union,
 )
+from sqlalchemy.orm import InstrumentedAttribute
 from supportgym.services.tools import like, reads, views
 from supportgym.services.tools.base import (
     AddressId,
@@ -81,7 +83,7 @@ def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, A
         # Candidates from the trigram index first (see schema.CUSTOMER_TEXT); the exact
         # predicates below still decide, so results are what a full scan gives.
         text = table(CUSTOMER_TEXT, column("rowid"), column("name"), column("email"), column("phone"), column("digits"))
-        rowid = literal_column(f"{Customer.__tablename__}.rowid")
+        rowid: ColumnElement[int] = literal_column(f"{Customer.__tablename__}.rowid")
         if "name_probe" in probes:
             stmt = stmt.where(rowid.in_(select(text.c.rowid).where(text.c.name.contains(bindparam("name_probe")))))
         if "email_probe" in probes:
@@ -97,7 +99,7 @@ def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, A
         if "email" in params:
             stmt = stmt.where(like.contains(func.lower(Customer.email), bindparam("email")))
         if "digits" in params:
-            stripped = Customer.phone
+            stripped: ColumnElement[str] | InstrumentedAttribute[str] = Customer.phone
             for ch in "- ()":
                 stripped = func.replace(stripped, ch, "")
             stmt = stmt.where(or_(like.contains(stripped, bindparam("digits")), like.contains(Customer.phone, bindparam("phone"))))

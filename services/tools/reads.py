@@ -35,7 +35,7 @@ class Query:
     keep the value they were compiled with.
     """
 
-    __slots__ = ("sql", "keys", "_binds", "_procs", "_needs_processing")
+    __slots__ = ("sql", "keys", "_names", "_binds", "_procs", "_needs_processing")
 
     def __init__(self, stmt: Select[Any]) -> None:
         compiled = stmt.compile(dialect=DIALECT)
@@ -49,7 +49,10 @@ class Query:
             binds.append((name, default, bind.type.dialect_impl(DIALECT).bind_processor(DIALECT)))
         self._binds = tuple(binds)
         columns = list(stmt.selected_columns)
-        self.keys: tuple[str, ...] = tuple(c.key for c in columns)
+        # A table's columns have keys; an unnamed expression (count(), a sum) has None and is read
+        # with tuples or scalar, never as an attribute.
+        self.keys: tuple[str | None, ...] = tuple(c.key for c in columns)
+        self._names = None if None in self.keys else tuple(k for k in self.keys if k is not None)
         self._procs = tuple(c.type.dialect_impl(DIALECT).result_processor(DIALECT, None) for c in columns)
         self._needs_processing = any(p is not None for p in self._procs)
 
@@ -62,18 +65,25 @@ class Query:
             values.append(proc(value) if proc is not None and value is not None else value)
         return values
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """``keys`` of a query whose every column is named: what rows read as attributes."""
+        if self._names is None:
+            raise TypeError(f"a selected column has no name (label it): {self.sql[:80]}...")
+        return self._names
+
     def tuples(self, conn: sqlite3.Connection, **params: Any) -> list[tuple[Any, ...]]:
         """Every row as a tuple of processed values, in ``keys`` order."""
         raw = conn.execute(self.sql, self._parameters(params)).fetchall()
         if not self._needs_processing:
             return raw
         procs = self._procs
-        return [tuple(v if p is None or v is None else p(v) for p, v in zip(procs, r)) for r in raw]
+        return [tuple(v if p is None or v is None else p(v) for p, v in zip(procs, r, strict=True)) for r in raw]
 
     def rows(self, conn: sqlite3.Connection, **params: Any) -> list[SimpleNamespace]:
         """Every row as a namespace whose attributes are the selected columns' keys."""
-        keys = self.keys
-        return [SimpleNamespace(**dict(zip(keys, r))) for r in self.tuples(conn, **params)]
+        keys = self.names
+        return [SimpleNamespace(**dict(zip(keys, r, strict=True))) for r in self.tuples(conn, **params)]
 
     def first(self, conn: sqlite3.Connection, **params: Any) -> SimpleNamespace | None:
         rows = self.rows(conn, **params)

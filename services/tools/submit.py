@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-
 from supportgym.services.tools.base import LongText
 
 SUBMIT_TOOL = "submit_response"

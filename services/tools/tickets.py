@@ -14,7 +14,6 @@ from supportgym.services.tools.base import (
     CustomerId,
     LongText,
     PageArgs,
-    Row,
     ShortText,
     StaffId,
     TicketId,
@@ -89,7 +88,7 @@ def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> dict[str, Any]:
     return views.ticket_detail(ticket)
 
 
-def _post(ctx: ToolContext, ticket: Row, body: str, internal: bool) -> Row:
+def _post(ctx: ToolContext, ticket: Ticket, body: str, internal: bool) -> TicketMessage:
     msg = ctx.add(
         TicketMessage,
         id=ctx.next_int_id(TicketMessage),

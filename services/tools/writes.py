@@ -31,7 +31,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import ColumnDefault, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Mapper, RelationshipProperty, class_mapper
 from supportgym.services.tools import reads
 
@@ -79,10 +79,11 @@ class _Relation:
         self.target: type[Any] = rel.mapper.class_
         self.many = rel.uselist
         ((local, remote),) = rel.local_remote_pairs  # every relationship here has one key column
-        self.local: str = local.key
-        self.remote: str = remote.key
+        # Table columns always have a key (only unnamed expressions have none): str() is a no-op.
+        self.local = str(local.key)
+        self.remote = str(remote.key)
         order = rel.order_by or ()
-        self.order_by: tuple[str, ...] = tuple(c.key for c in order)
+        self.order_by: tuple[str, ...] = tuple(str(c.key) for c in order)
 
 
 class _Model:
@@ -100,7 +101,7 @@ class _Model:
         # Python-side scalar defaults, applied at insert as the ORM's flush applied them.
         self.defaults: dict[str, Any] = {}
         for c in table.columns:
-            if c.default is not None and c.default.is_scalar:
+            if isinstance(c.default, ColumnDefault) and c.default.is_scalar:
                 self.defaults[c.key] = c.default.arg
         self.processors: dict[str, Processor] = {
             c.key: c.type.dialect_impl(DIALECT).bind_processor(DIALECT) for c in table.columns
@@ -174,6 +175,7 @@ class Row:
                 return prop.fget(self)
             raise AttributeError(name)
         writer: RowWriter = d["_writer"]
+        loaded: list[Row] | Row | None
         if rel.many:
             loaded = [] if d["_new"] else writer.children(rel, d[rel.local])
         else:
@@ -274,10 +276,10 @@ class RowWriter:
             return found
         if autoflush and self.pending:
             self.flush()
-        raw = info._load.tuples(self.conn, **dict(zip(info.pk, ident)))
+        raw = info._load.tuples(self.conn, **dict(zip(info.pk, ident, strict=True)))
         if not raw:
             return None
-        row = Row(self, info, dict(zip(info._load.keys, raw[0])), new=False)
+        row = Row(self, info, dict(zip(info._load.names, raw[0], strict=True)), new=False)
         self.rows[(info.name, ident)] = row
         return row
 
@@ -289,7 +291,7 @@ class RowWriter:
         q = reads.by_column(info.table, rel.remote, order_by=rel.order_by or None)
         out = []
         for values in q.tuples(self.conn, value=parent_key):
-            row_values = dict(zip(q.keys, values))
+            row_values = dict(zip(q.names, values, strict=True))
             ident = info.key_of(row_values)
             row = self.rows.get((info.name, ident))
             if row is None:

@@ -122,7 +122,8 @@ def grade_rows(grade: Any) -> list[CriterionRow]:
         if not isinstance(item, dict):
             rows.append(CriterionRow(id=f"#{n}", met=_as_met(item)))
             continue
-        nested = item.get("criterion") if isinstance(item.get("criterion"), dict) else {}
+        criterion = item.get("criterion")
+        nested = criterion if isinstance(criterion, dict) else {}
         merged = {**nested, **{k: v for k, v in item.items() if k != "criterion" or not nested}}
         verdict = _first(merged, _MET_KEYS)
         rows.append(

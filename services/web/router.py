@@ -166,7 +166,7 @@ def task_page(request: Request, task_id: str) -> HTMLResponse:
         rendered = getattr(prepared, "rubric", None)
         if rendered:  # the rubric with the task's values filled in
             criteria = _criteria({"criteria": rendered})
-    except (ValueError, KeyError, OSError) as exc:  # setup or rubric does not build: the page still shows the definition
+    except (ValueError, KeyError, OSError) as exc:  # setup or rubric fails: the page still shows the task
         prepare_error = f"{type(exc).__name__}: {exc}"
     data = _plain(task)
     setup = data.get("setup") if isinstance(data, dict) else None
@@ -242,7 +242,7 @@ async def upload_trajectory(request: Request, filename: str = Query("uploaded.js
     count = 0
     n = 0
     try:
-        for n, line in enumerate(body.decode("utf-8").splitlines(), start=1):
+        for n, line in enumerate(body.decode("utf-8").splitlines(), start=1):  # noqa: B007 - n names the bad line below
             if line.strip():
                 Trajectory.model_validate(json.loads(line))
                 count += 1

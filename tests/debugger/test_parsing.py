@@ -10,7 +10,10 @@ from supportgym.services.web.grades import grade_rows, grade_summary
 
 
 def test_key_value_call_reads_json_values_and_strings() -> None:
-    name, args = parse_call('create_return order_id=ORD-1042 items=\'[{"order_item_id":"ITM-1","quantity":1}]\' reason="arrived broken" page=2 flag=true')
+    name, args = parse_call(
+        'create_return order_id=ORD-1042 items=\'[{"order_item_id":"ITM-1","quantity":1}]\' '
+        'reason="arrived broken" page=2 flag=true'
+    )
     assert name == "create_return"
     assert args == {
         "order_id": "ORD-1042",

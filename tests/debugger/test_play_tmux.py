@@ -310,7 +310,8 @@ def test_play_in_a_real_terminal(play_pane: tuple[Pane, Path]) -> None:
     assert "step 5/30 update_ticket_status: ok" in shown and '"status": "solved"' in shown, shown
 
     reply = (f"Hello, thank you for getting in touch. I have opened return {rma} for your item on order {order} "
-             f"and refunded ${line_total} to your original payment method. Please send the item back quoting the return number.")
+             f"and refunded ${line_total} to your original payment method. "
+             "Please send the item back quoting the return number.")
     graded = pane.enter(f":submit {reply}")
     assert "step 6/30 submit_response: ok" in graded, graded
     assert "Episode ended: submitted" in graded, graded

@@ -60,7 +60,7 @@ def test_container_episode_equals_in_process(make_pool):
         assert remote.transport.name == "docker"
         assert a["reset"] == b["reset"]
         assert len(a["steps"]) == len(b["steps"]) == 10
-        for i, (x, y) in enumerate(zip(a["steps"], b["steps"])):
+        for i, (x, y) in enumerate(zip(a["steps"], b["steps"], strict=True)):
             assert x == y, f"step {i + 1} differs"
         assert a["changes"] == b["changes"] and a["changes"], "the world changed differently"
         # The container is reused across episodes (the service's own reset), not restarted.

@@ -15,6 +15,7 @@ pytest.importorskip("matplotlib", reason="matplotlib is not installed: pip insta
 
 from supportgym.env.report_data import load_run, pass_hat_k, summarise_run
 from supportgym.tasks import get_task, run_solution
+
 from tests.parts import require_part
 
 ROOT = Path(__file__).resolve().parents[2]

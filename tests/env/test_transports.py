@@ -53,7 +53,7 @@ def test_inprocess_and_http_give_identical_episodes(server, i):
         b = _run(remote, 11, actions)
         assert len(a) == len(actions) + 1
         assert a[-1][2] is True  # terminated by submit
-        for k, (x, y) in enumerate(zip(a, b)):
+        for k, (x, y) in enumerate(zip(a, b, strict=True)):
             assert x == y, f"step {k} differs"
         # And the trail the server kept equals the one in process.
         capability = {"authorization": f"Bearer {remote.transport.episode_token}"}
@@ -171,7 +171,8 @@ def test_http_transport_request_is_public_and_raises_typed_errors(server):
         with pytest.raises(EpisodeLost, match="unknown_episode"):
             transport.request("GET", "/episodes/ep-nope/trail", what="trail")
         # The rollout loop reads the trail through the same public call.
-        r = rollout(ScriptedPolicy([("get_current_time", {})]), None, env=env, reset_options={"seed": 3, "scale": "tiny"})
+        r = rollout(ScriptedPolicy([("get_current_time", {})]), None, env=env,
+                    reset_options={"seed": 3, "scale": "tiny"})
         assert [s.name for s in r.trajectory.steps] == ["get_current_time", "submit_response"]
     finally:
         env.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -267,8 +268,10 @@ def test_flip_tests_count_flips_and_failures(finished, tmp_path):
     assert sum(s.flipped for s in sharp.per_criterion.values()) == n_tests
 
     # A gullible judge: every statement true, no mistake ever happened. Nothing flips.
-    gullible = lambda body, i: json.dumps({"reason": "looks fine", "verdict": "unmet" if "MISTAKE" in  # noqa: E731
-                                           body["messages"][-1]["content"].rsplit("## Statement", 1)[1] else "met"})
+    def gullible(body: dict[str, Any], i: int) -> str:
+        statement = body["messages"][-1]["content"].rsplit("## Statement", 1)[1]
+        return json.dumps({"reason": "looks fine", "verdict": "unmet" if "MISTAKE" in statement else "met"})
+
     with MisbehavingOpenAIServer("ok", content_fn=gullible) as srv:
         fooled = run_flip_tests([case], _judge(srv, tmp_path, cache_dir=None))
     assert fooled.overall.rate == 0.0 and len(fooled.failures) == n_tests == fooled.overall.not_flipped

@@ -149,9 +149,10 @@ async def test_header_and_query_configure_the_episode() -> None:
         assert seen[-1].task_id is None and seen[-1].scale == "tiny" and json.loads(info_text)["max_steps"] == 4
         # A bad scale is refused before any episode or session is made.
         before = len(seen)
-        with pytest.raises(BaseException):
+        with pytest.raises(BaseException) as info:
             async with Client(f"{url}?scale=galactic", mode="legacy"):
                 pass
+        assert "galactic" in str(_leaf(info.value)), _leaf(info.value)
         assert len(seen) == before
     finally:
         stop(server, thread)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from itertools import pairwise
 
 import pytest
 
@@ -69,8 +70,8 @@ def test_groups_of_16_equal_the_same_rollouts_without_ray(pool):
         local = [rollout(mixed_reference_policy(task_id, i), task_id) for i in range(16)]
         assert [_key(r) for r in g.rollouts] == [_key(r) for r in local]
         # Advantages order the rollouts as their rewards do (a higher reward, a higher advantage).
-        pairs = sorted(zip(g.rewards, g.advantages))
-        assert all(a1 <= a2 for (_, a1), (_, a2) in zip(pairs, pairs[1:]))
+        pairs = sorted(zip(g.rewards, g.advantages, strict=True))
+        assert all(a1 <= a2 for (_, a1), (_, a2) in pairwise(pairs))
         assert (max(g.advantages) > 0) == (len(set(g.rewards)) > 1)
 
 

@@ -46,7 +46,7 @@ def test_messages_are_a_chat_transcript():
     assert "Company policies" in t.messages[0]["content"]
     assert t.messages[1]["content"] == t.prompt and t.prompt
     assert roles[2:] == ["assistant", "tool"] * len(t.steps)
-    for a, tool, step in zip(t.messages[2::2], t.messages[3::2], t.steps):
+    for a, tool, step in zip(t.messages[2::2], t.messages[3::2], t.steps, strict=True):
         call = a["tool_calls"][0]
         assert call["function"]["name"] == step.name
         assert json.loads(call["function"]["arguments"]) == step.arguments

@@ -137,7 +137,9 @@ def test_privacy_task_reference_discloses_nothing_and_wrong_one_does() -> None:
     assert next(c for c in ref.criteria if c.id == "no-disclosure").verdict == "met"
     prepared = prepare_task(tid)
     order = prepared.values["order"]
-    leak = Call(tool="message_customer", args={"message": f"It shipped with {order['shipments'][0]['carrier']} on its way to postal code {order['ship_postal_code']}."})
+    carrier = order["shipments"][0]["carrier"]
+    leak = Call(tool="message_customer",
+                args={"message": f"It shipped with {carrier} on its way to postal code {order['ship_postal_code']}."})
     calls = [*prepared.reference.calls[:2], leak, *prepared.reference.calls[2:]]
     _, grade, _ = play(tid, Play(Solution(calls=calls, reply=prepared.reference.reply)))
     gate = next(c for c in grade.criteria if c.id == "no-disclosure")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
@@ -156,7 +157,7 @@ def test_deleting_frees_the_episode(app_client):
     assert len(manager) == 0
     gc.collect()
     assert ref() is None, "the deleted episode is still referenced"
-    with pytest.raises(Exception):
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         db.conn.execute("select 1")  # its SQLite connection is closed
 
 
