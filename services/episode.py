@@ -33,6 +33,7 @@ from supportgym.services.tools import (
     WorldFault,
     _validation_error,
     call_tool,
+    enabled_tools,
     openai_schemas,
     parse_arguments,
     reads,
@@ -63,16 +64,17 @@ DEFAULT_ALPHA = 0.1
 DEFAULT_BETA = 0.3
 
 
-_SCHEMA_TEXT: dict[bool, str] = {}
+_SCHEMA_TEXT: dict[tuple[bool, tuple[str, ...]], str] = {}
 
 
-def _schemas(conversational: bool) -> list[dict[str, Any]]:
+def _schemas(conversational: bool, opt_in: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     # Every reset hands the agent ~30 KB of schemas; a private copy from cached JSON text costs
-    # a fifth of a deepcopy of the same structure.
-    text = _SCHEMA_TEXT.get(conversational)
+    # a fifth of a deepcopy of the same structure. ``opt_in``: tools the task's world enables.
+    text = _SCHEMA_TEXT.get((conversational, opt_in))
     if text is None:
         extra = [MESSAGE_SCHEMA] if conversational else []
-        text = _SCHEMA_TEXT[conversational] = json.dumps([*openai_schemas(), *extra, SUBMIT_SCHEMA])
+        tools = [*openai_schemas(), *openai_schemas(list(opt_in))]
+        text = _SCHEMA_TEXT[(conversational, opt_in)] = json.dumps([*tools, *extra, SUBMIT_SCHEMA])
     return json.loads(text)
 
 
@@ -323,7 +325,7 @@ class Episode:
 
     def tool_schemas(self) -> list[dict[str, Any]]:
         """This episode's tools in OpenAI format (``message_customer`` only when conversational)."""
-        return conversation_tool_schemas() if self.conversational else episode_tool_schemas()
+        return _schemas(self.conversational, enabled_tools(self.db.conn))
 
     @property
     def steps(self) -> int:
@@ -360,6 +362,9 @@ class Episode:
                     outcome = _invalid_action(arguments)
                 else:
                     outcome = call_tool(self.db, name, arguments, now=now, episode_start=self.start)
+                    if outcome.ok and any(c.get("table") == "world_meta" for c in outcome.changes):
+                        # The call moved the world's time (advance_time): the clock follows.
+                        self.clock = SimClock(self._world_now())
             except WorldFault:
                 # The world rolled the call back: the clock goes back too, and the trail keeps
                 # the attempt (not the agent's fault: the invalid-call streak is unchanged).

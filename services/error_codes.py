@@ -80,6 +80,7 @@ TOOL_ERRORS: dict[str, str] = {
     "invalid_action": "The action could not be read as one tool call {\"name\", \"arguments\"}.",
     "not_found": "The id names no row of that kind (order, customer, payment...).",
     "conflict": "The change collides with another row (e.g. an email that belongs to another customer).",
+    "tool_not_enabled": "An opt-in tool (such as advance_time) that this task does not offer.",
     "invalid_state": "The row is in a state that does not allow this (e.g. refunding a pending "
                      "order).",
     "identity_not_verified": "Policy: the verification detail does not match the one on file.",

@@ -54,6 +54,7 @@ ID_KINDS: tuple[IdKind, ...] = (
     IdKind("WAR", "warranty_claims", "Warranty claim", 600001, 6),
     IdKind("TKT", "tickets", "Ticket", 200001, 6),
     IdKind("ESC", "escalations", "Escalation", 800001, 6),
+    IdKind("MSG", "internal_messages", "Internal message", 100001, 6),
 )
 KIND: dict[str, IdKind] = {k.prefix: k for k in ID_KINDS}
 

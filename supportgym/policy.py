@@ -50,6 +50,18 @@ RETURNABLE_STATUSES = ("delivered",)
 # Opened software and gift cards are final sale.
 FINAL_SALE_CATEGORIES = frozenset({"Software", "Gift Cards"})
 
+# The world moves when time passes (``supportgym.progression``): how long things take.
+# A pending refund settles (becomes processed) this many days after it was issued.
+REFUND_SETTLE_DAYS = 3
+# A ticket waiting on the customer (status pending) closes after this many days of silence.
+PENDING_TICKET_CLOSE_DAYS = 7
+# Hours within which an open ticket must get a first agent answer, by priority; a ticket still
+# unanswered when its deadline passes is tagged SLA_BREACHED_TAG.
+FIRST_RESPONSE_SLA_HOURS: dict[str, int] = {"urgent": 4, "high": 8, "normal": 24, "low": 72}
+SLA_BREACHED_TAG = "sla_breached"
+# The longest an agent may wait in one advance_time call.
+MAX_ADVANCE_HOURS = 14 * 24
+
 # Page sizes for every search tool.
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 50

@@ -167,6 +167,13 @@ class Team(enum.StrEnum):
     escalations = "escalations"
 
 
+class InternalChannel(enum.StrEnum):
+    """Where staff talk among themselves: never shown to customers."""
+
+    team_chat = "team_chat"  # the support team's chat room: news, heads-ups, questions
+    notes = "notes"  # the internal notes feed: notes pinned to a customer, order or product
+
+
 class WarrantyStatus(enum.StrEnum):
     submitted = "submitted"
     approved = "approved"
@@ -180,6 +187,10 @@ class WorldMeta(Base):
     __tablename__ = "world_meta"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(256))
+
+
+# world_meta key listing the opt-in tools a task's world enables (comma-separated names).
+ENABLED_TOOLS_KEY = "enabled_tools"
 
 
 class Customer(Base):
@@ -353,6 +364,9 @@ class Shipment(Base):
     estimated_delivery: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     is_replacement: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Simulation only (a task's setup sets it; no tool shows it): when the estimated delivery
+    # comes, the carrier fails to deliver and returns the parcel (supportgym.progression).
+    delivery_fails: Mapped[bool] = mapped_column(Boolean, default=False)
 
     order: Mapped[Order] = relationship(back_populates="shipments")
     events: Mapped[list[ShipmentEvent]] = relationship(
@@ -522,6 +536,22 @@ class WarrantyClaim(Base):
     issue: Mapped[str] = mapped_column(Text)
     status: Mapped[WarrantyStatus] = mapped_column(_enum(WarrantyStatus))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class InternalMessage(Base):
+    """A staff-only message: a team-chat post or an internal note, optionally about one
+    order, customer or product. Customers must never be shown its text or its author."""
+
+    __tablename__ = "internal_messages"
+    __table_args__ = (Index("ix_internal_messages_channel_posted", "channel", "posted_at", "id"),)
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    channel: Mapped[InternalChannel] = mapped_column(_enum(InternalChannel))
+    author_id: Mapped[str] = mapped_column(ForeignKey("staff.id"), index=True)
+    posted_at: Mapped[datetime] = mapped_column(DateTime)
+    body: Mapped[str] = mapped_column(Text)
+    order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), nullable=True, index=True)
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), nullable=True, index=True)
+    product_id: Mapped[str | None] = mapped_column(ForeignKey("products.id"), nullable=True, index=True)
 
 
 class Policy(Base):

@@ -13,6 +13,10 @@ templates resolved against the values bound by the operations before it.
 ``deliver``        mark a bound order delivered N days ago (order, shipments, timestamps)
 ``create_ticket``  a new customer ticket with its message(s), bound under ``as``
 ``duplicate_payment``  a second captured charge of an order's payment (``duplicate_of`` set)
+``advance_time``   let days/hours pass: the world moves on (``supportgym.progression``) and
+                   ``now`` moves with it for the steps after
+``post_internal``  a staff team-chat post or internal note (optionally scheduled later)
+``enable_tools``   offer opt-in tools (``advance_time``) in this task's episodes
 ``let``            bind computed values (templates) under new names
 ``python``         ``module:function(session, values, now, **params) -> dict | None``
 =================  ==========================================================================
@@ -39,10 +43,15 @@ from supportgym.world_seed.query import (
 
 from supportgym.clock import iso
 from supportgym.ids import DEFAULT_WIDTH, format_id, number_of
+from supportgym.policy import MAX_ADVANCE_HOURS
+from supportgym.progression import apply_to_session, plan_for_session
 from supportgym.schema import (
+    ENABLED_TOOLS_KEY,
     AuthorType,
     Base,
     Customer,
+    InternalChannel,
+    InternalMessage,
     Order,
     OrderStatus,
     Payment,
@@ -52,9 +61,12 @@ from supportgym.schema import (
     ShipmentStatus,
     Ticket,
     TicketMessage,
+    Staff,
     TicketTag,
     WarrantyClaim,
+    WorldMeta,
 )
+from supportgym.services.tools import REGISTRY
 
 
 class SetupError(ValueError):
@@ -170,6 +182,36 @@ class DuplicatePaymentOp(_Op):
     duplicate_payment: DuplicatePaymentSpec
 
 
+class AdvanceTimeSpec(_Op):
+    days: TInt = 0
+    hours: TInt = 0
+
+
+class AdvanceTimeOp(_Op):
+    advance_time: AdvanceTimeSpec
+
+
+class PostInternalSpec(_Op):
+    as_: str | None = Field(None, alias="as", pattern=r"^[a-z_][a-z0-9_]*$")
+    channel: Literal["team_chat", "notes"] = "team_chat"
+    author: str | None = Field(None, description="Staff id of the author; or give team.")
+    team: Literal["general", "billing", "logistics", "warranty", "escalations"] | None = Field(
+        None, description="The author is the team's first active member (by id).")
+    body: str = Field(min_length=1)
+    age: str = Field("-1h", description="When it was posted, relative to now (+1d: appears after waiting).")
+    order: str | None = None
+    customer: str | None = None
+    product: str | None = None
+
+
+class PostInternalOp(_Op):
+    post_internal: PostInternalSpec
+
+
+class EnableToolsOp(_Op):
+    enable_tools: list[str] = Field(min_length=1)
+
+
 class LetOp(_Op):
     let: dict[str, Any]
 
@@ -183,7 +225,8 @@ class PythonOp(_Op):
     python: PythonSpec
 
 
-OP_KINDS = ("select", "collect", "set", "deliver", "create_ticket", "duplicate_payment", "let", "python")
+OP_KINDS = ("select", "collect", "set", "deliver", "create_ticket", "duplicate_payment", "advance_time",
+            "post_internal", "enable_tools", "let", "python")
 
 
 def _op_kind(value: Any) -> str | None:
@@ -200,6 +243,9 @@ SetupOp = Annotated[
     | Annotated[DeliverOp, Tag("deliver")]
     | Annotated[CreateTicketOp, Tag("create_ticket")]
     | Annotated[DuplicatePaymentOp, Tag("duplicate_payment")]
+    | Annotated[AdvanceTimeOp, Tag("advance_time")]
+    | Annotated[PostInternalOp, Tag("post_internal")]
+    | Annotated[EnableToolsOp, Tag("enable_tools")]
     | Annotated[LetOp, Tag("let")]
     | Annotated[PythonOp, Tag("python")],
     Discriminator(
@@ -300,6 +346,9 @@ class SetupRun:
             raise SetupError(f"not a setup operation: {op!r}", path)
         spec = getattr(op, kind)
         try:
+            if kind == "enable_tools":
+                self._op_enable_tools(op.enable_tools)
+                return
             if kind == "let":
                 for k, v in op.let.items():
                     if k in self.bound or k in self.plain:
@@ -493,6 +542,53 @@ class SetupRun:
         self.session.add(dup)
         self.session.flush()
         self._bind(spec.as_, dup)
+
+    def _op_advance_time(self, spec: AdvanceTimeSpec) -> None:
+        if not isinstance(spec.days, int) or not isinstance(spec.hours, int):
+            raise SetupError("days and hours must be integers")
+        total = spec.days * 24 + spec.hours
+        if not 1 <= total <= 10 * MAX_ADVANCE_HOURS:
+            raise SetupError(f"advance_time must be 1 to {10 * MAX_ADVANCE_HOURS} hours, not {total}")
+        end = self.now + timedelta(hours=total)
+        apply_to_session(self.session, plan_for_session(self.session, self.now, end))
+        self.now = end
+        self.plain["now"] = iso(end)
+
+    def _op_post_internal(self, spec: PostInternalSpec) -> None:
+        posted = relative_time(spec.age, self.now)
+        if not isinstance(posted, datetime):
+            raise SetupError(f"age '{spec.age}' is not a relative time like -2h", ("age",))
+        author = spec.author
+        if author is None:
+            if spec.team is None:
+                raise SetupError("post_internal needs author (a staff id) or team")
+            author = self.session.scalars(
+                select(Staff.id).where(Staff.team == spec.team, Staff.active.is_(True)).order_by(Staff.id)
+            ).first()
+        if author is None or self.session.get(Staff, author) is None:
+            raise SetupError(f"no staff member {author!r} to post as", ("author",))
+        msg = InternalMessage(
+            id=_next_id(self.session, InternalMessage, "MSG"), channel=InternalChannel(spec.channel),
+            author_id=author, posted_at=posted.replace(microsecond=0), body=spec.body.strip(),
+            order_id=spec.order or None, customer_id=spec.customer or None, product_id=spec.product or None,
+        )
+        self.session.add(msg)
+        self.session.flush()
+        if spec.as_:
+            self._bind(spec.as_, msg)
+
+    def _op_enable_tools(self, names: list[str]) -> None:
+        for name in names:
+            if name not in REGISTRY or not REGISTRY[name].opt_in:
+                optional = ", ".join(n for n, t in REGISTRY.items() if t.opt_in)
+                raise SetupError(f"'{name}' is not an opt-in tool (opt-in tools: {optional})")
+        row = self.session.get(WorldMeta, ENABLED_TOOLS_KEY)
+        have = row.value.split(",") if row is not None and row.value else []
+        value = ",".join(sorted(set(have) | set(names)))
+        if row is None:
+            self.session.add(WorldMeta(key=ENABLED_TOOLS_KEY, value=value))
+        else:
+            row.value = value
 
     def _op_python(self, spec: PythonSpec) -> None:
         module, _, name = spec.function.partition(":")

@@ -3,7 +3,7 @@
 * ``{order.id}``, ``{order.customer.email}``, ``{order.items.0.id}``: dotted paths into the
   bound values (dict keys or list indexes). ``{params.days}`` reads the variant's params.
 * Filters after ``|``: ``money`` (``$1,234.50``), ``amount`` (``1234.50``), ``cents`` (an int),
-  ``date`` (``2026-03-01``), ``long_date`` (``March 1, 2026``), ``upper``, ``lower``, ``title``,
+  ``date`` (``2026-03-01``), ``long_date`` (``March 1, 2026``), ``days:N`` (N days later), ``upper``, ``lower``, ``title``,
   ``int``, ``neg`` and arithmetic ``add:N`` / ``sub:N`` / ``mul:N`` / ``div:N`` (integers).
 * A string that is exactly one placeholder keeps the value's type (``"{order.total_cents}"``
   is the int 4999), so checks can compare numbers; anywhere else the value is text.
@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from supportgym.clock import parse_iso
@@ -65,6 +65,9 @@ def _filter(value: Any, spec: str) -> Any:
     if name == "long_date":
         d = _as_datetime(value)
         return f"{d:%B} {d.day}, {d.year}"
+    if name == "days":
+        # Date arithmetic: {now|days:3|long_date} is three days from now (days:-2 two before).
+        return (_as_datetime(value) + timedelta(days=int(_int(arg)))).strftime("%Y-%m-%dT%H:%M:%SZ")
     if name == "upper":
         return str(value).upper()
     if name == "lower":
@@ -97,7 +100,7 @@ def _filter(value: Any, spec: str) -> Any:
         return {"add": v + n, "sub": v - n, "mul": v * n, "div": v // n if n else 0}[name]
     raise TemplateError(
         f"unknown filter '{name}' (known: money, amount, cents, int, date, long_date, upper, "
-        "lower, title, neg, first:N, last:N, bullets:f1,f2, add:N, sub:N, mul:N, div:N)"
+        "lower, title, neg, first:N, last:N, bullets:f1,f2, add:N, sub:N, mul:N, div:N, days:N)"
     )
 
 

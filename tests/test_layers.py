@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("contracts", ("supportgym", "supportgym.clock", "supportgym.trail", "supportgym.trajectory",
                    "supportgym.ids", "supportgym.money", "supportgym.filters", "supportgym.stats")),
-    ("world schema", ("supportgym.schema", "supportgym.db", "supportgym.policy")),
+    ("world", ("supportgym.schema", "supportgym.db", "supportgym.policy", "supportgym.progression")),
     ("world seed", ("supportgym.world_seed",)),
     ("services", ("supportgym.services",)),
     ("rubrics", ("supportgym.rubrics",)),

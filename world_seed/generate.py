@@ -56,6 +56,7 @@ from faker import Faker
 from sqlalchemy import insert
 from supportgym.world_seed import catalog as C
 from supportgym.world_seed import templates as T
+from supportgym.world_seed.internal_messages import internal_messages
 from supportgym.world_seed.policies import dollars, policy_articles
 from supportgym.world_seed.scales import Scale, get_scale
 from supportgym.world_seed.snapshot import WorldSnapshot, empty_world, fast_world_hash
@@ -66,7 +67,7 @@ from supportgym.db import WorldDB, table_counts
 from supportgym.ids import KIND
 from supportgym.schema import Base, Tier
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: internal channels (internal_messages)
 
 Row = dict[str, Any]
 
@@ -149,6 +150,7 @@ class _Generator:
         self.gen_warranty_claims()
         self.gen_tickets()
         self.finish_store_credit()
+        self.gen_internal_messages()
         db = empty_world()
         with db.engine.begin() as conn:
             for table in Base.metadata.sorted_tables:
@@ -156,6 +158,14 @@ class _Generator:
                 if rows:
                     conn.execute(insert(table), rows)
         return db
+
+    def gen_internal_messages(self) -> None:
+        # Last, from its own random stream: no other table changes with the channels.
+        self.rows["internal_messages"] = internal_messages(
+            self.seed, self.now, max(40, self.scale.tickets * 2 // 5), self.rows["staff"],
+            self.rows["customers"], self.rows["orders"], self.sellable,
+            [c for c, _ in C.CARRIERS], sorted({b.name for b in C.ALL_BRANDS}), [c.name for c in C.CATEGORIES],
+        )
 
     def gen_meta(self) -> None:
         meta = {
@@ -687,7 +697,7 @@ class _Generator:
             o.late = delivered > est
         shp = {"id": self.next_id("SHP"), "order_id": row["id"], "carrier": carrier,
                "tracking_number": tracking, "status": sstatus, "shipped_at": shipped,
-               "estimated_delivery": est, "delivered_at": delivered, "is_replacement": False}
+               "estimated_delivery": est, "delivered_at": delivered, "is_replacement": False, "delivery_fails": False}
         self.rows["shipments"].append(shp)
         o.shipment = shp
         self._events(shp, row, sstatus, shipped, delivered, lost_at)
@@ -703,7 +713,7 @@ class _Generator:
             rep = {"id": self.next_id("SHP"), "order_id": row["id"],
                    "carrier": carrier, "tracking_number": tracking2, "status": "delivered",
                    "shipped_at": s2, "estimated_delivery": s2 + timedelta(days=4),
-                   "delivered_at": d2, "is_replacement": True}
+                   "delivered_at": d2, "is_replacement": True, "delivery_fails": False}
             self.rows["shipments"].append(rep)
             self._events(rep, row, "delivered", s2, d2, None)
 

@@ -22,13 +22,16 @@ from supportgym.services.tools import (  # noqa: F401
     catalog,
     customers,
     fulfilment,
+    internal,
     orders,
     tickets,
+    waiting,
 )
 from supportgym.services.tools.base import REGISTRY, Tool, ToolContext, ToolError
 from supportgym.services.tools.writes import IdCounters
 
 from supportgym.db import WorldDB
+from supportgym.schema import ENABLED_TOOLS_KEY
 
 __all__ = [
     "REGISTRY",
@@ -37,6 +40,7 @@ __all__ = [
     "ToolOutcome",
     "WorldFault",
     "call_tool",
+    "enabled_tools",
     "openai_schemas",
     "tool_metadata",
 ]
@@ -65,9 +69,18 @@ class ToolOutcome:
 
 
 def openai_schemas(names: list[str] | None = None) -> list[dict[str, Any]]:
-    """Function-calling schemas of all tools (or of ``names``), in registry order."""
-    chosen = names if names is not None else list(REGISTRY)
+    """Function-calling schemas of every tool that is on by default (or of ``names``), in
+    registry order."""
+    chosen = names if names is not None else [n for n, t in REGISTRY.items() if not t.opt_in]
     return [REGISTRY[n].openai_schema() for n in chosen]
+
+
+def enabled_tools(conn: sqlite3.Connection) -> tuple[str, ...]:
+    """The opt-in tools this world enables (``world_meta`` key ``enabled_tools``), in registry
+    order."""
+    row = conn.execute("SELECT value FROM world_meta WHERE key = ?", (ENABLED_TOOLS_KEY,)).fetchone()
+    names = set(row[0].split(",")) if row and row[0] else set()
+    return tuple(n for n, t in REGISTRY.items() if t.opt_in and n in names)
 
 
 def tool_metadata() -> list[dict[str, Any]]:
@@ -152,6 +165,9 @@ def call_tool(
             ),
         )
     spec = REGISTRY[name]
+    if spec.opt_in and name not in enabled_tools(db.conn):
+        return _error(name, arguments, ToolError(
+            "tool_not_enabled", f"The tool '{name}' is not available in this task.", "name"))
     try:
         parsed = parse_arguments(arguments)
         args = spec.args_model.model_validate(parsed)

@@ -30,7 +30,7 @@ from supportgym.ids import DEFAULT_WIDTH, KIND, IdKind, format_id
 
 # ``money`` is the only way money leaves a tool: ``1999 -> "19.99"``.
 from supportgym.money import decimal_text as money  # noqa: F401 - the tools import them from here
-from supportgym.money import to_cents
+from supportgym.money import to_cents  # noqa: F401 - the tools import it from here
 from supportgym.policy import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TEXT_LENGTH
 
 # Error codes with which the world refuses a write that company policy forbids (as opposed to a
@@ -90,6 +90,7 @@ ReturnId = Annotated[str, _id(KIND["RMA"])]
 TicketId = Annotated[str, _id(KIND["TKT"])]
 StaffId = Annotated[str, _id(KIND["STF"])]
 AddressId = Annotated[str, _id(KIND["ADR"])]
+MessageId = Annotated[str, _id(KIND["MSG"])]
 
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
@@ -241,6 +242,9 @@ class Tool:
     annotations: ToolAnnotations
     group: str
     examples: tuple[dict[str, Any], ...] = field(default=())
+    # Off unless the world enables it (a task's setup: ``enable_tools``): e.g. advance_time,
+    # which only tasks that permit waiting offer. Not in the default tool list.
+    opt_in: bool = False
 
     def parameters_schema(self) -> dict[str, Any]:
         """JSON schema of the arguments, flattened for function-calling models.
@@ -282,6 +286,7 @@ class Tool:
             "destructive": self.annotations.destructive,
             "idempotent": self.annotations.idempotent,
             "annotations": self.annotations.to_mcp(),
+            "opt_in": self.opt_in,
         }
 
 
@@ -338,7 +343,8 @@ def _description(fn: Callable[..., Any]) -> str:
 
 
 def tool(
-    *, group: str, read_only: bool, destructive: bool = False, idempotent: bool | None = None
+    *, group: str, read_only: bool, destructive: bool = False, idempotent: bool | None = None,
+    opt_in: bool = False,
 ) -> Callable[[Callable[[ToolContext, A], dict[str, Any]]], Callable[[ToolContext, A], dict[str, Any]]]:
     """Register ``fn(ctx, args)`` as a tool named after the function.
 
@@ -363,6 +369,7 @@ def tool(
                 idempotent=read_only if idempotent is None else idempotent,
             ),
             group=group,
+            opt_in=opt_in,
         )
         return fn
 

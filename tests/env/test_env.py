@@ -38,7 +38,8 @@ def test_reset_info(env):
     obs, info = env.reset(seed=3)
     assert obs in env.observation_space
     assert json.loads(obs) == {"instruction": info["instruction"]}
-    assert {t["function"]["name"] for t in info["tools"]} == set(REGISTRY) | {SUBMIT_TOOL}
+    # A bare world enables no opt-in tool (advance_time): every other tool and submit.
+    assert {t["function"]["name"] for t in info["tools"]} == {n for n, t in REGISTRY.items() if not t.opt_in} | {SUBMIT_TOOL}
     assert info["policy_summary"].startswith("- ")
     for key in ("task_id", "episode_id", "transport", "step", "status", "invalid_calls", "max_steps"):
         assert key in info

@@ -44,7 +44,7 @@ def _caller(client: Client):
 async def test_tools_list_and_annotations(live_mcp: LiveServer) -> None:
     async with Client(f"{live_mcp.url}?scale=tiny") as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert len(tools) == len(REGISTRY) + 1 == 35
+    assert len(tools) == len(REGISTRY) + 1 == 38
     assert SUBMIT_TOOL in tools
     assert tools["get_order"].annotations.read_only_hint is True
     assert tools["get_order"].annotations.destructive_hint is False

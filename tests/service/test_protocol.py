@@ -45,7 +45,9 @@ def test_create_step_submit_trail_changes_grade_delete(app_client):
     ep = _create(c, max_steps=20)
     eid = ep["episode_id"]
     assert ep["max_steps"] == 20 and ep["task_id"] is None and ep["status"] == "running"
-    assert {t["function"]["name"] for t in ep["tools"]} == set(REGISTRY) | {SUBMIT_TOOL}
+    # Every tool but the opt-in ones (a bare world enables none) and submit.
+    assert {t["function"]["name"] for t in ep["tools"]} == {n for n, t in REGISTRY.items() if not t.opt_in} | {SUBMIT_TOOL}
+    assert "advance_time" in REGISTRY
     assert ep["policy_summary"].startswith("- ")
 
     cust = c.post(f"/episodes/{eid}/step", json={"name": "search_customers", "arguments": {"name": "a"}}).json()

@@ -18,6 +18,9 @@ from sqlalchemy import Integer, bindparam, cast, event, func, inspect, select
 from sqlalchemy.orm import Session
 from supportgym.services.tools import REGISTRY, ToolError, reads, views
 from supportgym.services.tools.base import money, to_cents
+from supportgym.services.tools.waiting import AdvanceTimeArgs
+from supportgym.clock import iso
+from supportgym.progression import apply_to_session, plan_for_session
 
 # The tool modules' argument models, by the names the function bodies use.
 from supportgym.services.tools.billing import (
@@ -848,5 +851,20 @@ def tag_ticket(ctx: ToolContext, args: TagArgs) -> dict[str, Any]:
     ticket.updated_at = ctx.now
     ctx.session.flush()
     return {"updated": True, "tags": sorted(current)}
+
+# from services/tools/waiting.py: written after the fast path; its ORM version applies the same
+# plan through the session, as the task setup does.
+def advance_time(ctx: ToolContext, args: AdvanceTimeArgs) -> dict[str, Any]:
+    start = ctx.now
+    end = start + timedelta(days=args.days, hours=args.hours)
+    progress = plan_for_session(ctx.session, start, end)
+    apply_to_session(ctx.session, progress)
+    return {
+        "waited_hours": args.days * 24 + args.hours,
+        "previous_time": iso(start),
+        "now": iso(end),
+        "changed_records": sum(len(v) for v in progress.summary.values()),
+    }
+
 
 ORM_TOOLS = {n: globals()[n] for n in REGISTRY if not REGISTRY[n].annotations.read_only}

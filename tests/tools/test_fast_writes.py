@@ -16,7 +16,9 @@ from sqlalchemy import select
 from supportgym.services.tools import REGISTRY, call_tool
 
 from supportgym.db import WorldDB, world_hash
+from supportgym.clock import parse_iso
 from supportgym.schema import (
+    ENABLED_TOOLS_KEY,
     Address,
     Customer,
     Order,
@@ -79,6 +81,9 @@ def _calls(db: WorldDB) -> Iterator[tuple[str, dict[str, Any]]]:
         if n % 3 == 0:
             yield "escalate_ticket", {"ticket_id": ticket_id, "team": "billing", "reason": "refund above limit", "requested_amount": 300}
         yield "update_ticket_status", {"ticket_id": ticket_id, "status": ["solved", "closed", "pending", "open"][n % 4]}
+        if n % 10 == 0:  # time passes now and then: parcels arrive, tickets pass deadlines
+            yield "advance_time", {"hours": 1 + n % 30}
+    yield "advance_time", {"days": 5}
     yield "cancel_order", {"order_id": "ORD-999999", "reason": "unknown order"}
     yield "assign_ticket", {"ticket_id": tickets[0], "staff_id": "STF-999"}
 
@@ -86,6 +91,9 @@ def _calls(db: WorldDB) -> Iterator[tuple[str, dict[str, Any]]]:
 def test_fast_writes_match_the_orm_path_call_by_call(tiny_snapshot):
     fast = tiny_snapshot.open()
     orm = tiny_snapshot.open()
+    for db in (fast, orm):
+        db.conn.execute("INSERT INTO world_meta (key, value) VALUES (?, 'advance_time')", (ENABLED_TOOLS_KEY,))
+        db.conn.commit()
     world = World(fast)
     try:
         seen: dict[str, list[bool]] = {}
@@ -105,6 +113,8 @@ def test_fast_writes_match_the_orm_path_call_by_call(tiny_snapshot):
             assert all(c["before"]["ticket_id"] == arguments.get("ticket_id") for c in orphans)
             deleted_tags += len(orphans)
             seen.setdefault(name, []).append(out.ok)
+            if name == "advance_time" and out.ok:  # the caller's clock follows the world's
+                world.now = parse_iso(out.result["now"])
         # Every writing tool was exercised, and both succeeded and was refused somewhere.
         assert set(seen) == set(ORM_TOOLS) == {n for n, t in REGISTRY.items() if not t.annotations.read_only}
         assert sum(sum(v) for v in seen.values()) > 100
