@@ -41,7 +41,7 @@ class LazyCommand:
 LAZY_COMMANDS: dict[str, LazyCommand] = {
     "world": LazyCommand("supportgym.cli.world:world_app",
                          "Generate and inspect seeded worlds (built once, then served from the disk cache)."),
-    "tasks": LazyCommand("supportgym.cli.tasks:tasks_app", "The task set: list and inspect tasks."),
+    "tasks": LazyCommand("supportgym.cli.tasks:tasks_app", "The task set: list, inspect, generate and author tasks."),
     "rubrics": LazyCommand("supportgym.cli.rubrics:rubrics_app",
                            "Rubrics: lint the criteria, audit the reward against adversarial policies, measure claims."),
     "serve": LazyCommand("supportgym.cli.serve:serve",
@@ -145,6 +145,10 @@ def eval_(
     task: list[str] | None = typer.Option(
         None, "--task", help="Task ids (or, for llm, families); repeatable. Default: every task."
     ),
+    split: str | None = typer.Option(
+        None, "--split", help="Every task of a split: dev, test, heldout-families or train "
+        "(train: the first 2 proven generated tasks of seed 0 per family). Not with --task.",
+    ),
     out: Path | None = typer.Option(
         None, "--out", help="reference: JSON of every grade; llm: a directory for JSONL + summary."
     ),
@@ -172,6 +176,16 @@ def eval_(
     from supportgym.env.report_html import write_run_report
     from supportgym.env.eval import eval_command
 
+    if split is not None:
+        from supportgym.tasks.splits import SPLITS, load_split
+
+        if task:
+            typer.echo("error: give --split or --task, not both", err=True)
+            raise typer.Exit(2)
+        if split not in SPLITS:
+            typer.echo(f"error: unknown split {split!r}; splits: {', '.join(SPLITS)}", err=True)
+            raise typer.Exit(2)
+        task = load_split(split)
     if agent == "llm":
         from supportgym.env.llm_agent import eval_llm
 

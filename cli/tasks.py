@@ -1,4 +1,4 @@
-"""``supportgym tasks``: list and show tasks."""
+"""``supportgym tasks``: list, show, generate, scaffold and measure tasks."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class TaskRow(TypedDict):
     title: str
 
 
-tasks_app = typer.Typer(help="The task set: list and inspect tasks.", no_args_is_help=True)
+tasks_app = typer.Typer(help="The task set: list, inspect, generate and author tasks.", no_args_is_help=True)
 
 
 @tasks_app.command("list")
@@ -29,6 +29,7 @@ def list_cmd(
     family: Optional[str] = typer.Option(None, help="Only this family."),
     level: Optional[str] = typer.Option(None, help="Only tasks probing this hierarchy level."),
     difficulty: Optional[str] = typer.Option(None, help="easy, medium or hard."),
+    split: Optional[str] = typer.Option(None, help="Only the fixed tasks of this split: dev, test or heldout-families."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (id, family, levels, difficulty, criteria)."),
 ) -> None:
     """List tasks, optionally filtered. Families with problems are left out, with a warning on stderr."""
@@ -42,6 +43,14 @@ def list_cmd(
         typer.echo(str(TaskFormatError([p for probs in broken.values() for p in probs])), err=True)
         raise typer.Exit(2)
     tasks = list_tasks(family=family, level=level, difficulty=difficulty)
+    if split is not None:
+        from supportgym.tasks.splits import FIXED_SPLITS, load_split
+
+        if split not in FIXED_SPLITS:
+            typer.echo(f"error: --split takes {', '.join(FIXED_SPLITS)} (train is generated: supportgym tasks generate)", err=True)
+            raise typer.Exit(2)
+        chosen = set(load_split(split))
+        tasks = [t for t in tasks if t.id in chosen]
     rows: list[TaskRow] = [
         {"id": t.id, "family": t.family, "levels": [lv.value for lv in t.levels],
          "difficulty": t.difficulty.value, "criteria": len(t.criteria), "title": t.title}
@@ -124,3 +133,94 @@ def show_cmd(task_id: str = typer.Argument(..., help="Task id, e.g. refund_withi
                     json.dumps(c.check.model_dump(exclude_defaults=True), default=str) if c.check else "")
     con.print(rub)
     con.print(f"reference: {len(p.reference.calls)} calls; wrong trajectories: " + ", ".join(f"{w.name} (fails {len(w.fails)})" for w in p.wrong))
+
+
+@tasks_app.command("generate")
+def generate_cmd(
+    family: str = typer.Option(..., "--family", help="A family with a generate block."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the draws: same family, seed and n, same tasks."),
+    n: int = typer.Option(5, "--n", min=1, max=200, help="How many proven tasks to produce."),
+    audit: bool = typer.Option(True, "--audit/--no-audit", help="Also run the reward-integrity audit on each candidate."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (accepted and dropped candidates)."),
+) -> None:
+    """Draw new variants of a family from a seed and prove each one (setup finds rows, no
+    fixed task's records, reference perfect, wrong trajectories fail exactly what they declare,
+    audit clean); print the accepted task ids (usable anywhere a task id is) and the dropped
+    candidates with the reason. Exit 1 when fewer than n were accepted."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from supportgym.tasks.generator import generate
+
+    try:
+        report = generate(family, seed, n, audit=audit)
+    except (KeyError, ValueError) as exc:
+        typer.echo(f"error: {exc.args[0]}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        table = Table(title=f"{family}, seed {seed}: {len(report.accepted)} of {n} accepted, {len(report.dropped)} dropped")
+        table.add_column("task id", no_wrap=True)
+        table.add_column("from", no_wrap=True)
+        table.add_column("drawn", overflow="fold")
+        table.add_column("result", overflow="fold")
+        for c in sorted([*report.accepted, *report.dropped], key=lambda c: int(c.id.rsplit("-", 1)[1])):
+            drawn = ", ".join(f"{k}={v}" for k, v in c.params.items())
+            table.add_row(c.id, c.base or "", drawn, "accepted" if c.status == "accepted" else f"dropped: {c.reason}")
+        Console().print(table)
+    if len(report.accepted) < n:
+        raise typer.Exit(1)
+
+
+@tasks_app.command("new")
+def new_cmd(
+    family: str = typer.Argument(..., help="Name of the new family (lowercase, digits, _)."),
+) -> None:
+    """Scaffold tasks/data/FAMILY.yaml and rubrics/data/FAMILY.yaml from the commented
+    template: a small working family to reshape (docs/tasks.md). Never overwrites."""
+    from supportgym.tasks.loader import task_dirs
+    from supportgym.tasks.scaffold import ScaffoldError, scaffold_family
+
+    tasks_dir, rubrics_dir = task_dirs()
+    try:
+        task_file, rubric_file = scaffold_family(family, tasks_dir, rubrics_dir)
+    except ScaffoldError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"wrote {task_file}\nwrote {rubric_file}")
+    typer.echo(f"next: .venv/bin/python -m pytest -q tests/tasks -k {family}   (then reshape it: docs/tasks.md)")
+
+
+@tasks_app.command("stats")
+def stats_cmd(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (families, levels, total)."),
+) -> None:
+    """Per family and per level: tasks, reference calls and writes, criteria by category and
+    type, distinct reference write sequences."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from supportgym.tasks import list_tasks
+    from supportgym.tasks.stats import GroupStats, task_set_stats
+
+    stats = task_set_stats(list_tasks())
+    if as_json:
+        typer.echo(stats.model_dump_json(indent=2))
+        return
+
+    def table(title: str, groups: list[GroupStats]) -> Table:
+        t = Table(title=title, caption="calls/writes: reference mean (max); criteria: per task; "
+                  "cat = completeness/correctness/constraint/format, type = primary/extra/dodged; seqs: distinct write sequences")
+        for col in ("group", "tasks", "calls", "writes", "criteria", "cat", "type", "seqs"):
+            t.add_column(col, overflow="fold", no_wrap=col == "group", justify="left" if col == "group" else "right")
+        for g in groups:
+            c, ty = g.by_category, g.by_type
+            t.add_row(g.group, str(g.tasks), f"{g.calls_mean} ({g.calls_max})", f"{g.writes_mean} ({g.writes_max})",
+                      str(g.criteria_mean), f"{c['completeness']}/{c['correctness']}/{c['constraint']}/{c['format']}",
+                      f"{ty['primary']}/{ty['extra_credit']}/{ty['dodged_bullet']}", str(g.write_sequences))
+        return t
+
+    con = Console()
+    con.print(table("per family", [*stats.families, stats.total]))
+    con.print(table("per level", stats.levels))

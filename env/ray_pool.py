@@ -63,6 +63,7 @@ from supportgym.env.rollout import (
 from supportgym.env.support_env import SupportEnv
 from supportgym.services.episode import DEFAULT_ALPHA, DEFAULT_BETA
 from supportgym.tasks import prepare_task
+from supportgym.tasks.splits import load_split
 
 from supportgym.trajectory import Trajectory, write_jsonl
 
@@ -506,6 +507,15 @@ class RolloutPool:
             pending.setdefault(g, []).append(result)
             if len(pending[g]) == n:
                 yield GroupResult(tasks[g], pending.pop(g), elapsed_s=time.monotonic() - started[g])
+
+    def run_split(self, split: str, n: int = 16, *, seed: int = 0, per_family: int = 2,
+                  policy_factory: PolicyFactory | None = None,
+                  group_timeout_s: float | None = None) -> Iterator[GroupResult]:
+        """:meth:`run_many` over the tasks of ``split`` (dev, test, heldout-families; train: the
+        first ``per_family`` proven generated tasks of ``seed`` for every train family)."""
+
+        ids = load_split(split, seed=seed, n=per_family)
+        return self.run_many(ids, n, policy_factory=policy_factory, group_timeout_s=group_timeout_s)
 
     def iter_rollouts(self, task_ids: Iterable[str], n: int = 1, *, policy_factory: PolicyFactory | None = None,
                       group_timeout_s: float | None = None) -> Iterator[RolloutResult]:

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 from typing import Any
 
 import gymnasium as gym
@@ -72,6 +73,7 @@ from supportgym.services.episode import (
     invalid_action_arguments,
 )
 from supportgym.tasks import list_tasks
+from supportgym.tasks.splits import SPLITS, draw_train_task, load_split
 
 MAX_OBS_CHARS = 16_384
 MAX_ACTION_CHARS = 8_192
@@ -99,6 +101,14 @@ def _task_ids() -> list[str]:
     return sorted(t.id for t in list_tasks())
 
 
+def _split_tasks(split: str) -> list[str] | None:
+    """The fixed tasks of ``split``; None for ``train`` (drawn per reset, without end)."""
+
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; splits: {', '.join(SPLITS)}")
+    return None if split == "train" else load_split(split)
+
+
 class SupportEnv(gym.Env[str, str]):
     """A customer-support episode as a Gymnasium environment (see the module docstring).
 
@@ -107,6 +117,10 @@ class SupportEnv(gym.Env[str, str]):
             ``reset`` picks from ``tasks`` (default: every task) with the seeded RNG; when there
             are no tasks it opens a bare world (``world_seed``, ``world_scale``).
         tasks: Task ids to sample from.
+        split: Sample from a split instead (``dev``, ``test``, ``heldout-families``, or
+            ``train``: a freshly generated, proven task drawn by the seeded RNG on every reset;
+            the first reset of a new train task replays its solutions, a few seconds). See
+            docs/tasks.md.
         transport: ``"inprocess"`` (default: no server), ``"http"`` (needs ``base_url``),
             ``"docker"`` (a container from ``pool``), or a
             :class:`~supportgym.env.transport.Transport` object.
@@ -132,6 +146,7 @@ class SupportEnv(gym.Env[str, str]):
         task_id: str | None = None,
         *,
         tasks: list[str] | None = None,
+        split: str | None = None,
         transport: str | Transport = "inprocess",
         base_url: str | None = None,
         alpha: float = DEFAULT_ALPHA,
@@ -150,8 +165,11 @@ class SupportEnv(gym.Env[str, str]):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'ansi', not {render_mode!r}")
         self.render_mode = render_mode
+        if split is not None and (task_id is not None or tasks is not None):
+            raise ValueError("give split, or task_id / tasks, not both")
         self.task_id = task_id
-        self.tasks = list(tasks) if tasks is not None else None
+        self.split = split
+        self.tasks = list(tasks) if tasks is not None else (_split_tasks(split) if split is not None else None)
         self.alpha = alpha
         self.beta = beta
         self.reward_mode = reward_mode
@@ -173,7 +191,9 @@ class SupportEnv(gym.Env[str, str]):
 
     def _config(self, options: dict[str, Any]) -> EpisodeConfig:
         task_id = options.get("task_id", self.task_id)
-        if task_id is None and "seed" not in options and "scale" not in options:
+        if task_id is None and "seed" not in options and "scale" not in options and self.split == "train":
+            task_id = draw_train_task(random.Random(int(self.np_random.integers(2**62))))
+        elif task_id is None and "seed" not in options and "scale" not in options:
             candidates = self.tasks if self.tasks is not None else _task_ids()
             if candidates:
                 task_id = candidates[int(self.np_random.integers(len(candidates)))]

@@ -32,11 +32,13 @@ from supportgym.rubrics.model import Criterion, CriterionType, Split
 from supportgym.services.conversation import MESSAGE_TOOL, Conversation
 from supportgym.services.episode import EpisodeConfig, judge_wanted
 from supportgym.services.worlds import get_snapshot
+from supportgym.tasks.draw import candidate_rng, draw_params, parse_generated_id
 from supportgym.tasks.integrity import AUTO_CRITERIA, build_integrity
 from supportgym.tasks.model import (
     AllowanceTemplate,
     CriterionTemplate,
     Difficulty,
+    Draw,
     FamilyFile,
     Level,
     RubricFile,
@@ -159,6 +161,10 @@ class Task(BaseModel):
     caller: str | None = None
     allow: list[AllowanceTemplate] = []
     split: Split = Split()
+    # What the generator draws when it starts a new task from this one (None: never).
+    generate: dict[str, Draw] | None = None
+    # A generated task: the fixed task it was drawn from.
+    base: str | None = None
 
     @property
     def conversational(self) -> bool:
@@ -268,6 +274,7 @@ def _load_pair(task_file: Path, rubric_dir: Path) -> tuple[list[Task], list[Prob
                 note=var.note,
                 criteria=crits,
                 split=rub.split,
+                generate=None if fam.generate is None else {**fam.generate, **(var.generate or {})},
                 sources=sources,
                 criterion_sources=csrc,
                 **merged,
@@ -293,6 +300,12 @@ def _default_dirs() -> tuple[Path, Path]:
         Path(os.environ.get(TASKS_DIR_ENV) or TASKS_DIR),
         Path(os.environ.get(RUBRICS_DIR_ENV) or RUBRICS_DIR),
     )
+
+
+def task_dirs() -> tuple[Path, Path]:
+    """The task and rubric directories this process reads (the shipped ones, or the
+    ``$SUPPORTGYM_TASKS_DIR`` / ``$SUPPORTGYM_RUBRICS_DIR`` working copy)."""
+    return _default_dirs()
 
 
 def _load(tdir: Path, rdir: Path) -> _Loaded:
@@ -388,6 +401,9 @@ def get_task(task_id: str) -> Task:
     loaded = _load_default()
     if task_id in loaded.tasks:
         return loaded.tasks[task_id]
+    generated = parse_generated_id(task_id)
+    if generated is not None and generated[0] not in loaded.broken:
+        return _generated_task(loaded, *generated)
     # A broken family may not even say how many variants it has, so match on the family part.
     family = task_id.rpartition("-")[0]
     if family in loaded.broken:
@@ -398,6 +414,32 @@ def get_task(task_id: str) -> Task:
     hint = f"did you mean {', '.join(close)}?" if close else (
         "a task id is <family>-<NN>, e.g. refund_within_window-01; `supportgym tasks list` shows them all")
     raise KeyError(f"unknown task {task_id!r}; {hint}")
+
+
+def generatable_families() -> list[str]:
+    """Families whose file has a ``generate`` block (families with problems left out)."""
+    return sorted({t.family for t in load_task_set(strict=False).values() if t.generate is not None})
+
+
+def _generated_task(loaded: _Loaded, family: str, seed: int, k: int) -> Task:
+    """The ``k``-th candidate of ``seed``: a variant of the family chosen by the seed, with the
+    params its ``generate`` block draws. Whether its setup finds rows is known when it is
+    prepared; the generator proves it before offering it."""
+    bases = sorted((t for t in loaded.tasks.values() if t.family == family and t.generate is not None),
+                   key=lambda t: t.number)
+    task_id = f"{family}-g{seed}-{k}"
+    if not bases:
+        raise KeyError(f"unknown task {task_id!r}: family {family!r} " + (
+            "has no generate block" if any(t.family == family for t in loaded.tasks.values()) else "does not exist"))
+    rng = candidate_rng(family, seed, k)
+    base = bases[rng.randrange(len(bases))]
+    assert base.generate is not None
+    drawn = draw_params(base.generate, rng)
+    shown = ", ".join(f"{name}={value}" for name, value in drawn.items())
+    return base.model_copy(update={
+        "id": task_id, "params": {**base.params, **drawn}, "base": base.id,
+        "note": f"generated from {base.id} (seed {seed}, candidate {k}): {shown}",
+    })
 
 
 # --- preparing ---------------------------------------------------------------------------------
@@ -497,7 +539,7 @@ def _run_setup(task: Task) -> tuple[bytes, dict[str, Any], datetime]:
         now = parse_iso(row[0])
         src: Source = task.sources["setup"]
         with db.begin() as session:
-            run = SetupRun(session, now, task.params)
+            run = SetupRun(session, now, task.params, salt=task.id)
             for i, op in enumerate(task.setup):
                 try:
                     run.apply(op, (i,))

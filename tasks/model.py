@@ -99,6 +99,22 @@ class AllowanceTemplate(_Strict):
     why: str = Field(min_length=3, description="Why the task allows it.")
 
 
+class Draw(_Strict):
+    """How the generator draws one param of a generated variant: an integer in ``range``
+    (both ends included) or one of ``choice``."""
+
+    range: tuple[int, int] | None = None
+    choice: list[Any] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> Draw:
+        if (self.range is None) == (self.choice is None):
+            raise ValueError("give exactly one of range: [low, high] or choice: [...]")
+        if self.range is not None and self.range[0] > self.range[1]:
+            raise ValueError(f"range {list(self.range)} is empty: low must not exceed high")
+        return self
+
+
 class Variant(_Strict):
     """One task of the family. Any family field given here replaces the family's for this task."""
 
@@ -119,6 +135,11 @@ class Variant(_Strict):
     conversation: Conversation | None = None
     caller: str | None = None
     allow: list[AllowanceTemplate] | None = None
+    generate: dict[str, Draw] | None = Field(
+        None,
+        description="Params the generator draws when it bases a new task on this variant, over "
+        "the family's generate block; an empty mapping keeps the family's.",
+    )
 
 
 class FamilyFile(_Strict):
@@ -145,6 +166,11 @@ class FamilyFile(_Strict):
     )
     allow: list[AllowanceTemplate] = Field(
         default_factory=list, description="Changes allowed beyond the reference's (and the task ticket's)."
+    )
+    generate: dict[str, Draw] | None = Field(
+        None,
+        description="Params the generator draws for new tasks of this family (absent: the family "
+        "is never generated). Each new task starts from one variant, chosen by the seed.",
     )
 
 

@@ -24,6 +24,7 @@ templates resolved against the values bound by the operations before it.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -304,6 +305,24 @@ def _next_id(session: Session, model: type[Base], prefix: str) -> str:
     return format_id(prefix, top + 1, width)
 
 
+# Tickets a task's setup creates get an id drawn from a hash of the task id (and the name the
+# ticket is bound to), so two tasks never hand the agent the same ticket id: an agent trained on
+# one task must not be able to recall another's ids. The range sits above every ticket a
+# seeded world holds (TKT-2xxxxx) and is wide enough that a few thousand tasks rarely meet;
+# tests/tasks check that the shipped ones never do.
+TASK_TICKET_FIRST = 3_000_000
+TASK_TICKET_SPAN = 6_000_000
+
+
+def task_ticket_id(session: Session, salt: str, name: str) -> str:
+    """A free ``TKT-n`` id chosen by ``salt`` (the task id) and ``name``: the same every time."""
+    digest = hashlib.sha256(f"{salt}\x00{name}".encode()).digest()
+    n = TASK_TICKET_FIRST + int.from_bytes(digest[:8], "big") % TASK_TICKET_SPAN
+    while session.get(Ticket, f"TKT-{n}") is not None:  # a second ticket of the same task
+        n = TASK_TICKET_FIRST + (n - TASK_TICKET_FIRST + 1) % TASK_TICKET_SPAN
+    return f"TKT-{n}"
+
+
 def _next_int(session: Session, model: type[Base]) -> int:
     return int(session.execute(select(func.max(model.__table__.c.id))).scalar_one_or_none() or 0) + 1
 
@@ -311,8 +330,11 @@ def _next_int(session: Session, model: type[Base]) -> int:
 class SetupRun:
     """Applies a task's setup operations to one session, keeping the bound rows' values fresh."""
 
-    def __init__(self, session: Session, now: datetime, params: dict[str, Any]) -> None:
+    def __init__(self, session: Session, now: datetime, params: dict[str, Any], salt: str = "") -> None:
+        """``salt`` (the task id) picks the ids of the tickets the setup creates; without one
+        they take the next free id, as rows the agent creates do."""
         self.session = session
+        self.salt = salt
         self.now = now
         self.bound: dict[str, tuple[type[Base], Any]] = {}
         self.plain: dict[str, Any] = {"params": params, "now": iso(now)}
@@ -507,7 +529,7 @@ class SetupRun:
         created = relative_time(spec.age, self.now)
         if not isinstance(created, datetime):
             raise SetupError(f"age '{spec.age}' is not a relative time like -2h", ("age",))
-        tid = _next_id(self.session, Ticket, "TKT")
+        tid = task_ticket_id(self.session, self.salt, spec.as_) if self.salt else _next_id(self.session, Ticket, "TKT")
         spec.order = spec.order or None
         ticket = Ticket(
             id=tid, customer_id=spec.customer, order_id=spec.order, subject=spec.subject,

@@ -15,6 +15,7 @@ from supportgym.rubrics.disclosure import internal_disclosures
 from supportgym.schema import InternalMessage, Shipment, ShipmentStatus, WorldMeta
 from supportgym.services.episode import Episode, EpisodeConfig
 from supportgym.services.worlds import get_snapshot
+from supportgym.tasks import open_episode
 from supportgym.tasks.setup import SetupError, SetupOp, SetupRun
 
 OPS = TypeAdapter(list[SetupOp])
@@ -25,8 +26,8 @@ def _names(ep: Episode) -> list[str]:
 
 
 def test_only_a_task_that_enables_waiting_offers_it() -> None:
-    plain = Episode(EpisodeConfig(task_id="refund_within_window-01"))
-    waiting = Episode(EpisodeConfig(task_id="refund_settles_wait-01"))
+    plain = open_episode(EpisodeConfig(task_id="refund_within_window-01"))
+    waiting = open_episode(EpisodeConfig(task_id="refund_settles_wait-01"))
     assert "advance_time" not in _names(plain)
     assert "advance_time" in _names(waiting)
     assert "search_internal_messages" in _names(plain)
@@ -35,7 +36,7 @@ def test_only_a_task_that_enables_waiting_offers_it() -> None:
 
 
 def test_the_episode_clock_follows_the_wait() -> None:
-    ep = Episode(EpisodeConfig(task_id="refund_settles_wait-01"))
+    ep = open_episode(EpisodeConfig(task_id="refund_settles_wait-01"))
     before = parse_iso(ep.step("get_current_time", {}).observation["now"])
     waited = ep.step("advance_time", {"days": 1, "hours": 2})
     assert waited.ok
@@ -82,7 +83,7 @@ def test_setup_steps_post_schedule_and_move_time() -> None:
 
 
 def test_internal_text_author_and_id_are_not_for_customers() -> None:
-    ep = Episode(EpisodeConfig(task_id="carrier_delay_notice-01"))
+    ep = open_episode(EpisodeConfig(task_id="carrier_delay_notice-01"))
     found = ep.step("search_internal_messages", {"query": "carrier notice"}).observation["results"]
     notice = found[0]
     body, author, mid = notice["body"], notice["author"]["name"], notice["message_id"]
@@ -97,6 +98,6 @@ def test_internal_text_author_and_id_are_not_for_customers() -> None:
     assert leaks("Your parcel is held up at the carrier and should arrive in a few days.") == []
     # Words the agent also read outside the channels (here: the whole notice pasted into a
     # ticket it then read) are not the message's to keep.
-    ep.db.conn.execute("UPDATE ticket_messages SET body = ? WHERE ticket_id = ?", (body, ep.prepared.values["ticket"]["id"]))
-    ep.step("get_ticket", {"ticket_id": ep.prepared.values["ticket"]["id"]})
+    ep.db.conn.execute("UPDATE ticket_messages SET body = ? WHERE ticket_id = ?", (body, ep.scenario.values["ticket"]["id"]))
+    ep.step("get_ticket", {"ticket_id": ep.scenario.values["ticket"]["id"]})
     assert leaks(f"Our team wrote: {quote}") == []
