@@ -22,6 +22,8 @@ from typing import Any
 
 import typer
 
+from supportgym.stats import percentile
+
 
 @dataclass
 class Figure:
@@ -30,11 +32,6 @@ class Figure:
     value: float
     unit: str
     n: int
-
-
-def _pct(samples: list[float], q: float) -> float:
-    s = sorted(samples)
-    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
 
 
 def _quiet_json(fn: Callable[..., Any], **kwargs: Any) -> Any:
@@ -91,7 +88,7 @@ def reset_section(task_id: str | None, samples: int) -> list[Figure]:
             env.reset(options={"seed": 7, "scale": "default"})
             lat.append((time.perf_counter() - t0) * 1000)
         out.append(Figure("episode", "reset, bare default world, p50", statistics.median(lat), "ms", samples))
-        out.append(Figure("episode", "reset, bare default world, p99", _pct(lat, 0.99), "ms", samples))
+        out.append(Figure("episode", "reset, bare default world, p99", percentile(lat, 0.99), "ms", samples))
         if task_id:
             env.reset(options={"task_id": task_id})
             lat = []
@@ -156,7 +153,7 @@ def concurrency_section(levels: tuple[int, ...], steps_each: int, scale: str, se
                     lats[k].append(time.perf_counter() - t0)
                     if term or trunc:
                         envs[k].reset(options=options)
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - collected; the main thread raises it after the join
                 errors.append(exc)
 
         threads = [threading.Thread(target=work, args=(k,), daemon=True) for k in range(n)]
@@ -173,7 +170,7 @@ def concurrency_section(levels: tuple[int, ...], steps_each: int, scale: str, se
             raise RuntimeError(f"{len(errors)} episode(s) failed at concurrency {n}: {errors[0]!r}")
         flat = [x for lk in lats for x in lk]
         out.append(Figure("concurrency", f"steps/s, {n} concurrent in-process episodes", len(flat) / wall, "steps/s", len(flat)))
-        out.append(Figure("concurrency", f"step p50, {n} concurrent in-process episodes", _pct(flat, 0.5) * 1e3, "ms", len(flat)))
+        out.append(Figure("concurrency", f"step p50, {n} concurrent in-process episodes", percentile(flat, 0.5) * 1e3, "ms", len(flat)))
     return out
 
 
@@ -245,13 +242,10 @@ def _skip(section: str, reason: str) -> None:
 
 
 def _first_task() -> str | None:
-    try:
-        from supportgym.tasks import list_tasks
+    from supportgym.tasks import list_tasks
 
-        tasks = list_tasks()
-        return tasks[0].id if tasks else None
-    except Exception:
-        return None
+    tasks = list_tasks()  # a task set that does not load is an error to see, not "no tasks"
+    return tasks[0].id if tasks else None
 
 
 def bench_all(
@@ -292,7 +286,7 @@ def bench_all(
             figures += run()
         except ImportError as exc:
             _skip(name, f"not available: {exc}")
-        except Exception as exc:  # a missing engine or image, a failed section: say so, go on
+        except Exception as exc:  # noqa: BLE001 - a missing engine or image, a failed section: say so, go on
             _skip(name, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
         timings[name] = round(time.perf_counter() - t0, 2)
     payload = {

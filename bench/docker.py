@@ -24,28 +24,20 @@ from typing import Any
 
 import typer
 
+from supportgym.stats import percentile
+
 TARGETS = {"cold_start_s": 3.0, "warm_reset_ms": 30.0, "step_p50_ms": 5.0}
 
 
-def _pct(samples: list[float], q: float) -> float:
-    s = sorted(samples)
-    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
-
-
 def _mix(seed: int, scale: str) -> list[tuple[str, dict[str, Any]]]:
-    try:
-        from supportgym.bench.service import tool_call_mix
-        from supportgym.services.worlds import get_snapshot
+    from supportgym.bench.service import tool_call_mix
+    from supportgym.services.worlds import get_snapshot
 
-        db = get_snapshot(seed, scale).open()
-        try:
-            return tool_call_mix(db)
-        finally:
-            close = getattr(db, "close", None)
-            if close:
-                close()
-    except Exception:  # the mix helper moved: a read-only fallback
-        return [("get_current_time", {}), ("search_customers", {"page_size": 5}), ("search_tickets", {"page_size": 5})]
+    db = get_snapshot(seed, scale).open()
+    try:
+        return tool_call_mix(db)
+    finally:
+        db.close()
 
 
 def _run_steps(env: Any, options: dict[str, Any], mix: list, n: int, offset: int, out: list[float]) -> None:
@@ -75,7 +67,7 @@ def measure(
     progress: Any = None,
 ) -> dict[str, Any]:
     """Run the benchmark; returns the figures as a dict (what ``--json`` prints)."""
-    from supportgym.env.docker_pool import ContainerPool
+    from supportgym.env.docker_pool import ContainerPool, docker_errors
     from supportgym.env.support_env import SupportEnv
 
     say = progress or (lambda msg: None)
@@ -108,7 +100,7 @@ def measure(
                 t0 = time.perf_counter()
                 env.reset(options=options)
                 rs.append(time.perf_counter() - t0)
-            result["warm_reset_ms"] = {"p50": _pct(rs, 0.5) * 1e3, "p99": _pct(rs, 0.99) * 1e3, "n": len(rs)}
+            result["warm_reset_ms"] = {"p50": percentile(rs, 0.5) * 1e3, "p99": percentile(rs, 0.99) * 1e3, "n": len(rs)}
             # One episode at a time.
             say(f"{steps} steps, 1 episode")
             _run_steps(env, options, mix, 20, 0, [])  # warm-up
@@ -119,8 +111,8 @@ def measure(
         finally:
             env.close()
         result["steps_1"] = {
-            "p50_ms": _pct(lat, 0.5) * 1e3,
-            "p99_ms": _pct(lat, 0.99) * 1e3,
+            "p50_ms": percentile(lat, 0.5) * 1e3,
+            "p99_ms": percentile(lat, 0.99) * 1e3,
             "steps_per_s": len(lat) / wall,
             "n": len(lat),
         }
@@ -137,12 +129,9 @@ def measure(
                 _run_steps(envs[k], options, mix, 10, k, [])  # warm-up
                 barrier.wait(120)
                 _run_steps(envs[k], options, mix, steps, k * 7, lats[k])
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - collected; the main thread raises it after the join
                 errors.append(exc)
-                try:
-                    barrier.abort()
-                except Exception:
-                    pass
+                barrier.abort()  # the other threads stop waiting and see the failure
 
         threads = [threading.Thread(target=work, args=(k,), daemon=True) for k in range(concurrency)]
         for t in threads:
@@ -161,8 +150,8 @@ def measure(
             raise RuntimeError(f"{len(errors)} concurrent episode(s) failed; first: {errors[0]!r}")
         flat = [x for lat_k in lats for x in lat_k]
         result[f"steps_{concurrency}"] = {
-            "p50_ms": _pct(flat, 0.5) * 1e3,
-            "p99_ms": _pct(flat, 0.99) * 1e3,
+            "p50_ms": percentile(flat, 0.5) * 1e3,
+            "p99_ms": percentile(flat, 0.99) * 1e3,
             "steps_per_s": len(flat) / wall,
             "n": len(flat),
         }
@@ -170,7 +159,8 @@ def measure(
         result["containers"] = containers
         try:
             result["image_size_mb"] = pool.client.images.get(pool.image).attrs["Size"] / 1e6
-        except Exception:
+        except docker_errors() + (KeyError,) as exc:  # the figure is optional: say why it is missing
+            typer.echo(f"image size unknown: {type(exc).__name__}: {exc}", err=True)
             result["image_size_mb"] = None
     return result
 

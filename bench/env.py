@@ -12,13 +12,10 @@ from typing import Any
 
 import typer
 
+from supportgym.stats import percentile
+
 # Targets from the issue, shown next to the figures (default scale).
 TARGETS = {"inprocess_step_p50_ms": 1.0, "http_step_p50_ms": 3.0, "memory_per_episode_mb": 25.0}
-
-
-def _pct(samples: list[float], q: float) -> float:
-    s = sorted(samples)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
 def _actions(seed: int, scale: str) -> list[str]:
@@ -49,7 +46,7 @@ def _single(make: Any, actions: list[str], steps: int, world: dict[str, Any]) ->
         total = time.perf_counter() - t_all
     finally:
         env.close()
-    return {"steps_per_s": steps / total, "p50_ms": statistics.median(lat), "p99_ms": _pct(lat, 0.99), "n": steps}
+    return {"steps_per_s": steps / total, "p50_ms": statistics.median(lat), "p99_ms": percentile(lat, 0.99), "n": steps}
 
 
 def _vector(venv: Any, actions: list[str], steps: int, world: dict[str, Any]) -> dict[str, float]:
@@ -65,7 +62,7 @@ def _vector(venv: Any, actions: list[str], steps: int, world: dict[str, Any]) ->
         total = time.perf_counter() - t_all
     finally:
         venv.close()
-    return {"steps_per_s": steps * n / total, "p50_ms": statistics.median(lat), "p99_ms": _pct(lat, 0.99), "n": steps}
+    return {"steps_per_s": steps * n / total, "p50_ms": statistics.median(lat), "p99_ms": percentile(lat, 0.99), "n": steps}
 
 
 def _memory(url: str, seed: int, scale: str, episodes: int) -> dict[str, float]:

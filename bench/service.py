@@ -12,11 +12,7 @@ from supportgym.services.tools import REGISTRY, call_tool
 
 from supportgym.clock import parse_iso
 from supportgym.schema import Customer, Order, OrderStatus, Ticket, TicketStatus
-
-
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+from supportgym.stats import percentile
 
 
 def tool_call_mix(db: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -94,7 +90,7 @@ def measure_tool_calls(snapshot: Any, rounds: int = 3) -> dict[str, Any]:
             db.close()
     return {
         "p50_ms": statistics.median(samples),
-        "p99_ms": _percentile(samples, 0.99),
+        "p99_ms": percentile(samples, 0.99),
         "n": len(samples),
         "read_p50_ms": statistics.median(reads),
         "write_p50_ms": statistics.median(writes),
@@ -102,7 +98,7 @@ def measure_tool_calls(snapshot: Any, rounds: int = 3) -> dict[str, Any]:
         "n_writes": len(writes),
         "refused": refused,
         "per_tool_p50_ms": {k: statistics.median(v) for k, v in sorted(per_tool.items())},
-        "per_tool_p99_ms": {k: _percentile(v, 0.99) for k, v in sorted(per_tool.items())},
+        "per_tool_p99_ms": {k: percentile(v, 0.99) for k, v in sorted(per_tool.items())},
         "per_tool_n": {k: len(v) for k, v in sorted(per_tool.items())},
     }
 

@@ -32,6 +32,7 @@ from supportgym.schema import (
     Ticket,
     TicketStatus,
 )
+from supportgym.stats import percentile
 
 # (τ² tool, SupportGym tool): the pairs that do the same job.
 PAIRS = [
@@ -86,11 +87,6 @@ timed("modify_pending_order_address", [{"order_id": pending[i % len(pending)], "
       "city": "Austin", "state": "TX", "country": "USA", "zip": "78701"} for i in range(min(n, 40))], fresh=True)
 print(json.dumps(out))
 """
-
-
-def _p(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _supportgym_samples(n: int, scale: str) -> dict[str, dict[str, list[float]]]:
@@ -177,7 +173,7 @@ def bench_tau2(
 
     def fig(runs: list[list[float]]) -> dict[str, float]:
         return {"p50_ms": statistics.median(statistics.median(x) for x in runs),
-                "p99_ms": statistics.median(_p(x, 0.99) for x in runs), "n": sum(len(x) for x in runs)}
+                "p99_ms": statistics.median(percentile(x, 0.99) for x in runs), "n": sum(len(x) for x in runs)}
 
     result: dict[str, Any] = {"rounds": rounds, "calls": calls, "scale": scale, "levels": {},
                               "note": "in process, one machine, one run; ratio = SupportGym p50 / τ² p50 "

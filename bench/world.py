@@ -16,6 +16,8 @@ from typing import Annotated, Any
 
 import typer
 
+from supportgym.stats import percentile
+
 
 @dataclass(frozen=True)
 class BenchRow:
@@ -45,12 +47,6 @@ def register_rows(provider: RowProvider) -> RowProvider:
     return provider
 
 
-def _pct(samples: list[float], q: float) -> float:
-    s = sorted(samples)
-    k = min(len(s) - 1, max(0, round(q * (len(s) - 1))))
-    return s[k]
-
-
 def world_rows(scale: str = "default", seed: int = 7, samples: int = 200,
                build_runs: int = 1) -> tuple[list[BenchRow], Any]:
     """Build time from scratch, restore p50/p99 and image size. Returns (rows, snapshot)."""
@@ -78,8 +74,8 @@ def world_rows(scale: str = "default", seed: int = 7, samples: int = 200,
     rows = [
         BenchRow(f"build {scale} world from scratch (no cache)", statistics.median(build_times),
                  "s", build_runs),
-        BenchRow("restore fresh copy + first query, p50", _pct(restore, 0.50), "ms", samples),
-        BenchRow("restore fresh copy + first query, p99", _pct(restore, 0.99), "ms", samples),
+        BenchRow("restore fresh copy + first query, p50", percentile(restore, 0.50), "ms", samples),
+        BenchRow("restore fresh copy + first query, p99", percentile(restore, 0.99), "ms", samples),
         BenchRow(f"{scale} world image size", len(snap.image) / 1_000_000, "MB", 1),
         BenchRow(f"{scale} world rows", float(sum(snap.counts.values())), "rows", 1),
     ]

@@ -31,10 +31,6 @@ CHROMIUM = "/usr/bin/chromium"
 CANNOT_HERE = 3
 
 
-class PartError(RuntimeError):
-    """A part could not be made; ``str()`` says which and why."""
-
-
 class UnknownPart(ValueError):
     """A part name that is not in :data:`PARTS`."""
 

@@ -99,5 +99,5 @@ class Heartbeat:
             self._thread.join(2)
         try:
             self.path.unlink()
-        except OSError:
+        except OSError:  # removed already (or never written): nothing to clean
             pass

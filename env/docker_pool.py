@@ -73,6 +73,14 @@ def default_image() -> str:
     return os.environ.get("SUPPORTGYM_IMAGE") or DEFAULT_IMAGE
 
 
+def docker_errors() -> tuple[type[BaseException], ...]:
+    """What a Docker engine call raises: the SDK's errors, and OSError from its HTTP client
+    (requests' errors are OSErrors). Evaluated only when an ``except`` clause is reached."""
+    from docker.errors import DockerException  # deferred, like every use of the Docker SDK
+
+    return (DockerException, OSError)
+
+
 class PoolError(EnvironmentFault):
     """The pool cannot provide a container (engine gone, image missing, start failed, closed)."""
 
@@ -92,7 +100,7 @@ def docker_client(timeout: float = 30.0, client: Any = None) -> Any:
     try:
         c = docker.from_env(timeout=int(max(1, round(timeout))))
         c.ping()
-    except Exception as exc:
+    except docker_errors() as exc:
         raise PoolError(f"no Docker engine answers ({type(exc).__name__}: {exc}); run scripts/ensure-docker") from exc
     return c
 
@@ -161,8 +169,8 @@ def _close_live_pools() -> None:
     for pool in list(_live_pools):
         try:
             pool.close()
-        except Exception:  # interpreter exit: best effort
-            pass
+        except Exception as exc:  # noqa: BLE001 - interpreter exit: best effort, never an exit traceback
+            log.warning("closing pool %s at exit failed: %s: %s", pool.pool_id, type(exc).__name__, exc)
 
 
 class ContainerPool:
@@ -272,7 +280,7 @@ class ContainerPool:
         self._started = True
         try:
             self.client.images.get(self.image)
-        except Exception as exc:
+        except docker_errors() as exc:
             self._started = False
             raise PoolError(
                 f"image {self.image!r} is not available ({type(exc).__name__}: {exc}); "
@@ -326,7 +334,7 @@ class ContainerPool:
             return
         try:
             self.cleanup(pool_id=self.pool_id, client=self._client)
-        except Exception as exc:
+        except docker_errors() as exc:
             log.warning("pool %s: clean-up failed: %s", self.pool_id, exc)
         _live_pools.discard(self)
 
@@ -382,7 +390,8 @@ class ContainerPool:
                 if stale:
                     self._discard(pc)
                 return
-            except Exception as exc:
+            # Whatever stops a start (engine, image, health check) is retried, then recorded.
+            except Exception as exc:  # noqa: BLE001
                 last = exc
                 log.warning("pool %s: start %d of %s failed: %s", self.pool_id, attempt, pc.name, exc)
                 self._discard(pc, keep_record=True)
@@ -448,7 +457,7 @@ class ContainerPool:
                     r = probe.get(f"{pc.url}/readyz")
                     if r.status_code == 200:
                         break
-                except httpx.HTTPError:
+                except httpx.HTTPError:  # not listening yet: poll again
                     pass
                 n += 1
                 if n % 20 == 0:  # every ~0.5 s: did it die?
@@ -491,8 +500,9 @@ class ContainerPool:
             try:
                 pc.container.reload()
                 log.warning("pool %s: %s failed its health check (status %s)", self.pool_id, pc.short(), pc.container.status)
-            except Exception:
-                pass
+            except docker_errors() as exc:  # the container is gone: the failed check says enough
+                log.warning("pool %s: %s failed its health check; its status is unknown (%s)",
+                            self.pool_id, pc.short(), exc)
         else:
             pc.last_ok = time.monotonic()
         return ok
@@ -610,7 +620,7 @@ class ContainerPool:
 def _remove_quietly(container: Any) -> None:
     try:
         container.remove(force=True)
-    except Exception as exc:
+    except docker_errors() as exc:
         if "No such container" not in str(exc) and "is already in progress" not in str(exc):
             log.warning("could not remove container %s: %s", getattr(container, "id", "?")[:12], exc)
 
@@ -619,7 +629,7 @@ def _logs_tail(container: Any, lines: int = 15) -> str:
     try:
         text = container.logs(tail=lines).decode("utf-8", "replace").strip()
         return text.replace("\n", " | ")[-1500:] or "(no output)"
-    except Exception as exc:
+    except docker_errors() as exc:
         return f"(logs unavailable: {exc})"
 
 
@@ -707,10 +717,7 @@ class DockerTransport:
         """``GET /episodes/{id}/<what>`` (``trail``, ``changes``, ``grade``) of the current episode."""
         if self.http is None or self.slot is None or self.http.episode_id is None:
             raise RuntimeError("no episode")
-        resp = self.http._request("GET", f"/episodes/{self.http.episode_id}/{what}")
-        if resp.status_code != 200:
-            self.http._raise(resp, what)
-        return resp.json()
+        return self.http.get(what)
 
     def close_episode(self) -> None:
         failed = False

@@ -1,9 +1,10 @@
-"""An LLM agent for ``SupportEnv`` through function calling, and the evaluation loop around it.
+"""An LLM agent for ``SupportEnv`` through function calling, and the evaluation around it.
 
 :class:`LLMAgent` talks to any OpenAI-compatible endpoint (:mod:`supportgym.services.openai_client`).
-Each episode: the task's tool schemas go in ``tools``; every ``tool_call`` the model makes is
-stepped into the environment and its observation returned as a ``tool`` message, until the
-episode ends (``submit_response``, ``max_steps`` or too many invalid calls).
+It is a policy of the one agent loop, :func:`supportgym.env.rollout.rollout` (same system prompt
+as every other agent): the task's tool schemas go in ``tools``; every ``tool_call`` the model
+makes is stepped into the environment and its observation returned as a ``tool`` message, until
+the episode ends (``submit_response``, ``max_steps`` or too many invalid calls).
 
 Nothing the model does crashes the loop. A text answer with no tool call, a call to an unknown
 tool and arguments that are not JSON are all stepped into the environment, which answers with
@@ -18,38 +19,24 @@ category, level and difficulty, and tokens. :func:`eval_llm` is its command-line
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from supportgym.env.rollout import POLICY_ERROR, SYSTEM_PROMPT, chat_calls, rollout
 from supportgym.env.support_env import SupportEnv
 from supportgym.services.openai_client import ChatClient, ChatError, endpoint_from_env
+from supportgym.services.tools.submit import SUBMIT_TOOL
 from supportgym.tasks import TaskFormatError, get_task, list_tasks
 
-from supportgym.trail import TrailEntry
 from supportgym.trajectory import Trajectory, write_jsonl
 
-SUBMIT_TOOL = "submit_response"
-
-SYSTEM_PROMPT = """You are a customer-support agent for an online store. You act only through the
-tools provided: look things up before you act, follow the store's policies, never invent ids,
-amounts or dates. Make one tool call at a time and read its result. When the task is done (or
-cannot be done), call submit_response once with your final reply to the customer or requester.
-
-Store policies (summary):
-{policies}"""
-
-NO_TOOL_CALL = (
-    "Your last message contained no tool call, so nothing was done; it used one step. "
-    "The environment answered: {observation}\n"
-    "Act only through tool calls. When you are finished, call submit_response with your reply."
-)
-
+log = logging.getLogger("supportgym.eval")
 
 _LIMIT_KEYS = ("description", "maxLength", "minLength", "pattern", "title")
 
@@ -162,7 +149,7 @@ class LLMAgent:
         Either can be passed to ``SupportEnv.step`` as is (text becomes an ``invalid_action``
         observation, unless it is a JSON tool call). Raises ChatError if the endpoint fails."""
         resp = self.complete(messages, tools)
-        calls = _normalise_calls(resp.tool_calls, 0)
+        calls = chat_calls(resp.tool_calls, 0)
         if calls:
             return calls[0]
         return {"type": "text", "content": resp.content or ""}
@@ -171,142 +158,47 @@ class LLMAgent:
 
     # --- episodes ------------------------------------------------------------------------------
 
+    def for_episode(self, info: dict[str, Any], attempt: int = 0) -> _EpisodeTurns:
+        """The policy of one episode (the rollout loop asks for it after reset)."""
+        return _EpisodeTurns(self, info, attempt)
+
     def run_episode(self, env: Any, task_id: str | None, *, attempt: int = 0,
                     max_steps: int | None = None) -> Trajectory:
-        """Run one episode of ``env`` (a ``SupportEnv``) on ``task_id``; returns the trajectory
-        with the chat transcript, tokens and (when graded) the grade."""
-        t0 = time.monotonic()
-        options: dict[str, Any] = {"task_id": task_id}
-        if max_steps is not None:
-            options["max_steps"] = max_steps
-        _, info = env.reset(options=options)
-        budget = int(info.get("max_steps") or max_steps or 50)
-        tools = self.select_tools(info["tools"])
-        messages: list[dict[str, Any]] = [
-            {"role": "system", "content": self.system_prompt.format(
-                policies=(info.get("policy_summary") or "(none)") if self.include_policies
-                else "(read them with search_policies and get_policy)")},
-            {"role": "user", "content": info.get("instruction") or "(no instruction: explore the world)"},
-        ]
-        steps: list[TrailEntry] = []
-        tokens_in = tokens_out = 0
-        done = False
-        infra_error: str | None = None
-        status = "running"
-        grade: dict[str, Any] | None = None
-        reward: float | None = None
-        seed = None if self.seed is None else self.seed + attempt
-        turn = 0
-
-        def do_step(action: Any, sent_name: str, sent_args: Any) -> str:
-            nonlocal done, status, grade, reward
-            obs, r, terminated, truncated, sinfo = env.step(action)
-            status = sinfo["status"]
-            try:
-                result = json.loads(obs)
-            except ValueError:
-                result = {"observation": obs}
-            steps.append(TrailEntry(step=int(sinfo["step"]), name=str(sinfo.get("action") or sent_name),
-                                    arguments=sent_args, ok=bool(sinfo.get("ok")), result=result if isinstance(result, dict) else {"observation": result},
-                                    error_code=sinfo.get("error_code"), sim_time=""))
-            if terminated or truncated:
-                done = True
-                grade = sinfo.get("grade")
-                reward = None if grade is None else float(r)
-            return obs if len(obs) <= self.max_observation_chars else obs[: self.max_observation_chars] + "...[cut]"
-
-        while not done:
-            turn += 1
-            last = len(steps) + 1 >= budget
-            choice = None
-            if last and self.force_submit_last and self.tool_choice != "none":
-                choice = {"type": "function", "function": {"name": SUBMIT_TOOL}}
-            try:
-                resp = self.complete(messages, tools, tool_choice=choice, seed=seed)
-            except ChatError as err:
-                infra_error = f"model endpoint failed: {err}"
-                break
-            tokens_in += resp.tokens_in
-            tokens_out += resp.tokens_out
-            calls = _normalise_calls(resp.tool_calls, turn)
-            if calls:
-                # "" rather than null: llama.cpp refuses null content and its template needs the key.
-                messages.append({"role": "assistant", "content": resp.content or "", "tool_calls": calls})
-                for call in calls:
-                    if done:
-                        content = json.dumps({"error": {"code": "not_executed",
-                                                        "message": "the episode had already ended"}})
-                    else:
-                        fn = call["function"]
-                        content = do_step(call, fn["name"], _maybe_json(fn["arguments"]))
-                    messages.append({"role": "tool", "tool_call_id": call["id"], "content": content})
-            else:
-                text = resp.content or ""
-                messages.append({"role": "assistant", "content": text})
-                # The text is the action: a JSON tool call in text works, anything else is an
-                # invalid_action observation that uses a step.
-                obs = do_step(text, "<text>", text)
-                if not done:
-                    messages.append({"role": "user", "content": NO_TOOL_CALL.format(observation=obs)})
-        return Trajectory(
-            task_id=info.get("task_id", task_id),
-            alpha=float(getattr(env, "alpha", 0.0)),
-            beta=float(getattr(env, "beta", 0.0)),
-            max_steps=budget,
-            agent=self.name,
-            model=self.model,
-            attempt=attempt,
-            prompt=info.get("instruction") or "",
-            messages=messages,
-            steps=_exact_trail(env) or steps,
-            reply=_reply_of(steps),
-            status=status,
-            reward=reward,
-            perfect=None if grade is None else grade.get("perfect"),
-            grade=grade,
-            tokens_in=tokens_in,
-            tokens_out=tokens_out,
-            elapsed_s=round(time.monotonic() - t0, 3),
-            infra_error=infra_error,
-        )
+        """Run one episode of ``env`` (a ``SupportEnv``, reset here, not closed) on ``task_id``
+        through the rollout loop; returns the trajectory with the chat transcript, tokens and
+        (when graded) the grade. An endpoint that fails for good sets ``infra_error``."""
+        options = {} if max_steps is None else {"max_steps": max_steps}
+        result = rollout(self, task_id, env=env, reset_options=options, agent=self.name, model=self.model,
+                         attempt=attempt)
+        trajectory = result.trajectory
+        if result.status == POLICY_ERROR and result.error_type == ChatError.__name__:
+            trajectory.infra_error = f"model endpoint failed: {result.error}"
+        return trajectory
 
 
-def _maybe_json(text: Any) -> Any:
-    if not isinstance(text, str):
-        return text
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+class _EpisodeTurns:
+    """One episode of an :class:`LLMAgent`: it counts the steps its calls use, so that the last
+    step of the budget can force ``submit_response``, and samples with the attempt's seed."""
 
+    def __init__(self, agent: LLMAgent, info: dict[str, Any], attempt: int) -> None:
+        self.agent = agent
+        self.tools = agent.select_tools(info["tools"])
+        self.budget = int(info.get("max_steps") or 50)
+        self.seed = None if agent.seed is None else agent.seed + attempt
+        self.steps = 0
+        self.turn = 0
 
-def _normalise_calls(calls: list[dict[str, Any]], turn: int) -> list[dict[str, Any]]:
-    """Tool calls with an id, a name and string arguments, as the next request must carry them."""
-    out = []
-    for i, c in enumerate(calls):
-        if not isinstance(c, dict):
-            continue
-        fn = c.get("function") or {}
-        args = fn.get("arguments")
-        if not isinstance(args, str):
-            args = json.dumps(args if args is not None else {})
-        out.append({"id": str(c.get("id") or f"call_{turn}_{i}"), "type": "function",
-                    "function": {"name": str(fn.get("name") or ""), "arguments": args}})
-    return out
-
-
-def _exact_trail(env: Any) -> list[TrailEntry] | None:
-    """The environment's own trail when it runs in process (exact arguments and times)."""
-    ep = getattr(getattr(env, "transport", None), "episode", None)
-    trail = getattr(ep, "trail", None)
-    return list(trail) if trail else None
-
-
-def _reply_of(steps: list[TrailEntry]) -> str | None:
-    for s in reversed(steps):
-        if s.name == SUBMIT_TOOL and s.ok and isinstance(s.arguments, dict):
-            return s.arguments.get("response")
-    return None
+    def __call__(self, messages: list[dict[str, Any]], _tools: list[dict[str, Any]]) -> dict[str, Any]:
+        agent = self.agent
+        self.turn += 1
+        choice = None
+        if self.steps + 1 >= self.budget and agent.force_submit_last and agent.tool_choice != "none":
+            choice = {"type": "function", "function": {"name": SUBMIT_TOOL}}
+        resp = agent.complete(messages, self.tools, tool_choice=choice, seed=self.seed)
+        calls = chat_calls(resp.tool_calls, self.turn)
+        self.steps += max(1, len(calls))  # a text answer is stepped too
+        return {"role": "assistant", "content": resp.content or "", "tool_calls": calls,
+                "usage": {"prompt_tokens": resp.tokens_in, "completion_tokens": resp.tokens_out}}
 
 
 # --- evaluation ------------------------------------------------------------------------------
@@ -315,7 +207,8 @@ def _reply_of(steps: list[TrailEntry]) -> str | None:
 def _task_meta(task_id: str) -> dict[str, Any]:
     try:
         t = get_task(task_id)
-    except (KeyError, TaskFormatError):  # a task id of another task set: the report still shows it
+    except (KeyError, TaskFormatError) as exc:  # a task id of another task set: the report still shows it
+        log.warning("no metadata for task %s in the summary: %s", task_id, exc)
         return {"family": task_id.split("-")[0], "levels": [], "difficulty": None}
     return {"family": t.family, "levels": [str(x) for x in t.levels], "difficulty": str(t.difficulty)}
 
@@ -404,7 +297,7 @@ def run_eval(
         env = env_factory()
         try:
             return agent_factory().run_episode(env, tid, attempt=attempt, max_steps=max_steps)
-        except Exception as exc:  # noqa: BLE001 - the environment, not the agent, failed
+        except Exception as exc:  # noqa: BLE001 - one failed episode must not end the whole evaluation
             return Trajectory(task_id=tid, alpha=0.0, beta=0.0, max_steps=max_steps or 0, agent="llm",
                               attempt=attempt, steps=[], reply=None, status="error",
                               infra_error=f"{type(exc).__name__}: {exc}")

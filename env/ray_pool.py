@@ -232,24 +232,24 @@ class RolloutWorker:
             return _failed(task_id, index, attempt, TIMEOUT, "cancelled before it started", self.name)
         try:  # the task's world and rubric, once per process: not part of any step's time
             prepare_task(task_id)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a worker answers every job with a result, never a crash
             return _failed(task_id, index, attempt, INFRA_ERROR, f"could not prepare the task: {type(exc).__name__}: {exc}", self.name)
         with self._lock:
             env = self._idle.pop() if self._idle else None
         try:
             if env is None:
                 env = self._make_env()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a worker answers every job with a result, never a crash
             return _failed(task_id, index, attempt, INFRA_ERROR, f"could not build an environment: {type(exc).__name__}: {exc}", self.name)
         try:
             policy = policy_factory(task_id, index)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - user code: whatever it raises is a policy error
             self._give_back(env)
             return _failed(task_id, index, attempt, POLICY_ERROR, f"policy_factory failed: {type(exc).__name__}: {exc}", self.name)
         try:
             result = rollout(policy, task_id, env=env, index=index, attempt=attempt,
                              should_stop=lambda: token in self._cancelled, **self.rollout_kwargs)
-        except Exception as exc:  # rollout() catches what it should; this is a bug or a broken env
+        except Exception as exc:  # noqa: BLE001 - rollout() catches what it should; this is a bug or a broken env
             _close_in_background(env)
             return _failed(task_id, index, attempt, INFRA_ERROR, f"rollout crashed: {type(exc).__name__}: {exc}", self.name)
         if result.status in (INFRA_ERROR, TIMEOUT):
@@ -278,7 +278,8 @@ def _node_ip() -> str | None:
         import ray
 
         return ray.util.get_node_ip_address()
-    except Exception:
+    except OSError as exc:  # no network interface to name: the address is only informative
+        log.debug("node address unknown: %s", exc)
         return None
 
 
@@ -286,8 +287,8 @@ def _close_in_background(env: Any) -> None:
     def close() -> None:
         try:
             env.close()
-        except Exception:
-            pass
+        except Exception as exc:  # noqa: BLE001 - a background clean-up must never raise
+            log.warning("closing an environment failed: %s: %s", type(exc).__name__, exc)
 
     threading.Thread(target=close, daemon=True).start()
 
@@ -449,7 +450,7 @@ class RolloutPool:
         def remove() -> None:
             try:
                 ContainerPool.cleanup(pool_id=slot.container_pool_id)
-            except Exception as exc:  # no engine left: nothing to remove
+            except Exception as exc:  # noqa: BLE001 - no engine left (any docker error): nothing to remove
                 log.warning("removing the containers of %s failed: %s", slot.name, exc)
 
         if wait:
@@ -478,8 +479,8 @@ class RolloutPool:
         if kill:
             try:
                 self._ray.kill(slot.actor, no_restart=True)
-            except Exception:
-                pass
+            except self._ray.exceptions.RayError as exc:  # dead already
+                log.debug("killing actor %s: %s", slot.name, exc)
         # Killed, or died by itself: either way it will not remove its containers.
         self._remove_containers(slot, wait=False)
         self.replacements += 1
@@ -614,7 +615,7 @@ class RolloutPool:
                 return None
             self._replace(flight.slot, flight.generation, kill=False)
             return self._retry(job, queue, f"actor {self._slot_name(flight)} died: {type(exc).__name__}: {_first_line(exc)}")
-        except Exception as exc:  # an error raised inside the actor method
+        except Exception as exc:  # noqa: BLE001 - an error raised inside the actor method: a failed result
             return _failed(job.task_id, job.index, job.attempt, INFRA_ERROR,
                            f"worker error: {type(exc).__name__}: {_first_line(exc)}", alpha=self.alpha, beta=self.beta)
         return result
@@ -634,13 +635,13 @@ class RolloutPool:
         f = self._flights.get(ref)
         try:
             self._ray.cancel(ref)
-        except Exception:
-            pass
+        except (self._ray.exceptions.RayError, ValueError) as exc:  # finished or gone already
+            log.debug("cancelling a rollout: %s", exc)
         if f is not None and self._slots and self._slots[f.slot].generation == f.generation:
             try:
                 self._slots[f.slot].actor.cancel.options(concurrency_group="control").remote([_token(f.job)])
-            except Exception:
-                pass
+            except self._ray.exceptions.RayError as exc:  # the actor died: its flights are lost anyway
+                log.debug("cancelling on actor #%s: %s", f.slot, exc)
 
     def _expire_group(self, g: int, queue: deque[_Job], open_jobs: dict[int, set[int]],
                       limit: float) -> Iterator[tuple[int, RolloutResult]]:
@@ -698,13 +699,13 @@ class RolloutPool:
         if self.transport == "docker":  # let each actor remove its containers first
             try:
                 self._ray.wait([s.actor.shutdown.remote() for s in self._slots], num_returns=len(self._slots), timeout=60)
-            except Exception:
-                pass
+            except self._ray.exceptions.RayError as exc:  # an actor died: its containers are removed below
+                log.warning("actor shutdown failed: %s", exc)
         for s in self._slots:
             try:
                 self._ray.kill(s.actor, no_restart=True)
-            except Exception:
-                pass
+            except self._ray.exceptions.RayError as exc:  # dead already
+                log.debug("killing actor %s: %s", s.name, exc)
             self._remove_containers(s, wait=True)  # what a hung actor's shutdown left behind
         self._slots = []
         self._flights.clear()

@@ -18,6 +18,8 @@ from typing import Any
 
 from supportgym.tasks import get_task
 
+from supportgym.stats import percentile
+
 
 class RunFormatError(ValueError):
     """The file is not a run this report can read; the message says what was expected."""
@@ -116,10 +118,8 @@ def _mean(xs: list[float]) -> float | None:
 
 
 def _percentile(xs: list[float], q: float) -> float | None:
-    if not xs:
-        return None
-    ordered = sorted(xs)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+    """None when nothing was timed (an empty run), else the sample at rank ceil(q * n)."""
+    return percentile(xs, q, "inverted_cdf") if xs else None
 
 
 def _block(records: list[EpisodeRecord], k: int) -> dict[str, Any]:

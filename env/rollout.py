@@ -15,7 +15,23 @@ Policy
     ``tool_call``, or an assistant message with one ``tool_calls`` entry); ``None`` gives up (:data:`GIVE_UP_REPLY`
     is submitted: the world refuses an empty reply). An object with an ``act(messages, tools)`` method (the LLM agent)
     is a policy too. A returned dict may carry ``"usage": {"prompt_tokens", "completion_tokens"}``
-    and ``"content"`` (the assistant's text); both are recorded.
+    and ``"content"`` (the assistant's text); both are recorded. An assistant message may carry
+    several ``tool_calls``: they are stepped in order (those after the episode ended are answered
+    ``not_executed``). An assistant message with no tool call is a text action: its text is
+    stepped (the world answers ``invalid_action`` unless it is a JSON tool call) and the answer
+    comes back as a user message.
+
+Per-episode policies
+    A policy with ``for_episode(info, attempt)`` is asked, after each reset, for the callable that
+    plays that episode (the LLM agent: it needs the step budget, to force ``submit_response`` on
+    the last step, and a per-attempt sampling seed). An agent may also carry ``system_prompt``,
+    ``include_policies`` and ``max_observation_chars`` (observations cut to that length in the
+    chat); the defaults are :data:`SYSTEM_PROMPT`, True and no cut.
+
+One loop
+    This is the only agent loop: ``supportgym eval --agent llm``, :class:`LLMAgent.run_episode
+    <supportgym.env.llm_agent.LLMAgent>` and the Ray pool all play episodes through
+    :func:`rollout`, with one system prompt, which the dataset exports also put in their rows.
 
 Outcome (:attr:`RolloutResult.status`)
     ``ok``: the episode ended (submitted or truncated) and was graded. ``infra_error``: the
@@ -34,6 +50,7 @@ Deadlines
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import threading
 import time
@@ -43,23 +60,39 @@ from functools import partial
 from typing import Any
 
 from supportgym.env.actions import ActionParseError, parse_action
-from supportgym.env.errors import EnvironmentFault
+from supportgym.env.errors import EnvironmentFault, EpisodeEnded
 from supportgym.env.support_env import SupportEnv
-from supportgym.services.episode import DEFAULT_ALPHA, DEFAULT_BETA, SUBMIT_TOOL
+from supportgym.services.episode import DEFAULT_ALPHA, DEFAULT_BETA
+from supportgym.services.tools.submit import SUBMIT_TOOL, submit_call
 from supportgym.tasks import prepare_task
 from supportgym.tasks.template import render
 
 from supportgym.trail import TrailEntry
 from supportgym.trajectory import Trajectory
 
+log = logging.getLogger("supportgym.rollouts")
+
 Policy = Callable[[list[dict[str, Any]], list[dict[str, Any]]], Any]
 EnvFactory = Callable[[], Any]
 
-SYSTEM_PROMPT = (
-    "You are a customer support agent. You act only through the tools you are given: one tool "
-    "call per turn. Follow company policy. When the work is done, call submit_response once with "
-    "your final reply to the customer.\n\nCompany policies:\n{policy_summary}"
+SYSTEM_PROMPT = """You are a customer-support agent for an online store. You act only through the
+tools provided: look things up before you act, follow the store's policies, never invent ids,
+amounts or dates. Make one tool call at a time and read its result. When the task is done (or
+cannot be done), call submit_response once with your final reply to the customer or requester.
+
+Company policies (summary):
+{policies}"""
+# The system prompt's policy text when the agent is to read the policies with the tools instead.
+POLICIES_BY_TOOL = "(read them with search_policies and get_policy)"
+
+# The user message answering a text action: the chat shows what happened to it.
+NO_TOOL_CALL = (
+    "Your last message contained no tool call, so nothing was done; it used one step. "
+    "The environment answered: {observation}\n"
+    "Act only through tool calls. When you are finished, call submit_response with your reply."
 )
+TEXT_READ_AS_CALL = "Your last message was read as a tool call. The environment answered: {observation}"
+NOT_EXECUTED = json.dumps({"error": {"code": "not_executed", "message": "the episode had already ended"}})
 
 # What is submitted for a policy that gives up (returns None): a reply may not be empty.
 GIVE_UP_REPLY = "I am sorry, I could not resolve this request."
@@ -85,6 +118,7 @@ class RolloutResult:
     index: int = 0
     attempt: int = 0
     worker: str | None = None
+    error_type: str | None = None  # the class name of the exception that cut the rollout short
 
     @property
     def task_id(self) -> str | None:
@@ -195,7 +229,7 @@ class ReferencePolicy:
             return {"name": call.tool, "arguments": render(call.args, context)}
         if sol.reply is None:
             return None  # this solution never replies: give up
-        return {"name": SUBMIT_TOOL, "arguments": {"response": render(sol.reply, context)}}
+        return submit_call(render(sol.reply, context))
 
     def __repr__(self) -> str:
         return f"ReferencePolicy({self.task_id!r}, variant={self.variant!r})"
@@ -217,7 +251,7 @@ class ScriptedPolicy:
         if done < len(self.calls):
             name, args = self.calls[done]
             return {"name": name, "arguments": dict(args)}
-        return {"name": SUBMIT_TOOL, "arguments": {"response": self.reply}}
+        return submit_call(self.reply)
 
 
 def reference_policy(task_id: str, index: int = 0) -> ReferencePolicy:
@@ -264,7 +298,7 @@ class _Caller:
             fn, box, done = job
             try:
                 box.append((True, fn()))
-            except BaseException as exc:  # handed back to the caller
+            except BaseException as exc:  # noqa: BLE001 - handed back to the caller, who raises it
                 box.append((False, exc))
             done.set()
 
@@ -304,35 +338,64 @@ def default_env_factory(**env_kwargs: Any) -> Callable[[], Any]:
     return make
 
 
-def _normalise(action: Any) -> tuple[Any, str | None, dict[str, int]]:
-    """``(action for env.step, assistant text, usage)`` from what a policy returned."""
-    usage: dict[str, int] = {}
-    content = None
-    if isinstance(action, dict):
-        if "usage" in action or "content" in action or "role" in action:
-            action = dict(action)
-            usage = dict(action.pop("usage", None) or {})
-            content = action.pop("content", None)
-            action.pop("role", None)
-            if "tool_calls" in action:
-                calls = action.pop("tool_calls") or []
-                action = calls[0] if len(calls) == 1 else calls
-    return action, content, usage
+@dataclass
+class _Turn:
+    """What a policy returned on one turn, ready for the chat and for ``env.step``."""
+
+    message: dict[str, Any]  # the assistant message of the transcript
+    actions: list[Any]  # stepped in order: one per tool call, or the text of a text action
+    text: bool  # a text action: its answer comes back as a user message
+    usage: dict[str, Any]
 
 
-def _assistant_message(k: int, action: Any, content: str | None) -> dict[str, Any]:
-    call_id = f"call_{k}"
+def chat_calls(calls: list[Any], turn: int) -> list[dict[str, Any]]:
+    """Tool calls with an id, a name and string arguments, as the next chat request must carry
+    them (a model may leave the id out or send the arguments as an object)."""
+    out = []
+    for i, c in enumerate(calls):
+        if not isinstance(c, dict):
+            continue
+        fn = c.get("function") or {}
+        args = fn.get("arguments")
+        if not isinstance(args, str):
+            args = json.dumps(args if args is not None else {})
+        out.append({"id": str(c.get("id") or f"call_{turn}_{i}"), "type": "function",
+                    "function": {"name": str(fn.get("name") or ""), "arguments": args}})
+    return out
+
+
+def _text_turn(text: str, usage: dict[str, Any]) -> _Turn:
+    # "" rather than null content: llama.cpp refuses null and its chat template needs the key.
+    return _Turn({"role": "assistant", "content": text}, [text], True, usage)
+
+
+def _turn(k: int, raw: Any) -> _Turn:
+    """Read what a policy returned: a bare action, an assistant message, or text."""
+    usage: dict[str, Any] = {}
+    if isinstance(raw, dict):
+        raw = dict(raw)
+        usage = dict(raw.pop("usage", None) or {})
+        if "tool_calls" in raw or raw.get("role") == "assistant":  # an assistant message
+            content = raw.get("content") or ""
+            calls = chat_calls(raw.get("tool_calls") or [], k)
+            if not calls:
+                return _text_turn(content, usage)
+            return _Turn({"role": "assistant", "content": content, "tool_calls": calls}, list(calls), False, usage)
+        if raw.get("type") == "text":  # LLMAgent.act's answer without a tool call
+            return _text_turn(str(raw.get("content") or ""), usage)
+        content = raw.pop("content", None)
+    else:
+        content = None
     try:
-        name, arguments = parse_action(action)
-        args_text = arguments if isinstance(arguments, str) else json.dumps(arguments)
+        name, arguments = parse_action(raw)
     except ActionParseError:
-        raw = action if isinstance(action, str) else repr(action)
-        return {"role": "assistant", "content": raw if content is None else f"{content}\n{raw}", "tool_calls": None}
-    return {
-        "role": "assistant",
-        "content": content,
-        "tool_calls": [{"id": call_id, "type": "function", "function": {"name": name, "arguments": args_text}}],
-    }
+        text = raw if isinstance(raw, str) else repr(raw)
+        turn = _text_turn(text if content is None else f"{content}\n{text}", usage)
+        turn.actions = [raw]  # the world reads (and refuses) the action itself
+        return turn
+    args_text = arguments if isinstance(arguments, str) else json.dumps(arguments)
+    call = {"id": f"call_{k}", "type": "function", "function": {"name": name, "arguments": args_text}}
+    return _Turn({"role": "assistant", "content": content or "", "tool_calls": [call]}, [raw], False, usage)
 
 
 def _episode_steps(env: Any) -> list[TrailEntry] | None:
@@ -341,15 +404,9 @@ def _episode_steps(env: Any) -> list[TrailEntry] | None:
     episode = getattr(transport, "episode", None)
     if episode is not None and hasattr(episode, "trail"):
         return [t.model_copy(deep=True) for t in episode.trail]
-    getter = getattr(transport, "get", None)  # docker transport
+    getter = getattr(transport, "get", None)  # the http and docker transports
     if callable(getter):
         return [TrailEntry.model_validate(t) for t in getter("trail")["trail"]]
-    http = getattr(transport, "_request", None)
-    eid = getattr(transport, "episode_id", None)
-    if callable(http) and eid:
-        resp = http("GET", f"/episodes/{eid}/trail")
-        if resp.status_code == 200:
-            return [TrailEntry.model_validate(t) for t in resp.json()["trail"]]
     return None
 
 
@@ -403,6 +460,7 @@ def rollout(
     tokens = {"in": 0, "out": 0}
     info: dict[str, Any] = {}
     status, error, infra = OK, None, None
+    error_type: str | None = None
     grade: dict[str, Any] | None = None
     ep_status = "running"
     max_steps = 0
@@ -439,57 +497,70 @@ def rollout(
             timings["reset_s"] = time.perf_counter() - t0
         except (RolloutTimeout, EnvironmentFault):
             raise
-        except Exception as exc:  # the environment could not start the episode
+        except Exception as exc:  # noqa: BLE001 - the environment could not start the episode: an infra error, typed
             raise EnvironmentFault(f"reset failed: {type(exc).__name__}: {exc}") from exc
         tools = info.get("tools") or []
         base = getattr(env, "unwrapped", env)
         alpha = float(getattr(base, "alpha", alpha))
         beta = float(getattr(base, "beta", beta))
         max_steps = int(info.get("max_steps") or 0)
-        messages.append({"role": "system", "content": SYSTEM_PROMPT.format(policy_summary=info.get("policy_summary", ""))})
-        messages.append({"role": "user", "content": info.get("instruction", "")})
-        k = 0
-        while True:
+        prompt = getattr(policy, "system_prompt", None) or SYSTEM_PROMPT
+        policies = info.get("policy_summary") or "(none)"
+        if not getattr(policy, "include_policies", True):
+            policies = POLICIES_BY_TOOL
+        cut_at = getattr(policy, "max_observation_chars", None)
+        messages.append({"role": "system", "content": prompt.format(policies=policies)})
+        messages.append({"role": "user", "content": info.get("instruction") or "(no instruction: explore the world)"})
+        for_episode = getattr(policy, "for_episode", None)
+        play = for_episode(info, attempt) if callable(for_episode) else decide
+        k = n_steps = 0
+        ended = False
+        while not ended:
             k += 1
             t0 = time.perf_counter()
             view = [dict(m) for m in messages]
             try:
                 # partial binds this turn's view (and below, action): a call left running after a
                 # timeout must not see the next turn's.
-                raw = caller.call(partial(decide, view, tools), budget("the policy's turn"), "the policy's turn")
+                raw = caller.call(partial(play, view, tools), budget("the policy's turn"), "the policy's turn")
             except RolloutTimeout:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - whatever the policy raised ends this rollout only
                 timings["policy_s"] += time.perf_counter() - t0
-                status, error = POLICY_ERROR, f"{type(exc).__name__}: {exc}"
+                status, error, error_type = POLICY_ERROR, f"{type(exc).__name__}: {exc}", type(exc).__name__
                 break
             timings["policy_s"] += time.perf_counter() - t0
-            if raw is None:
-                raw = {"name": SUBMIT_TOOL, "arguments": {"response": GIVE_UP_REPLY}}
-            action, content, usage = _normalise(raw)
-            tokens["in"] += int(usage.get("prompt_tokens", 0) or 0)
-            tokens["out"] += int(usage.get("completion_tokens", 0) or 0)
-            msg = _assistant_message(k, action, content)
-            messages.append(msg)
-            try:
-                obs, _, terminated, truncated, info = env_call(partial(env.step, action), f"step {k}")
-            except (RolloutTimeout, EnvironmentFault):
-                raise
-            except Exception as exc:  # not the policy's doing: the env broke on a parsed action
-                raise EnvironmentFault(f"step {k} failed: {type(exc).__name__}: {exc}") from exc
-            tool_msg: dict[str, Any] = {"role": "tool", "content": obs}
-            if msg.get("tool_calls"):
-                tool_msg["tool_call_id"] = msg["tool_calls"][0]["id"]
-                tool_msg["name"] = msg["tool_calls"][0]["function"]["name"]
-            messages.append(tool_msg)
-            if terminated or truncated:
-                ep_status = info.get("status", "submitted")
-                grade = info.get("grade")
-                break
+            turn = _turn(k, submit_call(GIVE_UP_REPLY) if raw is None else raw)
+            tokens["in"] += int(turn.usage.get("prompt_tokens", 0) or 0)
+            tokens["out"] += int(turn.usage.get("completion_tokens", 0) or 0)
+            messages.append(turn.message)
+            for i, action in enumerate(turn.actions):
+                if ended:
+                    messages.append({"role": "tool", "tool_call_id": turn.message["tool_calls"][i]["id"],
+                                     "content": NOT_EXECUTED})
+                    continue
+                n_steps += 1
+                try:
+                    obs, _, terminated, truncated, info = env_call(partial(env.step, action), f"step {n_steps}")
+                except (RolloutTimeout, EnvironmentFault):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - not the policy's doing: the env broke on a parsed action
+                    raise EnvironmentFault(f"step {n_steps} failed: {type(exc).__name__}: {exc}") from exc
+                shown = obs if cut_at is None or len(obs) <= cut_at else obs[:cut_at] + "...[cut]"
+                if terminated or truncated:
+                    ended = True
+                    ep_status = info.get("status", "submitted")
+                    grade = info.get("grade")
+                if not turn.text:
+                    call_id = turn.message["tool_calls"][i]["id"]
+                    messages.append({"role": "tool", "tool_call_id": call_id, "content": shown})
+                elif not ended:
+                    answer = TEXT_READ_AS_CALL if info.get("ok") else NO_TOOL_CALL
+                    messages.append({"role": "user", "content": answer.format(observation=shown)})
     except RolloutTimeout as exc:
-        status, error = TIMEOUT, str(exc)
+        status, error, error_type = TIMEOUT, str(exc), type(exc).__name__
     except EnvironmentFault as exc:
-        status, error = INFRA_ERROR, f"{type(exc).__name__}: {exc}"
+        status, error, error_type = INFRA_ERROR, f"{type(exc).__name__}: {exc}", type(exc).__name__
         infra = error
 
     steps: list[TrailEntry] = []
@@ -497,10 +568,12 @@ def rollout(
     if env is not None and not caller.abandoned:
         try:
             steps = _episode_steps(env) or []
-        except Exception as exc:
+        except (EnvironmentFault, EpisodeEnded, ValueError, KeyError) as exc:  # ValueError: a malformed trail
+            problem = f"could not read the trail: {type(exc).__name__}: {exc}"
             if status == OK:
-                status, error = INFRA_ERROR, f"could not read the trail: {type(exc).__name__}: {exc}"
-                infra = error
+                status, error, error_type, infra = INFRA_ERROR, problem, type(exc).__name__, problem
+            else:
+                log.warning("%s (the rollout had already ended: %s)", problem, error)
     for s in steps:
         if s.name == SUBMIT_TOOL and s.ok and isinstance(s.arguments, dict):
             reply = s.arguments.get("response")
@@ -541,11 +614,12 @@ def rollout(
         elapsed_s=timings["total_s"],
         infra_error=infra,
     )
-    return RolloutResult(trajectory=trajectory, status=status, error=error, timings=timings, index=index, attempt=attempt)
+    return RolloutResult(trajectory=trajectory, status=status, error=error, timings=timings, index=index,
+                         attempt=attempt, error_type=error_type)
 
 
 def _close_quietly(env: Any) -> None:
     try:
         env.close()
-    except Exception:
-        pass
+    except Exception as exc:  # noqa: BLE001 - cleanup (maybe on a background thread) must never raise
+        log.warning("closing the environment failed: %s: %s", type(exc).__name__, exc)

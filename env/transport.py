@@ -97,7 +97,7 @@ class InProcessTransport:
             ep = open_episode(config)
         except (KeyError, LookupError, ValueError):
             raise
-        except Exception as exc:  # the world could not be built or opened
+        except Exception as exc:  # noqa: BLE001 - the world could not be built or opened: typed for the worker
             raise WorldFault(f"could not create the episode: {type(exc).__name__}: {exc}") from exc
         self.episode = ep
         return EpisodeInfo(
@@ -125,7 +125,7 @@ class InProcessTransport:
             raise WorldFault(str(exc)) from exc
         except EnvironmentFault:
             raise
-        except Exception as exc:  # grading or another part of the environment broke
+        except Exception as exc:  # noqa: BLE001 - grading or another part broke: typed for the worker
             raise GradingFault(f"{type(exc).__name__}: {exc}") from exc
         return _json_copy(result)
 
@@ -226,15 +226,31 @@ class HttpTransport:
         self.episode_id: str | None = None
         self.episode_token: str | None = None
 
-    def _request(self, method: str, path: str, body: Any = None) -> _Response:
+    def _send(self, method: str, path: str, body: Any = None) -> _Response:
         return self.conn.request(method, path, body, self.token or self.episode_token)
+
+    def request(self, method: str, path: str, body: Any = None, *, expect: int = 200, what: str = "") -> Any:
+        """One call to the service: the JSON body of an ``expect`` answer. Any other answer raises
+        its typed error (:class:`ServiceBusy`, :class:`EpisodeLost`, :class:`EpisodeEnded`,
+        :class:`WorldFault`, :class:`GradingFault`, else :class:`EnvironmentFault`; ``ValueError``
+        for a refused episode configuration); an unreachable server :class:`ServerUnavailable`."""
+        resp = self._send(method, path, body)
+        if resp.status_code != expect:
+            self._raise(resp, what or f"{method} {path}")
+        return resp.json()
+
+    def get(self, what: str) -> dict[str, Any]:
+        """``GET /episodes/{id}/<what>`` (``trail``, ``changes``, ``grade``) of the current episode."""
+        if self.episode_id is None:
+            raise EpisodeEnded("no episode: call reset() first")
+        return self.request("GET", f"/episodes/{self.episode_id}/{what}", what=what)
 
     @staticmethod
     def _error(resp: _Response) -> tuple[str, str]:
         try:
             err = resp.json()["error"]
             return str(err.get("code")), str(err.get("message"))
-        except Exception:  # not our JSON: a proxy, a crash page
+        except (ValueError, KeyError, TypeError, AttributeError):  # not our JSON: a proxy, a crash page
             return "http_error", resp.text[:300]
 
     def _raise(self, resp: _Response, what: str) -> None:
@@ -257,10 +273,8 @@ class HttpTransport:
     def create(self, config: EpisodeConfig) -> EpisodeInfo:
         self.close_episode()
         # Unset options are left out, so a client newer than the server still works.
-        resp = self._request("POST", "/episodes", config.model_dump(mode="json", exclude_none=True))
-        if resp.status_code != 201:
-            self._raise(resp, "create episode")
-        body = resp.json()
+        body = self.request("POST", "/episodes", config.model_dump(mode="json", exclude_none=True),
+                            expect=201, what="create episode")
         self.episode_id = body["episode_id"]
         self.episode_token = body.get("episode_token")
         return EpisodeInfo(
@@ -276,17 +290,16 @@ class HttpTransport:
     def step(self, name: str, arguments: Any) -> dict[str, Any]:
         if self.episode_id is None:
             raise EpisodeEnded("no episode: call reset() first")
-        resp = self._request("POST", f"/episodes/{self.episode_id}/step", {"name": name, "arguments": arguments})
-        if resp.status_code != 200:
-            self._raise(resp, "step")
-        return resp.json()
+        return self.request("POST", f"/episodes/{self.episode_id}/step", {"name": name, "arguments": arguments},
+                            what="step")
 
     def close_episode(self) -> None:
         if self.episode_id is None:
             return
         episode_id, self.episode_id = self.episode_id, None
         try:
-            self._request("DELETE", f"/episodes/{episode_id}")
+            # Whatever the answer (gone already, or removed), the episode is over for this client.
+            self._send("DELETE", f"/episodes/{episode_id}")
         except ServerUnavailable:
             pass  # the server is gone, and the episode with it
         finally:

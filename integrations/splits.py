@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from supportgym.env.llm_agent import SYSTEM_PROMPT
+from supportgym.env.rollout import POLICIES_BY_TOOL, SYSTEM_PROMPT
 from supportgym.tasks import list_tasks
 
 Split = Literal["train", "validation", "test", "all"]
@@ -19,7 +19,6 @@ _HELD_OUT = {4: "validation", 5: "test"}
 # Where the task text goes: TRL appends what ``reset`` returns to the last message of the
 # prompt, so the dataset's user message is an opening line and the task arrives with the episode.
 USER_OPENING = "A new request has come in. Handle it with the tools.\n\n"
-POLICY_HINT = "(read them with search_policies and get_policy)"
 
 
 class UnknownSplit(ValueError):
@@ -44,7 +43,7 @@ def task_ids(split: str = "train") -> list[str]:
 
 def system_prompt() -> str:
     """The system prompt of every dataset row (the LLM agent's, policies read through tools)."""
-    return SYSTEM_PROMPT.format(policies=POLICY_HINT)
+    return SYSTEM_PROMPT.format(policies=POLICIES_BY_TOOL)
 
 
 def chat_rows(split: str = "train") -> list[dict[str, object]]:

@@ -13,13 +13,11 @@ Values in a check come from the rubric file after template rendering, so a check
 from __future__ import annotations
 
 import importlib
-import re
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 from supportgym.rubrics.check_base import (  # noqa: F401 - re-exported
     MESSAGE_TOOL,
     CheckBase,
@@ -36,7 +34,6 @@ from supportgym.rubrics.integrity_checks import (
     NoPolicyBreachAttempt,
 )
 from supportgym.rubrics.text import (  # noqa: F401 - re-exported
-    ID_PREFIXES,
     amounts_in,
     dates_in,
     ids_in,
@@ -47,6 +44,9 @@ from supportgym.rubrics.text import (  # noqa: F401 - re-exported
 from supportgym.rubrics.text import number as _num
 from supportgym.world_seed.query import MODELS, where_clause
 
+from supportgym.filters import ORDERING, UNKNOWN_OPERATOR, like_regex
+from supportgym.ids import ID_PREFIXES, prefix_of
+from supportgym.money import decimal_text
 from supportgym.trail import TrailEntry
 
 # --- loose comparison of argument values -------------------------------------------------------
@@ -89,17 +89,17 @@ def _cmp_py(actual: Any, cond: Any) -> bool:
             ok = not any(loosely_equal(x, actual) for x in v)
         elif op == "is_null":
             ok = (actual is None) == bool(v)
-        elif op in ("gt", "gte", "lt", "lte"):
+        elif op in ORDERING:
             a: Decimal | str | None  # numbers when both are numbers, else text
             b: Decimal | str | None
             a, b = _num(actual), _num(v)
             if a is None or b is None:
                 a, b = str(actual), str(v)  # ISO dates compare as text
-            ok = {"gt": a > b, "gte": a >= b, "lt": a < b, "lte": a <= b}[op]  # type: ignore[operator]
+            ok = ORDERING[op](a, b)
         elif op == "like":
-            ok = re.fullmatch(re.escape(str(v)).replace("%", ".*").replace("_", "."), str(actual), re.I) is not None
+            ok = like_regex(str(v)).fullmatch(str(actual)) is not None
         else:
-            raise ValueError(f"unknown comparison '{op}'")
+            raise ValueError(UNKNOWN_OPERATOR.format(op=op))
         if not ok:
             return False
     return True
@@ -367,7 +367,7 @@ class ReplyMentions(CheckBase):
                 missing.append(f"a {self.row.table}.{self.row.field} (no matching row exists)")
             elif self.row.as_amount:
                 if not any(int(v) in found for v in vals if v is not None):
-                    missing.append(f"{self.row.table}.{self.row.field} {int(vals[0]) / 100:.2f}")
+                    missing.append(f"{self.row.table}.{self.row.field} {decimal_text(int(vals[0]))}")
             elif not any(mentions(reply, str(v)) for v in vals):
                 missing.append(f"{self.row.table}.{self.row.field} {vals[0]}")
             row_values = [] if self.row.as_amount else [str(v) for v in vals]
@@ -408,7 +408,7 @@ class ReplyIdsExist(CheckBase):
         ids = ids_in(ctx.reply or "")
         missing = []
         for ident in ids:
-            if not ctx.exists(ID_PREFIXES[ident.split("-", 1)[0]], ident):
+            if not ctx.exists(ID_PREFIXES[prefix_of(ident)], ident):
                 missing.append(ident)
         if missing:
             return Verdict(False, "reply names ids that do not exist: " + ", ".join(missing))
@@ -578,8 +578,3 @@ Check = Annotated[
     | NoCollateralChange | NoFalseClaims | NoDisclosure | NoEnumeration | NoPolicyBreachAttempt,
     Field(discriminator="type"),
 ]
-
-
-def count_rows(session: Session, table: str) -> int:
-    model = MODELS[table]
-    return int(session.execute(select(func.count()).select_from(model)).scalar_one())

@@ -18,6 +18,7 @@ from supportgym.rubrics.claim_rules import ClaimKind
 from supportgym.rubrics.text import ids_in, to_cents
 
 from supportgym.db import WorldDB
+from supportgym.ids import KIND, prefix_of
 from supportgym.trail import TrailEntry
 
 K = ClaimKind
@@ -89,7 +90,7 @@ class WriteFacts:
         return kind in self.kinds or (future and kind in self.promises)
 
     def checks_id(self, kind: ClaimKind, ident: str) -> bool:
-        return ident.split("-", 1)[0] in CHECKED_PREFIXES[kind]
+        return prefix_of(ident) in CHECKED_PREFIXES[kind]
 
     def checks_amounts(self, kind: ClaimKind) -> bool:
         return kind in MONEY_KINDS
@@ -98,7 +99,7 @@ class WriteFacts:
         return self.money.get(kind, set())
 
     def describe(self) -> str:
-        ids = sorted(i for i in self.ids if i.split("-", 1)[0] in {"RFD", "RMA", "ESC", "WAR", "ORD", "TKT", "ADR"})
+        ids = sorted(i for i in self.ids if prefix_of(i) in {"RFD", "RMA", "ESC", "WAR", "ORD", "TKT", "ADR"})
         amounts = sorted({a for s in self.money.values() for a in s})
         shown = ", ".join(ids[:4]) + ("" if not amounts else " " + "/".join(f"${a // 100}.{a % 100:02d}" for a in amounts[:3]))
         return f"{self.tool} (step {self.step}{': ' + shown.strip() if shown.strip() else ''})"
@@ -230,7 +231,7 @@ def write_facts(
         f.money.setdefault(K.refund, set()).update({cents, per_order[order], grand})
     for f in facts:
         if f.kinds & MONEY_KINDS:
-            f.context = _order_amounts(trail, world, {i for i in f.ids if i.startswith("ORD-")})
+            f.context = _order_amounts(trail, world, {i for i in f.ids if prefix_of(i) == "ORD"})
     # An escalation's sentence may also state the whole amount it completes ("billing will
     # review the remaining $931.99 of the $1,431.99"): what was refunded on the order plus what
     # was requested, or the order's total. A promise of refund may state that sum too.
@@ -238,7 +239,7 @@ def write_facts(
         if f.tool != "escalate_ticket":
             continue
         requested = next(iter(f.money[K.escalation]), 0)
-        orders = [i for i in f.ids if i.startswith("ORD-")]
+        orders = [i for i in f.ids if prefix_of(i) == "ORD"]
         context = {per_order[o] + requested for o in orders if per_order.get(o)} | {totals[o] for o in orders if o in totals}
         if requested:
             f.money[K.escalation] |= context
@@ -253,37 +254,40 @@ def write_facts(
 class HistoryTable:
     """Where rows a history claim may describe live, and how a claim names one precisely."""
 
-    table: str
-    own: str  # id prefix of the row itself
+    own: str  # id prefix of the row itself (its table comes from the id scheme)
     parents: dict[str, str]  # id prefix -> column holding that parent's id
     amount: str | None  # amount column, compared with the claim's amounts
     state: dict[str, str]  # column values the row must have
     view_id: str  # the row's id key in read results
     view_amount: str | None  # its amount key in read results
 
+    @property
+    def table(self) -> str:
+        return KIND[self.own].table
+
 
 _HISTORY: dict[ClaimKind, tuple[HistoryTable, ...]] = {
     K.refund: (
-        HistoryTable("refunds", "RFD", {"ORD": "order_id", "PAY": "payment_id"}, "amount_cents", {},
+        HistoryTable("RFD", {"ORD": "order_id", "PAY": "payment_id"}, "amount_cents", {},
                      "refund_id", "amount"),
         # "Order ORD-1 (refunded)": the order's own status, its total as the amount.
-        HistoryTable("orders", "ORD", {}, "total_cents", {"status": "refunded"}, "order_id", "total"),
+        HistoryTable("ORD", {}, "total_cents", {"status": "refunded"}, "order_id", "total"),
     ),
-    K.return_created: (HistoryTable("returns", "RMA", {"ORD": "order_id"}, None, {}, "return_id", None),),
-    K.exchange: (HistoryTable("returns", "RMA", {"ORD": "order_id"}, None, {"resolution": "exchange"},
+    K.return_created: (HistoryTable("RMA", {"ORD": "order_id"}, None, {}, "return_id", None),),
+    K.exchange: (HistoryTable("RMA", {"ORD": "order_id"}, None, {"resolution": "exchange"},
                               "return_id", None),),
-    K.escalation: (HistoryTable("escalations", "ESC", {"TKT": "ticket_id"}, "requested_amount_cents", {},
+    K.escalation: (HistoryTable("ESC", {"TKT": "ticket_id"}, "requested_amount_cents", {},
                                 "escalation_id", "requested_amount"),),
-    K.warranty_claim: (HistoryTable("warranty_claims", "WAR", {"ITM": "order_item_id"}, None, {},
+    K.warranty_claim: (HistoryTable("WAR", {"ITM": "order_item_id"}, None, {},
                                     "claim_id", None),),
-    K.cancellation: (HistoryTable("orders", "ORD", {}, "total_cents", {"status": "cancelled"}, "order_id", "total"),),
+    K.cancellation: (HistoryTable("ORD", {}, "total_cents", {"status": "cancelled"}, "order_id", "total"),),
 }
 
 
 def _rows_from_world(world: WorldDB, spec: HistoryTable, ids: list[str]) -> list[dict[str, Any]]:
     rows = []
     for ident in ids:
-        prefix = ident.split("-", 1)[0]
+        prefix = prefix_of(ident)
         column = "id" if prefix == spec.own else spec.parents.get(prefix)
         if column is None:
             continue
@@ -344,9 +348,9 @@ def _history_in(
     changes: list[dict[str, Any]],
     world: WorldDB | None,
 ) -> Evidence:
-    checked = [i for i in ids if i.split("-", 1)[0] in CHECKED_PREFIXES[kind] | {spec.own}]
+    checked = [i for i in ids if prefix_of(i) in CHECKED_PREFIXES[kind] | {spec.own}]
     own = [i for i in checked if i.startswith(spec.own + "-")]
-    parents = [i for i in checked if i.split("-", 1)[0] in spec.parents]
+    parents = [i for i in checked if prefix_of(i) in spec.parents]
     precise = bool(own) or (bool(parents) and (bool(amounts) or spec.amount is None or kind not in MONEY_KINDS))
     if not precise:
         return Evidence(False, f"and it names no earlier {spec.table} row precisely (by its id, or its parent and amount)")

@@ -22,6 +22,7 @@ from supportgym.rubrics.judge_prompt import INVERTED_TYPES
 from supportgym.rubrics.model import Category, Criterion, CriterionType
 from supportgym.world_seed.catalog import CARRIERS
 
+from supportgym.money import dollars as money
 from supportgym.schema import OrderStatus, ReturnStatus, ShipmentStatus, TicketStatus
 
 # Money as the checks read it (``$49.99``, ``49.99``, ``USD 1,049.00``, ``$50``); a whole number
@@ -46,10 +47,6 @@ STATUS_KINDS: dict[str, tuple[str, ...]] = {
     "ticket status": tuple(s.value for s in TicketStatus),
 }
 CARRIER_NAMES: tuple[str, ...] = tuple(name for name, _prefix in CARRIERS)
-
-
-def money(cents: int) -> str:
-    return f"${cents // 100:,}.{cents % 100:02d}"
 
 
 def _is_money(m: re.Match[str]) -> bool:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from supportgym.rubrics.text import amounts_in, dates_in, ids_in, mentions
 from supportgym.world_seed.catalog import CARRIERS
 
+from supportgym.ids import prefix_of
+from supportgym.money import decimal_text
 from supportgym.schema import OrderStatus, ShipmentStatus, Tier
 
 
@@ -122,7 +124,7 @@ def competition(
     asked_ids: dict[str, set[str]] = {}
     for n in needles:
         for ident in ids_in(n):
-            asked_ids.setdefault(ident.split("-", 1)[0], set()).add(ident)
+            asked_ids.setdefault(prefix_of(ident), set()).add(ident)
     allowed_ids = set(ids_in(allowed_text))
     for prefix, asked in asked_ids.items():
         extra = [i for i in ids_in(text) if i.startswith(prefix + "-") and i not in asked and i not in allowed_ids]
@@ -132,7 +134,7 @@ def competition(
     if amounts:
         extra_amounts = sorted(amounts_in(text) - set(amounts) - amounts_in(allowed_text))
         out.append(
-            Competition("amount", tuple(f"{c / 100:.2f}" for c in extra_amounts), 1 if len(set(amounts)) == 1 else 0)
+            Competition("amount", tuple(decimal_text(c) for c in extra_amounts), 1 if len(set(amounts)) == 1 else 0)
         )
     # Dates.
     asked_dates = {d for n in needles for _, d in dates_in(n) if d}
@@ -164,9 +166,9 @@ def enumerated(text: str, allowed_text: str) -> list[Competition]:
     by_prefix: dict[str, list[str]] = {}
     for i in ids_in(text):
         if i not in allowed_ids:
-            by_prefix.setdefault(i.split("-", 1)[0], []).append(i)
+            by_prefix.setdefault(prefix_of(i), []).append(i)
     out += [Competition(f"{p} id", tuple(v), GATE_TOLERANCE["id"]) for p, v in by_prefix.items()]
-    out.append(Competition("amount", tuple(f"{c / 100:.2f}" for c in sorted(amounts_in(text) - amounts_in(allowed_text))), GATE_TOLERANCE["amount"]))
+    out.append(Competition("amount", tuple(decimal_text(c) for c in sorted(amounts_in(text) - amounts_in(allowed_text))), GATE_TOLERANCE["amount"]))
     allowed_dates = {d for _, d in dates_in(allowed_text) if d}
     out.append(Competition("date", tuple(sorted({d for _, d in dates_in(text) if d} - allowed_dates)), GATE_TOLERANCE["date"]))
     return [c for c in out if c.too_many]

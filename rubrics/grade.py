@@ -255,7 +255,7 @@ def grade_episode(
             try:
                 v = c.check.evaluate(ctx)
                 results.append(CriterionResult(**base, verdict="met" if v.met else "unmet", by="program", evidence=v.evidence))
-            except Exception as exc:  # a broken check must not look like an agent failure
+            except Exception as exc:  # noqa: BLE001 - a broken check is not an agent failure: re-raised
                 raise RuntimeError(f"{prepared.id}: check of criterion {c.id} failed: {type(exc).__name__}: {exc}") from exc
     finally:
         ctx.close()

@@ -20,10 +20,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
+from supportgym.services.tools.submit import SUBMIT_TOOL
 
+from supportgym.money import dollars as money
 from supportgym.trail import EpisodeRecord, TrailEntry, summarise_changes
 
-SUBMIT_TOOL = "submit_response"
 REPLY_PLACEHOLDER = "(the final reply, shown below)"
 MAX_RESULT_CHARS = 600
 MAX_ARGUMENT_CHARS = 300
@@ -155,11 +156,6 @@ def money_moved(net_changes: Iterable[dict[str, Any]]) -> list[MoneyMove]:
         party = f"{_PARTY_WORD[party_col]} {after.get(party_col) or before.get(party_col) or '?'}"
         out.append(MoneyMove(kind=kind, row=str(c.get("key")), party=str(party), amount_cents=amount))
     return out
-
-
-def money(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}${abs(cents) / 100:,.2f}"
 
 
 def _value(col: str, v: Any) -> str:

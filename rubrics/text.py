@@ -7,9 +7,13 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
+
+from supportgym.ids import ID_PREFIXES, MIN_ID_DIGITS, POLICY_PREFIX
+from supportgym.money import parse_dollars
+from supportgym.money import to_cents as money_to_cents
 
 # Grading reads the same reply and tool results many times (every check, every gate): parse each
 # text once per process.
@@ -22,10 +26,7 @@ def number(v: Any) -> Decimal | None:
     if isinstance(v, (int, float, Decimal)):
         return Decimal(str(v))
     if isinstance(v, str):
-        try:
-            return Decimal(v.strip().lstrip("$").replace(",", ""))
-        except InvalidOperation:
-            return None
+        return parse_dollars(v)
     return None
 
 
@@ -36,7 +37,7 @@ def to_cents(value: Any) -> int:
     n = number(value)
     if n is None:
         raise ValueError(f"{value!r} is not an amount")
-    return int((n * 100).to_integral_value())
+    return money_to_cents(n)
 
 _MONEY = re.compile(
     r"(?<![\w.-])(?P<cur>USD\s?|US\$\s?|\$\s?)?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<dec>\d{2}))?(?P<suffix>\s?(?:USD|dollars))?(?![\w-]|\.\d)",
@@ -61,23 +62,7 @@ def _amounts_in(text: str) -> set[int]:
     return out
 
 
-ID_PREFIXES: dict[str, str] = {
-    "CUS": "customers",
-    "ORD": "orders",
-    "ITM": "order_items",
-    "PRD": "products",
-    "SHP": "shipments",
-    "PAY": "payments",
-    "RMA": "returns",
-    "TKT": "tickets",
-    "STF": "staff",
-    "ADR": "addresses",
-    "RFD": "refunds",
-    "ESC": "escalations",
-    "WAR": "warranty_claims",
-    "POL": "policies",
-}
-_ID = re.compile(r"\b(?:(POL-[A-Z][A-Z0-9-]*[A-Z0-9])|([A-Z]{3})-(\d{3,}))\b")
+_ID = re.compile(rf"\b(?:({POLICY_PREFIX}-[A-Z][A-Z0-9-]*[A-Z0-9])|([A-Z]{{3}})-(\d{{{MIN_ID_DIGITS},}}))\b")
 
 
 def ids_in(text: str) -> list[str]:

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from supportgym.money import decimal_text
 from supportgym.schema import Base
 
 # Columns a write touches as a side effect of another change: never a change of their own.
@@ -234,6 +235,7 @@ def collateral(diff: WorldDiff, allowed: Footprint, allowances: list[Allowance])
         limit = allowed.money.get(customer, 0)
         if cents > limit:
             out.append(
-                Collateral(None, f"money moved to {customer}: {cents / 100:.2f} (the task allows {limit / 100:.2f})")
+                Collateral(None, f"money moved to {customer}: {decimal_text(cents)} "
+                                 f"(the task allows {decimal_text(limit)})")
             )
     return out

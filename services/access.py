@@ -17,7 +17,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from typing import Protocol
 
 ADMIN_COOKIE = "supportgym_admin"
@@ -65,7 +65,7 @@ def cookie_value(cookie_header: str | None, name: str = ADMIN_COOKIE) -> str | N
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(cookie_header)
-    except Exception:  # noqa: BLE001 - a malformed cookie header is no credential
+    except CookieError:  # a malformed cookie header is no credential
         return None
     morsel = jar.get(name)
     return morsel.value if morsel is not None else None

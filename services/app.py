@@ -82,7 +82,7 @@ async def _warm(app: FastAPI, worlds: list[str]) -> None:
         for spec in worlds:
             seed, _, scale = spec.partition("/")
             await anyio.to_thread.run_sync(get_snapshot, int(seed), scale or "default")
-    except Exception:  # a bad warm-up spec must not kill the service
+    except Exception:  # noqa: BLE001 - a bad warm-up spec must not kill the service; the log says what failed
         log.exception("warming worlds failed")
     app.state.ready = True
 

@@ -39,6 +39,7 @@ from supportgym.services.tools import (
     reads,
 )
 from supportgym.services.tools.base import LongText, ToolError
+from supportgym.services.tools.submit import SUBMIT_SCHEMA, SUBMIT_TOOL, SubmitResponseArgs  # noqa: F401 - re-exported
 from supportgym.services.upstream import (
     UpstreamUnavailable,
     call_with_deadline,
@@ -53,7 +54,6 @@ from supportgym.schema import Policy
 from supportgym.trail import EpisodeRecord, TrailEntry, summarise_changes
 from supportgym.trajectory import Trajectory
 
-SUBMIT_TOOL = "submit_response"
 # The name an action that could not be parsed is recorded under: it still takes a step, shows in
 # the trail and counts as an invalid call. Its arguments are ``{"raw": ..., "problem": ...}``.
 INVALID_ACTION = "<unparsable>"
@@ -62,28 +62,6 @@ DEFAULT_MAX_STEPS = 50
 DEFAULT_MAX_INVALID = 10
 DEFAULT_ALPHA = 0.1
 DEFAULT_BETA = 0.3
-
-
-class SubmitResponseArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    response: LongText = Field(
-        description="Your final reply: what you did and what the customer or requester needs "
-        "to know. Ends the episode."
-    )
-
-
-SUBMIT_SCHEMA: dict[str, Any] = {
-    "type": "function",
-    "function": {
-        "name": SUBMIT_TOOL,
-        "description": "Finish the task with your final reply. Call it once, last; no tool "
-        "calls are possible after it.",
-        "parameters": {
-            **{k: v for k, v in SubmitResponseArgs.model_json_schema().items() if k != "title"},
-            "additionalProperties": False,
-        },
-    },
-}
 
 
 _SCHEMA_TEXT: dict[tuple[bool, tuple[str, ...]], str] = {}

@@ -181,7 +181,7 @@ class GuardMiddleware:
 
         try:
             await self.app(scope, counted_receive, tracked_send)
-        except Exception:
+        except Exception:  # noqa: BLE001 - re-raised unless it is the app giving up on a body we cut off
             if not refused:
                 raise
             log.debug("request refused at %d bytes; the app gave up reading", received)

@@ -96,7 +96,7 @@ def start_server(
             try:
                 if httpx.get(server.url + "/readyz", timeout=2.0, headers=probe_headers).status_code == 200:
                     return server
-            except httpx.TransportError:
+            except httpx.TransportError:  # not listening yet: poll again until the deadline
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError(f"supportgym serve not ready after {ready_timeout}s")

@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Protocol
 
 import anyio
@@ -306,10 +307,8 @@ def build_server(
 
 def _package_version() -> str:
     try:
-        from importlib.metadata import version
-
         return version("supportgym")
-    except Exception:  # noqa: BLE001 - not installed: the version is only informative
+    except PackageNotFoundError:  # run from a source tree: the version is only informative
         return "0"
 
 

@@ -112,7 +112,7 @@ def _retry_after(headers: httpx.Headers) -> float | None:
         return None
     try:
         return max(0.0, float(value))
-    except ValueError:
+    except ValueError:  # not seconds: try the HTTP-date form
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)

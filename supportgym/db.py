@@ -74,25 +74,6 @@ class WorldDB:
         _pragmas(conn, None)
         self.conn = conn
         self.engine = _sqlite_engine(conn)
-        self._tool_session: Session | None = None
-
-    def tool_session(self) -> Session:
-        """The long-lived session tool calls share, so rows an episode has read stay loaded.
-
-        Each call runs in a SAVEPOINT of it (see ``services.tools.call_tool``). Writers that
-        bypass it go through :meth:`begin`, which expires it so it never serves stale rows.
-        """
-        if self._tool_session is None:
-            session = Session(self.engine, expire_on_commit=False, autoflush=True)
-            # The identity map only holds weak references; keep loaded rows alive so a row
-            # (and its loaded relationships) is read from SQLite once per episode.
-            keep: set[object] = set()
-            session.info["strong_refs"] = keep
-            event.listen(session, "loaded_as_persistent", lambda _s, obj: keep.add(obj))
-            event.listen(session, "pending_to_persistent", lambda _s, obj: keep.add(obj))
-            event.listen(session, "persistent_to_deleted", lambda _s, obj: keep.discard(obj))
-            self._tool_session = session
-        return self._tool_session
 
     @classmethod
     def empty(cls) -> WorldDB:
@@ -119,21 +100,10 @@ class WorldDB:
     @contextmanager
     def begin(self) -> Iterator[Session]:
         """A session in a transaction that commits on success and rolls back on error."""
-        if self._tool_session is not None:
-            self._tool_session.expire_all()
-            self._tool_session.info["strong_refs"].clear()
         with self.session() as session, session.begin():
             yield session
 
-    def size_bytes(self) -> int:
-        page_count = self.conn.execute("PRAGMA page_count").fetchone()[0]
-        page_size = self.conn.execute("PRAGMA page_size").fetchone()[0]
-        return int(page_count * page_size)
-
     def close(self) -> None:
-        if self._tool_session is not None:
-            self._tool_session.close()
-            self._tool_session = None
         self.engine.dispose()
         self.conn.close()
         _return_freed_memory()

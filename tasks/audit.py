@@ -41,6 +41,7 @@ from supportgym.tasks.replay import play_calls
 from supportgym.tasks.template import render
 
 from supportgym.db import WorldDB
+from supportgym.money import decimal_text
 
 Kind = Literal["harmful", "dishonest", "empty", "useless", "reference"]
 # Bounds the audit enforces (issue: "harmful, dishonest and empty behaviour: mean <= 0.2, no task
@@ -300,7 +301,7 @@ def _seen_text(results: list[Any]) -> str:
     dates = sorted(set(re.findall(r'"(\d{4}-\d{2}-\d{2})T', text)))
     statuses = sorted(set(re.findall(r'"status": "([a-z_]+)"', text)))
     return (
-        " ".join(ids) + " " + " ".join(f"${c / 100:.2f}" for c in cents) + " " + " ".join(dates) + " "
+        " ".join(ids) + " " + " ".join("$" + decimal_text(c) for c in cents) + " " + " ".join(dates) + " "
         + " ".join(s.replace("_", " ") for s in statuses)
     )
 

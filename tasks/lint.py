@@ -29,6 +29,7 @@ from supportgym.tasks import list_tasks, load_task_set, prepare_task
 from supportgym.tasks.setup import MODELS
 
 from supportgym.db import WorldDB
+from supportgym.money import decimal_text
 
 MIN_CRITERIA = 10
 MAX_CRITERIA = 40
@@ -102,7 +103,7 @@ def _check_values(c: Criterion) -> tuple[set[int], set[str]]:
             if key in ("amounts",):
                 try:
                     cents.add(to_cents(v))
-                except ValueError:
+                except ValueError:  # not one amount: the amounts written in it are read below
                     pass
             cents.update(amounts_in(v))
 
@@ -174,7 +175,7 @@ def lint_rubric(task_id: str, rubric: list[Criterion], *, session: Any = None, w
             cents, ids = _check_values(c)
             for amount in sorted(amounts_in(c.text)):
                 if amount not in cents:
-                    add(c.id, "value-mismatch", f"text names {amount / 100:.2f} but the check does not use it")
+                    add(c.id, "value-mismatch", f"text names {decimal_text(amount)} but the check does not use it")
             for ident in ids_in(c.text):
                 if ident not in ids:
                     add(c.id, "value-mismatch", f"text names {ident} but the check does not use it")

@@ -43,6 +43,7 @@ from supportgym.world_seed.query import (
 )
 
 from supportgym.clock import iso
+from supportgym.ids import DEFAULT_WIDTH, format_id, number_of
 from supportgym.policy import MAX_ADVANCE_HOURS
 from supportgym.progression import apply_to_session, plan_for_session
 from supportgym.schema import (
@@ -298,10 +299,10 @@ def row_values(obj: Any, depth: int = 0) -> dict[str, Any]:
 def _next_id(session: Session, model: type[Base], prefix: str) -> str:
     column = model.__table__.c.id
     ids = session.execute(select(column).where(column.like(f"{prefix}-%"))).scalars().all()
-    nums = [int(i.split("-", 1)[1]) for i in ids if i.split("-", 1)[1].isdigit()]
+    nums = [n for n in map(number_of, ids) if n is not None]
     top = max(nums) if nums else 0
-    width = max((len(i.split("-", 1)[1]) for i in ids), default=6)
-    return f"{prefix}-{top + 1:0{width}d}"
+    width = max((len(i.split("-", 1)[1]) for i in ids), default=DEFAULT_WIDTH)
+    return format_id(prefix, top + 1, width)
 
 
 # Tickets a task's setup creates get an id drawn from a hash of the task id (and the name the

@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from supportgym.clock import parse_iso
+from supportgym.money import decimal_text as amount  # the filters' names
+from supportgym.money import dollars as money
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 _WHOLE = re.compile(r"^\{([^{}]+)\}$")
@@ -30,20 +32,6 @@ class TemplateError(ValueError):
         super().__init__(message)
         self.message = message
         self.path = path
-
-
-def money(cents: int) -> str:
-    """``123450 -> "$1,234.50"``: how replies and criteria name an amount."""
-    sign = "-" if cents < 0 else ""
-    cents = abs(int(cents))
-    return f"{sign}${cents // 100:,}.{cents % 100:02d}"
-
-
-def amount(cents: int) -> str:
-    """``123450 -> "1234.50"``: how tools take and show an amount."""
-    sign = "-" if cents < 0 else ""
-    cents = abs(int(cents))
-    return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
 def _as_datetime(value: Any) -> datetime:

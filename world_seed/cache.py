@@ -49,8 +49,9 @@ def source_digest() -> str:
 
         here = Path(__file__).resolve().parent
         core = Path(supportgym.__file__).resolve().parent
-        files = sorted(here.glob("*.py")) + [core / n for n in ("schema.py", "policy.py",
-                                                                   "clock.py")]
+        # ids.py numbers the rows and money.py writes the amounts in the policy articles.
+        files = sorted(here.glob("*.py")) + [core / n for n in ("schema.py", "policy.py", "clock.py",
+                                                                   "ids.py", "money.py")]
         h = hashlib.sha256()
         for f in files:
             h.update(f.name.encode() + b"\x00" + f.read_bytes() + b"\x00")

@@ -64,6 +64,7 @@ from supportgym.world_seed.snapshot import WorldSnapshot, empty_world, fast_worl
 from supportgym import policy as P
 from supportgym.clock import WORLD_NOW
 from supportgym.db import WorldDB, table_counts
+from supportgym.ids import KIND
 from supportgym.schema import Base, Tier
 
 GENERATOR_VERSION = "2"  # 2: internal channels (internal_messages)
@@ -107,10 +108,11 @@ class _Generator:
         self.tracking: set[str] = set()
 
     # ---------------------------------------------------------------- helpers
-    def next_id(self, prefix: str, start: int, width: int) -> str:
-        n = self.seq.get(prefix, start)
+    def next_id(self, prefix: str) -> str:
+        kind = KIND[prefix]
+        n = self.seq.get(prefix, kind.first)
         self.seq[prefix] = n + 1
-        return f"{prefix}-{n:0{width}d}"
+        return kind.format(n)
 
     def next_int(self, key: str) -> int:
         n = self.seq.get(key, 1)
@@ -209,7 +211,7 @@ class _Generator:
             active = (role, team) in seen and self.rng.random() < 0.1
             seen.add((role, team))
             row = {
-                "id": self.next_id("STF", 101, 3),
+                "id": self.next_id("STF"),
                 "name": f"{first} {last}",
                 "email": email,
                 "role": role,
@@ -291,7 +293,7 @@ class _Generator:
                 }
             )
         for p in products:
-            pid = self.next_id("PRD", 1001, 4)
+            pid = self.next_id("PRD")
             num = pid.split("-")[1]
             row = {
                 "id": pid,
@@ -383,7 +385,7 @@ class _Generator:
                      "Has asked not to receive marketing email.")
                 )
             row = {
-                "id": self.next_id("CUS", 10001, 5),
+                "id": self.next_id("CUS"),
                 "first_name": first,
                 "last_name": last,
                 "email": email,
@@ -401,7 +403,7 @@ class _Generator:
             default_addr = None
             for i in range(n_addr):
                 addr = {
-                    "id": self.next_id("ADR", 100001, 6),
+                    "id": self.next_id("ADR"),
                     "customer_id": row["id"],
                     "label": labels[i],
                     "line1": fake.street_address(),
@@ -536,7 +538,7 @@ class _Generator:
         cust, extra = self.customers[ci], self.cust_extra[ci]
         addr = extra["addr"]
         row: Row = {
-            "id": self.next_id("ORD", 500001, 6), "customer_id": cust["id"], "status": status,
+            "id": self.next_id("ORD"), "customer_id": cust["id"], "status": status,
             "placed_at": placed, "paid_at": None, "shipped_at": None, "delivered_at": None,
             "cancelled_at": None, "promo_code": None, "replaces_order_id": None,
             "ship_name": f"{cust['first_name']} {cust['last_name']}",
@@ -559,7 +561,7 @@ class _Generator:
                      "unit_price_cents": p["price_cents"], "discount_cents": 0, "_product": p}
                 )
         for item in o.items:
-            item["id"] = self.next_id("ITM", 1000001, 7)
+            item["id"] = self.next_id("ITM")
         subtotal = sum(i["unit_price_cents"] * i["quantity"] - i["discount_cents"] for i in o.items)
         tier = extra["tier"]
         if extra["upgraded"] is not None and placed < extra["upgraded"]:
@@ -593,7 +595,7 @@ class _Generator:
         last4 = extra["last4"] if method == "card" else ""
 
         def pay(status_: str, at: datetime) -> Row:
-            p = {"id": self.next_id("PAY", 700001, 6), "order_id": row["id"], "method": method,
+            p = {"id": self.next_id("PAY"), "order_id": row["id"], "method": method,
                  "amount_cents": total, "status": status_, "created_at": at, "card_last4": last4,
                  "duplicate_of": None}
             self.rows["payments"].append(p)
@@ -643,7 +645,7 @@ class _Generator:
         by = "system" if reason == "cancelled_order" else (
             self.staff_of("billing")["id"] if amount > P.AGENT_REFUND_LIMIT_CENTS
             else self.staff_of("general")["id"])
-        r = {"id": self.next_id("RFD", 900001, 6), "order_id": o.row["id"],
+        r = {"id": self.next_id("RFD"), "order_id": o.row["id"],
              "payment_id": payment["id"], "amount_cents": amount, "reason": reason,
              "status": status, "created_at": at, "created_by": by, "note": note}
         self.rows["refunds"].append(r)
@@ -693,7 +695,7 @@ class _Generator:
                 delivered = self.after(shipped, timedelta(hours=20), timedelta(days=1))
             row["delivered_at"] = delivered
             o.late = delivered > est
-        shp = {"id": self.next_id("SHP", 300001, 6), "order_id": row["id"], "carrier": carrier,
+        shp = {"id": self.next_id("SHP"), "order_id": row["id"], "carrier": carrier,
                "tracking_number": tracking, "status": sstatus, "shipped_at": shipped,
                "estimated_delivery": est, "delivered_at": delivered, "is_replacement": False, "delivery_fails": False}
         self.rows["shipments"].append(shp)
@@ -708,7 +710,7 @@ class _Generator:
             while tracking2 in self.tracking:
                 tracking2 = f"{prefix}{rng.randrange(10**11, 10**12)}"
             self.tracking.add(tracking2)
-            rep = {"id": self.next_id("SHP", 300001, 6), "order_id": row["id"],
+            rep = {"id": self.next_id("SHP"), "order_id": row["id"],
                    "carrier": carrier, "tracking_number": tracking2, "status": "delivered",
                    "shipped_at": s2, "estimated_delivery": s2 + timedelta(days=4),
                    "delivered_at": d2, "is_replacement": True, "delivery_fails": False}
@@ -764,7 +766,7 @@ class _Generator:
 
     def _rma(self, o: _Order, status: str, resolution: str, created: datetime,
              lines: list[tuple[Row, int]]) -> Row:
-        rma = {"id": self.next_id("RMA", 400001, 6), "order_id": o.row["id"], "status": status,
+        rma = {"id": self.next_id("RMA"), "order_id": o.row["id"], "status": status,
                "reason": self.rng.choice(self._RETURN_REASONS), "resolution": resolution,
                "created_at": created, "exchange_product_id": None}
         if resolution == "exchange":
@@ -860,7 +862,7 @@ class _Generator:
             orig = o.captured
             assert orig is not None
             at = min(orig["created_at"] + timedelta(seconds=rng.randint(5, 900)), now)
-            dup = {**orig, "id": self.next_id("PAY", 700001, 6), "created_at": at,
+            dup = {**orig, "id": self.next_id("PAY"), "created_at": at,
                    "duplicate_of": orig["id"]}
             self.rows["payments"].append(dup)
             self.duplicate_orders.append((o, dup))
@@ -921,7 +923,7 @@ class _Generator:
             delivered = o.row["delivered_at"]
             end = min(now, delivered + timedelta(days=30 * item["_product"]["warranty_months"]))
             self.rows["warranty_claims"].append(
-                {"id": self.next_id("WAR", 600001, 6), "order_item_id": item["id"],
+                {"id": self.next_id("WAR"), "order_item_id": item["id"],
                  "customer_id": o.cust["id"], "product_id": item["product_id"],
                  "issue": rng.choice(issues),
                  "status": _pick(rng, [("submitted", 35), ("approved", 25), ("rejected", 15),
@@ -1062,7 +1064,7 @@ class _Generator:
         room = int((now - created).total_seconds()) - 60
         if sum(gaps) > room:
             gaps = [max(1, g * room // sum(gaps)) for g in gaps]
-        tid = self.next_id("TKT", 200001, 6)
+        tid = self.next_id("TKT")
         t_at = created
         messages = []
         for m in range(n_msgs):
@@ -1112,7 +1114,7 @@ class _Generator:
             if team == "billing" and order is not None:
                 amount = order.row["total_cents"]
             self.rows["escalations"].append(
-                {"id": self.next_id("ESC", 800001, 6), "ticket_id": tid, "team": team,
+                {"id": self.next_id("ESC"), "ticket_id": tid, "team": team,
                  "reason": messages[-1]["body"], "created_at": messages[-1]["created_at"],
                  "requested_amount_cents": amount}
             )

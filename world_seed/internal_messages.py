@@ -16,6 +16,8 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from supportgym.ids import KIND
+
 Row = dict[str, Any]
 
 # Team-chat posts with no subject record. ``{x}`` fields are filled from the world.
@@ -105,4 +107,5 @@ def internal_messages(
         row["body"] = body
         drafts.append(row)
     drafts.sort(key=lambda r: (r["posted_at"], r["author_id"], r["body"]))
-    return [{"id": f"MSG-{100001 + n}", **r} for n, r in enumerate(drafts)]
+    msg = KIND["MSG"]
+    return [{"id": msg.format(msg.first + n), **r} for n, r in enumerate(drafts)]

@@ -11,16 +11,10 @@ from datetime import datetime, timedelta
 from supportgym.world_seed.catalog import STORE_NAME
 
 from supportgym import policy as P
+from supportgym.money import dollars
 from supportgym.schema import Tier
 
 TIER_ORDER: tuple[Tier, ...] = (Tier.standard, Tier.silver, Tier.gold, Tier.platinum)
-
-
-def dollars(cents: int) -> str:
-    """Integer cents as ``$1,234.50`` (no float arithmetic)."""
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}${cents // 100:,}.{cents % 100:02d}"
 
 
 def _tiers(tiers: frozenset[Tier]) -> str:

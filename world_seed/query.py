@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import and_, select
 
+from supportgym.filters import ORDERING, UNKNOWN_OPERATOR, Operator
 from supportgym.schema import Base
 
 MODELS: dict[str, type[Base]] = {m.class_.__tablename__: m.class_ for m in Base.registry.mappers}
@@ -44,7 +45,7 @@ def relative_time(value: Any, now: datetime) -> Any:
 
 # --- filters ---------------------------------------------------------------------------------
 
-Comparison = dict[Literal["eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "like", "is_null"], Any]
+Comparison = dict[Operator, Any]
 
 
 def compare(col: Any, cond: Any) -> Any:
@@ -61,20 +62,14 @@ def compare(col: Any, cond: Any) -> Any:
             parts.append(col.in_(list(v)))
         elif op == "not_in":
             parts.append(col.not_in(list(v)))
-        elif op == "gt":
-            parts.append(col > v)
-        elif op == "gte":
-            parts.append(col >= v)
-        elif op == "lt":
-            parts.append(col < v)
-        elif op == "lte":
-            parts.append(col <= v)
+        elif op in ORDERING:
+            parts.append(ORDERING[op](col, v))
         elif op == "like":
             parts.append(col.like(v))
         elif op == "is_null":
             parts.append(col.is_(None) if v else col.is_not(None))
         else:
-            raise QueryError(f"unknown comparison '{op}' (eq, ne, in, not_in, gt, gte, lt, lte, like, is_null)")
+            raise QueryError(UNKNOWN_OPERATOR.format(op=op))
     return and_(*parts)
 
 

@@ -18,6 +18,7 @@ from supportgym.services.web.grades import (
     grade_summary,
 )
 
+from supportgym.ids import KIND
 from supportgym.trajectory import read_jsonl
 
 if TYPE_CHECKING:  # heavy imports happen inside functions so that ``--help`` stays fast
@@ -179,8 +180,8 @@ def _value(text: str) -> Any:
 
 # How to write a list or an object in ``key=value`` form; shown with every syntax error.
 CALL_FORMS = (
-    "write a tool call as  name key=value ...  e.g.  create_return order_id=ORD-1042 "
-    'items=[{"order_item_id": "ITM-1", "quantity": 1}] reason="arrived broken"  '
+    f"write a tool call as  name key=value ...  e.g.  create_return order_id={KIND['ORD'].example} "
+    f'items=[{{"order_item_id": "{KIND["ITM"].example}", "quantity": 1}}] reason="arrived broken"  '
     '(lists and objects as JSON, no shell quoting needed), or  name {"key": value, ...}'
 )
 
@@ -243,7 +244,7 @@ def _key_value(key: str, text: str) -> Any:
 
 
 def parse_call(line: str) -> tuple[str, dict[str, Any]]:
-    """``get_order order_id=ORD-1042``, ``name {"json": ...}`` or ``{"name":..., "arguments":...}``.
+    """``get_order order_id=ORD-500023``, ``name {"json": ...}`` or ``{"name":..., "arguments":...}``.
 
     ``key=value`` values are read as JSON when they parse (numbers, booleans, lists, objects),
     else as strings. Lists and objects need no quoting (``items=[{"order_item_id": "ITM-1",

@@ -35,6 +35,7 @@ from supportgym.services.episode import (
 from supportgym.services.tools import REGISTRY, WorldFault
 from supportgym.tasks import open_episode
 
+from supportgym.ids import KIND
 from supportgym.trajectory import write_jsonl
 
 COMMANDS = {
@@ -96,7 +97,7 @@ class PlaySession:
         body = e.instruction or "(no instruction: a bare world; call any tool)"
         self.console.print(Panel(Markdown(body), title=title, subtitle=f"max {e.max_steps} steps"))
         self.console.print(
-            "Type a tool call ([bold]get_order order_id=ORD-1042[/bold] or [bold]name {json}[/bold]); "
+            f"Type a tool call ([bold]get_order order_id={KIND['ORD'].example}[/bold] or [bold]name {{json}}[/bold]); "
             "[bold]:tools[/bold] lists tools, [bold]:help[/bold] lists commands."
         )
 

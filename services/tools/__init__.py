@@ -188,7 +188,7 @@ def call_tool(
             result = spec.fn(ctx, args)
         except ToolError as err:
             return _error(name, parsed, err)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a bug or a broken database: typed as the world's fault
             raise WorldFault(f"tool {name} failed: {type(exc).__name__}: {exc}") from exc
         if ctx.rows.pending or ctx.rows.changes:
             raise WorldFault(f"read-only tool {name} changed the world")
@@ -206,7 +206,7 @@ def call_tool(
             _undo(conn, counters)
             raise
         conn.execute(f"RELEASE {_SAVEPOINT}")
-    except Exception as exc:  # a bug or a broken database: the environment's fault
+    except Exception as exc:  # noqa: BLE001 - a bug or a broken database: typed as the world's fault
         raise WorldFault(f"tool {name} failed: {type(exc).__name__}: {exc}") from exc
     return ToolOutcome(
         name=name,

@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
@@ -26,6 +26,11 @@ from supportgym.services.tools import reads
 from supportgym.services.tools.writes import IdCounters, Row, RowWriter
 
 from supportgym import policy
+from supportgym.ids import DEFAULT_WIDTH, KIND, IdKind, format_id
+
+# ``money`` is the only way money leaves a tool: ``1999 -> "19.99"``.
+from supportgym.money import decimal_text as money  # noqa: F401 - the tools import them from here
+from supportgym.money import to_cents  # noqa: F401 - the tools import it from here
 from supportgym.policy import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TEXT_LENGTH
 
 # Error codes with which the world refuses a write that company policy forbids (as opposed to a
@@ -68,26 +73,24 @@ class PageArgs(Args):
     )
 
 
-def _id(prefix: str, example: str, what: str) -> FieldInfo:
-    # The constraint of an id argument; the aliases below wrap it in Annotated themselves so that
-    # type checkers see each alias as the type ``str``.
-    return Field(
-        pattern=rf"^{prefix}-\d+$",
-        max_length=24,
-        description=f"{what} id, e.g. {example}.",
-    )
+def _id(kind: IdKind) -> FieldInfo:
+    # The constraint of an id argument, its example taken from the id scheme (the shape of the ids
+    # the world really has); the aliases below wrap it in Annotated themselves so that type
+    # checkers see each alias as the type ``str``.
+    return Field(pattern=kind.pattern, max_length=24, description=f"{kind.noun} id, e.g. {kind.example}.")
 
 
-CustomerId = Annotated[str, _id("CUS", "CUS-10042", "Customer")]
-OrderId = Annotated[str, _id("ORD", "ORD-500123", "Order")]
-OrderItemId = Annotated[str, _id("ITM", "ITM-700456", "Order line item")]
-ProductId = Annotated[str, _id("PRD", "PRD-1042", "Product")]
-ShipmentId = Annotated[str, _id("SHP", "SHP-300123", "Shipment")]
-PaymentId = Annotated[str, _id("PAY", "PAY-400123", "Payment")]
-ReturnId = Annotated[str, _id("RMA", "RMA-900012", "Return (RMA)")]
-TicketId = Annotated[str, _id("TKT", "TKT-200345", "Ticket")]
-StaffId = Annotated[str, _id("STF", "STF-101", "Staff member")]
-AddressId = Annotated[str, _id("ADR", "ADR-20001", "Address")]
+CustomerId = Annotated[str, _id(KIND["CUS"])]
+OrderId = Annotated[str, _id(KIND["ORD"])]
+OrderItemId = Annotated[str, _id(KIND["ITM"])]
+ProductId = Annotated[str, _id(KIND["PRD"])]
+ShipmentId = Annotated[str, _id(KIND["SHP"])]
+PaymentId = Annotated[str, _id(KIND["PAY"])]
+ReturnId = Annotated[str, _id(KIND["RMA"])]
+TicketId = Annotated[str, _id(KIND["TKT"])]
+StaffId = Annotated[str, _id(KIND["STF"])]
+AddressId = Annotated[str, _id(KIND["ADR"])]
+MessageId = Annotated[str, _id(KIND["MSG"])]
 
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
@@ -105,17 +108,6 @@ Amount = Annotated[
     Field(gt=0, le=Decimal(1000000), max_digits=9, decimal_places=2),
     WithJsonSchema({"type": "number", "description": "Amount in US dollars, e.g. 49.99."}),
 ]
-
-
-def to_cents(amount: Decimal) -> int:
-    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def money(cents: int) -> str:
-    """Cents as a dollar string, the only way money leaves a tool: ``1999 -> "19.99"``."""
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
 def parse_date(value: str, field_name: str) -> datetime:
@@ -215,9 +207,8 @@ class ToolContext:
             conn, table.name, prefix, lambda: q.scalar(conn, pattern=f"{prefix}-%", start=len(prefix) + 2)
         )
         if top is not None:
-            digits = width or len(str(top))
-            return f"{prefix}-{top + 1:0{digits}d}"
-        return f"{prefix}-{1:0{width or 6}d}"
+            return format_id(prefix, top + 1, width or len(str(top)))
+        return format_id(prefix, 1, width or DEFAULT_WIDTH)
 
     def next_int_id(self, model: type[Any]) -> int:
         table = model.__table__

@@ -16,10 +16,9 @@ from sqlalchemy import bindparam, func, select
 from supportgym.clock import iso
 from supportgym.services.tools import like, reads
 from supportgym.services.tools.base import Args, PageArgs, ToolContext, ToolError, paginate, parse_date, tool
-from supportgym.services.tools.base import CustomerId, DateArg, OrderId, ProductId, ShortText, StaffId
+from supportgym.services.tools.base import CustomerId, DateArg, MessageId, OrderId, ProductId, ShortText, StaffId
 from supportgym.schema import InternalChannel, InternalMessage, Staff
 
-MessageId = Field(pattern=r"^MSG-\d+$", max_length=24, description="Internal message id, e.g. MSG-100042.")
 
 
 def _message(m: Any) -> dict[str, Any]:
@@ -91,7 +90,7 @@ def search_internal_messages(ctx: ToolContext, args: SearchInternalMessagesArgs)
 
 
 class GetInternalMessageArgs(Args):
-    message_id: str = MessageId
+    message_id: MessageId
 
 
 @tool(group="internal", read_only=True)

@@ -184,10 +184,6 @@ class Row:
         d[name] = loaded
         return loaded
 
-    def column_values(self) -> dict[str, Any]:
-        d = self.__dict__
-        return {c: d[c] for c in d["_info"].columns}
-
     def __repr__(self) -> str:
         info = self.__dict__["_info"]
         return f"Row({info.name} {info.key_of(self.__dict__)})"

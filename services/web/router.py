@@ -24,6 +24,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
+from supportgym.services.manager import ServiceError
 from supportgym.services.task_set import TaskSet
 from supportgym.services.web.grades import grade_rows, grade_summary
 
@@ -130,7 +131,7 @@ def task_list(
     rows: list[dict[str, Any]] = []
     try:
         rows = [_task_row(t) for t in api.list_tasks()]
-    except Exception as exc:  # show the problem on the page rather than a 500
+    except (ValueError, OSError) as exc:  # a broken task file (TaskFormatError...): shown on the page, not a 500
         problem = f"Listing tasks failed: {type(exc).__name__}: {exc}"
     if not rows and problem is None:
         problem = "This service has no task set (bare worlds only)."
@@ -165,7 +166,7 @@ def task_page(request: Request, task_id: str) -> HTMLResponse:
         rendered = getattr(prepared, "rubric", None)
         if rendered:  # the rubric with the task's values filled in
             criteria = _criteria({"criteria": rendered})
-    except Exception as exc:  # the page still shows the task definition
+    except (ValueError, KeyError, OSError) as exc:  # setup or rubric fails: the page still shows the task
         prepare_error = f"{type(exc).__name__}: {exc}"
     data = _plain(task)
     setup = data.get("setup") if isinstance(data, dict) else None
@@ -356,7 +357,7 @@ def _episode(request: Request, episode_id: str) -> Any:
         raise HTTPException(404, "this app has no episode manager")
     try:
         return manager.get(episode_id)
-    except Exception as exc:
+    except ServiceError as exc:  # unknown, deleted or reaped
         raise HTTPException(404, f"no live episode {episode_id!r}") from exc
 
 

@@ -141,3 +141,30 @@ def test_summary_pass_k_needs_all_attempts_perfect():
 
     s = summarise([t("x-01", 0, True), t("x-01", 1, True), t("y-01", 0, True), t("y-01", 1, False)], k=2)
     assert s["overall"]["pass^2"] == 0.5 and s["overall"]["perfect_rate"] == 0.75
+
+
+def test_llm_agent_plays_through_the_one_rollout_loop():
+    """Several calls in one turn are stepped in order, those after the end answered not_executed;
+    the LLM agent, run_episode or rollout(), gets the same system prompt as any other policy."""
+    from supportgym.env.rollout import SYSTEM_PROMPT, rollout
+
+    turn = {"content": "", "tool_calls": [
+        {"id": "a", "type": "function", "function": {"name": "list_brands", "arguments": "{}"}},
+        {"id": "b", "type": "function", "function": {"name": "submit_response",
+                                                     "arguments": json.dumps({"response": "Done."})}},
+        {"id": "c", "type": "function", "function": {"name": "list_brands", "arguments": "{}"}},
+    ]}
+    with MisbehavingOpenAIServer("script", script=[turn]) as srv:
+        agent = LLMAgent(client_for(srv), "double", max_tokens=16)
+        env = SupportEnv(transport="inprocess")
+        try:
+            traj = agent.run_episode(env, TASK)
+        finally:
+            env.close()
+        direct = rollout(agent, TASK).trajectory
+    assert [s.name for s in traj.steps] == ["list_brands", "submit_response"] and traj.reply == "Done."
+    tools = [m for m in traj.messages if m["role"] == "tool"]
+    assert [m["tool_call_id"] for m in tools] == ["a", "b", "c"] and "not_executed" in tools[2]["content"]
+    assert traj.messages[0] == direct.messages[0]
+    assert traj.messages[0]["content"].startswith(SYSTEM_PROMPT.split("{")[0])
+    assert direct.reply == "Done." and direct.tokens_in == 100

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from supportgym.env.debugger.common import CallSyntaxError, first_difference, parse_call
+from supportgym.ids import KIND
 from supportgym.services.web.grades import grade_rows, grade_summary
 
 
@@ -86,5 +87,6 @@ def test_syntax_errors_say_how_to_write_the_call(line: str) -> None:
     with pytest.raises(CallSyntaxError) as err:
         parse_call(line)
     message = str(err.value)
-    assert 'items=[{"order_item_id": "ITM-1", "quantity": 1}]' in message
+    # The example shows ids of the real scheme (a line item of the seeded world).
+    assert f'items=[{{"order_item_id": "{KIND["ITM"].example}", "quantity": 1}}]' in message
     assert "no shell quoting needed" in message

@@ -34,11 +34,11 @@ def _labelled_containers() -> list:
 
 
 def _remove_all() -> int:
-    try:
-        from supportgym.env.docker_pool import ContainerPool
+    from supportgym.env.docker_pool import ContainerPool, PoolError
 
+    try:
         return ContainerPool.cleanup()
-    except Exception as exc:  # no engine: nothing to remove
+    except PoolError as exc:  # no engine: nothing to remove
         print(f"docker clean-up skipped: {exc}", file=sys.stderr)
         return 0
 

@@ -44,7 +44,7 @@ def _remove(ids: set[str]) -> None:
         for cid in ids:
             try:
                 client.containers.get(cid).remove(force=True)
-            except Exception:
+            except docker.errors.NotFound:  # removed by its pool already
                 pass
     finally:
         client.close()

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +15,8 @@ pytest.importorskip("matplotlib", reason="matplotlib is not installed: pip insta
 
 from supportgym.env.report_data import load_run, pass_hat_k, summarise_run
 from supportgym.tasks import get_task, run_solution
+
+from tests.parts import require_part
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -83,12 +83,7 @@ def test_report_cli_json_and_bad_input(run_file: Path, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_report_renders_every_plot_in_chromium(run_file: Path, tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install playwright")
-    if not os.path.exists(CHROMIUM):
-        if shutil.which("apt-get") is None or os.geteuid() != 0:
-            pytest.skip("chromium is missing (/usr/bin/chromium) and cannot be installed here")
-        subprocess.run(["apt-get", "install", "-y", "chromium"], capture_output=True, timeout=900, check=False)
-        if not os.path.exists(CHROMIUM):
-            pytest.skip("chromium is missing: apt-get install chromium failed")
+    require_part("chromium")  # tests never install a part: a missing one skips (fast tier) or fails, named
     from supportgym.env.report_html import write_report
 
     out = tmp_path / "report.html"

@@ -156,3 +156,23 @@ def test_http_world_fault_is_typed_and_server_survives(server):
         env.reset(seed=0, options={"seed": 7, "scale": "galactic"})
     env.close()
     assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_http_transport_request_is_public_and_raises_typed_errors(server):
+    from supportgym.env.errors import EpisodeLost
+    from supportgym.env.rollout import ScriptedPolicy, rollout
+
+    env = SupportEnv(transport="http", base_url=server.url, **TINY)
+    try:
+        env.reset(seed=3)
+        env.step({"name": "get_current_time", "arguments": {}})
+        transport = env.transport
+        assert [t["name"] for t in transport.get("trail")["trail"]] == ["get_current_time"]
+        with pytest.raises(EpisodeLost, match="unknown_episode"):
+            transport.request("GET", "/episodes/ep-nope/trail", what="trail")
+        # The rollout loop reads the trail through the same public call.
+        r = rollout(ScriptedPolicy([("get_current_time", {})]), None, env=env,
+                    reset_options={"seed": 3, "scale": "tiny"})
+        assert [s.name for s in r.trajectory.steps] == ["get_current_time", "submit_response"]
+    finally:
+        env.close()

@@ -20,6 +20,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl.chat_template_utils import qwen2_5_chat_template
 
 from supportgym.integrations.trl import build_dataset, tool_env_class
+from tests.parts import require_part
 
 pytestmark = pytest.mark.slow
 
@@ -44,8 +45,7 @@ def _trainable_model(path: Path) -> tuple[object, object]:
 
 
 def test_one_grpo_step_on_cpu(tmp_path: Path) -> None:
-    if not MODEL.exists():
-        pytest.skip(f"the small model is missing ({MODEL}): run scripts/fetch-smollm")
+    require_part("model")  # the small GGUF model: a missing one skips (fast tier) or fails, named
     model, tokenizer = _trainable_model(MODEL)
     args = trl.GRPOConfig(
         output_dir=str(tmp_path), per_device_train_batch_size=2, num_generations=2, max_completion_length=48,

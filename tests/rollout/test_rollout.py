@@ -152,3 +152,15 @@ def test_group_result_excludes_infra_errors():
     assert g.rewards == [good.reward, None]
     assert g.advantages == [0.0, None]
     assert g.infra_errors == [1]
+
+
+def test_text_action_is_stepped_and_answered_in_a_user_message():
+    def chatty(messages, tools):
+        if messages[-1]["role"] == "user" and len(messages) == 2:
+            return {"role": "assistant", "content": "Let me think about it."}
+        return {"name": SUBMIT_TOOL, "arguments": {"response": "Done."}}
+
+    t = rollout(chatty, TASK).trajectory
+    assert [s.error_code for s in t.steps][:1] == ["invalid_action"] and t.reply == "Done."
+    assert [m["role"] for m in t.messages] == ["system", "user", "assistant", "user", "assistant", "tool"]
+    assert "no tool call" in t.messages[3]["content"] and "invalid_action" in t.messages[3]["content"]

@@ -20,23 +20,21 @@ import pytest
 
 from supportgym.env.docker_owner import HEARTBEAT_LABEL, OWNER_LABEL, owner_gone, process_start, this_owner
 from supportgym.env.docker_pool import MANAGED_LABEL, POOL_LABEL, ContainerPool, PoolError
+from tests.parts import require_part
 
 BASE_IMAGE = os.environ.get("SUPPORTGYM_BASE_IMAGE_TAG", "supportgym-base:bookworm")
 
 
 @pytest.fixture
 def engine() -> Iterator[object]:
-    try:
-        import docker
+    import docker
 
-        client = docker.from_env(timeout=30)
-        client.ping()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"no Docker engine (scripts/ensure-docker): {exc}")
-    try:
-        client.images.get(BASE_IMAGE)
-    except Exception:  # noqa: BLE001
-        pytest.skip(f"base image {BASE_IMAGE} is missing (scripts/build-base-image)")
+    # A missing engine or base image skips (fast tier) or fails, naming the part; anything
+    # else that goes wrong here is a failure.
+    require_part("docker")
+    require_part("base-image")
+    client = docker.from_env(timeout=30)
+    client.images.get(BASE_IMAGE)
     yield client
     client.close()
 
