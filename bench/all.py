@@ -56,15 +56,27 @@ def world_section(scale: str, seed: int, quick: bool) -> list[Figure]:
         _skip("tool calls (in process)", f"services.bench is missing ({exc})")
     else:
         ctx = BenchContext(scale=scale, seed=seed, snapshot=snap)
-        out += [Figure("tools", r.figure, r.value, r.unit, r.n) for r in tool_latency_rows(ctx) if not r.figure.startswith(" ")]
+        out += [
+            Figure("tools", r.figure, r.value, r.unit, r.n)
+            for r in tool_latency_rows(ctx)
+            if not r.figure.startswith(" ")
+        ]
     return out
 
 
 def env_section(scale: str, seed: int, quick: bool) -> list[Figure]:
     from supportgym.bench.env import bench_env
 
-    data = _quiet_json(bench_env, scale=scale, seed=seed, steps=100 if quick else 300,
-                       vector_steps=10 if quick else 40, vector_envs=16, episodes=10 if quick else 50, as_json=True)
+    data = _quiet_json(
+        bench_env,
+        scale=scale,
+        seed=seed,
+        steps=100 if quick else 300,
+        vector_steps=10 if quick else 40,
+        vector_envs=16,
+        episodes=10 if quick else 50,
+        as_json=True,
+    )
     out = []
     for name, r in data["results"].items():
         out.append(Figure("env", f"{name} step p50", r["p50_ms"], "ms", int(r["n"])))
@@ -169,24 +181,44 @@ def concurrency_section(levels: tuple[int, ...], steps_each: int, scale: str, se
         if errors:
             raise RuntimeError(f"{len(errors)} episode(s) failed at concurrency {n}: {errors[0]!r}")
         flat = [x for lk in lats for x in lk]
-        out.append(Figure("concurrency", f"steps/s, {n} concurrent in-process episodes", len(flat) / wall, "steps/s", len(flat)))
-        out.append(Figure("concurrency", f"step p50, {n} concurrent in-process episodes", percentile(flat, 0.5) * 1e3, "ms", len(flat)))
+        out.append(
+            Figure(
+                "concurrency", f"steps/s, {n} concurrent in-process episodes", len(flat) / wall, "steps/s", len(flat)
+            )
+        )
+        out.append(
+            Figure(
+                "concurrency",
+                f"step p50, {n} concurrent in-process episodes",
+                percentile(flat, 0.5) * 1e3,
+                "ms",
+                len(flat),
+            )
+        )
     return out
 
 
 def ray_section(task_id: str, groups: int, n: int, num_actors: int, envs_per_actor: int) -> list[Figure]:
     """Rollouts per minute of groups of ``n`` with the reference policy on a local Ray cluster."""
     import ray
+
     from supportgym.env.ray_pool import RolloutPool
 
     if ray.is_initialized():
         raise RuntimeError("Ray is already running in this process")
     t0 = time.perf_counter()
-    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 1024 * 1024,
-             log_to_driver=False, configure_logging=False)
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        object_store_memory=200 * 1024 * 1024,
+        log_to_driver=False,
+        configure_logging=False,
+    )
     try:
         init_s = time.perf_counter() - t0
-        with RolloutPool(num_actors=num_actors, envs_per_actor=envs_per_actor, num_cpus_per_actor=2 / num_actors) as pool:
+        with RolloutPool(
+            num_actors=num_actors, envs_per_actor=envs_per_actor, num_cpus_per_actor=2 / num_actors
+        ) as pool:
             t1 = time.perf_counter()
             pool.ready()
             pool.warm([task_id])
@@ -206,8 +238,13 @@ def ray_section(task_id: str, groups: int, n: int, num_actors: int, envs_per_act
         Figure("ray", "local Ray start (ray.init)", init_s, "s", 1),
         Figure("ray", f"{num_actors} actors ready + warm-up group", ready_s, "s", 1),
         Figure("ray", f"group of {n} (reference policy), wall p50", statistics.median(walls), "s", groups),
-        Figure("ray", f"rollouts/minute, groups of {n}, {num_actors}x{envs_per_actor} envs, 2 CPUs",
-               done / total * 60, "rollouts/min", done),
+        Figure(
+            "ray",
+            f"rollouts/minute, groups of {n}, {num_actors}x{envs_per_actor} envs, 2 CPUs",
+            done / total * 60,
+            "rollouts/min",
+            done,
+        ),
     ]
 
 
@@ -217,9 +254,18 @@ def docker_section(quick: bool) -> list[Figure]:
 
     client = docker_client(10.0)
     client.images.get(default_image())  # raises when the image is not built
-    r = measure(containers=2 if quick else 4, concurrency=8 if quick else 16, steps=100 if quick else 400,
-                resets=20 if quick else 50, cold_runs=1 if quick else 3)
-    out = [Figure("docker", "container cold start, median", r["cold_start_s"]["median"], "s", len(r["cold_start_s"]["runs"]))]
+    r = measure(
+        containers=2 if quick else 4,
+        concurrency=8 if quick else 16,
+        steps=100 if quick else 400,
+        resets=20 if quick else 50,
+        cold_runs=1 if quick else 3,
+    )
+    out = [
+        Figure(
+            "docker", "container cold start, median", r["cold_start_s"]["median"], "s", len(r["cold_start_s"]["runs"])
+        )
+    ]
     wr = r["warm_reset_ms"]
     out.append(Figure("docker", "warm reset p50", wr["p50"], "ms", wr["n"]))
     for key in ("steps_1", f"steps_{r.get('concurrency', 16)}"):
@@ -252,8 +298,9 @@ def bench_all(
     scale: str = typer.Option("default", help="World scale."),
     seed: int = typer.Option(7, help="World seed."),
     quick: bool = typer.Option(False, help="Fewer samples (a smoke run; figures are still measured)."),
-    only: str = typer.Option("", help="Comma-separated sections to run (world,env,episode,grading,"
-                             "concurrency,ray,docker); default all."),
+    only: str = typer.Option(
+        "", help="Comma-separated sections to run (world,env,episode,grading,concurrency,ray,docker); default all."
+    ),
     skip: str = typer.Option("", help="Comma-separated sections to skip."),
     groups: int = typer.Option(3, help="Timed Ray groups of 16."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),

@@ -100,7 +100,11 @@ def measure(
                 t0 = time.perf_counter()
                 env.reset(options=options)
                 rs.append(time.perf_counter() - t0)
-            result["warm_reset_ms"] = {"p50": percentile(rs, 0.5) * 1e3, "p99": percentile(rs, 0.99) * 1e3, "n": len(rs)}
+            result["warm_reset_ms"] = {
+                "p50": percentile(rs, 0.5) * 1e3,
+                "p99": percentile(rs, 0.99) * 1e3,
+                "n": len(rs),
+            }
             # One episode at a time.
             say(f"{steps} steps, 1 episode")
             _run_steps(env, options, mix, 20, 0, [])  # warm-up
@@ -201,11 +205,19 @@ def bench_docker(
     for col in ("figure", "value", "target"):
         t.add_column(col)
     c = r["cold_start_s"]
-    t.add_row(f"cold start to ready (median of {len(c['runs'])})", f"{c['median']:.2f} s (min {c['min']:.2f}, max {c['max']:.2f})", "<= 3 s")
+    t.add_row(
+        f"cold start to ready (median of {len(c['runs'])})",
+        f"{c['median']:.2f} s (min {c['min']:.2f}, max {c['max']:.2f})",
+        "<= 3 s",
+    )
     w = r["warm_reset_ms"]
     t.add_row("reset, warm container p50 / p99", f"{w['p50']:.1f} / {w['p99']:.1f} ms", "<= 30 ms")
     for key, label in (("steps_1", "1 episode"), (f"steps_{n}", f"{n} episodes / {r['containers']} containers")):
         s = r[key]
-        t.add_row(f"step p50 / p99, {label}", f"{s['p50_ms']:.2f} / {s['p99_ms']:.2f} ms", "p50 <= 5 ms" if key == "steps_1" else "")
+        t.add_row(
+            f"step p50 / p99, {label}",
+            f"{s['p50_ms']:.2f} / {s['p99_ms']:.2f} ms",
+            "p50 <= 5 ms" if key == "steps_1" else "",
+        )
         t.add_row(f"steps/s, {label}", f"{s['steps_per_s']:.0f}", "")
     Console().print(t)

@@ -62,11 +62,17 @@ def _vector(venv: Any, actions: list[str], steps: int, world: dict[str, Any]) ->
         total = time.perf_counter() - t_all
     finally:
         venv.close()
-    return {"steps_per_s": steps * n / total, "p50_ms": statistics.median(lat), "p99_ms": percentile(lat, 0.99), "n": steps}
+    return {
+        "steps_per_s": steps * n / total,
+        "p50_ms": statistics.median(lat),
+        "p99_ms": percentile(lat, 0.99),
+        "n": steps,
+    }
 
 
 def _memory(url: str, seed: int, scale: str, episodes: int) -> dict[str, float]:
     import httpx
+
     from supportgym.env.http_auth import EpisodeAuth
 
     with EpisodeAuth().attach(httpx.Client(base_url=url, timeout=120)) as c:
@@ -108,12 +114,19 @@ def bench_env(
     """Steps/second and p50/p99 step latency (in process and over HTTP, one env and a vector env),
     and the service's memory per live episode."""
     import gymnasium
+
     import supportgym.env  # noqa: F401
     from supportgym.services.launch import running_server
 
     actions = _actions(seed, scale)
     # Bare worlds (tasks=[]): the figures measure the environment, not a task's setup.
-    kw: dict[str, Any] = {"world_seed": seed, "world_scale": scale, "tasks": [], "max_steps": 1000, "max_invalid_calls": 1000}
+    kw: dict[str, Any] = {
+        "world_seed": seed,
+        "world_scale": scale,
+        "tasks": [],
+        "max_steps": 1000,
+        "max_invalid_calls": 1000,
+    }
     world = {"seed": seed, "scale": scale}
     results: dict[str, dict[str, float]] = {}
     results["inprocess"] = _single(lambda: gymnasium.make("SupportGym-v0", **kw), actions, steps, world)
@@ -129,8 +142,9 @@ def bench_env(
     previous = os.environ.get("SUPPORTGYM_TOKEN")
     os.environ["SUPPORTGYM_TOKEN"] = token
     try:
-        with running_server(warm=f"{seed}/{scale}", max_episodes=max(256, episodes + vector_envs + 4),
-                            token=token) as srv:
+        with running_server(
+            warm=f"{seed}/{scale}", max_episodes=max(256, episodes + vector_envs + 4), token=token
+        ) as srv:
             results.update(_over_http(srv.url, kw, actions, steps, vector_steps, vector_envs, world))
             memory = _memory(srv.url, seed, scale, episodes)
     finally:
@@ -158,7 +172,9 @@ def _over_http(
     return results
 
 
-def _report(results: dict[str, dict[str, float]], memory: dict[str, float], seed: int, scale: str, as_json: bool) -> None:
+def _report(
+    results: dict[str, dict[str, float]], memory: dict[str, float], seed: int, scale: str, as_json: bool
+) -> None:
     rows: list[tuple[str, float, str, int]] = []
     for name, r in results.items():
         rows.append((f"{name} steps/s", r["steps_per_s"], "steps/s", int(r["n"])))
@@ -180,8 +196,7 @@ def _report(results: dict[str, dict[str, float]], memory: dict[str, float], seed
         table.add_row(fig, f"{value:.3f}" if value < 100 else f"{value:.0f}", unit, str(n))
     Console().print(table)
     typer.echo(
-        "targets at default scale: in-process step p50 <= 1 ms, HTTP step p50 <= 3 ms, "
-        "memory per episode <= 25 MB"
+        "targets at default scale: in-process step p50 <= 1 ms, HTTP step p50 <= 3 ms, memory per episode <= 25 MB"
     )
 
 

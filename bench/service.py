@@ -8,10 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
-from supportgym.services.tools import REGISTRY, call_tool
 
 from supportgym.clock import parse_iso
 from supportgym.schema import Customer, Order, OrderStatus, Ticket, TicketStatus
+from supportgym.services.tools import REGISTRY, call_tool
 from supportgym.stats import percentile
 
 
@@ -25,20 +25,28 @@ def tool_call_mix(db: Any) -> list[tuple[str, dict[str, Any]]]:
     with db.session() as s:
         orders = s.execute(select(Order.id).order_by(Order.id).limit(40)).scalars().all()
         customers = s.execute(select(Customer).order_by(Customer.id).limit(20)).scalars().all()
-        tickets = s.execute(
-            select(Ticket.id).where(Ticket.status != TicketStatus.closed).order_by(Ticket.id).limit(20)
-        ).scalars().all()
-        paid = s.execute(
-            select(Order.id).where(Order.status == OrderStatus.paid).order_by(Order.id).limit(10)
-        ).scalars().all()
+        tickets = (
+            s.execute(select(Ticket.id).where(Ticket.status != TicketStatus.closed).order_by(Ticket.id).limit(20))
+            .scalars()
+            .all()
+        )
+        paid = (
+            s.execute(select(Order.id).where(Order.status == OrderStatus.paid).order_by(Order.id).limit(10))
+            .scalars()
+            .all()
+        )
         # Delivered single-payment orders worth more than the refunds below, refunded once each.
-        delivered = s.execute(
-            select(Order.id)
-            .where(Order.status == OrderStatus.delivered, Order.total_cents >= 1000)
-            .where(~Order.refunds.any())
-            .order_by(Order.id)
-            .limit(10)
-        ).scalars().all()
+        delivered = (
+            s.execute(
+                select(Order.id)
+                .where(Order.status == OrderStatus.delivered, Order.total_cents >= 1000)
+                .where(~Order.refunds.any())
+                .order_by(Order.id)
+                .limit(10)
+            )
+            .scalars()
+            .all()
+        )
     mix: list[tuple[str, dict[str, Any]]] = []
     for n in range(40):
         c = customers[n % len(customers)]

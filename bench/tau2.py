@@ -21,7 +21,6 @@ from typing import Any
 
 import typer
 from sqlalchemy import select
-from supportgym.services.tools import call_tool
 
 from supportgym.clock import parse_iso
 from supportgym.schema import (
@@ -32,6 +31,7 @@ from supportgym.schema import (
     Ticket,
     TicketStatus,
 )
+from supportgym.services.tools import call_tool
 from supportgym.stats import percentile
 
 # (τ² tool, SupportGym tool): the pairs that do the same job.
@@ -116,18 +116,49 @@ def _supportgym_samples(n: int, scale: str) -> dict[str, dict[str, list[float]]]
             orders = s.execute(select(Order.id).order_by(Order.id).limit(200)).scalars().all()
             customers = s.execute(select(Customer.id, Customer.email).order_by(Customer.id).limit(200)).all()
             products = s.execute(select(Product.id).order_by(Product.id).limit(200)).scalars().all()
-            paid = s.execute(select(Order.id, Customer.email).join(Customer).where(Order.status == OrderStatus.paid).order_by(Order.id).limit(40)).all()
-            delivered = s.execute(
-                select(Order.id).where(Order.status == OrderStatus.delivered, Order.total_cents >= 1000, ~Order.refunds.any())
-                .order_by(Order.id).limit(40)).scalars().all()
-            tickets = s.execute(select(Ticket.id).where(Ticket.status != TicketStatus.closed).order_by(Ticket.id).limit(40)).scalars().all()
+            paid = s.execute(
+                select(Order.id, Customer.email)
+                .join(Customer)
+                .where(Order.status == OrderStatus.paid)
+                .order_by(Order.id)
+                .limit(40)
+            ).all()
+            delivered = (
+                s.execute(
+                    select(Order.id)
+                    .where(Order.status == OrderStatus.delivered, Order.total_cents >= 1000, ~Order.refunds.any())
+                    .order_by(Order.id)
+                    .limit(40)
+                )
+                .scalars()
+                .all()
+            )
+            tickets = (
+                s.execute(select(Ticket.id).where(Ticket.status != TicketStatus.closed).order_by(Ticket.id).limit(40))
+                .scalars()
+                .all()
+            )
         timed(db, "get_order", [{"order_id": orders[i % len(orders)]} for i in range(n)], clock)
         timed(db, "get_customer", [{"customer_id": customers[i % len(customers)][0]} for i in range(n)], clock)
         timed(db, "search_customers", [{"email": customers[i % len(customers)][1]} for i in range(n)], clock)
         timed(db, "get_product", [{"product_id": products[i % len(products)]} for i in range(n)], clock)
-        timed(db, "update_order_shipping_address", [
-            {"order_id": o, "verification_email": e, "name": "A B", "line1": "1 Main St", "city": "Austin",
-             "region": "TX", "postal_code": "78701"} for o, e in paid], clock)
+        timed(
+            db,
+            "update_order_shipping_address",
+            [
+                {
+                    "order_id": o,
+                    "verification_email": e,
+                    "name": "A B",
+                    "line1": "1 Main St",
+                    "city": "Austin",
+                    "region": "TX",
+                    "postal_code": "78701",
+                }
+                for o, e in paid
+            ],
+            clock,
+        )
         timed(db, "cancel_order", [{"order_id": o, "reason": "no longer needed"} for o, _ in paid], clock)
         timed(db, "issue_refund", [{"order_id": o, "amount": 5, "reason": "goodwill"} for o in delivered], clock)
         timed(db, "add_internal_note", [{"ticket_id": t, "note": "bench"} for t in tickets], clock)
@@ -149,7 +180,9 @@ def _tau2_samples(python: str, data: str, n: int) -> dict[str, dict[str, list[fl
 
 
 def bench_tau2(
-    tau2_python: str = typer.Option(os.environ.get("SUPPORTGYM_TAU2_PYTHON", ""), help="Python with tau2-bench installed."),
+    tau2_python: str = typer.Option(
+        os.environ.get("SUPPORTGYM_TAU2_PYTHON", ""), help="Python with tau2-bench installed."
+    ),
     tau2_data: str = typer.Option(os.environ.get("TAU2_DATA_DIR", ""), help="tau2-bench's data folder."),
     rounds: int = typer.Option(5, min=1, max=50, help="Alternating rounds; the figure is the median of round p50s."),
     calls: int = typer.Option(200, min=10, max=10_000, help="Read calls per tool per round."),
@@ -159,37 +192,60 @@ def bench_tau2(
 ) -> None:
     """Per-tool p50/p99 of SupportGym beside τ²-bench's retail tools, with ratios (in process)."""
     if not tau2_python or not tau2_data:
-        typer.echo("tau2-bench not given: pass --tau2-python and --tau2-data (or set SUPPORTGYM_TAU2_PYTHON "
-                   "and TAU2_DATA_DIR); skipping the side-by-side.", err=True)
+        typer.echo(
+            "tau2-bench not given: pass --tau2-python and --tau2-data (or set SUPPORTGYM_TAU2_PYTHON "
+            "and TAU2_DATA_DIR); skipping the side-by-side.",
+            err=True,
+        )
         raise typer.Exit(2)
     ours: dict[str, dict[str, list[list[float]]]] = {"dispatch": {}, "step": {}}
     theirs: dict[str, dict[str, list[list[float]]]] = {"dispatch": {}, "step": {}}
     for r in range(rounds):
         print(f"round {r + 1}/{rounds}", file=sys.stderr, flush=True)
-        for side, got in ((ours, _supportgym_samples(calls, scale)), (theirs, _tau2_samples(tau2_python, tau2_data, calls))):
+        for side, got in (
+            (ours, _supportgym_samples(calls, scale)),
+            (theirs, _tau2_samples(tau2_python, tau2_data, calls)),
+        ):
             for level, per_tool in got.items():
                 for k, v in per_tool.items():
                     side[level].setdefault(k, []).append(v)
 
     def fig(runs: list[list[float]]) -> dict[str, float]:
-        return {"p50_ms": statistics.median(statistics.median(x) for x in runs),
-                "p99_ms": statistics.median(percentile(x, 0.99) for x in runs), "n": sum(len(x) for x in runs)}
+        return {
+            "p50_ms": statistics.median(statistics.median(x) for x in runs),
+            "p99_ms": statistics.median(percentile(x, 0.99) for x in runs),
+            "n": sum(len(x) for x in runs),
+        }
 
-    result: dict[str, Any] = {"rounds": rounds, "calls": calls, "scale": scale, "levels": {},
-                              "note": "in process, one machine, one run; ratio = SupportGym p50 / τ² p50 "
-                                      "(below 1: SupportGym faster). dispatch: use_tool vs call_tool; step: "
-                                      "get_response (JSON text) vs call_tool + json.dumps"}
+    result: dict[str, Any] = {
+        "rounds": rounds,
+        "calls": calls,
+        "scale": scale,
+        "levels": {},
+        "note": "in process, one machine, one run; ratio = SupportGym p50 / τ² p50 "
+        "(below 1: SupportGym faster). dispatch: use_tool vs call_tool; step: "
+        "get_response (JSON text) vs call_tool + json.dumps",
+    }
     for level in ("dispatch", "step"):
         rows: list[dict[str, Any]] = []
         for t2, sg in PAIRS:
             a, b = fig(theirs[level][t2]), fig(ours[level][sg])
-            rows.append({"tau2_tool": t2, "tool": sg, "tau2": a, "supportgym": b, "ratio_p50": b["p50_ms"] / a["p50_ms"]})
+            rows.append(
+                {"tau2_tool": t2, "tool": sg, "tau2": a, "supportgym": b, "ratio_p50": b["p50_ms"] / a["p50_ms"]}
+            )
         cancel = fig(ours[level]["cancel_order"])["p50_ms"]
         for sg in UNPAIRED_WRITES:
             if sg in ours[level]:
                 b = fig(ours[level][sg])
-                rows.append({"tau2_tool": None, "tool": sg, "tau2": None, "supportgym": b,
-                             "ratio_to_cancel_order": b["p50_ms"] / cancel})
+                rows.append(
+                    {
+                        "tau2_tool": None,
+                        "tool": sg,
+                        "tau2": None,
+                        "supportgym": b,
+                        "ratio_to_cancel_order": b["p50_ms"] / cancel,
+                    }
+                )
         result["levels"][level] = rows
     if save:
         with open(save, "w", encoding="utf-8") as f:

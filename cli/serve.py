@@ -41,8 +41,8 @@ def serve(
     """Run the HTTP service: many isolated episodes, each with its own copy of a world."""
     import uvicorn
 
-    from supportgym.tasks.service import create_service
     from supportgym.services.settings import Settings
+    from supportgym.tasks.service import create_service
 
     settings = Settings.from_env(
         host=host,
@@ -114,14 +114,18 @@ def tools(
     from rich.table import Table
 
     # 80 columns: the name is what an agent calls, never cut; the flags get short headers.
-    table = Table(title=f"{len(infos)} tools",
-                  caption="read = read-only, destroys = destructive, repeat = idempotent; more: --json")
+    table = Table(
+        title=f"{len(infos)} tools",
+        caption="read = read-only, destroys = destructive, repeat = idempotent; more: --json",
+    )
     table.add_column("name", no_wrap=True)
     table.add_column("group", overflow="fold")
     for col in ("read", "destroys", "repeat"):
         table.add_column(col, no_wrap=True)
     for t in infos:
-        table.add_row(t["name"], t["group"], *("yes" if t[k] else "" for k in ("read_only", "destructive", "idempotent")))
+        table.add_row(
+            t["name"], t["group"], *("yes" if t[k] else "" for k in ("read_only", "destructive", "idempotent"))
+        )
     Console().print(table)
 
 

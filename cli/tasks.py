@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Optional, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import typer
 
 if TYPE_CHECKING:
     from supportgym.tasks import Problem
+
 
 class TaskRow(TypedDict):
     """One task as `tasks list` prints it (--json drops the title)."""
@@ -26,10 +27,10 @@ tasks_app = typer.Typer(help="The task set: list, inspect, generate and author t
 
 @tasks_app.command("list")
 def list_cmd(
-    family: Optional[str] = typer.Option(None, help="Only this family."),
-    level: Optional[str] = typer.Option(None, help="Only tasks probing this hierarchy level."),
-    difficulty: Optional[str] = typer.Option(None, help="easy, medium or hard."),
-    split: Optional[str] = typer.Option(None, help="Only the fixed tasks of this split: dev, test or heldout-families."),
+    family: str | None = typer.Option(None, help="Only this family."),
+    level: str | None = typer.Option(None, help="Only tasks probing this hierarchy level."),
+    difficulty: str | None = typer.Option(None, help="easy, medium or hard."),
+    split: str | None = typer.Option(None, help="Only the fixed tasks of this split: dev, test or heldout-families."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (id, family, levels, difficulty, criteria)."),
 ) -> None:
     """List tasks, optionally filtered. Families with problems are left out, with a warning on stderr."""
@@ -47,13 +48,22 @@ def list_cmd(
         from supportgym.tasks.splits import FIXED_SPLITS, load_split
 
         if split not in FIXED_SPLITS:
-            typer.echo(f"error: --split takes {', '.join(FIXED_SPLITS)} (train is generated: supportgym tasks generate)", err=True)
+            typer.echo(
+                f"error: --split takes {', '.join(FIXED_SPLITS)} (train is generated: supportgym tasks generate)",
+                err=True,
+            )
             raise typer.Exit(2)
         chosen = set(load_split(split))
         tasks = [t for t in tasks if t.id in chosen]
     rows: list[TaskRow] = [
-        {"id": t.id, "family": t.family, "levels": [lv.value for lv in t.levels],
-         "difficulty": t.difficulty.value, "criteria": len(t.criteria), "title": t.title}
+        {
+            "id": t.id,
+            "family": t.family,
+            "levels": [lv.value for lv in t.levels],
+            "difficulty": t.difficulty.value,
+            "criteria": len(t.criteria),
+            "title": t.title,
+        }
         for t in tasks
     ]
     if as_json:
@@ -129,10 +139,19 @@ def show_cmd(task_id: str = typer.Argument(..., help="Task id, e.g. refund_withi
     for col in ("id", "type", "category", "by", "criterion", "check"):
         rub.add_column(col, overflow="fold")
     for c in p.rubric:
-        rub.add_row(c.id, c.type.value, c.category.value, "program" if c.check else "judge", c.text,
-                    json.dumps(c.check.model_dump(exclude_defaults=True), default=str) if c.check else "")
+        rub.add_row(
+            c.id,
+            c.type.value,
+            c.category.value,
+            "program" if c.check else "judge",
+            c.text,
+            json.dumps(c.check.model_dump(exclude_defaults=True), default=str) if c.check else "",
+        )
     con.print(rub)
-    con.print(f"reference: {len(p.reference.calls)} calls; wrong trajectories: " + ", ".join(f"{w.name} (fails {len(w.fails)})" for w in p.wrong))
+    con.print(
+        f"reference: {len(p.reference.calls)} calls; wrong trajectories: "
+        + ", ".join(f"{w.name} (fails {len(w.fails)})" for w in p.wrong)
+    )
 
 
 @tasks_app.command("generate")
@@ -140,7 +159,9 @@ def generate_cmd(
     family: str = typer.Option(..., "--family", help="A family with a generate block."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the draws: same family, seed and n, same tasks."),
     n: int = typer.Option(5, "--n", min=1, max=200, help="How many proven tasks to produce."),
-    audit: bool = typer.Option(True, "--audit/--no-audit", help="Also run the reward-integrity audit on each candidate."),
+    audit: bool = typer.Option(
+        True, "--audit/--no-audit", help="Also run the reward-integrity audit on each candidate."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (accepted and dropped candidates)."),
 ) -> None:
     """Draw new variants of a family from a seed and prove each one (setup finds rows, no
@@ -160,7 +181,9 @@ def generate_cmd(
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
     else:
-        table = Table(title=f"{family}, seed {seed}: {len(report.accepted)} of {n} accepted, {len(report.dropped)} dropped")
+        table = Table(
+            title=f"{family}, seed {seed}: {len(report.accepted)} of {n} accepted, {len(report.dropped)} dropped"
+        )
         table.add_column("task id", no_wrap=True)
         table.add_column("from", no_wrap=True)
         table.add_column("drawn", overflow="fold")
@@ -210,15 +233,26 @@ def stats_cmd(
         return
 
     def table(title: str, groups: list[GroupStats]) -> Table:
-        t = Table(title=title, caption="calls/writes: reference mean (max); criteria: per task; "
-                  "cat = completeness/correctness/constraint/format, type = primary/extra/dodged; seqs: distinct write sequences")
+        t = Table(
+            title=title,
+            caption="calls/writes: reference mean (max); criteria: per task; "
+            "cat = completeness/correctness/constraint/format, type = primary/extra/dodged; "
+            "seqs: distinct write sequences",
+        )
         for col in ("group", "tasks", "calls", "writes", "criteria", "cat", "type", "seqs"):
             t.add_column(col, overflow="fold", no_wrap=col == "group", justify="left" if col == "group" else "right")
         for g in groups:
             c, ty = g.by_category, g.by_type
-            t.add_row(g.group, str(g.tasks), f"{g.calls_mean} ({g.calls_max})", f"{g.writes_mean} ({g.writes_max})",
-                      str(g.criteria_mean), f"{c['completeness']}/{c['correctness']}/{c['constraint']}/{c['format']}",
-                      f"{ty['primary']}/{ty['extra_credit']}/{ty['dodged_bullet']}", str(g.write_sequences))
+            t.add_row(
+                g.group,
+                str(g.tasks),
+                f"{g.calls_mean} ({g.calls_max})",
+                f"{g.writes_mean} ({g.writes_max})",
+                str(g.criteria_mean),
+                f"{c['completeness']}/{c['correctness']}/{c['constraint']}/{c['format']}",
+                f"{ty['primary']}/{ty['extra_credit']}/{ty['dodged_bullet']}",
+                str(g.write_sequences),
+            )
         return t
 
     con = Console()

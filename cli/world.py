@@ -47,9 +47,11 @@ def info(
     finally:
         db.close()
     data = {
-        "world_hash": snap.world_hash, "seed": snap.seed, "scale": snap.scale,
-        "now": meta.get("now"), "generator_version": meta.get("generator_version",
-                                                               GENERATOR_VERSION),
+        "world_hash": snap.world_hash,
+        "seed": snap.seed,
+        "scale": snap.scale,
+        "now": meta.get("now"),
+        "generator_version": meta.get("generator_version", GENERATOR_VERSION),
         "counts": snap.counts,
     }
     if json_out:
@@ -60,8 +62,7 @@ def info(
 
     console = Console()
     console.print(f"world hash  {snap.world_hash}")
-    console.print(f"seed {snap.seed}  scale {snap.scale}  now {data['now']}  "
-                  f"generator v{data['generator_version']}")
+    console.print(f"seed {snap.seed}  scale {snap.scale}  now {data['now']}  generator v{data['generator_version']}")
     table = Table(title="Rows per table")
     table.add_column("table")
     table.add_column("rows", justify="right")
@@ -89,36 +90,41 @@ def check(
         db.close()
     fails = report.failures()
     if json_out:
-        typer.echo(json.dumps({
-            "world_hash": snap.world_hash, "seed": snap.seed, "scale": snap.scale,
-            "ok": report.ok,
-            "invariants": {k: {"checked": report.checked[k], "failed": fails[k]}
-                           for k in INVARIANTS},
-            "violations": [{"invariant": v.invariant, "entity": v.entity,
-                            "message": v.message} for v in report.violations[:200]],
-            "violation_count": len(report.violations),
-        }, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "world_hash": snap.world_hash,
+                    "seed": snap.seed,
+                    "scale": snap.scale,
+                    "ok": report.ok,
+                    "invariants": {k: {"checked": report.checked[k], "failed": fails[k]} for k in INVARIANTS},
+                    "violations": [
+                        {"invariant": v.invariant, "entity": v.entity, "message": v.message}
+                        for v in report.violations[:200]
+                    ],
+                    "violation_count": len(report.violations),
+                },
+                indent=2,
+            )
+        )
     else:
         from rich.console import Console
         from rich.table import Table
 
         console = Console()
         table = Table(title=f"Invariants of world seed={snap.seed} scale={snap.scale}")
-        for col, justify in (("invariant", "left"), ("checked", "right"), ("passed", "right"),
-                             ("failed", "right")):
+        for col, justify in (("invariant", "left"), ("checked", "right"), ("passed", "right"), ("failed", "right")):
             table.add_column(col, justify=justify)  # type: ignore[arg-type]
         for name in INVARIANTS:
             n, f = report.checked[name], fails[name]
             style = "red" if f else "green"
-            table.add_row(name, f"{n:,}", f"[{style}]{n - f:,}[/{style}]",
-                          f"[{style}]{f:,}[/{style}]")
+            table.add_row(name, f"{n:,}", f"[{style}]{n - f:,}[/{style}]", f"[{style}]{f:,}[/{style}]")
         console.print(table)
         for v in report.violations[:20]:
             console.print(f"[red]{v}[/red]", highlight=False)
         if len(report.violations) > 20:
             console.print(f"... and {len(report.violations) - 20} more")
-        console.print("[green]OK[/green]" if report.ok
-                      else f"[red]{len(report.violations)} violation(s)[/red]")
+        console.print("[green]OK[/green]" if report.ok else f"[red]{len(report.violations)} violation(s)[/red]")
     if not report.ok:
         raise typer.Exit(1)
 
@@ -127,8 +133,8 @@ def check(
 def build(
     seed: Annotated[int, typer.Option(help=SEED_HELP)] = 7,
     scale: Annotated[str, typer.Option(help=SCALE_HELP)] = "default",
-    url: Annotated[str, typer.Option(
-        help="SQLAlchemy URL of an empty database to write the world into.")
+    url: Annotated[
+        str, typer.Option(help="SQLAlchemy URL of an empty database to write the world into.")
     ] = "sqlite:///world.sqlite",
 ) -> None:
     """Write a world into any database (a SQLite file, PostgreSQL, ...) to inspect it."""

@@ -1,12 +1,13 @@
 """The Gymnasium environment. Importing this package registers ``SupportGym-v0``::
 
-    import gymnasium, supportgym.env
-    env = gymnasium.make("SupportGym-v0", task_id=..., transport="inprocess")
+import gymnasium, supportgym.env
+env = gymnasium.make("SupportGym-v0", task_id=..., transport="inprocess")
 """
 
 from __future__ import annotations
 
 import gymnasium
+
 from supportgym.env.errors import (
     EnvironmentFault,
     EpisodeEnded,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
+
 from supportgym.env.llm_agent import select_tasks
 from supportgym.rubrics.flip_tests import (
     FlipCase,
@@ -93,8 +94,17 @@ class Agreement(BaseModel):
             self.tn += 1
 
     def as_dict(self) -> dict[str, Any]:
-        return {"n": self.n, "accuracy": self.accuracy, "kappa": self.kappa, "tp": self.tp, "tn": self.tn,
-                "fp": self.fp, "fn": self.fn, "judge_errors": self.errors, "cannot_assess": self.cannot_assess}
+        return {
+            "n": self.n,
+            "accuracy": self.accuracy,
+            "kappa": self.kappa,
+            "tp": self.tp,
+            "tn": self.tn,
+            "fp": self.fp,
+            "fn": self.fn,
+            "judge_errors": self.errors,
+            "cannot_assess": self.cannot_assess,
+        }
 
 
 class Disagreement(BaseModel):
@@ -154,19 +164,33 @@ def calibrate_items(items: Iterable[CalibrationItem], judge: LLMJudge) -> Calibr
             for agg in (overall, per_cat[cat], per_crit[f"{task_id}:{it.criterion.id}"]):
                 agg.add(it.truth, v.met, v.status)
             if v.met is None or v.met != it.truth:
-                disagreements.append(Disagreement(task_id=task_id, solution=solution, criterion_id=str(it.criterion.id),
-                                                  category=cat, truth=it.truth, judged=v.met,
-                                                  reason=v.error or (f"cannot_assess: {v.reason}" if v.cannot_assess
-                                                                     else v.reason)))
+                disagreements.append(
+                    Disagreement(
+                        task_id=task_id,
+                        solution=solution,
+                        criterion_id=str(it.criterion.id),
+                        category=cat,
+                        truth=it.truth,
+                        judged=v.met,
+                        reason=v.error or (f"cannot_assess: {v.reason}" if v.cannot_assess else v.reason),
+                    )
+                )
     return CalibrationReport(
-        judge_models=list(judge.models), prompt_version=judge.config.prompt_version, overall=overall,
-        per_category=dict(sorted(per_cat.items())), per_criterion=dict(sorted(per_crit.items())),
-        disagreements=disagreements, tokens_in=tin, tokens_out=tout, items=count,
+        judge_models=list(judge.models),
+        prompt_version=judge.config.prompt_version,
+        overall=overall,
+        per_category=dict(sorted(per_cat.items())),
+        per_criterion=dict(sorted(per_crit.items())),
+        disagreements=disagreements,
+        tokens_in=tin,
+        tokens_out=tout,
+        items=count,
     )
 
 
-def collect_items(task_ids: Sequence[str], *, solutions: str = "all",
-                  criteria: Sequence[str] | None = None) -> list[CalibrationItem]:
+def collect_items(
+    task_ids: Sequence[str], *, solutions: str = "all", criteria: Sequence[str] | None = None
+) -> list[CalibrationItem]:
     """Ground truth from the task set: replay each task's reference and wrong solutions
     (``solutions``: ``all``, ``reference``, or comma-separated names; unknown names are skipped
     for a task that lacks them); every program-checked criterion's verdict is a truth.
@@ -181,7 +205,11 @@ def collect_items(task_ids: Sequence[str], *, solutions: str = "all",
         elif solutions == "reference":
             names = ["reference"]
         else:
-            names = [n.strip() for n in solutions.split(",") if n.strip() and (n.strip() == "reference" or n.strip() in wrong)]
+            names = [
+                n.strip()
+                for n in solutions.split(",")
+                if n.strip() and (n.strip() == "reference" or n.strip() in wrong)
+            ]
         for name in names:
             episode, grade = run_solution(task_id, name)
             try:
@@ -192,8 +220,15 @@ def collect_items(task_ids: Sequence[str], *, solutions: str = "all",
                         continue
                     if criteria and r.id not in criteria:
                         continue
-                    items.append(CalibrationItem(task_id=task_id, solution=name, criterion=rubric[r.id],
-                                                 context=ctx, truth=r.verdict == "met"))
+                    items.append(
+                        CalibrationItem(
+                            task_id=task_id,
+                            solution=name,
+                            criterion=rubric[r.id],
+                            context=ctx,
+                            truth=r.verdict == "met",
+                        )
+                    )
             finally:
                 episode.close()
     return items
@@ -234,13 +269,25 @@ def report_tables(report: CalibrationReport) -> list[Any]:
         for col in ("", "n", "accuracy", "kappa", "tp", "tn", "fp", "fn", "judge errors", "cannot assess"):
             t.add_column(col)
         for name, a in rows.items():
-            t.add_row(name, str(a.n), _f(a.accuracy), _f(a.kappa), str(a.tp), str(a.tn), str(a.fp), str(a.fn),
-                      str(a.errors), str(a.cannot_assess))
+            t.add_row(
+                name,
+                str(a.n),
+                _f(a.accuracy),
+                _f(a.kappa),
+                str(a.tp),
+                str(a.tn),
+                str(a.fp),
+                str(a.fn),
+                str(a.errors),
+                str(a.cannot_assess),
+            )
         return t
 
     out = [
-        table(f"Judge calibration ({', '.join(report.judge_models)}, {report.prompt_version}): overall and per "
-              f"category", {"overall": report.overall, **report.per_category}),
+        table(
+            f"Judge calibration ({', '.join(report.judge_models)}, {report.prompt_version}): overall and per category",
+            {"overall": report.overall, **report.per_category},
+        ),
         table("Per criterion", report.per_criterion),
     ]
     if report.disagreements:
@@ -248,8 +295,14 @@ def report_tables(report: CalibrationReport) -> list[Any]:
         for col in ("task", "solution", "criterion", "truth", "judge", "reason"):
             d.add_column(col)
         for x in report.disagreements:
-            d.add_row(x.task_id, x.solution, x.criterion_id, str(x.truth),
-                      "error" if x.judged is None else str(x.judged), x.reason[:100])
+            d.add_row(
+                x.task_id,
+                x.solution,
+                x.criterion_id,
+                str(x.truth),
+                "error" if x.judged is None else str(x.judged),
+                x.reason[:100],
+            )
         out.append(d)
     return out
 
@@ -278,13 +331,16 @@ def judge_calibrate(
 
     from rich.console import Console
 
-
-    overrides: dict[str, Any] = {"samples": samples, "criteria_per_call": criteria_per_call,
-                                 "max_concurrency": max_concurrency}
+    overrides: dict[str, Any] = {
+        "samples": samples,
+        "criteria_per_call": criteria_per_call,
+        "max_concurrency": max_concurrency,
+    }
     if no_cache:
         overrides["cache_dir"] = None
-    cfg = JudgeConfig.from_env(base_url=judge_base_url or None, model=judge_model or None,
-                               api_key=judge_api_key or None, **overrides)
+    cfg = JudgeConfig.from_env(
+        base_url=judge_base_url or None, model=judge_model or None, api_key=judge_api_key or None, **overrides
+    )
     task_ids = select_tasks(tasks)
     with LLMJudge(cfg) as judge:
         report = calibrate(task_ids, judge, solutions=solutions)

@@ -270,8 +270,12 @@ class ContainerPool:
 
     @property
     def labels(self) -> dict[str, str]:
-        return {MANAGED_LABEL: "true", POOL_LABEL: self.pool_id, OWNER_LABEL: self.owner,
-                HEARTBEAT_LABEL: str(self._heartbeat.path)}
+        return {
+            MANAGED_LABEL: "true",
+            POOL_LABEL: self.pool_id,
+            OWNER_LABEL: self.owner,
+            HEARTBEAT_LABEL: str(self._heartbeat.path),
+        }
 
     def start(self) -> ContainerPool:
         """Start the containers (in parallel) and wait until all are ready."""
@@ -446,7 +450,10 @@ class ContainerPool:
         pc.client = httpx.Client(
             base_url=pc.url,
             timeout=httpx.Timeout(self.http_timeout, connect=min(self.http_timeout, 5.0)),
-            limits=httpx.Limits(max_connections=2 * self.slots_per_container + 2, max_keepalive_connections=2 * self.slots_per_container + 2),
+            limits=httpx.Limits(
+                max_connections=2 * self.slots_per_container + 2,
+                max_keepalive_connections=2 * self.slots_per_container + 2,
+            ),
             headers={"user-agent": "supportgym-docker-pool", "authorization": f"Bearer {self.token}"},
         )
         probe = httpx.Client(timeout=httpx.Timeout(1.0), headers={"authorization": f"Bearer {self.token}"})
@@ -467,7 +474,9 @@ class ContainerPool:
                 if self._closed:
                     raise PoolError("the pool was closed while the container started")
                 if time.monotonic() > deadline:
-                    raise PoolError(f"{pc.name} was not ready after {self.start_timeout:.0f} s: {_logs_tail(pc.container)}")
+                    raise PoolError(
+                        f"{pc.name} was not ready after {self.start_timeout:.0f} s: {_logs_tail(pc.container)}"
+                    )
                 time.sleep(0.025)
         finally:
             probe.close()
@@ -499,10 +508,13 @@ class ContainerPool:
         if not ok:
             try:
                 pc.container.reload()
-                log.warning("pool %s: %s failed its health check (status %s)", self.pool_id, pc.short(), pc.container.status)
+                log.warning(
+                    "pool %s: %s failed its health check (status %s)", self.pool_id, pc.short(), pc.container.status
+                )
             except docker_errors() as exc:  # the container is gone: the failed check says enough
-                log.warning("pool %s: %s failed its health check; its status is unknown (%s)",
-                            self.pool_id, pc.short(), exc)
+                log.warning(
+                    "pool %s: %s failed its health check; its status is unknown (%s)", self.pool_id, pc.short(), exc
+                )
         else:
             pc.last_ok = time.monotonic()
         return ok

@@ -6,9 +6,10 @@ import json
 import statistics
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
+
 from supportgym.tasks import TaskFormatError, get_task, list_tasks, run_solution
 
 AGENTS = ("reference",)
@@ -35,12 +36,20 @@ def run_eval(
     def one(task: Any) -> None:
         started = time.perf_counter()
         _ep, grade = run_solution(task.id, "reference", alpha=alpha, beta=beta)
-        episodes.append({
-            "task_id": task.id, "family": task.family, "levels": [lv.value for lv in task.levels],
-            "difficulty": task.difficulty.value, "agent": agent, "steps": _ep.steps,
-            "reward": grade.reward, "perfect": grade.perfect, "grade": grade.model_dump(mode="json"),
-            "elapsed_s": time.perf_counter() - started,
-        })
+        episodes.append(
+            {
+                "task_id": task.id,
+                "family": task.family,
+                "levels": [lv.value for lv in task.levels],
+                "difficulty": task.difficulty.value,
+                "agent": agent,
+                "steps": _ep.steps,
+                "reward": grade.reward,
+                "perfect": grade.perfect,
+                "grade": grade.model_dump(mode="json"),
+                "elapsed_s": time.perf_counter() - started,
+            }
+        )
         _ep.close()
 
     if progress:
@@ -101,12 +110,18 @@ def summarise(episodes: list[dict[str, Any]], agent: str = "") -> dict[str, Any]
         "pass_rate_per_category": {k: _rate(*v) for k, v in per_cat.items()},
         "pass_rate_per_type": {k: _rate(*v) for k, v in per_type.items()},
         "per_level": {
-            k: {"tasks": v["tasks"], "mean_reward": statistics.fmean(v["reward"]),
-                "perfect_rate": v["perfect"] / v["tasks"], "pass_rate": _rate(v["met"], v["graded"])}
+            k: {
+                "tasks": v["tasks"],
+                "mean_reward": statistics.fmean(v["reward"]),
+                "perfect_rate": v["perfect"] / v["tasks"],
+                "pass_rate": _rate(v["met"], v["graded"]),
+            }
             for k, v in sorted(per_level.items())
         },
         "pending_judge_criteria": sum(e["grade"]["pending_judge"] for e in episodes),
-        "reward_scope": "program_checked_only" if any(e["grade"]["pending_judge"] for e in episodes) else "all_criteria",
+        "reward_scope": "program_checked_only"
+        if any(e["grade"]["pending_judge"] for e in episodes)
+        else "all_criteria",
         "grading_ms_p50": statistics.median(grading_ms) if grading_ms else None,
     }
 
@@ -125,10 +140,15 @@ def print_summary(summary: dict[str, Any]) -> None:
     head.add_column("value")
     head.add_row("mean reward", _fmt(summary["mean_reward"]))
     head.add_row("perfect-task rate", _fmt(summary["perfect_rate"]))
-    head.add_row("reward scope", f"{summary['reward_scope']} ({summary['pending_judge_criteria']} judge criteria pending)")
+    head.add_row(
+        "reward scope", f"{summary['reward_scope']} ({summary['pending_judge_criteria']} judge criteria pending)"
+    )
     head.add_row("grading p50 (ms)", _fmt(summary["grading_ms_p50"]))
     con.print(head)
-    for title, key in (("pass rate per category", "pass_rate_per_category"), ("pass rate per type", "pass_rate_per_type")):
+    for title, key in (
+        ("pass rate per category", "pass_rate_per_category"),
+        ("pass rate per type", "pass_rate_per_type"),
+    ):
         t = Table(title=title)
         t.add_column("name")
         t.add_column("pass rate")
@@ -144,12 +164,14 @@ def print_summary(summary: dict[str, Any]) -> None:
 
 
 def eval_command(
-    agent: str = typer.Option("reference", "--agent", help="Agent to run: reference (the scripted reference solutions)."),
-    task: Optional[list[str]] = typer.Option(None, "--task", help="Only these task ids (repeatable)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write every episode's grade as JSON here."),
+    agent: str = typer.Option(
+        "reference", "--agent", help="Agent to run: reference (the scripted reference solutions)."
+    ),
+    task: list[str] | None = typer.Option(None, "--task", help="Only these task ids (repeatable)."),
+    out: Path | None = typer.Option(None, "--out", help="Write every episode's grade as JSON here."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    alpha: Optional[float] = typer.Option(None, help="Weight of extra credit (default: the episode default)."),
-    beta: Optional[float] = typer.Option(None, help="Weight of dodged-bullet penalties."),
+    alpha: float | None = typer.Option(None, help="Weight of extra credit (default: the episode default)."),
+    beta: float | None = typer.Option(None, help="Weight of dodged-bullet penalties."),
 ) -> None:
     """Run an agent on every task as real episodes, grade them, print a summary."""
 

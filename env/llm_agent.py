@@ -33,7 +33,6 @@ from supportgym.env.support_env import SupportEnv
 from supportgym.services.openai_client import ChatClient, ChatError, endpoint_from_env
 from supportgym.services.tools.submit import SUBMIT_TOOL
 from supportgym.tasks import TaskFormatError, get_task, list_tasks
-
 from supportgym.trajectory import Trajectory, write_jsonl
 
 log = logging.getLogger("supportgym.eval")
@@ -129,8 +128,14 @@ class LLMAgent:
         out = [t for t in tools if self.tool_names is None or t["function"]["name"] in self.tool_names]
         return [_compact_tool(t) for t in out] if self.compact_tools else out
 
-    def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *,
-                 tool_choice: Any = None, seed: int | None = None):
+    def complete(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        *,
+        tool_choice: Any = None,
+        seed: int | None = None,
+    ):
         """One chat completion (a :class:`~supportgym.services.openai_client.ChatResponse`)."""
         choice = self.tool_choice if tool_choice is None else tool_choice
         return self.client.chat(
@@ -162,14 +167,16 @@ class LLMAgent:
         """The policy of one episode (the rollout loop asks for it after reset)."""
         return _EpisodeTurns(self, info, attempt)
 
-    def run_episode(self, env: Any, task_id: str | None, *, attempt: int = 0,
-                    max_steps: int | None = None) -> Trajectory:
+    def run_episode(
+        self, env: Any, task_id: str | None, *, attempt: int = 0, max_steps: int | None = None
+    ) -> Trajectory:
         """Run one episode of ``env`` (a ``SupportEnv``, reset here, not closed) on ``task_id``
         through the rollout loop; returns the trajectory with the chat transcript, tokens and
         (when graded) the grade. An endpoint that fails for good sets ``infra_error``."""
         options = {} if max_steps is None else {"max_steps": max_steps}
-        result = rollout(self, task_id, env=env, reset_options=options, agent=self.name, model=self.model,
-                         attempt=attempt)
+        result = rollout(
+            self, task_id, env=env, reset_options=options, agent=self.name, model=self.model, attempt=attempt
+        )
         trajectory = result.trajectory
         if result.status == POLICY_ERROR and result.error_type == ChatError.__name__:
             trajectory.infra_error = f"model endpoint failed: {result.error}"
@@ -197,8 +204,12 @@ class _EpisodeTurns:
         resp = agent.complete(messages, self.tools, tool_choice=choice, seed=self.seed)
         calls = chat_calls(resp.tool_calls, self.turn)
         self.steps += max(1, len(calls))  # a text answer is stepped too
-        return {"role": "assistant", "content": resp.content or "", "tool_calls": calls,
-                "usage": {"prompt_tokens": resp.tokens_in, "completion_tokens": resp.tokens_out}}
+        return {
+            "role": "assistant",
+            "content": resp.content or "",
+            "tool_calls": calls,
+            "usage": {"prompt_tokens": resp.tokens_in, "completion_tokens": resp.tokens_out},
+        }
 
 
 # --- evaluation ------------------------------------------------------------------------------
@@ -236,8 +247,11 @@ def summarise(trajectories: list[Trajectory], k: int) -> dict[str, Any]:
             f"pass^{k}": _mean([1.0 if p else 0.0 for p in passk]),
         }
 
-    groups: dict[str, dict[str, list[str]]] = {"family": defaultdict(list), "level": defaultdict(list),
-                                                 "difficulty": defaultdict(list)}
+    groups: dict[str, dict[str, list[str]]] = {
+        "family": defaultdict(list),
+        "level": defaultdict(list),
+        "difficulty": defaultdict(list),
+    }
     for tid in by_task:
         meta = _task_meta(tid)
         groups["family"][meta["family"]].append(tid)
@@ -245,7 +259,10 @@ def summarise(trajectories: list[Trajectory], k: int) -> dict[str, Any]:
         for lv in meta["levels"] or ["unknown"]:
             groups["level"][lv].append(tid)
     # Per criterion category / type: pass rates pooled over every graded criterion.
-    crit: dict[str, dict[str, list[int]]] = {"category": defaultdict(lambda: [0, 0]), "type": defaultdict(lambda: [0, 0])}
+    crit: dict[str, dict[str, list[int]]] = {
+        "category": defaultdict(lambda: [0, 0]),
+        "type": defaultdict(lambda: [0, 0]),
+    }
     for t in trajectories:
         for c in (t.grade or {}).get("criteria", []) or []:
             if c.get("verdict") not in ("met", "unmet"):
@@ -258,8 +275,12 @@ def summarise(trajectories: list[Trajectory], k: int) -> dict[str, Any]:
         "k": k,
         "overall": block(list(by_task)),
         **{f"by_{g}": {name: block(ids) for name, ids in sorted(v.items())} for g, v in groups.items()},
-        **{f"criteria_by_{key}": {n: {"met": m, "total": tot, "rate": m / tot if tot else None}
-                                  for n, (m, tot) in sorted(v.items())} for key, v in crit.items()},
+        **{
+            f"criteria_by_{key}": {
+                n: {"met": m, "total": tot, "rate": m / tot if tot else None} for n, (m, tot) in sorted(v.items())
+            }
+            for key, v in crit.items()
+        },
         "tokens_in": sum(t.tokens_in for t in trajectories),
         "tokens_out": sum(t.tokens_out for t in trajectories),
     }
@@ -280,6 +301,7 @@ def run_eval(
     and ``summary.json`` to ``out_dir`` when given. Returns ``(summary, trajectories)``."""
 
     if env_factory is None:
+
         def env_factory() -> Any:
             return SupportEnv(transport="inprocess")
 
@@ -298,9 +320,18 @@ def run_eval(
         try:
             return agent_factory().run_episode(env, tid, attempt=attempt, max_steps=max_steps)
         except Exception as exc:  # noqa: BLE001 - one failed episode must not end the whole evaluation
-            return Trajectory(task_id=tid, alpha=0.0, beta=0.0, max_steps=max_steps or 0, agent="llm",
-                              attempt=attempt, steps=[], reply=None, status="error",
-                              infra_error=f"{type(exc).__name__}: {exc}")
+            return Trajectory(
+                task_id=tid,
+                alpha=0.0,
+                beta=0.0,
+                max_steps=max_steps or 0,
+                agent="llm",
+                attempt=attempt,
+                steps=[],
+                reply=None,
+                status="error",
+                infra_error=f"{type(exc).__name__}: {exc}",
+            )
         finally:
             env.close()
 
@@ -319,8 +350,13 @@ def run_eval(
             TimeElapsedColumn,
         )
 
-        bar_ctx = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                           TimeElapsedColumn(), transient=False)
+        bar_ctx = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            transient=False,
+        )
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="eval") as pool:
         futures = [pool.submit(one, tid, a) for tid, a in jobs]
         if bar_ctx is not None:
@@ -358,8 +394,15 @@ def summary_table(summary: dict[str, Any]) -> Any:
     for g in ("family", "level", "difficulty"):
         rows += [(f"{g}: {n}", b) for n, b in summary[f"by_{g}"].items()]
     for name, b in rows:
-        table.add_row(name, _fmt(b["tasks"]), _fmt(b["episodes"]), _fmt(b["mean_reward"]), _fmt(b["perfect_rate"]),
-                      _fmt(b[f"pass^{k}"]), _fmt(b["infra_errors"]))
+        table.add_row(
+            name,
+            _fmt(b["tasks"]),
+            _fmt(b["episodes"]),
+            _fmt(b["mean_reward"]),
+            _fmt(b["perfect_rate"]),
+            _fmt(b[f"pass^{k}"]),
+            _fmt(b["infra_errors"]),
+        )
     return table
 
 
@@ -385,7 +428,6 @@ def eval_llm(
     ``tasks``: comma-separated ids or families (default: every task)."""
     from rich.console import Console
 
-
     ep = endpoint_from_env("SUPPORTGYM_LLM", base_url=base_url or None, api_key=api_key or None, model=model or None)
     if not ep.model:
         raise SystemExit("no model: pass --model or set SUPPORTGYM_LLM_MODEL (or OPENAI_MODEL)")
@@ -393,9 +435,20 @@ def eval_llm(
     client = ChatClient(ep.base_url, ep.api_key, timeout_s=timeout, max_concurrency=max(1, concurrency))
     try:
         summary, _ = run_eval(
-            lambda: LLMAgent(client, ep.model or "", max_tokens=max_tokens, temperature=temperature, seed=seed,
-                             tool_choice=tool_choice),
-            task_ids, k=k, concurrency=concurrency, out_dir=out, max_steps=max_steps, progress=not as_json,
+            lambda: LLMAgent(
+                client,
+                ep.model or "",
+                max_tokens=max_tokens,
+                temperature=temperature,
+                seed=seed,
+                tool_choice=tool_choice,
+            ),
+            task_ids,
+            k=k,
+            concurrency=concurrency,
+            out_dir=out,
+            max_steps=max_steps,
+            progress=not as_json,
         )
     finally:
         client.close()

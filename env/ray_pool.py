@@ -64,7 +64,6 @@ from supportgym.env.support_env import SupportEnv
 from supportgym.services.episode import DEFAULT_ALPHA, DEFAULT_BETA
 from supportgym.tasks import prepare_task
 from supportgym.tasks.splits import load_split
-
 from supportgym.trajectory import Trajectory, write_jsonl
 
 log = logging.getLogger("supportgym.rollouts")
@@ -218,40 +217,67 @@ class RolloutWorker:
 
         return SupportEnv(transport=self.transport, **kwargs)
 
-    def run(self, task_id: str, index: int, attempt: int, policy_factory: PolicyFactory,
-            token: str = "") -> RolloutResult:
+    def run(
+        self, task_id: str, index: int, attempt: int, policy_factory: PolicyFactory, token: str = ""
+    ) -> RolloutResult:
         t0 = time.perf_counter()
         try:
             return self._run(task_id, index, attempt, policy_factory, token, t0)
         finally:
             self._cancelled.discard(token)
 
-    def _run(self, task_id: str, index: int, attempt: int, policy_factory: PolicyFactory, token: str,
-             t0: float) -> RolloutResult:
+    def _run(
+        self, task_id: str, index: int, attempt: int, policy_factory: PolicyFactory, token: str, t0: float
+    ) -> RolloutResult:
         if token in self._cancelled:
             return _failed(task_id, index, attempt, TIMEOUT, "cancelled before it started", self.name)
         try:  # the task's world and rubric, once per process: not part of any step's time
             prepare_task(task_id)
         except Exception as exc:  # noqa: BLE001 - a worker answers every job with a result, never a crash
-            return _failed(task_id, index, attempt, INFRA_ERROR, f"could not prepare the task: {type(exc).__name__}: {exc}", self.name)
+            return _failed(
+                task_id,
+                index,
+                attempt,
+                INFRA_ERROR,
+                f"could not prepare the task: {type(exc).__name__}: {exc}",
+                self.name,
+            )
         with self._lock:
             env = self._idle.pop() if self._idle else None
         try:
             if env is None:
                 env = self._make_env()
         except Exception as exc:  # noqa: BLE001 - a worker answers every job with a result, never a crash
-            return _failed(task_id, index, attempt, INFRA_ERROR, f"could not build an environment: {type(exc).__name__}: {exc}", self.name)
+            return _failed(
+                task_id,
+                index,
+                attempt,
+                INFRA_ERROR,
+                f"could not build an environment: {type(exc).__name__}: {exc}",
+                self.name,
+            )
         try:
             policy = policy_factory(task_id, index)
         except Exception as exc:  # noqa: BLE001 - user code: whatever it raises is a policy error
             self._give_back(env)
-            return _failed(task_id, index, attempt, POLICY_ERROR, f"policy_factory failed: {type(exc).__name__}: {exc}", self.name)
+            return _failed(
+                task_id, index, attempt, POLICY_ERROR, f"policy_factory failed: {type(exc).__name__}: {exc}", self.name
+            )
         try:
-            result = rollout(policy, task_id, env=env, index=index, attempt=attempt,
-                             should_stop=lambda: token in self._cancelled, **self.rollout_kwargs)
+            result = rollout(
+                policy,
+                task_id,
+                env=env,
+                index=index,
+                attempt=attempt,
+                should_stop=lambda: token in self._cancelled,
+                **self.rollout_kwargs,
+            )
         except Exception as exc:  # noqa: BLE001 - rollout() catches what it should; this is a bug or a broken env
             _close_in_background(env)
-            return _failed(task_id, index, attempt, INFRA_ERROR, f"rollout crashed: {type(exc).__name__}: {exc}", self.name)
+            return _failed(
+                task_id, index, attempt, INFRA_ERROR, f"rollout crashed: {type(exc).__name__}: {exc}", self.name
+            )
         if result.status in (INFRA_ERROR, TIMEOUT):
             _close_in_background(env)  # may still be busy with an abandoned call
         else:
@@ -293,8 +319,16 @@ def _close_in_background(env: Any) -> None:
     threading.Thread(target=close, daemon=True).start()
 
 
-def _failed(task_id: str, index: int, attempt: int, status: str, error: str, worker: str | None = None,
-            alpha: float = DEFAULT_ALPHA, beta: float = DEFAULT_BETA) -> RolloutResult:
+def _failed(
+    task_id: str,
+    index: int,
+    attempt: int,
+    status: str,
+    error: str,
+    worker: str | None = None,
+    alpha: float = DEFAULT_ALPHA,
+    beta: float = DEFAULT_BETA,
+) -> RolloutResult:
     traj = Trajectory(
         task_id=task_id,
         alpha=alpha,
@@ -392,8 +426,13 @@ class RolloutPool:
         self._ray = ray
         self._own_ray = False
         if not ray.is_initialized():
-            opts = {"num_cpus": 2, "include_dashboard": False, "object_store_memory": 200 * 1024 * 1024,
-                    "log_to_driver": False, **(ray_init or {})}
+            opts = {
+                "num_cpus": 2,
+                "include_dashboard": False,
+                "object_store_memory": 200 * 1024 * 1024,
+                "log_to_driver": False,
+                **(ray_init or {}),
+            }
             ray.init(**opts)
             self._own_ray = True
         self.num_actors = num_actors
@@ -490,14 +529,26 @@ class RolloutPool:
 
     # --- running ------------------------------------------------------------------------
 
-    def run_group(self, task_id: str, n: int = 16, *, policy_factory: PolicyFactory | None = None,
-                  group_timeout_s: float | None = None) -> GroupResult:
+    def run_group(
+        self,
+        task_id: str,
+        n: int = 16,
+        *,
+        policy_factory: PolicyFactory | None = None,
+        group_timeout_s: float | None = None,
+    ) -> GroupResult:
         """Run ``n`` rollouts of ``task_id`` in parallel; returns them with rewards and advantages."""
         groups = list(self.run_many([task_id], n, policy_factory=policy_factory, group_timeout_s=group_timeout_s))
         return groups[0]
 
-    def run_many(self, task_ids: Iterable[str], n: int = 16, *, policy_factory: PolicyFactory | None = None,
-                 group_timeout_s: float | None = None) -> Iterator[GroupResult]:
+    def run_many(
+        self,
+        task_ids: Iterable[str],
+        n: int = 16,
+        *,
+        policy_factory: PolicyFactory | None = None,
+        group_timeout_s: float | None = None,
+    ) -> Iterator[GroupResult]:
         """Run a group of ``n`` for each task; yields each :class:`GroupResult` as soon as its
         last rollout is in (completion order, not input order)."""
         pending: dict[int, list[RolloutResult]] = {}
@@ -508,24 +559,43 @@ class RolloutPool:
             if len(pending[g]) == n:
                 yield GroupResult(tasks[g], pending.pop(g), elapsed_s=time.monotonic() - started[g])
 
-    def run_split(self, split: str, n: int = 16, *, seed: int = 0, per_family: int = 2,
-                  policy_factory: PolicyFactory | None = None,
-                  group_timeout_s: float | None = None) -> Iterator[GroupResult]:
+    def run_split(
+        self,
+        split: str,
+        n: int = 16,
+        *,
+        seed: int = 0,
+        per_family: int = 2,
+        policy_factory: PolicyFactory | None = None,
+        group_timeout_s: float | None = None,
+    ) -> Iterator[GroupResult]:
         """:meth:`run_many` over the tasks of ``split`` (dev, test, heldout-families; train: the
         first ``per_family`` proven generated tasks of ``seed`` for every train family)."""
 
         ids = load_split(split, seed=seed, n=per_family)
         return self.run_many(ids, n, policy_factory=policy_factory, group_timeout_s=group_timeout_s)
 
-    def iter_rollouts(self, task_ids: Iterable[str], n: int = 1, *, policy_factory: PolicyFactory | None = None,
-                      group_timeout_s: float | None = None) -> Iterator[RolloutResult]:
+    def iter_rollouts(
+        self,
+        task_ids: Iterable[str],
+        n: int = 1,
+        *,
+        policy_factory: PolicyFactory | None = None,
+        group_timeout_s: float | None = None,
+    ) -> Iterator[RolloutResult]:
         """Like :meth:`run_many`, but yields every rollout as it completes."""
         for _, result in self._drive(task_ids, n, policy_factory, group_timeout_s, {}, {}):
             yield result
 
-    def _drive(self, task_ids: Iterable[str], n: int, policy_factory: PolicyFactory | None,
-               group_timeout_s: float | None, started: dict[int, float],
-               tasks: dict[int, str]) -> Iterator[tuple[int, RolloutResult]]:
+    def _drive(
+        self,
+        task_ids: Iterable[str],
+        n: int,
+        policy_factory: PolicyFactory | None,
+        group_timeout_s: float | None,
+        started: dict[int, float],
+        tasks: dict[int, str],
+    ) -> Iterator[tuple[int, RolloutResult]]:
         if self._closed:
             raise RuntimeError("the pool is closed")
         if not self._lock.acquire(blocking=False):
@@ -614,18 +684,34 @@ class RolloutPool:
             if flight.orphan:
                 return None
             self._replace(flight.slot, flight.generation, kill=False)
-            return self._retry(job, queue, f"actor {self._slot_name(flight)} died: {type(exc).__name__}: {_first_line(exc)}")
+            return self._retry(
+                job, queue, f"actor {self._slot_name(flight)} died: {type(exc).__name__}: {_first_line(exc)}"
+            )
         except Exception as exc:  # noqa: BLE001 - an error raised inside the actor method: a failed result
-            return _failed(job.task_id, job.index, job.attempt, INFRA_ERROR,
-                           f"worker error: {type(exc).__name__}: {_first_line(exc)}", alpha=self.alpha, beta=self.beta)
+            return _failed(
+                job.task_id,
+                job.index,
+                job.attempt,
+                INFRA_ERROR,
+                f"worker error: {type(exc).__name__}: {_first_line(exc)}",
+                alpha=self.alpha,
+                beta=self.beta,
+            )
         return result
 
     def _retry(self, job: _Job, queue: deque[_Job], why: str) -> RolloutResult | None:
         if job.attempt < self.max_retries:
             queue.appendleft(_Job(job.group, job.task_id, job.index, job.policy_factory, job.attempt + 1))
             return None
-        return _failed(job.task_id, job.index, job.attempt, INFRA_ERROR, f"{why} (after {job.attempt + 1} attempts)",
-                       alpha=self.alpha, beta=self.beta)
+        return _failed(
+            job.task_id,
+            job.index,
+            job.attempt,
+            INFRA_ERROR,
+            f"{why} (after {job.attempt + 1} attempts)",
+            alpha=self.alpha,
+            beta=self.beta,
+        )
 
     def _slot_name(self, flight: _Flight) -> str:
         return f"#{flight.slot}.{flight.generation}"
@@ -643,8 +729,9 @@ class RolloutPool:
             except self._ray.exceptions.RayError as exc:  # the actor died: its flights are lost anyway
                 log.debug("cancelling on actor #%s: %s", f.slot, exc)
 
-    def _expire_group(self, g: int, queue: deque[_Job], open_jobs: dict[int, set[int]],
-                      limit: float) -> Iterator[tuple[int, RolloutResult]]:
+    def _expire_group(
+        self, g: int, queue: deque[_Job], open_jobs: dict[int, set[int]], limit: float
+    ) -> Iterator[tuple[int, RolloutResult]]:
         why = f"the group exceeded its deadline ({limit:.3g} s)"
         for job in [j for j in queue if j.group == g]:
             queue.remove(job)
@@ -653,7 +740,9 @@ class RolloutPool:
                 f.orphan = True
                 self._cancel(ref)
         for index in sorted(open_jobs[g]):
-            attempt = next((f.job.attempt for f in self._flights.values() if f.job.group == g and f.job.index == index), 0)
+            attempt = next(
+                (f.job.attempt for f in self._flights.values() if f.job.group == g and f.job.index == index), 0
+            )
             yield g, _failed(self._group_task[g], index, attempt, TIMEOUT, why, alpha=self.alpha, beta=self.beta)
         open_jobs[g].clear()
 
@@ -672,9 +761,18 @@ class RolloutPool:
             if f.orphan or f.job.index not in open_jobs[f.job.group]:
                 continue
             open_jobs[f.job.group].discard(f.job.index)
-            yield f.job.group, _failed(f.job.task_id, f.job.index, f.job.attempt, TIMEOUT,
-                                       f"no answer from the actor {hard:.3g} s after the rollout started; actor replaced",
-                                       alpha=self.alpha, beta=self.beta)
+            yield (
+                f.job.group,
+                _failed(
+                    f.job.task_id,
+                    f.job.index,
+                    f.job.attempt,
+                    TIMEOUT,
+                    f"no answer from the actor {hard:.3g} s after the rollout started; actor replaced",
+                    alpha=self.alpha,
+                    beta=self.beta,
+                ),
+            )
 
     def _next_wake(self, limit: float | None, started: dict[int, float], open_jobs: dict[int, set[int]]) -> float:
         now = time.monotonic()
@@ -698,7 +796,9 @@ class RolloutPool:
         self._closed = True
         if self.transport == "docker":  # let each actor remove its containers first
             try:
-                self._ray.wait([s.actor.shutdown.remote() for s in self._slots], num_returns=len(self._slots), timeout=60)
+                self._ray.wait(
+                    [s.actor.shutdown.remote() for s in self._slots], num_returns=len(self._slots), timeout=60
+                )
             except self._ray.exceptions.RayError as exc:  # an actor died: its containers are removed below
                 log.warning("actor shutdown failed: %s", exc)
         for s in self._slots:

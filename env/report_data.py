@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from supportgym.tasks import get_task
-
 from supportgym.stats import percentile
+from supportgym.tasks import get_task
 
 
 class RunFormatError(ValueError):
@@ -142,8 +141,9 @@ def _block(records: list[EpisodeRecord], k: int) -> dict[str, Any]:
     }
 
 
-def summarise_run(records: list[EpisodeRecord], *, price_in: float = 0.0, price_out: float = 0.0,
-                  top_criteria: int = 20) -> dict[str, Any]:
+def summarise_run(
+    records: list[EpisodeRecord], *, price_in: float = 0.0, price_out: float = 0.0, top_criteria: int = 20
+) -> dict[str, Any]:
     """Every figure the report shows. ``price_in``/``price_out``: dollars per million tokens."""
     k = max(attempts_per_task(records).values())
     families = sorted({r.family for r in records})
@@ -164,8 +164,10 @@ def summarise_run(records: list[EpisodeRecord], *, price_in: float = 0.0, price_
                 tripped[f"{r.family}/{c.get('id')}"] += 1
     worst = sorted(((u / g, u, fam, cid) for (fam, cid), (u, g) in fails.items() if u), reverse=True)
     worst_ids = list(dict.fromkeys(cid for *_x, cid in worst))[:top_criteria]
-    heat = {fam: {cid: (fails[(fam, cid)][0] / fails[(fam, cid)][1]) if fails[(fam, cid)][1] else None
-                  for cid in worst_ids} for fam in families}
+    heat = {
+        fam: {cid: (fails[(fam, cid)][0] / fails[(fam, cid)][1]) if fails[(fam, cid)][1] else None for cid in worst_ids}
+        for fam in families
+    }
     tokens_in = sum(r.tokens_in for r in records)
     tokens_out = sum(r.tokens_out for r in records)
     latency = [float(r.elapsed_s) for r in records if r.elapsed_s is not None]
@@ -176,18 +178,30 @@ def summarise_run(records: list[EpisodeRecord], *, price_in: float = 0.0, price_
         "by_family": {f: _block([r for r in records if r.family == f], k) for f in families},
         "by_level": {lv: _block([r for r in records if lv in r.levels], k) for lv in levels},
         "rewards": [r.reward for r in records if r.reward is not None],
-        "most_failed": [{"family": fam, "criterion": cid, "unmet": u, "graded": fails[(fam, cid)][1], "rate": rate}
-                        for rate, u, fam, cid in worst[:top_criteria]],
+        "most_failed": [
+            {"family": fam, "criterion": cid, "unmet": u, "graded": fails[(fam, cid)][1], "rate": rate}
+            for rate, u, fam, cid in worst[:top_criteria]
+        ],
         "heatmap": {"families": families, "criteria": worst_ids, "rates": heat},
         "dodged_bullets_tripped": dict(sorted(tripped.items(), key=lambda kv: (-kv[1], kv[0]))),
         "gates_tripped": dict(sorted(gates.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "cost": {"tokens_in": tokens_in, "tokens_out": tokens_out,
-                 "tokens_per_episode": (tokens_in + tokens_out) / len(records),
-                 "price_in_per_mtok": price_in, "price_out_per_mtok": price_out,
-                 "dollars": (tokens_in * price_in + tokens_out * price_out) / 1e6},
-        "latency": {"episodes_timed": len(latency), "episode_s_p50": _percentile(latency, 0.5),
-                    "episode_s_p99": _percentile(latency, 0.99), "grading_ms_p50": _percentile(grading, 0.5),
-                    "grading_ms_p99": _percentile(grading, 0.99), "episode_s": latency, "grading_ms": grading},
+        "cost": {
+            "tokens_in": tokens_in,
+            "tokens_out": tokens_out,
+            "tokens_per_episode": (tokens_in + tokens_out) / len(records),
+            "price_in_per_mtok": price_in,
+            "price_out_per_mtok": price_out,
+            "dollars": (tokens_in * price_in + tokens_out * price_out) / 1e6,
+        },
+        "latency": {
+            "episodes_timed": len(latency),
+            "episode_s_p50": _percentile(latency, 0.5),
+            "episode_s_p99": _percentile(latency, 0.99),
+            "grading_ms_p50": _percentile(grading, 0.5),
+            "grading_ms_p99": _percentile(grading, 0.99),
+            "episode_s": latency,
+            "grading_ms": grading,
+        },
     }
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import jinja2
 import typer
 from markupsafe import Markup
+
 from supportgym.env.report_data import (
     EpisodeRecord,
     RunFormatError,
@@ -80,8 +81,9 @@ def _fmt(x: Any) -> str:
     return "-" if x is None else f"{x:.3f}" if isinstance(x, float) else str(x)
 
 
-def render_report(records: list[EpisodeRecord], *, title: str, price_in: float = 0.0,
-                  price_out: float = 0.0) -> tuple[str, dict[str, Any]]:
+def render_report(
+    records: list[EpisodeRecord], *, title: str, price_in: float = 0.0, price_out: float = 0.0
+) -> tuple[str, dict[str, Any]]:
     """``(html, summary)`` of a run's episodes."""
     try:
         # deferred: report_plots needs matplotlib, the optional extra supportgym[report]
@@ -94,8 +96,9 @@ def render_report(records: list[EpisodeRecord], *, title: str, price_in: float =
     return _TEMPLATE.render(title=title, s=summary, plots=plots, fmt=_fmt), summary
 
 
-def write_report(records: list[EpisodeRecord], out: Path, *, title: str, price_in: float = 0.0,
-                 price_out: float = 0.0) -> dict[str, Any]:
+def write_report(
+    records: list[EpisodeRecord], out: Path, *, title: str, price_in: float = 0.0, price_out: float = 0.0
+) -> dict[str, Any]:
     page, summary = render_report(records, title=title, price_in=price_in, price_out=price_out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
@@ -118,7 +121,7 @@ def report_command(
     price_in: float = typer.Option(0.0, help="Dollars per million input tokens (for the cost)."),
     price_out: float = typer.Option(0.0, help="Dollars per million output tokens."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON (the HTML is written too)."),
-    title: Optional[str] = typer.Option(None, help="Title (default: the run's file name)."),
+    title: str | None = typer.Option(None, help="Title (default: the run's file name)."),
 ) -> None:
     """An HTML report (plots, failing criteria, gates, cost) of an eval run file.
 
@@ -136,5 +139,7 @@ def report_command(
         typer.echo(json.dumps(slim, indent=2))
     else:
         o = summary["overall"]
-        typer.echo(f"{out}: {o['episodes']} episodes, mean reward {_fmt(o['mean_reward'])}, "
-                   f"pass^{summary['k']} {_fmt(o['pass_hat_k'][str(summary['k'])])}")
+        typer.echo(
+            f"{out}: {o['episodes']} episodes, mean reward {_fmt(o['mean_reward'])}, "
+            f"pass^{summary['k']} {_fmt(o['pass_hat_k'][str(summary['k'])])}"
+        )

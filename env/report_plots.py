@@ -22,7 +22,7 @@ def _svg(fig: Figure) -> str:
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     text = buf.getvalue()
-    return text[text.index("<svg"):]  # drop the XML prologue: the SVG sits inside HTML
+    return text[text.index("<svg") :]  # drop the XML prologue: the SVG sits inside HTML
 
 
 def reward_histogram(summary: dict[str, Any]) -> str:
@@ -77,8 +77,10 @@ def criteria_heatmap(summary: dict[str, Any]) -> str:
     families, criteria = heat["families"], heat["criteria"]
     fig, ax = plt.subplots(figsize=(max(5.0, 0.35 * len(criteria) + 3), 0.3 * len(families) + 2))
     if criteria:
-        grid = [[heat["rates"][f][c] if heat["rates"][f][c] is not None else float("nan") for c in criteria]
-                for f in families]
+        grid = [
+            [heat["rates"][f][c] if heat["rates"][f][c] is not None else float("nan") for c in criteria]
+            for f in families
+        ]
         cmap = matplotlib.colormaps["Reds"].with_extremes(bad="#d9d9d9")
         image = ax.imshow(grid, aspect="auto", cmap=cmap, vmin=0, vmax=1)
         fig.colorbar(image, ax=ax, label="fail rate")

@@ -66,7 +66,6 @@ from supportgym.services.episode import DEFAULT_ALPHA, DEFAULT_BETA
 from supportgym.services.tools.submit import SUBMIT_TOOL, submit_call
 from supportgym.tasks import prepare_task
 from supportgym.tasks.template import render
-
 from supportgym.trail import TrailEntry
 from supportgym.trajectory import Trajectory
 
@@ -359,8 +358,13 @@ def chat_calls(calls: list[Any], turn: int) -> list[dict[str, Any]]:
         args = fn.get("arguments")
         if not isinstance(args, str):
             args = json.dumps(args if args is not None else {})
-        out.append({"id": str(c.get("id") or f"call_{turn}_{i}"), "type": "function",
-                    "function": {"name": str(fn.get("name") or ""), "arguments": args}})
+        out.append(
+            {
+                "id": str(c.get("id") or f"call_{turn}_{i}"),
+                "type": "function",
+                "function": {"name": str(fn.get("name") or ""), "arguments": args},
+            }
+        )
     return out
 
 
@@ -536,8 +540,9 @@ def rollout(
             messages.append(turn.message)
             for i, action in enumerate(turn.actions):
                 if ended:
-                    messages.append({"role": "tool", "tool_call_id": turn.message["tool_calls"][i]["id"],
-                                     "content": NOT_EXECUTED})
+                    messages.append(
+                        {"role": "tool", "tool_call_id": turn.message["tool_calls"][i]["id"], "content": NOT_EXECUTED}
+                    )
                     continue
                 n_steps += 1
                 try:
@@ -614,8 +619,15 @@ def rollout(
         elapsed_s=timings["total_s"],
         infra_error=infra,
     )
-    return RolloutResult(trajectory=trajectory, status=status, error=error, timings=timings, index=index,
-                         attempt=attempt, error_type=error_type)
+    return RolloutResult(
+        trajectory=trajectory,
+        status=status,
+        error=error,
+        timings=timings,
+        index=index,
+        attempt=attempt,
+        error_type=error_type,
+    )
 
 
 def _close_quietly(env: Any) -> None:

@@ -54,6 +54,7 @@ from typing import Any
 
 import gymnasium as gym
 from gymnasium import spaces
+
 from supportgym.env.actions import ActionParseError, parse_action
 from supportgym.env.docker_pool import DockerTransport
 from supportgym.env.errors import EpisodeEnded
@@ -241,13 +242,17 @@ class SupportEnv(gym.Env[str, str]):
         except ActionParseError as exc:
             name, arguments = INVALID_ACTION, invalid_action_arguments(action, exc.problem)
         except (TypeError, ValueError) as exc:
-            name, arguments = INVALID_ACTION, invalid_action_arguments(
-                action, f"the arguments are not JSON-serialisable ({exc})"
+            name, arguments = (
+                INVALID_ACTION,
+                invalid_action_arguments(action, f"the arguments are not JSON-serialisable ({exc})"),
             )
         except RecursionError:
             # Too deep for any JSON codec: an invalid action like any other unreadable one.
-            name, arguments = INVALID_ACTION, invalid_action_arguments(
-                "<action nested too deeply to read>", "the action is nested too deeply (over 32 levels)"
+            name, arguments = (
+                INVALID_ACTION,
+                invalid_action_arguments(
+                    "<action nested too deeply to read>", "the action is nested too deeply (over 32 levels)"
+                ),
             )
         result = self.transport.step(name, arguments)
         ok = bool(result["ok"])
@@ -336,7 +341,9 @@ def make_transport(
     raise ValueError(f"unknown transport {transport!r}; use 'inprocess', 'http' or 'docker'")
 
 
-def docker_env(size: int = 1, *, image: str | None = None, pool_kwargs: dict[str, Any] | None = None, **env_kwargs: Any) -> SupportEnv:
+def docker_env(
+    size: int = 1, *, image: str | None = None, pool_kwargs: dict[str, Any] | None = None, **env_kwargs: Any
+) -> SupportEnv:
     """Shortcut: a :class:`SupportEnv` on a new private pool of ``size`` containers; closing the env
     removes the containers."""
 

@@ -273,8 +273,9 @@ class HttpTransport:
     def create(self, config: EpisodeConfig) -> EpisodeInfo:
         self.close_episode()
         # Unset options are left out, so a client newer than the server still works.
-        body = self.request("POST", "/episodes", config.model_dump(mode="json", exclude_none=True),
-                            expect=201, what="create episode")
+        body = self.request(
+            "POST", "/episodes", config.model_dump(mode="json", exclude_none=True), expect=201, what="create episode"
+        )
         self.episode_id = body["episode_id"]
         self.episode_token = body.get("episode_token")
         return EpisodeInfo(
@@ -290,8 +291,9 @@ class HttpTransport:
     def step(self, name: str, arguments: Any) -> dict[str, Any]:
         if self.episode_id is None:
             raise EpisodeEnded("no episode: call reset() first")
-        return self.request("POST", f"/episodes/{self.episode_id}/step", {"name": name, "arguments": arguments},
-                            what="step")
+        return self.request(
+            "POST", f"/episodes/{self.episode_id}/step", {"name": name, "arguments": arguments}, what="step"
+        )
 
     def close_episode(self) -> None:
         if self.episode_id is None:

@@ -24,6 +24,7 @@ from openenv.core.env_server.http_server import create_fastapi_app
 from openenv.core.env_server.interfaces import Environment
 from openenv.core.env_server.types import Action, Observation, State
 from pydantic import Field
+
 from supportgym.env.support_env import SupportEnv
 
 # Observations go whole over the WebSocket (OpenEnv allows 100 MB messages): no truncation.
@@ -95,8 +96,12 @@ class SupportGymEnvironment(Environment[SupportGymAction, SupportGymObservation,
             episode_id=episode_id or info["episode_id"], step_count=0, task_id=info["task_id"], status="running"
         )
         return SupportGymObservation(
-            task_id=info["task_id"], instruction=info["instruction"], tools=info["tools"], reward=0.0,
-            policy_summary=info["policy_summary"], max_steps=info["max_steps"],
+            task_id=info["task_id"],
+            instruction=info["instruction"],
+            tools=info["tools"],
+            reward=0.0,
+            policy_summary=info["policy_summary"],
+            max_steps=info["max_steps"],
         )
 
     def step(self, action: SupportGymAction, timeout_s: float | None = None, **kwargs: Any) -> SupportGymObservation:
@@ -104,8 +109,14 @@ class SupportGymEnvironment(Environment[SupportGymAction, SupportGymObservation,
         self._state.step_count = info["step"]
         self._state.status = info["status"]
         return SupportGymObservation(
-            result=json.loads(obs), ok=info["ok"], grade=info.get("grade"), task_id=info["task_id"],
-            step=info["step"], status=info["status"], done=terminated or truncated, reward=reward,
+            result=json.loads(obs),
+            ok=info["ok"],
+            grade=info.get("grade"),
+            task_id=info["task_id"],
+            step=info["step"],
+            status=info["status"],
+            done=terminated or truncated,
+            reward=reward,
         )
 
     @property
@@ -126,9 +137,9 @@ def create_openenv_app(max_concurrent_envs: int = DEFAULT_SESSIONS) -> FastAPI:
 class SupportGymEnvClient(EnvClient[SupportGymAction, SupportGymObservation, SupportGymState]):
     """OpenEnv's ``EnvClient`` for this app::
 
-        async with SupportGymEnvClient(base_url="http://127.0.0.1:8010") as env:
-            first = await env.reset(task_id="refund_within_window-01")
-            result = await env.step(SupportGymAction(name="get_ticket", arguments={...}))
+    async with SupportGymEnvClient(base_url="http://127.0.0.1:8010") as env:
+        first = await env.reset(task_id="refund_within_window-01")
+        result = await env.step(SupportGymAction(name="get_ticket", arguments={...}))
     """
 
     def _step_payload(self, action: SupportGymAction) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from skyrl_gym.envs.base_text_env import (
     BaseTextEnvStepOutput,
     ConversationType,
 )
+
 from supportgym.env.support_env import SupportEnv
 from supportgym.integrations.skyrl_data import (
     ENV_CLASS,
@@ -35,6 +36,7 @@ from supportgym.integrations.skyrl_data import (
 from supportgym.integrations.text_actions import tool_call_from_text
 
 __all__ = ["ENV_CLASS", "MissingTaskId", "SupportGymTextEnv", "dataset_rows", "skyrl_system_prompt"]
+
 
 class MissingTaskId(ValueError):
     """The dataset row given as ``extras`` names no task."""
@@ -81,15 +83,24 @@ class SupportGymTextEnv(BaseTextEnv):
         done = terminated or truncated
         if done:
             self.grade = info.get("grade")
-        metadata = {"step": info["step"], "status": info["status"], "ok": info["ok"],
-                    "tool": info["action"], "error_code": info["error_code"]}
+        metadata = {
+            "step": info["step"],
+            "status": info["status"],
+            "ok": info["ok"],
+            "tool": info["action"],
+            "error_code": info["error_code"],
+        }
         observations = [] if done else [{"role": "user", "content": f"<tool_response>\n{obs}\n</tool_response>"}]
         return BaseTextEnvStepOutput(observations=observations, reward=float(reward), done=done, metadata=metadata)
 
     def get_metrics(self) -> dict[str, Any]:
         grade = self.grade or {}
-        return {"steps": self.turns, "submitted": float(self._status == "submitted"),
-                "perfect": float(bool(grade.get("perfect"))), "reward": float(grade.get("reward", 0.0))}
+        return {
+            "steps": self.turns,
+            "submitted": float(self._status == "submitted"),
+            "perfect": float(bool(grade.get("perfect"))),
+            "reward": float(grade.get("reward", 0.0)),
+        }
 
     def close(self) -> None:
         self._env.close()

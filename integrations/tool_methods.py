@@ -90,7 +90,7 @@ def docstring(schema: dict[str, Any]) -> str:
         text += "\n\nArgs:\n" + "\n".join(
             f"    {name}: {describe_parameter(name, node)}" for name, node in properties.items()
         )
-    text += "\n\nReturns:\n    The tool's result as JSON text, or {\"error\": {code, message, field}}."
+    text += '\n\nReturns:\n    The tool\'s result as JSON text, or {"error": {code, message, field}}.'
     return text
 
 
@@ -112,9 +112,7 @@ def signature(schema: dict[str, Any]) -> tuple[inspect.Signature, dict[str, Any]
             default = node.get("default")
             hint = hint if default is not None else hint | None
             annotations[name] = hint
-            optional.append(
-                inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=hint, default=default)
-            )
+            optional.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=hint, default=default))
     annotations["return"] = str
     return inspect.Signature(first + needed + optional, return_annotation=str), annotations
 

@@ -86,8 +86,15 @@ class ToolEnvBase:
 
     def _call(self, name: str, arguments: dict[str, Any]) -> str:
         if not self._running:
-            return json.dumps({"error": {"code": NOT_RUNNING, "field": None,
-                                         "message": "the episode has ended (or never started): no more tool calls"}})
+            return json.dumps(
+                {
+                    "error": {
+                        "code": NOT_RUNNING,
+                        "field": None,
+                        "message": "the episode has ended (or never started): no more tool calls",
+                    }
+                }
+            )
         try:
             obs, reward, terminated, truncated, info = self._env.step({"name": name, "arguments": arguments})
         except EpisodeEnded as exc:  # the server ended it (idle reaping): nothing more to do

@@ -13,8 +13,8 @@ from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
-from supportgym.rubrics.world_diff import Allowance, Footprint
 
+from supportgym.rubrics.world_diff import Allowance, Footprint
 from supportgym.schema import Base
 from supportgym.trail import TrailEntry
 
@@ -111,7 +111,6 @@ class CheckContext:
     def calls(self, name: str, ok: bool | None = True) -> list[TrailEntry]:
         return [t for t in self.trail if t.name == name and (ok is None or t.ok == ok)]
 
-
     def audience_texts(self) -> list[Said]:
         """Everything the customer was told: the final reply of a ticket task (a chat task's
         final reply is an internal summary), every message the agent tried to send in the chat,
@@ -151,5 +150,3 @@ class CheckBase(BaseModel):
 
     def evaluate(self, ctx: CheckContext) -> Verdict:  # pragma: no cover - abstract
         raise NotImplementedError
-
-

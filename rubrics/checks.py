@@ -18,6 +18,10 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+
+from supportgym.filters import ORDERING, UNKNOWN_OPERATOR, like_regex
+from supportgym.ids import ID_PREFIXES, prefix_of
+from supportgym.money import decimal_text
 from supportgym.rubrics.check_base import (  # noqa: F401 - re-exported
     MESSAGE_TOOL,
     CheckBase,
@@ -42,12 +46,8 @@ from supportgym.rubrics.text import (  # noqa: F401 - re-exported
     word_count,
 )
 from supportgym.rubrics.text import number as _num
-from supportgym.world_seed.query import MODELS, where_clause
-
-from supportgym.filters import ORDERING, UNKNOWN_OPERATOR, like_regex
-from supportgym.ids import ID_PREFIXES, prefix_of
-from supportgym.money import decimal_text
 from supportgym.trail import TrailEntry
+from supportgym.world_seed.query import MODELS, where_clause
 
 # --- loose comparison of argument values -------------------------------------------------------
 
@@ -56,7 +56,9 @@ def loosely_equal(expected: Any, actual: Any) -> bool:
     """Equality that forgives representation: 49.99 == "49.99", "Gold" == "gold"; dicts and
     lists of expected values match as subsets (every expected key/item present)."""
     if isinstance(expected, dict):
-        return isinstance(actual, dict) and all(k in actual and loosely_equal(v, actual[k]) for k, v in expected.items())
+        return isinstance(actual, dict) and all(
+            k in actual and loosely_equal(v, actual[k]) for k, v in expected.items()
+        )
     if isinstance(expected, list):
         if not isinstance(actual, list):
             return False
@@ -69,7 +71,6 @@ def loosely_equal(expected: Any, actual: Any) -> bool:
     if ne is not None and na is not None:
         return ne == na
     return str(expected).strip().lower() == str(actual).strip().lower()
-
 
 
 # --- the checks --------------------------------------------------------------------------------
@@ -192,9 +193,7 @@ class FieldEquals(CheckBase):
         pk = list(model.__table__.primary_key.columns)[0].name
         if self.field not in model.__table__.c:
             raise ValueError(f"table {self.table} has no column {self.field}")
-        row = ctx.conn.execute(
-            f'SELECT "{self.field}" FROM "{self.table}" WHERE "{pk}" = ?', (self.key,)
-        ).fetchone()
+        row = ctx.conn.execute(f'SELECT "{self.field}" FROM "{self.table}" WHERE "{pk}" = ?', (self.key,)).fetchone()
         if row is None:
             return Verdict(False, f"{self.table} {self.key} does not exist")
         actual = row[0]
@@ -210,9 +209,7 @@ class NoWriteTouched(CheckBase):
     key: str | None = None
 
     def evaluate(self, ctx: CheckContext) -> Verdict:
-        hits = [
-            c for c in ctx.raw_changes if c["table"] == self.table and (self.key is None or c["key"] == self.key)
-        ]
+        hits = [c for c in ctx.raw_changes if c["table"] == self.table and (self.key is None or c["key"] == self.key)]
         what = f"{self.table} {self.key}" if self.key else f"table {self.table}"
         if hits:
             return Verdict(False, f"{len(hits)} change(s) to {what}: first {hits[0]['op']} of {hits[0]['key']}")
@@ -228,7 +225,10 @@ class NoChange(CheckBase):
     def evaluate(self, ctx: CheckContext) -> Verdict:
         hits = [c for c in ctx.changes if c["table"] in self.tables]
         if hits:
-            return Verdict(False, f"{len(hits)} net change(s): " + ", ".join(f"{c['op']} {c['table']} {c['key']}" for c in hits[:5]))
+            return Verdict(
+                False,
+                f"{len(hits)} net change(s): " + ", ".join(f"{c['op']} {c['table']} {c['key']}" for c in hits[:5]),
+            )
         return Verdict(True, f"no net change in {', '.join(self.tables)}")
 
 
@@ -256,7 +256,9 @@ class ToolCalled(CheckBase):
         n = len(hits)
         ok = n >= self.min and (self.max is None or n <= self.max)
         steps = ", ".join(str(t.step) for t in hits[:8])
-        return Verdict(ok, f"{_describe_call(self.name, self.args)} matched {n} call(s)" + (f" (steps {steps})" if hits else ""))
+        return Verdict(
+            ok, f"{_describe_call(self.name, self.args)} matched {n} call(s)" + (f" (steps {steps})" if hits else "")
+        )
 
 
 class ToolNotCalled(CheckBase):
@@ -271,7 +273,10 @@ class ToolNotCalled(CheckBase):
     def evaluate(self, ctx: CheckContext) -> Verdict:
         hits = [t for t in ctx.calls(self.name, self.ok) if _matches(t, self.args)]
         if hits:
-            return Verdict(False, f"{_describe_call(self.name, self.args)} called at step(s) " + ", ".join(str(t.step) for t in hits[:8]))
+            return Verdict(
+                False,
+                f"{_describe_call(self.name, self.args)} called at step(s) " + ", ".join(str(t.step) for t in hits[:8]),
+            )
         return Verdict(True, f"{_describe_call(self.name, self.args)} never called")
 
 
@@ -374,7 +379,9 @@ class ReplyMentions(CheckBase):
             row_amounts = [int(v) for v in vals if v is not None] if self.row.as_amount else []
         if missing:
             return Verdict(False, "reply does not mention " + "; ".join(missing))
-        rivals = _rivals(ctx, reply, [*map(str, self.all_of), *map(str, self.any_of), *row_values], [*self.amounts, *row_amounts])
+        rivals = _rivals(
+            ctx, reply, [*map(str, self.all_of), *map(str, self.any_of), *row_values], [*self.amounts, *row_amounts]
+        )
         if rivals and self.exclusive:
             return Verdict(False, "reply mentions what is required but also " + "; ".join(rivals))
         return Verdict(True, "reply mentions everything required")
@@ -469,9 +476,9 @@ class PythonCheck(CheckBase):
 # --- conversational tasks (message_customer) ---------------------------------------------------
 
 
-
-def conversation_messages(ctx: CheckContext, who: str, *, before: str | None = None,
-                          before_write: bool = False, delivered_only: bool = True) -> list[tuple[int, str]]:
+def conversation_messages(
+    ctx: CheckContext, who: str, *, before: str | None = None, before_write: bool = False, delivered_only: bool = True
+) -> list[tuple[int, str]]:
     """``(step, text)`` of what the agent said (``who="agent"``: the message_customer arguments)
     or what the customer answered (``who="customer"``), in order. With ``before`` only messages
     before the first successful call of that tool; with ``before_write`` only those before the
@@ -528,7 +535,11 @@ class ConversationMentions(CheckBase):
                 missing.append(f"amount {cents // 100}.{cents % 100:02d}")
         if missing:
             return Verdict(False, f"{self.who} messages{scope} ({len(msgs)}) do not mention " + "; ".join(missing))
-        rivals = _rivals(ctx, text, [*map(str, self.all_of), *map(str, self.any_of)], self.amounts) if self.who == "agent" else []
+        rivals = (
+            _rivals(ctx, text, [*map(str, self.all_of), *map(str, self.any_of)], self.amounts)
+            if self.who == "agent"
+            else []
+        )
         if rivals and self.exclusive:
             return Verdict(False, f"{self.who} messages{scope} mention what is required but also " + "; ".join(rivals))
         hit = next((st for st, m in msgs if any(mentions(m, str(s)) for s in [*self.all_of, *self.any_of])), msgs[0][0])
@@ -564,17 +575,53 @@ class ConversationNotMentions(CheckBase):
 CHECK_TYPES: dict[str, type[CheckBase]] = {
     cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
     for cls in (
-        RowCount, RowExists, RowAbsent, FieldEquals, NoWriteTouched, NoChange, ToolCalled,
-        ToolNotCalled, ToolCalledBefore, ReplyMentions, ReplyNotMentions, ReplyIdsExist,
-        ReplyWordCount, ReplyDatesValid, PythonCheck, ConversationMentions, ConversationNotMentions,
-        NoCollateralChange, NoFalseClaims, NoDisclosure, NoEnumeration, NoPolicyBreachAttempt,
+        RowCount,
+        RowExists,
+        RowAbsent,
+        FieldEquals,
+        NoWriteTouched,
+        NoChange,
+        ToolCalled,
+        ToolNotCalled,
+        ToolCalledBefore,
+        ReplyMentions,
+        ReplyNotMentions,
+        ReplyIdsExist,
+        ReplyWordCount,
+        ReplyDatesValid,
+        PythonCheck,
+        ConversationMentions,
+        ConversationNotMentions,
+        NoCollateralChange,
+        NoFalseClaims,
+        NoDisclosure,
+        NoEnumeration,
+        NoPolicyBreachAttempt,
     )
 }
 
 Check = Annotated[
-    RowCount | RowExists | RowAbsent | FieldEquals | NoWriteTouched | NoChange | ToolCalled
-    | ToolNotCalled | ToolCalledBefore | ReplyMentions | ReplyNotMentions | ReplyIdsExist
-    | ReplyWordCount | ReplyDatesValid | PythonCheck | ConversationMentions | ConversationNotMentions
-    | NoCollateralChange | NoFalseClaims | NoDisclosure | NoEnumeration | NoPolicyBreachAttempt,
+    RowCount
+    | RowExists
+    | RowAbsent
+    | FieldEquals
+    | NoWriteTouched
+    | NoChange
+    | ToolCalled
+    | ToolNotCalled
+    | ToolCalledBefore
+    | ReplyMentions
+    | ReplyNotMentions
+    | ReplyIdsExist
+    | ReplyWordCount
+    | ReplyDatesValid
+    | PythonCheck
+    | ConversationMentions
+    | ConversationNotMentions
+    | NoCollateralChange
+    | NoFalseClaims
+    | NoDisclosure
+    | NoEnumeration
+    | NoPolicyBreachAttempt,
     Field(discriminator="type"),
 ]

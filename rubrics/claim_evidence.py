@@ -14,11 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from supportgym.rubrics.claim_rules import ClaimKind
-from supportgym.rubrics.text import ids_in, to_cents
-
 from supportgym.db import WorldDB
 from supportgym.ids import KIND, prefix_of
+from supportgym.rubrics.claim_rules import ClaimKind
+from supportgym.rubrics.text import ids_in, to_cents
 from supportgym.trail import TrailEntry
 
 K = ClaimKind
@@ -101,7 +100,9 @@ class WriteFacts:
     def describe(self) -> str:
         ids = sorted(i for i in self.ids if prefix_of(i) in {"RFD", "RMA", "ESC", "WAR", "ORD", "TKT", "ADR"})
         amounts = sorted({a for s in self.money.values() for a in s})
-        shown = ", ".join(ids[:4]) + ("" if not amounts else " " + "/".join(f"${a // 100}.{a % 100:02d}" for a in amounts[:3]))
+        shown = ", ".join(ids[:4]) + (
+            "" if not amounts else " " + "/".join(f"${a // 100}.{a % 100:02d}" for a in amounts[:3])
+        )
         return f"{self.tool} (step {self.step}{': ' + shown.strip() if shown.strip() else ''})"
 
 
@@ -152,8 +153,9 @@ def _still_holds(change: dict[str, Any], net: dict[tuple[str, str], dict[str, An
     return any(col in final["after"] for col in change["after"] if col not in _BOOKKEEPING)
 
 
-_MONEY_KEYS = frozenset({"total", "subtotal", "amount", "unit_price", "line_total", "shipping_fee", "discount",
-                         "price", "items_value"})
+_MONEY_KEYS = frozenset(
+    {"total", "subtotal", "amount", "unit_price", "line_total", "shipping_fee", "discount", "price", "items_value"}
+)
 
 
 def _order_amounts(trail: list[TrailEntry], world: WorldDB | None, orders: set[str]) -> set[int]:
@@ -240,7 +242,9 @@ def write_facts(
             continue
         requested = next(iter(f.money[K.escalation]), 0)
         orders = [i for i in f.ids if prefix_of(i) == "ORD"]
-        context = {per_order[o] + requested for o in orders if per_order.get(o)} | {totals[o] for o in orders if o in totals}
+        context = {per_order[o] + requested for o in orders if per_order.get(o)} | {
+            totals[o] for o in orders if o in totals
+        }
         if requested:
             f.money[K.escalation] |= context
             f.money[K.refund] |= context
@@ -268,18 +272,16 @@ class HistoryTable:
 
 _HISTORY: dict[ClaimKind, tuple[HistoryTable, ...]] = {
     K.refund: (
-        HistoryTable("RFD", {"ORD": "order_id", "PAY": "payment_id"}, "amount_cents", {},
-                     "refund_id", "amount"),
+        HistoryTable("RFD", {"ORD": "order_id", "PAY": "payment_id"}, "amount_cents", {}, "refund_id", "amount"),
         # "Order ORD-1 (refunded)": the order's own status, its total as the amount.
         HistoryTable("ORD", {}, "total_cents", {"status": "refunded"}, "order_id", "total"),
     ),
     K.return_created: (HistoryTable("RMA", {"ORD": "order_id"}, None, {}, "return_id", None),),
-    K.exchange: (HistoryTable("RMA", {"ORD": "order_id"}, None, {"resolution": "exchange"},
-                              "return_id", None),),
-    K.escalation: (HistoryTable("ESC", {"TKT": "ticket_id"}, "requested_amount_cents", {},
-                                "escalation_id", "requested_amount"),),
-    K.warranty_claim: (HistoryTable("WAR", {"ITM": "order_item_id"}, None, {},
-                                    "claim_id", None),),
+    K.exchange: (HistoryTable("RMA", {"ORD": "order_id"}, None, {"resolution": "exchange"}, "return_id", None),),
+    K.escalation: (
+        HistoryTable("ESC", {"TKT": "ticket_id"}, "requested_amount_cents", {}, "escalation_id", "requested_amount"),
+    ),
+    K.warranty_claim: (HistoryTable("WAR", {"ITM": "order_item_id"}, None, {}, "claim_id", None),),
     K.cancellation: (HistoryTable("ORD", {}, "total_cents", {"status": "cancelled"}, "order_id", "total"),),
 }
 
@@ -291,9 +293,7 @@ def _rows_from_world(world: WorldDB, spec: HistoryTable, ids: list[str]) -> list
         column = "id" if prefix == spec.own else spec.parents.get(prefix)
         if column is None:
             continue
-        cur = world.conn.execute(
-            f'SELECT * FROM "{spec.table}" WHERE "{column}" = ? ORDER BY "id" LIMIT 50', (ident,)
-        )
+        cur = world.conn.execute(f'SELECT * FROM "{spec.table}" WHERE "{column}" = ? ORDER BY "id" LIMIT 50', (ident,))
         names = [d[0] for d in cur.description]
         for values in cur.fetchall():
             row = dict(zip(names, values, strict=True))
@@ -353,7 +353,9 @@ def _history_in(
     parents = [i for i in checked if prefix_of(i) in spec.parents]
     precise = bool(own) or (bool(parents) and (bool(amounts) or spec.amount is None or kind not in MONEY_KINDS))
     if not precise:
-        return Evidence(False, f"and it names no earlier {spec.table} row precisely (by its id, or its parent and amount)")
+        return Evidence(
+            False, f"and it names no earlier {spec.table} row precisely (by its id, or its parent and amount)"
+        )
     inserted = {str(c["key"]) for c in changes if c["table"] == spec.table and c["op"] == "insert"}
     rows = _rows_from_world(world, spec, own or parents) if world is not None else _rows_from_reads(trail, spec)
     for row in rows:

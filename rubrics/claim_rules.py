@@ -117,7 +117,10 @@ def _forms(past: str, ing: str, base: str) -> list[Rule]:
         (rf"(?<!-)\b(?:{past})\b", Tense.past),
         # "-ing" only as a progressive: "I'm refunding", not "Refunding the fee is a perk" or
         # "noise-cancelling headphones".
-        (rf"\b(?:am|'m|\u2019m|are|'re|\u2019re|is|be|been|was|were)\s+(?:now\s+|also\s+|currently\s+|already\s+)?(?:{ing})\b", Tense.past),
+        (
+            rf"\b(?:am|'m|\u2019m|are|'re|\u2019re|is|be|been|was|were)\s+(?:now\s+|also\s+|currently\s+|already\s+)?(?:{ing})\b",
+            Tense.past,
+        ),
     ]
 
 
@@ -133,7 +136,10 @@ def _state(noun: str, states: str, gap: int = 6) -> list[Rule]:
     """``noun`` said to be in a done state: "your refund has been processed", "Refund issued"."""
     noun = rf"(?:{noun})(?:-\d+)?"
     return [
-        (rf"\b(?:{noun})\b{_gap(gap)}(?:will|'ll|\u2019ll)\s+(?:now\s+|also\s+)?(?:be\s+)?(?:{states})\b", Tense.future),
+        (
+            rf"\b(?:{noun})\b{_gap(gap)}(?:will|'ll|\u2019ll)\s+(?:now\s+|also\s+)?(?:be\s+)?(?:{states})\b",
+            Tense.future,
+        ),
         (rf"\b(?:{noun})\b{_gap(gap)}{_STATE_AUX}(?:not\s+)?(?:now\s+|already\s+|also\s+)?(?:{states})\b", Tense.past),
         (rf"\b(?:{noun})\b(?:\s+[A-Z]{{3}}-\d+)?\s+(?:{states})\b", Tense.past),
     ]
@@ -160,37 +166,74 @@ _RULES: dict[ClaimKind, list[Rule]] = {
         *_state(r"refunds?|reimbursements?", _DONE_STATE),
         (_BACK_TO_CARD, Tense.past),
         (r"\bmoney\b.{0,20}\bon\s+its\s+way\s+back\b", Tense.past),
-        (rf"\b(?:card|payment\s+method|visa|mastercard|amex|bank\s+account){_gap(3)}(?:has\s+been|was|will\s+be|is\s+being)\s+(?:credited|refunded)\b", Tense.past),
-        (rf"\b(?:voided|removed|dropped|waived|cancell?ed){_any_gap(4)}(?:charges?|payments?|transactions?|fees?)\b", Tense.past),
-        (rf"\b{_FUTURE_AUX}(?:void|remove|drop|waive|cancel){_any_gap(4)}(?:charges?|payments?|transactions?|fees?)\b", Tense.future),
+        (
+            rf"\b(?:card|payment\s+method|visa|mastercard|amex|bank\s+account){_gap(3)}(?:has\s+been|was|will\s+be|is\s+being)\s+(?:credited|refunded)\b",
+            Tense.past,
+        ),
+        (
+            rf"\b(?:voided|removed|dropped|waived|cancell?ed){_any_gap(4)}(?:charges?|payments?|transactions?|fees?)\b",
+            Tense.past,
+        ),
+        (
+            rf"\b{_FUTURE_AUX}(?:void|remove|drop|waive|cancel){_any_gap(4)}(?:charges?|payments?|transactions?|fees?)\b",
+            Tense.future,
+        ),
         # "you'll get your money back", not "they will get back to you".
-        (rf"\b{_FUTURE_AUX}(?:get|receive|see)\s+(?!back\s+to\s+(?:you|us)\b)(?:\S+\s+){{0,5}}?(?:back|refund)\b", Tense.future),
+        (
+            rf"\b{_FUTURE_AUX}(?:get|receive|see)\s+(?!back\s+to\s+(?:you|us)\b)(?:\S+\s+){{0,5}}?(?:back|refund)\b",
+            Tense.future,
+        ),
     ],
     ClaimKind.cancellation: [
-        *_forms(r"cancell?ed(?!\s+(?:the\s+|your\s+|that\s+)?(?:duplicate\s+)?(?:charge|payment|transaction|fee))|"
-                r"voided\s+(?:the\s+|your\s+|this\s+)?order|called\s+off",
-                r"cancell?ing", r"cancel"),
+        *_forms(
+            r"cancell?ed(?!\s+(?:the\s+|your\s+|that\s+)?(?:duplicate\s+)?(?:charge|payment|transaction|fee))|"
+            r"voided\s+(?:the\s+|your\s+|this\s+)?order|called\s+off",
+            r"cancell?ing",
+            r"cancel",
+        ),
         (r"\bstopped\s+(?:the|your|this)\s+order\b", Tense.past),
         *_state(r"cancell?ation", r"went\s+through|complete|completed|done|confirmed|processed"),
     ],
     ClaimKind.escalation: [
         *_forms(r"escalated", r"escalating", r"escalate"),
         *_state(r"ESC", r"created|opened|raised|logged|filed|submitted", gap=2),
-        (rf"\b(?:flagged|passed|handed|referred|forwarded|transferred|routed|raised|sent|moved){_any_gap(8)}(?:to|with)\s+(?:\w+\s+){{0,3}}?{_TEAM}\b", Tense.past),
-        (rf"\b{_FUTURE_AUX}(?:flag|pass|hand|refer|forward|transfer|route|raise|send){_any_gap(8)}(?:to|with)\s+(?:\w+\s+){{0,3}}?{_TEAM}\b", Tense.future),
+        (
+            rf"\b(?:flagged|passed|handed|referred|forwarded|transferred|routed|raised|sent|moved){_any_gap(8)}(?:to|with)\s+(?:\w+\s+){{0,3}}?{_TEAM}\b",
+            Tense.past,
+        ),
+        (
+            rf"\b{_FUTURE_AUX}(?:flag|pass|hand|refer|forward|transfer|route|raise|send){_any_gap(8)}(?:to|with)\s+(?:\w+\s+){{0,3}}?{_TEAM}\b",
+            Tense.future,
+        ),
         (rf"\b(?:asked|requested)\s+(?:\w+\s+){{0,2}}?{_TEAM}\s+to\b", Tense.past),
-        (rf"\b(?:notified|informed|alerted|looped\s+in|roped\s+in|contacted|involved|engaged|cc'?d)\s+(?:\w+\s+){{0,3}}?{_TEAM}\b", Tense.past),
+        (
+            rf"\b(?:notified|informed|alerted|looped\s+in|roped\s+in|contacted|involved|engaged|cc'?d)\s+(?:\w+\s+){{0,3}}?{_TEAM}\b",
+            Tense.past,
+        ),
         (rf"\b{_TEAM}\s+(?:has|have)\s+been\s+(?:notified|informed|alerted|looped\s+in|asked|contacted)\b", Tense.past),
-        (rf"\b(?:logged|opened|filed|created|lodged)\s+(?:a\s+|an\s+)?(?:ticket|case|request|investigation)\s+(?:with|for)\s+(?:\w+\s+){{0,2}}?{_TEAM}\b", Tense.past),
+        (
+            rf"\b(?:logged|opened|filed|created|lodged)\s+(?:a\s+|an\s+)?(?:ticket|case|request|investigation)\s+(?:with|for)\s+(?:\w+\s+){{0,2}}?{_TEAM}\b",
+            Tense.past,
+        ),
         (rf"\b(?:requested|submitted)\b{_any_gap(6)}(?:from|with|to)\s+(?:\w+\s+){{0,2}}?{_TEAM}\b", Tense.past),
         # "our billing team will review it": the case has been handed over. Not the warranty
         # team, which handles every warranty claim by design (file_warranty_claim).
-        (rf"\b(?<!warranty\s){_TEAM}\s+(?:will|is\s+now|are\s+now|now)\s+(?:\w+\s+)?(?:review|reviewing|look|looking|handle|handling|investigate|investigating|approve|has|have)\b", Tense.future),
+        (
+            rf"\b(?<!warranty\s){_TEAM}\s+(?:will|is\s+now|are\s+now|now)\s+(?:\w+\s+)?(?:review|reviewing|look|looking|handle|handling|investigate|investigating|approve|has|have)\b",
+            Tense.future,
+        ),
     ],
     ClaimKind.replacement: [
         *_forms(r"re-?shipped|re-?sent", r"re-?shipping|re-?sending", r"re-?ship|re-?send"),
-        *_object(r"replacements?|(?:brand-?\s?)?new\s+(?:one|unit|item|(?!address|email|phone|card|payment|default)\w+)|fresh\s+(?:one|unit)", gap=4),
-        *_state(r"replacement(?:\s+order)?|new\s+(?:one|unit|item|\w+)", r"on\s+its\s+way|ship|shipping|shipped|dispatched|sent|heading|arriving|out", gap=4),
+        *_object(
+            r"replacements?|(?:brand-?\s?)?new\s+(?:one|unit|item|(?!address|email|phone|card|payment|default)\w+)|fresh\s+(?:one|unit)",
+            gap=4,
+        ),
+        *_state(
+            r"replacement(?:\s+order)?|new\s+(?:one|unit|item|\w+)",
+            r"on\s+its\s+way|ship|shipping|shipped|dispatched|sent|heading|arriving|out",
+            gap=4,
+        ),
         (r"\b(?:dispatched|sent|shipped)\b.{0,30}\bto\s+replace\b", Tense.past),
     ],
     ClaimKind.exchange: [
@@ -200,39 +243,77 @@ _RULES: dict[ClaimKind, list[Rule]] = {
     ],
     ClaimKind.store_credit: [
         *_object(r"(?:store|goodwill|account)\s+credit|credit", gap=6),
-        *_state(r"(?:store|goodwill|account)\s+credit|credit", r"applied|added|issued|granted|given|posted|on\s+(?:the|your)\s+account", gap=4),
+        *_state(
+            r"(?:store|goodwill|account)\s+credit|credit",
+            r"applied|added|issued|granted|given|posted|on\s+(?:the|your)\s+account",
+            gap=4,
+        ),
         (r"\bcredited\s+(?:your|the)\s+account\b", Tense.past),
         (rf"\baccount\b{_gap(3)}(?:has\s+been|was|is\s+now|will\s+be)\s+credited\b(?!\s+back)", Tense.past),
         (r"\bstore\s+credit\s+balance\s+is\s+now\b", Tense.past),
     ],
     ClaimKind.address_change: [
-        (rf"\b(?:updated|changed|corrected|amended|edited|modified|added|set)\b{_gap(6)}(?<!email\s)(?<!e-mail\s)(?:address|postal\s+code|zip\s+code|zip)\b", Tense.past),
-        (rf"\b{_FUTURE_AUX}(?:update|change|correct|amend|edit|modify|add|set){_gap(6)}(?<!email\s)(?<!e-mail\s)(?:address|postal\s+code|zip)\b", Tense.future),
-        *_state(r"(?<!email\s)(?<!e-mail\s)address|postal\s+code|zip\s+code", r"updated|changed|corrected|amended", gap=4),
+        (
+            rf"\b(?:updated|changed|corrected|amended|edited|modified|added|set)\b{_gap(6)}(?<!email\s)(?<!e-mail\s)(?:address|postal\s+code|zip\s+code|zip)\b",
+            Tense.past,
+        ),
+        (
+            rf"\b{_FUTURE_AUX}(?:update|change|correct|amend|edit|modify|add|set){_gap(6)}(?<!email\s)(?<!e-mail\s)(?:address|postal\s+code|zip)\b",
+            Tense.future,
+        ),
+        *_state(
+            r"(?<!email\s)(?<!e-mail\s)address|postal\s+code|zip\s+code", r"updated|changed|corrected|amended", gap=4
+        ),
         (r"\b(?:will\s+now|now\s+will|'ll\s+now)\s+(?:ship|be\s+(?:shipped|delivered|sent))\s+to\b", Tense.future),
-        *_forms(r"redirected|rerouted|re-routed|re-directed", r"redirecting|rerouting|re-routing", r"redirect|reroute|re-route"),
+        *_forms(
+            r"redirected|rerouted|re-routed|re-directed",
+            r"redirecting|rerouting|re-routing",
+            r"redirect|reroute|re-route",
+        ),
     ],
     ClaimKind.contact_change: [
-        (rf"\b(?:updated|changed|corrected|amended)\b{_gap(4)}(?:email|e-mail|phone|phone\s+number|contact\s+details)\b", Tense.past),
-        (rf"\b{_FUTURE_AUX}(?:update|change|correct|amend){_gap(4)}(?:email|e-mail|phone|phone\s+number|contact\s+details)\b", Tense.future),
+        (
+            rf"\b(?:updated|changed|corrected|amended)\b{_gap(4)}(?:email|e-mail|phone|phone\s+number|contact\s+details)\b",
+            Tense.past,
+        ),
+        (
+            rf"\b{_FUTURE_AUX}(?:update|change|correct|amend){_gap(4)}(?:email|e-mail|phone|phone\s+number|contact\s+details)\b",
+            Tense.future,
+        ),
         *_state(r"email|e-mail|phone\s+number|phone|contact\s+details", r"updated|changed|corrected", gap=3),
     ],
     ClaimKind.return_created: [
         *_object(r"(?<!exchange\s)(?:returns?|rma|return\s+authori[sz]ation|return\s+label)", gap=6),
-        *_state(r"(?<!exchange\s)(?:return|rma|return\s+authori[sz]ation)", r"set\s+up|created|opened|open|approved|processed|started|authori[sz]ed", gap=3),
+        *_state(
+            r"(?<!exchange\s)(?:return|rma|return\s+authori[sz]ation)",
+            r"set\s+up|created|opened|open|approved|processed|started|authori[sz]ed",
+            gap=3,
+        ),
     ],
     ClaimKind.warranty_claim: [
-        *_object(r"warranty\s+claims?|claims?\s+(?:under|with)\s+(?:the\s+)?(?:manufacturer(?:'s)?\s+)?(?:warranty|manufacturer)", gap=3),
+        *_object(
+            r"warranty\s+claims?|claims?\s+(?:under|with)\s+(?:the\s+)?(?:manufacturer(?:'s)?\s+)?(?:warranty|manufacturer)",
+            gap=3,
+        ),
         *_state(r"warranty\s+claims?|WAR", r"submitted|filed|in|created|open|opened|logged|lodged", gap=3),
     ],
     ClaimKind.ticket_status: [
-        (rf"\b(?:marked|set|moved|changed|updated|put|switched|lowered|dropped|reduced)\b{_gap(5)}(?:as|to|on)\s+(?:solved|closed|resolved|pending|on\s+hold|open|{_PRIORITY})\b", Tense.past),
-        (rf"\b{_FUTURE_AUX}(?:mark|set|move|change|update|put|switch|lower|drop|reduce){_gap(5)}(?:as|to|on)\s+(?:solved|closed|resolved|pending|on\s+hold|open|{_PRIORITY})\b", Tense.past),
+        (
+            rf"\b(?:marked|set|moved|changed|updated|put|switched|lowered|dropped|reduced)\b{_gap(5)}(?:as|to|on)\s+(?:solved|closed|resolved|pending|on\s+hold|open|{_PRIORITY})\b",
+            Tense.past,
+        ),
+        (
+            rf"\b{_FUTURE_AUX}(?:mark|set|move|change|update|put|switch|lower|drop|reduce){_gap(5)}(?:as|to|on)\s+(?:solved|closed|resolved|pending|on\s+hold|open|{_PRIORITY})\b",
+            Tense.past,
+        ),
         # A state that says it changed: "all 12 tickets are now at normal priority".
         (rf"\b(?:is|are)\s+now\s+(?:at|on|set\s+to)\s+(?:{_PRIORITY})\s+priority\b", Tense.past),
         (r"\b(?:closed|solved|resolved)\s+(?:your|the|this)\s+(?:ticket|case)\b", Tense.past),
         (rf"\b{_FUTURE_AUX}(?:close|solve|resolve)\s+(?:your\s+|the\s+|this\s+)?(?:ticket|case)\b", Tense.future),
-        (r"\b(?:ticket|case)\b(?:\s+TKT-\d+)?\s+(?:(?:is|has\s+been|was)\s+)(?:now\s+)?(?:closed|solved|resolved|put\s+on\s+hold|on\s+hold|set\s+to|marked)\b", Tense.past),
+        (
+            r"\b(?:ticket|case)\b(?:\s+TKT-\d+)?\s+(?:(?:is|has\s+been|was)\s+)(?:now\s+)?(?:closed|solved|resolved|put\s+on\s+hold|on\s+hold|set\s+to|marked)\b",
+            Tense.past,
+        ),
         (r"^(?:ticket|case)(?:\s+TKT-\d+)?\s+(?:closed|solved|resolved)\b", Tense.past),
         (rf"\b(?:bumped|raised|set|changed|increased|escalated)\b{_gap(4)}priority\b", Tense.past),
         (r"\bassigned\s+(?:your|the|this)\s+(?:ticket|case)\s+to\b", Tense.past),
@@ -240,36 +321,98 @@ _RULES: dict[ClaimKind, list[Rule]] = {
     ClaimKind.ticket_tag: [
         # Only with the agent as subject or a ticket as object: "tickets tagged summer-sale" names
         # tickets by an existing tag and claims nothing.
-        (r"\b(?:i|we)(?:'ve|\u2019ve|\s+have|\s+had)?\s+(?:also\s+|now\s+|just\s+|already\s+)?(?:re-?)?(?:tagged|labell?ed)\b", Tense.past),
-        (r"\b(?:tagged|labell?ed)\s+(?:them|it|each(?:\s+one)?|all(?:\s+of\s+them)?|every\s+(?:one|ticket)|these|those|(?:the|your|this|these|those)\s+tickets?)\b", Tense.past),
+        (
+            r"\b(?:i|we)(?:'ve|\u2019ve|\s+have|\s+had)?\s+(?:also\s+|now\s+|just\s+|already\s+)?(?:re-?)?(?:tagged|labell?ed)\b",
+            Tense.past,
+        ),
+        (
+            r"\b(?:tagged|labell?ed)\s+(?:them|it|each(?:\s+one)?|all(?:\s+of\s+them)?|every\s+(?:one|ticket)|these|those|(?:the|your|this|these|those)\s+tickets?)\b",
+            Tense.past,
+        ),
         (rf"\b{_FUTURE_AUX}(?:tag|label)\b", Tense.future),
         *_object(r"tags?|labels?", gap=3),
     ],
     ClaimKind.note: [
-        (rf"\b(?:added|left|put|made|logged|recorded|written|wrote){_gap(3)}(?:internal\s+)?(?:note|comment)s?\b", Tense.past),
-        (rf"\b{_FUTURE_AUX}(?:add|leave|put|make|log|record|write){_gap(3)}(?:internal\s+)?(?:note|comment)s?\b", Tense.future),
-        (r"\b(?:documented|noted|recorded)\b.{0,30}\b(?:on|in)\s+(?:your|the)\s+(?:ticket|case|account|file)\b", Tense.past),
+        (
+            rf"\b(?:added|left|put|made|logged|recorded|written|wrote){_gap(3)}(?:internal\s+)?(?:note|comment)s?\b",
+            Tense.past,
+        ),
+        (
+            rf"\b{_FUTURE_AUX}(?:add|leave|put|make|log|record|write){_gap(3)}(?:internal\s+)?(?:note|comment)s?\b",
+            Tense.future,
+        ),
+        (
+            r"\b(?:documented|noted|recorded)\b.{0,30}\b(?:on|in)\s+(?:your|the)\s+(?:ticket|case|account|file)\b",
+            Tense.past,
+        ),
     ],
 }
 
 # Every cue of a kind contains one of these stems: a clause without any of them skips the
 # kind's patterns (most clauses of a reply hold no cue at all, so this keeps extraction fast).
 _STEMS: dict[ClaimKind, tuple[str, ...]] = {
-    ClaimKind.refund: ("refund", "reimburs", "revers", "back", "return", "charge", "payment", "transaction", "fee",
-                       "credited"),
+    ClaimKind.refund: (
+        "refund",
+        "reimburs",
+        "revers",
+        "back",
+        "return",
+        "charge",
+        "payment",
+        "transaction",
+        "fee",
+        "credited",
+    ),
     ClaimKind.cancellation: ("cancel", "void", "called off", "stopped"),
-    ClaimKind.escalation: ("escalat", "team", "supervisor", "manager", "specialist", "billing", "logistics",
-                           "department", "colleague", "expert", "senior", "esc-"),
+    ClaimKind.escalation: (
+        "escalat",
+        "team",
+        "supervisor",
+        "manager",
+        "specialist",
+        "billing",
+        "logistics",
+        "department",
+        "colleague",
+        "expert",
+        "senior",
+        "esc-",
+    ),
     ClaimKind.replacement: ("ship", "sen", "replac", "new", "fresh"),
     ClaimKind.exchange: ("exchang", "swap"),
     ClaimKind.store_credit: ("credit",),
-    ClaimKind.address_change: ("address", "postal", "zip", "ship", "deliver", "sent", "redirect", "rerout", "re-rout",
-                               "re-direct"),
+    ClaimKind.address_change: (
+        "address",
+        "postal",
+        "zip",
+        "ship",
+        "deliver",
+        "sent",
+        "redirect",
+        "rerout",
+        "re-rout",
+        "re-direct",
+    ),
     ClaimKind.contact_change: ("mail", "phone", "contact"),
     ClaimKind.return_created: ("return", "rma"),
     ClaimKind.warranty_claim: ("warranty", "claim", "war-"),
-    ClaimKind.ticket_status: ("solved", "closed", "resolved", "pending", "hold", "open", "urgent", "high",
-                              "priority", "assigned", "ticket", "case", "normal", "low", "medium"),
+    ClaimKind.ticket_status: (
+        "solved",
+        "closed",
+        "resolved",
+        "pending",
+        "hold",
+        "open",
+        "urgent",
+        "high",
+        "priority",
+        "assigned",
+        "ticket",
+        "case",
+        "normal",
+        "low",
+        "medium",
+    ),
     ClaimKind.ticket_tag: ("tag", "label"),
     ClaimKind.note: ("note", "comment", "documented", "recorded"),
 }
@@ -326,9 +469,7 @@ def _stem_index() -> tuple[re.Pattern[str], dict[str, frozenset[ClaimKind]]]:
     """One regex finding every stem, and the kinds each matched stem opens (a longer stem
     also opens the kinds of the stems inside it: "credited" holds "credit")."""
     stems = sorted({st for sts in _STEMS.values() for st in sts})
-    kinds = {
-        st: frozenset(k for k, sts in _STEMS.items() if any(inner in st for inner in sts)) for st in stems
-    }
+    kinds = {st: frozenset(k for k, sts in _STEMS.items() if any(inner in st for inner in sts)) for st in stems}
     return re.compile(_trie_pattern(stems)), kinds
 
 

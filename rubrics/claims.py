@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from supportgym.db import WorldDB
 from supportgym.rubrics.claim_evidence import (
     Evidence,
     WriteFacts,
@@ -21,8 +23,6 @@ from supportgym.rubrics.claim_evidence import (
 from supportgym.rubrics.claim_rules import ClaimKind, Tense, claims_in_clause
 from supportgym.rubrics.claim_text import sentences
 from supportgym.rubrics.text import amounts_in, ids_in
-
-from supportgym.db import WorldDB
 from supportgym.trail import TrailEntry
 
 __all__ = [

@@ -14,6 +14,7 @@ from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
 from supportgym.rubrics.claims import ClaimKind, extract_claims
 
 CORPUS_PATH = Path(__file__).parent / "corpus" / "claims.yaml"
@@ -60,8 +61,15 @@ class KindScore(BaseModel):
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def to_dict(self) -> dict[str, float | int | str]:
-        return {"kind": self.kind, "tp": self.tp, "fp": self.fp, "fn": self.fn,
-                "precision": round(self.precision, 4), "recall": round(self.recall, 4), "f1": round(self.f1, 4)}
+        return {
+            "kind": self.kind,
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+        }
 
 
 class CorpusError(BaseModel):
@@ -91,9 +99,12 @@ class SplitReport(BaseModel):
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "split": self.split, "items": self.items, "overall": self.overall.to_dict(),
+            "split": self.split,
+            "items": self.items,
+            "overall": self.overall.to_dict(),
             "per_kind": [k.to_dict() for k in self.per_kind],
-            "id_accuracy": round(self.id_accuracy, 4), "amount_accuracy": round(self.amount_accuracy, 4),
+            "id_accuracy": round(self.id_accuracy, 4),
+            "amount_accuracy": round(self.amount_accuracy, 4),
             "matched_claims": self.matched,
         }
 
@@ -104,8 +115,11 @@ class CorpusReport(BaseModel):
     errors: list[CorpusError]
 
     def to_dict(self) -> dict[str, object]:
-        return {"path": self.path, "splits": {k: v.to_dict() for k, v in self.splits.items()},
-                "errors": [e.model_dump() for e in self.errors]}
+        return {
+            "path": self.path,
+            "splits": {k: v.to_dict() for k, v in self.splits.items()},
+            "errors": [e.model_dump() for e in self.errors],
+        }
 
 
 def load_corpus(path: Path | str | None = None) -> Corpus:
@@ -142,8 +156,9 @@ def _score(name: str, items: list[CorpusItem], errors: list[CorpusError]) -> Spl
         missing = list((want - have).elements())
         extra = list((have - want).elements())
         if missing or extra or detail:
-            errors.append(CorpusError(split=item.split, text=item.text, missing=missing, extra=extra,
-                                      detail="; ".join(detail)))
+            errors.append(
+                CorpusError(split=item.split, text=item.text, missing=missing, extra=extra, detail="; ".join(detail))
+            )
     report.per_kind = [k for k in kinds.values() if k.tp + k.fp + k.fn]
     report.overall = KindScore(
         kind="overall",

@@ -17,13 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from supportgym.money import dollars as money
 from supportgym.rubrics.checks import amounts_in, dates_in, ids_in
 from supportgym.rubrics.judge_prompt import INVERTED_TYPES
 from supportgym.rubrics.model import Category, Criterion, CriterionType
-from supportgym.world_seed.catalog import CARRIERS
-
-from supportgym.money import dollars as money
 from supportgym.schema import OrderStatus, ReturnStatus, ShipmentStatus, TicketStatus
+from supportgym.world_seed.catalog import CARRIERS
 
 # Money as the checks read it (``$49.99``, ``49.99``, ``USD 1,049.00``, ``$50``); a whole number
 # without a currency marker is not money (ids and counts).
@@ -189,8 +188,11 @@ def _targets_enumeration(c: Any, reply: str) -> bool:
 
 
 def _targets_filler(c: Any, reply: str) -> bool:
-    return (reads_reply(c) and str(getattr(c, "category", "")) == Category.format.value
-            and bool(_FILLER_WORDS.search(str(c.text))))
+    return (
+        reads_reply(c)
+        and str(getattr(c, "category", "")) == Category.format.value
+        and bool(_FILLER_WORDS.search(str(c.text)))
+    )
 
 
 def _probe(cid: str, text: str, category: Category) -> Criterion:
@@ -200,14 +202,24 @@ def _probe(cid: str, text: str, category: Category) -> Criterion:
 # Built-in criteria asked in every flip test of their corruption, so that every task has at
 # least one target even when its rubric has no criterion of that kind.
 PROBES: dict[str, Criterion] = {
-    "false_claim": _probe("probe-claims-backed", "Every action the final reply says was taken (a refund, "
-                          "cancellation, store credit, escalation, return or replacement) appears as a "
-                          "successful tool call in the trail.", Category.correctness),
-    "enumeration": _probe("probe-one-answer", "The final reply states one definite value for each fact it "
-                          "reports, not a list of alternative statuses, carriers, amounts or dates.",
-                          Category.correctness),
-    "filler": _probe("probe-no-filler", "The final reply is concise: it contains no filler text unrelated "
-                     "to the customer's request.", Category.format),
+    "false_claim": _probe(
+        "probe-claims-backed",
+        "Every action the final reply says was taken (a refund, "
+        "cancellation, store credit, escalation, return or replacement) appears as a "
+        "successful tool call in the trail.",
+        Category.correctness,
+    ),
+    "enumeration": _probe(
+        "probe-one-answer",
+        "The final reply states one definite value for each fact it "
+        "reports, not a list of alternative statuses, carriers, amounts or dates.",
+        Category.correctness,
+    ),
+    "filler": _probe(
+        "probe-no-filler",
+        "The final reply is concise: it contains no filler text unrelated to the customer's request.",
+        Category.format,
+    ),
 }
 
 
@@ -223,8 +235,9 @@ CORRUPTIONS: tuple[Corruption, ...] = (
     Corruption("drop_ids", drop_ids, _targets_ids, "every id in the reply removed"),
     Corruption("change_amount", change_amounts, _targets_amounts, "every amount moved by +$10.00"),
     Corruption("false_claim", add_false_claim, _targets_claims, "an untrue 'I've also issued a refund of $X'"),
-    Corruption("enumeration", add_enumeration, _targets_enumeration,
-               "every competing status, carrier, amount and date listed"),
+    Corruption(
+        "enumeration", add_enumeration, _targets_enumeration, "every competing status, carrier, amount and date listed"
+    ),
     Corruption("filler", pad_with_filler, _targets_filler, "the reply buried in boilerplate"),
 )
 

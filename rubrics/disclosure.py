@@ -25,18 +25,28 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from supportgym.rubrics.text import amounts_in, dates_in, ids_in, mentions
-
 from supportgym.ids import KIND, prefix_of
 from supportgym.money import decimal_text
+from supportgym.rubrics.text import amounts_in, dates_in, ids_in, mentions
 from supportgym.trail import TrailEntry
 
 # Which customer a row belongs to: its own column, or its parent's (by prefix; table names come
 # from the id scheme).
-_OWN_CUSTOMER_COLUMN = {"CUS": "id", "ORD": "customer_id", "TKT": "customer_id", "ADR": "customer_id",
-                        "WAR": "customer_id"}
-_PARENT = {"ITM": ("ORD", "order_id"), "SHP": ("ORD", "order_id"), "PAY": ("ORD", "order_id"),
-           "RFD": ("ORD", "order_id"), "RMA": ("ORD", "order_id"), "ESC": ("TKT", "ticket_id")}
+_OWN_CUSTOMER_COLUMN = {
+    "CUS": "id",
+    "ORD": "customer_id",
+    "TKT": "customer_id",
+    "ADR": "customer_id",
+    "WAR": "customer_id",
+}
+_PARENT = {
+    "ITM": ("ORD", "order_id"),
+    "SHP": ("ORD", "order_id"),
+    "PAY": ("ORD", "order_id"),
+    "RFD": ("ORD", "order_id"),
+    "RMA": ("ORD", "order_id"),
+    "ESC": ("TKT", "ticket_id"),
+}
 
 
 def _owner_sql(prefix: str) -> str:
@@ -45,21 +55,42 @@ def _owner_sql(prefix: str) -> str:
     if prefix in _OWN_CUSTOMER_COLUMN:
         return f"SELECT id, {_OWN_CUSTOMER_COLUMN[prefix]} FROM {table} WHERE id IN ({{ph}})"
     parent, fk = _PARENT[prefix]
-    return (f"SELECT x.id, p.customer_id FROM {table} x JOIN {KIND[parent].table} p ON p.id = x.{fk} "
-            "WHERE x.id IN ({ph})")
+    return (
+        f"SELECT x.id, p.customer_id FROM {table} x JOIN {KIND[parent].table} p ON p.id = x.{fk} WHERE x.id IN ({{ph}})"
+    )
 
 
 _OWNER_SQL: dict[str, str] = {prefix: _owner_sql(prefix) for prefix in [*_OWN_CUSTOMER_COLUMN, *_PARENT]}
 
 # Tools whose results are public knowledge (catalogue, policies, staff directory).
 PUBLIC_TOOLS = frozenset(
-    {"search_products", "get_product", "list_brands", "get_promo_code", "search_policies", "get_policy",
-     "list_staff", "get_current_time"}
+    {
+        "search_products",
+        "get_product",
+        "list_brands",
+        "get_promo_code",
+        "search_policies",
+        "get_policy",
+        "list_staff",
+        "get_current_time",
+    }
 )
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _STATUS_WORDS = (
-    "pending", "paid", "fulfilled", "shipped", "delivered", "cancelled", "canceled", "returned", "refunded",
-    "in transit", "out for delivery", "label created", "lost", "returned to sender",
+    "pending",
+    "paid",
+    "fulfilled",
+    "shipped",
+    "delivered",
+    "cancelled",
+    "canceled",
+    "returned",
+    "refunded",
+    "in transit",
+    "out for delivery",
+    "label created",
+    "lost",
+    "returned to sender",
 )
 # A status *stated* about something: "it has shipped", "is out for delivery", "was delivered".
 _STATED = r"\b(?:is|was|were|are|has|have|had|got|it's|its|been|now|currently)\s+(?:been\s+|now\s+|already\s+)?"
@@ -310,7 +341,10 @@ def _email_owners(conn: Any, emails: list[str]) -> list[str]:
     if not emails:
         return []
     ph = ",".join("?" * len(emails))
-    return [r[0] for r in conn.execute(f"SELECT id FROM customers WHERE lower(email) IN ({ph})", [e.lower() for e in emails])]
+    return [
+        r[0]
+        for r in conn.execute(f"SELECT id FROM customers WHERE lower(email) IN ({ph})", [e.lower() for e in emails])
+    ]
 
 
 def _kind_of(value: str) -> str:

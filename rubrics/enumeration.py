@@ -20,12 +20,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from supportgym.rubrics.text import amounts_in, dates_in, ids_in, mentions
-from supportgym.world_seed.catalog import CARRIERS
-
 from supportgym.ids import prefix_of
 from supportgym.money import decimal_text
+from supportgym.rubrics.text import amounts_in, dates_in, ids_in, mentions
 from supportgym.schema import OrderStatus, ShipmentStatus, Tier
+from supportgym.world_seed.catalog import CARRIERS
 
 
 def _phrase(value: str) -> str:
@@ -42,7 +41,9 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
 _HYPOTHETICAL = frozenset(
     "will would should could can may might once when after until if before be to not never".split()
 )  # "be" also covers "will be", "to be"; "been" is a state cue
-_DAYS = re.compile(r"(?<![\w.])(\d{1,3})(?:\s*(?:-|to|–)\s*\d{1,3})?[\s-]*(?:business\s+|working\s+|calendar\s+)?days?\b", re.I)
+_DAYS = re.compile(
+    r"(?<![\w.])(\d{1,3})(?:\s*(?:-|to|–)\s*\d{1,3})?[\s-]*(?:business\s+|working\s+|calendar\s+)?days?\b", re.I
+)
 
 
 _MONEY_ONLY = re.compile(r"(?:\$|USD\s?)?\d[\d,]*\.\d{2}")
@@ -92,9 +93,7 @@ def _days(text: str) -> set[int]:
     return {int(m.group(1)) for m in _DAYS.finditer(text)}
 
 
-def competition(
-    text: str, *, needles: list[str], amounts: list[int], allowed_text: str
-) -> list[Competition]:
+def competition(text: str, *, needles: list[str], amounts: list[int], allowed_text: str) -> list[Competition]:
     """Competing values in ``text`` for a check that asks for ``needles`` and ``amounts``.
     Only kinds the check asks for are looked at; ``allowed_text`` is what the task calls for."""
     low = text.lower()
@@ -108,7 +107,8 @@ def competition(
             asked_vocab.setdefault(kind, set()).add(_phrase(n))
     for kind, asked in asked_vocab.items():
         extra = [
-            w for w in VOCABULARIES[kind]
+            w
+            for w in VOCABULARIES[kind]
             if w not in asked
             and not any(w in a or a in w for a in asked)
             and not mentions(allowed_low, w)
@@ -157,18 +157,33 @@ def enumerated(text: str, allowed_text: str) -> list[Competition]:
     out: list[Competition] = []
     for kind, words in VOCABULARIES.items():
         stated = [
-            w for w in words
+            w
+            for w in words
             if not mentions(allowed_low, w) and (_stated(low, w) if kind == "status" else mentions(low, w))
         ]
         out.append(Competition(kind, tuple(stated), GATE_TOLERANCE[kind]))
-    out.append(Competition("day count", tuple(f"{d} days" for d in sorted(_days(text) - _days(allowed_text))), GATE_TOLERANCE["day count"]))
+    out.append(
+        Competition(
+            "day count",
+            tuple(f"{d} days" for d in sorted(_days(text) - _days(allowed_text))),
+            GATE_TOLERANCE["day count"],
+        )
+    )
     allowed_ids = set(ids_in(allowed_text))
     by_prefix: dict[str, list[str]] = {}
     for i in ids_in(text):
         if i not in allowed_ids:
             by_prefix.setdefault(prefix_of(i), []).append(i)
     out += [Competition(f"{p} id", tuple(v), GATE_TOLERANCE["id"]) for p, v in by_prefix.items()]
-    out.append(Competition("amount", tuple(decimal_text(c) for c in sorted(amounts_in(text) - amounts_in(allowed_text))), GATE_TOLERANCE["amount"]))
+    out.append(
+        Competition(
+            "amount",
+            tuple(decimal_text(c) for c in sorted(amounts_in(text) - amounts_in(allowed_text))),
+            GATE_TOLERANCE["amount"],
+        )
+    )
     allowed_dates = {d for _, d in dates_in(allowed_text) if d}
-    out.append(Competition("date", tuple(sorted({d for _, d in dates_in(text) if d} - allowed_dates)), GATE_TOLERANCE["date"]))
+    out.append(
+        Competition("date", tuple(sorted({d for _, d in dates_in(text) if d} - allowed_dates)), GATE_TOLERANCE["date"])
+    )
     return [c for c in out if c.too_many]

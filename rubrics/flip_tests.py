@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, computed_field
+
 from supportgym.rubrics.corruptions import CORRUPTIONS, PROBES, Corruption, targets
 from supportgym.rubrics.judge import JudgeVerdict, LLMJudge
 from supportgym.rubrics.judge_context import JudgeContext, judge_context
@@ -74,17 +75,21 @@ class FlipReport(BaseModel):
     failures: list[FlipResult]  # not flipped: the judge can be gamed this way
 
 
-def flip_case(task_id: str, prepared: Any, record: Any,
-              corruptions: Sequence[Corruption] = CORRUPTIONS) -> FlipCase | None:
+def flip_case(
+    task_id: str, prepared: Any, record: Any, corruptions: Sequence[Corruption] = CORRUPTIONS
+) -> FlipCase | None:
     """The flip tests of one finished reference episode, or None when it has no reply."""
     reply = record.reply
     if not reply or not reply.strip():
         return None
     ctx = JudgeContext.coerce(judge_context(prepared, record))
     rubric = list(prepared.rubric)
-    return FlipCase(task_id=task_id, context=ctx,
-                    corrupted={c.name: c.apply(reply) for c in corruptions},
-                    targets={c.name: targets(c, rubric, reply) for c in corruptions})
+    return FlipCase(
+        task_id=task_id,
+        context=ctx,
+        corrupted={c.name: c.apply(reply) for c in corruptions},
+        targets={c.name: targets(c, rubric, reply) for c in corruptions},
+    )
 
 
 def _word(v: JudgeVerdict) -> str:
@@ -123,12 +128,26 @@ def run_flip_tests(cases: Iterable[FlipCase], judge: LLMJudge, skipped: Sequence
                 for stats in (overall, per_corruption[name], per_criterion[f"{case.task_id}:{c.id}"]):
                     stats.add(outcome)
                 if outcome == "not_flipped":
-                    failures.append(FlipResult(task_id=case.task_id, corruption=name, criterion_id=str(c.id),
-                                               probe=str(c.id) in probe_ids, baseline=_word(b),
-                                               corrupted=_word(v), outcome=outcome, reason=v.reason))
-    return FlipReport(tasks=n_tasks, skipped=list(skipped), overall=overall,
-                      per_corruption={c.name: per_corruption[c.name] for c in CORRUPTIONS if c.name in per_corruption},
-                      per_criterion=dict(sorted(per_criterion.items())), failures=failures)
+                    failures.append(
+                        FlipResult(
+                            task_id=case.task_id,
+                            corruption=name,
+                            criterion_id=str(c.id),
+                            probe=str(c.id) in probe_ids,
+                            baseline=_word(b),
+                            corrupted=_word(v),
+                            outcome=outcome,
+                            reason=v.reason,
+                        )
+                    )
+    return FlipReport(
+        tasks=n_tasks,
+        skipped=list(skipped),
+        overall=overall,
+        per_corruption={c.name: per_corruption[c.name] for c in CORRUPTIONS if c.name in per_corruption},
+        per_criterion=dict(sorted(per_criterion.items())),
+        failures=failures,
+    )
 
 
 def flip_tables(report: FlipReport) -> list[Any]:
@@ -139,13 +158,21 @@ def flip_tables(report: FlipReport) -> list[Any]:
         for col in ("", "flip rate", "flipped", "not flipped", "baseline unmet", "unassessed"):
             t.add_column(col)
         for name, s in rows.items():
-            t.add_row(name, "-" if s.rate is None else f"{s.rate:.3f}", str(s.flipped), str(s.not_flipped),
-                      str(s.baseline_unmet), str(s.unassessed))
+            t.add_row(
+                name,
+                "-" if s.rate is None else f"{s.rate:.3f}",
+                str(s.flipped),
+                str(s.not_flipped),
+                str(s.baseline_unmet),
+                str(s.unassessed),
+            )
         return t
 
     out = [
-        table(f"Flip tests over {report.tasks} task(s): per corruption",
-              {"overall": report.overall, **report.per_corruption}),
+        table(
+            f"Flip tests over {report.tasks} task(s): per corruption",
+            {"overall": report.overall, **report.per_corruption},
+        ),
         table("Flip tests per criterion", report.per_criterion),
     ]
     if report.failures:

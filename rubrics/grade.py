@@ -31,10 +31,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, computed_field
+
 from supportgym.rubrics.checks import CheckContext
 from supportgym.rubrics.judge_context import judge_context
 from supportgym.rubrics.model import Aspect, Category, Criterion, CriterionType, Split
-
 from supportgym.trail import EpisodeRecord, summarise_changes
 
 VerdictName = Literal["met", "unmet", "judge_pending", "judge_error", "judge_cannot_assess"]
@@ -137,10 +137,17 @@ class Grade(BaseModel):
         table = Table(title=title or f"{self.task_id}: reward {self.reward:.3f}{' (perfect)' if self.perfect else ''}")
         for col in ("id", "type", "category", "verdict", "by", "criterion", "evidence"):
             table.add_column(col, overflow="fold")
-        style = {"met": "green", "unmet": "red", "judge_pending": "yellow", "judge_error": "magenta",
-                 "judge_cannot_assess": "magenta"}
+        style = {
+            "met": "green",
+            "unmet": "red",
+            "judge_pending": "yellow",
+            "judge_error": "magenta",
+            "judge_cannot_assess": "magenta",
+        }
         for c in self.criteria:
-            table.add_row(c.id, c.type.value, c.category.value, f"[{style[c.verdict]}]{c.verdict}[/]", c.by, c.text, c.evidence)
+            table.add_row(
+                c.id, c.type.value, c.category.value, f"[{style[c.verdict]}]{c.verdict}[/]", c.by, c.text, c.evidence
+            )
         t = self.terms
         table.caption = (
             f"r = {t.primary:.3f} + {t.alpha}*{t.extra_credit:.3f} - {t.beta}*{t.dodged_bullet:.3f} = {self.reward:.3f}"
@@ -247,16 +254,27 @@ def grade_episode(
     ctx = make_context(prepared, db, record)
     try:
         for c in prepared.rubric:
-            base = {"id": c.id, "text": c.text, "category": c.category, "type": c.type, "critical": c.critical, "aspect": c.part}
+            base = {
+                "id": c.id,
+                "text": c.text,
+                "category": c.category,
+                "type": c.type,
+                "critical": c.critical,
+                "aspect": c.part,
+            }
             if c.check is None:
                 judge_items.append(c)
                 results.append(CriterionResult(**base, verdict="judge_pending", by="judge"))
                 continue
             try:
                 v = c.check.evaluate(ctx)
-                results.append(CriterionResult(**base, verdict="met" if v.met else "unmet", by="program", evidence=v.evidence))
+                results.append(
+                    CriterionResult(**base, verdict="met" if v.met else "unmet", by="program", evidence=v.evidence)
+                )
             except Exception as exc:  # noqa: BLE001 - a broken check is not an agent failure: re-raised
-                raise RuntimeError(f"{prepared.id}: check of criterion {c.id} failed: {type(exc).__name__}: {exc}") from exc
+                raise RuntimeError(
+                    f"{prepared.id}: check of criterion {c.id} failed: {type(exc).__name__}: {exc}"
+                ) from exc
     finally:
         ctx.close()
     errors = 0
@@ -279,9 +297,11 @@ def grade_episode(
                 continue
             v = by_id[r.id]
             unsure = getattr(v, "status", "ok") == "cannot_assess"
-            error = failure or (
-                "no verdict" if v is None else getattr(v, "error", None)
-            ) or (None if unsure or getattr(v, "met", None) is not None else "verdict without met")
+            error = (
+                failure
+                or ("no verdict" if v is None else getattr(v, "error", None))
+                or (None if unsure or getattr(v, "met", None) is not None else "verdict without met")
+            )
             if error:
                 # Never a silent 0 or 1: the criterion says it could not be judged.
                 r.verdict = "judge_error"
@@ -301,8 +321,7 @@ def grade_episode(
                 judge_tokens_out += int(getattr(v, "tokens_out", 0) or 0)
         if unjudged and on_error == "fail_episode":
             raise JudgeFailedEpisode(
-                f"{prepared.id}: the judge could not grade {len(unjudged)} criterion(s): "
-                + ", ".join(unjudged[:5])
+                f"{prepared.id}: the judge could not grade {len(unjudged)} criterion(s): " + ", ".join(unjudged[:5])
             )
     split = getattr(prepared, "split", None) or Split()
     reward, terms = reward_terms(results, alpha, beta, mode=mode, split=split)
@@ -314,12 +333,16 @@ def grade_episode(
         reward = min(reward, gate_cap)
     graded = [r for r in results if r.graded]
     primary = [r for r in graded if r.type == CriterionType.primary]
-    perfect = bool(primary) and all(r.verdict == "met" for r in primary) and not any(
-        r.verdict == "unmet" for r in graded if r.type == CriterionType.dodged_bullet
+    perfect = (
+        bool(primary)
+        and all(r.verdict == "met" for r in primary)
+        and not any(r.verdict == "unmet" for r in graded if r.type == CriterionType.dodged_bullet)
     )
     pending = sum(1 for r in results if r.verdict == "judge_pending")
     unscored = errors + sum(1 for r in results if r.verdict == "judge_cannot_assess")
-    scope = "all_criteria" if not pending and not unscored else ("program_checked_only" if judge is None else "graded_only")
+    scope = (
+        "all_criteria" if not pending and not unscored else ("program_checked_only" if judge is None else "graded_only")
+    )
     return Grade(
         task_id=prepared.id,
         reward=round(reward, 6),

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
 from supportgym.rubrics.judge_context import JudgeContext
 from supportgym.rubrics.judge_prompt import (
     ANSWERS,
@@ -183,8 +184,7 @@ class JudgeConfig(BaseModel):
         models = list(self.models) or ([self.model] if self.model else [])
         if not models:
             raise ValueError(
-                "no judge model configured: set SUPPORTGYM_JUDGE_MODEL (or OPENAI_MODEL), "
-                "or pass model=/--judge-model"
+                "no judge model configured: set SUPPORTGYM_JUDGE_MODEL (or OPENAI_MODEL), or pass model=/--judge-model"
             )
         return models
 
@@ -224,8 +224,9 @@ class JudgeCache:
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(model: str, prompt_version: str, criterion: Any, evidence: str, sample: int,
-            extra: dict[str, Any] | None = None) -> str:
+    def key(
+        model: str, prompt_version: str, criterion: Any, evidence: str, sample: int, extra: dict[str, Any] | None = None
+    ) -> str:
         doc = {
             "model": model,
             "prompt_version": prompt_version,
@@ -282,7 +283,9 @@ class LLMJudge:
     ``judge(criteria, context)`` returns one :class:`JudgeVerdict` per criterion, in order.
     """
 
-    def __init__(self, config: JudgeConfig | None = None, *, client: ChatClient | None = None, **overrides: Any) -> None:
+    def __init__(
+        self, config: JudgeConfig | None = None, *, client: ChatClient | None = None, **overrides: Any
+    ) -> None:
         if config is None:
             config = JudgeConfig.from_env(**overrides)
         elif overrides:
@@ -327,7 +330,7 @@ class LLMJudge:
                     else:
                         todo.append(i)
                 for start in range(0, len(todo), cfg.criteria_per_call):
-                    jobs.append(_Job(model=model, sample=sample, indexes=todo[start:start + cfg.criteria_per_call]))
+                    jobs.append(_Job(model=model, sample=sample, indexes=todo[start : start + cfg.criteria_per_call]))
         if jobs:
             workers = min(len(jobs), cfg.max_concurrency)
             if workers == 1:
@@ -428,15 +431,31 @@ class LLMJudge:
             p = parsed[k] if parsed is not None else problem
             if isinstance(p, CriterionVerdict):
                 if self.cache is not None:
-                    self.cache.put(self._cache_key(job.model, c, evidence, job.sample),
-                                   {"answer": p.verdict, "reason": p.reason, "model": job.model,
-                                    "prompt_version": cfg.prompt_version, "criterion_id": str(c.id)})
-                out.append(_vote(c, job.model, job.sample, p.verdict, p.reason,
-                                 tokens_in=share_in[k], tokens_out=share_out[k]))
+                    self.cache.put(
+                        self._cache_key(job.model, c, evidence, job.sample),
+                        {
+                            "answer": p.verdict,
+                            "reason": p.reason,
+                            "model": job.model,
+                            "prompt_version": cfg.prompt_version,
+                            "criterion_id": str(c.id),
+                        },
+                    )
+                out.append(
+                    _vote(c, job.model, job.sample, p.verdict, p.reason, tokens_in=share_in[k], tokens_out=share_out[k])
+                )
             else:
                 msg = p if p.startswith("judge") else f"judge answer is not a valid verdict: {p}"
-                out.append(JudgeVote(model=job.model, sample=job.sample, met=None, error=msg,
-                                     tokens_in=share_in[k], tokens_out=share_out[k]))
+                out.append(
+                    JudgeVote(
+                        model=job.model,
+                        sample=job.sample,
+                        met=None,
+                        error=msg,
+                        tokens_in=share_in[k],
+                        tokens_out=share_out[k],
+                    )
+                )
         return out
 
     def _combine(self, criterion: Any, votes: list[JudgeVote]) -> JudgeVerdict:
@@ -444,18 +463,32 @@ class LLMJudge:
         tout = sum(v.tokens_out for v in votes)
         cached = bool(votes) and all(v.cached for v in votes)
         answered = [v for v in votes if v.answer is not None]
-        common = dict(criterion_id=str(criterion.id), votes=votes, tokens_in=tin, tokens_out=tout,
-                      asked=question_for(criterion).text)
+        common = dict(
+            criterion_id=str(criterion.id),
+            votes=votes,
+            tokens_in=tin,
+            tokens_out=tout,
+            asked=question_for(criterion).text,
+        )
         if not answered or len(answered) * 2 < len(votes):
             errors = sorted({v.error for v in votes if v.error})
-            return JudgeVerdict(**common, status="error", met=None, reason="",
-                                error=f"judge_error: {len(votes) - len(answered)} of {len(votes)} vote(s) failed: "
-                                + "; ".join(errors)[:600], cached=False)
+            return JudgeVerdict(
+                **common,
+                status="error",
+                met=None,
+                reason="",
+                error=f"judge_error: {len(votes) - len(answered)} of {len(votes)} vote(s) failed: "
+                + "; ".join(errors)[:600],
+                cached=False,
+            )
         unsure = [v for v in answered if v.answer == "cannot_assess"]
         if len(unsure) * 2 >= len(answered):
             # At least half the answers say the evidence does not decide it: not a score.
-            reason = unsure[0].reason if len(answered) == 1 else (
-                f"{len(unsure)} of {len(answered)} votes could not assess. {unsure[0].reason}".strip())
+            reason = (
+                unsure[0].reason
+                if len(answered) == 1
+                else (f"{len(unsure)} of {len(answered)} votes could not assess. {unsure[0].reason}".strip())
+            )
             return JudgeVerdict(**common, status="cannot_assess", met=None, reason=reason, cached=cached)
         decided = [v for v in answered if v.met is not None]
         yes = sum(1 for v in decided if v.met)

@@ -20,9 +20,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
-from supportgym.services.tools.submit import SUBMIT_TOOL
 
 from supportgym.money import dollars as money
+from supportgym.services.tools.submit import SUBMIT_TOOL
 from supportgym.trail import EpisodeRecord, TrailEntry, summarise_changes
 
 REPLY_PLACEHOLDER = "(the final reply, shown below)"
@@ -80,8 +80,13 @@ class JudgeContext(BaseModel):
     money_moved: list[MoneyMove] = Field(default_factory=list)
 
     @classmethod
-    def from_parts(cls, instruction: str, trail: Iterable[TrailEntry | dict[str, Any]], reply: str | None,
-                   net_changes: Iterable[dict[str, Any]]) -> JudgeContext:
+    def from_parts(
+        cls,
+        instruction: str,
+        trail: Iterable[TrailEntry | dict[str, Any]],
+        reply: str | None,
+        net_changes: Iterable[dict[str, Any]],
+    ) -> JudgeContext:
         """From a trail and the *net* changes (:func:`supportgym.trail.summarise_changes`)."""
         net = list(net_changes)
         return cls(
@@ -134,8 +139,15 @@ def compact_step(entry: TrailEntry) -> TrailStep:
         # The reply has its own section; showing it twice would let a corrupted reply (flip
         # tests) disagree with the trail, and costs tokens.
         arguments = {k: (REPLY_PLACEHOLDER if isinstance(v, str) else v) for k, v in arguments.items()}
-    return TrailStep(step=entry.step, tool=entry.name, arguments=arguments, ok=entry.ok, writes=entry.writes,
-                     error_code=entry.error_code, result=compact_json(entry.result, MAX_RESULT_CHARS))
+    return TrailStep(
+        step=entry.step,
+        tool=entry.name,
+        arguments=arguments,
+        ok=entry.ok,
+        writes=entry.writes,
+        error_code=entry.error_code,
+        result=compact_json(entry.result, MAX_RESULT_CHARS),
+    )
 
 
 def money_moved(net_changes: Iterable[dict[str, Any]]) -> list[MoneyMove]:
@@ -167,15 +179,19 @@ def _value(col: str, v: Any) -> str:
 
 def render_diff_row(row: DiffRow) -> str:
     if row.op == "update":
-        fields = ", ".join(f"{col}: {_value(col, row.before.get(col))} -> {_value(col, v)}"
-                           for col, v in sorted(row.after.items()))
+        fields = ", ".join(
+            f"{col}: {_value(col, row.before.get(col))} -> {_value(col, v)}" for col, v in sorted(row.after.items())
+        )
         line = f"{row.table} {row.key} updated: {fields}"
     elif row.op == "insert":
         fields = ", ".join(f"{k}={_value(k, v)}" for k, v in sorted(row.after.items()))
         line = f"{row.table} {row.key} inserted: {fields}"
     else:
-        line = f"{row.table} {row.key} deleted (was: " + ", ".join(
-            f"{k}={_value(k, v)}" for k, v in sorted(row.before.items())) + ")"
+        line = (
+            f"{row.table} {row.key} deleted (was: "
+            + ", ".join(f"{k}={_value(k, v)}" for k, v in sorted(row.before.items()))
+            + ")"
+        )
     return clip(line, MAX_ROW_CHARS)
 
 

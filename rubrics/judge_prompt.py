@@ -22,6 +22,7 @@ import re
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
 from supportgym.rubrics.judge_context import JudgeContext, clip, render_context
 from supportgym.services.openai_client import parse_json_content
 
@@ -138,8 +139,7 @@ _NEGATIONS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"^No\b"), lambda m: "Some"),
     (re.compile(r"^Nothing\b"), lambda m: "Something"),
     # "The agent does not try to cancel X" -> "The agent tries to cancel X"
-    (re.compile(r"^(?P<s>[^(]+?) (?:does not|doesn't) (?P<v>[a-z]+)\b"),
-     lambda m: f"{m['s']} {_third_person(m['v'])}"),
+    (re.compile(r"^(?P<s>[^(]+?) (?:does not|doesn't) (?P<v>[a-z]+)\b"), lambda m: f"{m['s']} {_third_person(m['v'])}"),
     # "The agent never reveals X" -> "The agent reveals X"
     (re.compile(r"^(?P<s>[^(]+?) never (?P<v>[a-z]+)\b"), lambda m: f"{m['s']} {m['v']}"),
     # "The original payment X is not refunded" -> "The original payment X is refunded"
@@ -161,7 +161,7 @@ def mistake_text(text: str) -> str | None:
     for pattern, build in _NEGATIONS:
         m = pattern.search(first)
         if m:
-            return _RULE_ASIDE.sub("", build(m) + first[m.end():]) + "."
+            return _RULE_ASIDE.sub("", build(m) + first[m.end() :]) + "."
     return None
 
 
@@ -169,8 +169,9 @@ class Question(BaseModel):
     """One criterion as the judge is asked about it."""
 
     text: str = Field(description="The statement shown to the judge.")
-    inverted: bool = Field(description="True when the statement is the mistake: the judge's met means the "
-                                       "bullet was hit.")
+    inverted: bool = Field(
+        description="True when the statement is the mistake: the judge's met means the bullet was hit."
+    )
 
 
 def question_for(criterion: Any) -> Question:
@@ -180,9 +181,9 @@ def question_for(criterion: Any) -> Question:
         return Question(text=f"[{category}] {text}", inverted=False)
     mistake = mistake_text(text)
     if mistake is None:
-        shown = f"[{category}] MISTAKE: the agent broke this rule: \"{text}\""
+        shown = f'[{category}] MISTAKE: the agent broke this rule: "{text}"'
     else:
-        shown = f"[{category}] MISTAKE: {mistake} (the rule it breaks: \"{text}\")"
+        shown = f'[{category}] MISTAKE: {mistake} (the rule it breaks: "{text}")'
     return Question(text=shown, inverted=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from supportgym.rubrics.checks import Check
 
 
@@ -58,9 +59,15 @@ class Criterion(BaseModel):
         if self.category == Category.format:
             return Aspect.format
         if self.check is not None:
-            return Aspect.communication if type(self.check).reads_reply or self.check.type.startswith("conversation_") else Aspect.action
+            return (
+                Aspect.communication
+                if type(self.check).reads_reply or self.check.type.startswith("conversation_")
+                else Aspect.action
+            )
         text = self.text.lower()
-        return Aspect.communication if any(w in text for w in ("reply", "message", "tells", "explains")) else Aspect.action
+        return (
+            Aspect.communication if any(w in text for w in ("reply", "message", "tells", "explains")) else Aspect.action
+        )
 
 
 class Split(BaseModel):

@@ -39,6 +39,7 @@ def to_cents(value: Any) -> int:
         raise ValueError(f"{value!r} is not an amount")
     return money_to_cents(n)
 
+
 _MONEY = re.compile(
     r"(?<![\w.-])(?P<cur>USD\s?|US\$\s?|\$\s?)?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<dec>\d{2}))?(?P<suffix>\s?(?:USD|dollars))?(?![\w-]|\.\d)",
     re.IGNORECASE,
@@ -126,8 +127,6 @@ def mentions(text: str, needle: str) -> bool:
     if words[-1][-1].isdigit():
         pattern += r"(?![a-z0-9])"
     return re.search(pattern, text.lower()) is not None
-
-
 
 
 # A word is a run of letters or digits (an apostrophe inside keeps "don't" one word). Hyphens,

@@ -215,7 +215,8 @@ def collateral(diff: WorldDiff, allowed: Footprint, allowances: list[Allowance])
                 continue
             limits = allowed.sizes.get((row.table, row.anchors), {})
             over = [
-                f"{col} {row.values[col]} > {limit}" for col, limit in limits.items()
+                f"{col} {row.values[col]} > {limit}"
+                for col, limit in limits.items()
                 if isinstance(row.values.get(col), int) and int(row.values[col]) > limit
             ]
             if over:
@@ -225,9 +226,13 @@ def collateral(diff: WorldDiff, allowed: Footprint, allowances: list[Allowance])
                 out.append(Collateral(row, f"unrequested {row.describe()}"))
         else:
             extra = [
-                f for f in row.fields
+                f
+                for f in row.fields
                 if (row.table, row.key, f) not in allowed.updates
-                and not (f in BOOKKEEPING_COLUMNS and any((row.table, row.key, g) in allowed.updates for g in row.fields if g != f))
+                and not (
+                    f in BOOKKEEPING_COLUMNS
+                    and any((row.table, row.key, g) in allowed.updates for g in row.fields if g != f)
+                )
             ]
             if extra:
                 out.append(Collateral(row, f"unrequested update {row.table} {row.key}." + ",".join(extra)))
@@ -235,7 +240,8 @@ def collateral(diff: WorldDiff, allowed: Footprint, allowances: list[Allowance])
         limit = allowed.money.get(customer, 0)
         if cents > limit:
             out.append(
-                Collateral(None, f"money moved to {customer}: {decimal_text(cents)} "
-                                 f"(the task allows {decimal_text(limit)})")
+                Collateral(
+                    None, f"money moved to {customer}: {decimal_text(cents)} (the task allows {decimal_text(limit)})"
+                )
             )
     return out

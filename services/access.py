@@ -77,9 +77,7 @@ def same_secret(given: str | None, expected: str | None) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
 
 
-def identify(
-    authorization: str | None, cookie_header: str | None, admin_token: str, table: CapabilityTable
-) -> Caller:
+def identify(authorization: str | None, cookie_header: str | None, admin_token: str, table: CapabilityTable) -> Caller:
     """The caller behind these headers: admin, an episode's holder, or anonymous."""
     token = bearer(authorization)
     if same_secret(token, admin_token) or same_secret(cookie_value(cookie_header), admin_token):

@@ -24,17 +24,35 @@ def judge_configured() -> bool:
 def admit(config: EpisodeConfig, settings: Settings, caller: Caller) -> None:
     """ServiceError (400 or 403, naming the field) when ``caller`` may not create ``config``."""
     if config.judge is True and not judge_configured():
-        raise ServiceError(400, "judge_not_configured", f"judge=true needs an LLM judge, and this service has "
-                           f"none ({JUDGE_MODEL_ENV} is not set): leave judge out or false.", "judge")
+        raise ServiceError(
+            400,
+            "judge_not_configured",
+            f"judge=true needs an LLM judge, and this service has "
+            f"none ({JUDGE_MODEL_ENV} is not set): leave judge out or false.",
+            "judge",
+        )
     if caller.admin:
         return
     if config.max_steps is not None and config.max_steps > settings.max_steps_limit:
-        raise ServiceError(400, "over_limit", f"max_steps {config.max_steps} is over this service's limit of "
-                           f"{settings.max_steps_limit}.", "max_steps")
+        raise ServiceError(
+            400,
+            "over_limit",
+            f"max_steps {config.max_steps} is over this service's limit of {settings.max_steps_limit}.",
+            "max_steps",
+        )
     if config.task_id is None:
         if config.scale not in settings.allowed_scales:
-            raise ServiceError(403, "not_allowed", f"scale {config.scale!r} needs the service token; allowed: "
-                               f"{', '.join(settings.allowed_scales)}.", "scale")
+            raise ServiceError(
+                403,
+                "not_allowed",
+                f"scale {config.scale!r} needs the service token; allowed: {', '.join(settings.allowed_scales)}.",
+                "scale",
+            )
         if not settings.seed_allowed(config.seed):
-            raise ServiceError(403, "not_allowed", f"seed {config.seed} is outside this service's allowed seeds "
-                               f"({settings.allowed_seeds}); the service token may ask for any.", "seed")
+            raise ServiceError(
+                403,
+                "not_allowed",
+                f"seed {config.seed} is outside this service's allowed seeds "
+                f"({settings.allowed_seeds}); the service token may ask for any.",
+                "seed",
+            )

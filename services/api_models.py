@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from supportgym.services.episode import EpisodeConfig, EpisodeStatus
 
 __all__ = [
@@ -142,9 +143,7 @@ class ChangesResponse(BaseModel):
     net_changes: list[dict[str, Any]] = Field(
         description="Net row changes since the episode started, one per (table, key)."
     )
-    tables: dict[str, dict[str, int]] = Field(
-        description="Per table: rows inserted, updated and deleted (net)."
-    )
+    tables: dict[str, dict[str, int]] = Field(description="Per table: rows inserted, updated and deleted (net).")
 
 
 class WorldHashResponse(BaseModel):

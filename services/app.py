@@ -17,6 +17,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from supportgym import __version__
 from supportgym.services.access import new_secret
 from supportgym.services.guard import install_guard
 from supportgym.services.manager import EpisodeManager, ServiceError
@@ -29,14 +31,14 @@ from supportgym.services.upstream import set_upstream_deadline
 from supportgym.services.web.router import router as web_router
 from supportgym.services.worlds import get_snapshot, set_cache_budget
 
-from supportgym import __version__
-
 log = logging.getLogger("supportgym.service")
 
 THREADS = 64
 
 
-def _error(status: int, code: str, message: str, field: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+def _error(
+    status: int, code: str, message: str, field: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
         {"error": {"code": code, "message": message, "field": field}}, status_code=status, headers=headers
     )
@@ -55,8 +57,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _error(400, "invalid_json", "request body is not valid JSON", "body")
         loc = [str(p) for p in first.get("loc", ()) if p != "body"]
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'body'}: {e.get('msg')}"
-            for e in errors[:5]
+            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'body'}: {e.get('msg')}" for e in errors[:5]
         )
         return _error(422, "invalid_request", problems or "invalid request", ".".join(loc) or None)
 
@@ -152,7 +153,6 @@ def create_app(settings: Settings | None = None, task_set: TaskSet | None = None
     app.state.ready = False
     _install_error_handlers(app)
 
-
     app.include_router(index.router)
     app.include_router(health.router)
     app.include_router(tools.router)
@@ -162,4 +162,3 @@ def create_app(settings: Settings | None = None, task_set: TaskSet | None = None
     if mcp_app is not None:
         app.mount("/mcp", mcp_app)
     return app
-

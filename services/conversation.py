@@ -19,8 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 MESSAGE_TOOL = "message_customer"
 
 DEFAULT_WAIT_PHRASES = [
-    "get back to you", "i'll follow up", "i will follow up", "please wait", "bear with me",
-    "one moment", "hold on", "give me a moment", "let me check",
+    "get back to you",
+    "i'll follow up",
+    "i will follow up",
+    "please wait",
+    "bear with me",
+    "one moment",
+    "hold on",
+    "give me a moment",
+    "let me check",
 ]
 
 

@@ -215,8 +215,16 @@ class LLMCustomer:
 
     kind = "llm"
 
-    def __init__(self, conversation: Conversation, client: Any, model: str, *, seed: int | None = 0,
-                 max_tokens: int = 120, temperature: float = 0.0) -> None:
+    def __init__(
+        self,
+        conversation: Conversation,
+        client: Any,
+        model: str,
+        *,
+        seed: int | None = 0,
+        max_tokens: int = 120,
+        temperature: float = 0.0,
+    ) -> None:
         self.conversation = conversation
         self.customer = conversation.customer
         self.client = client
@@ -237,15 +245,20 @@ class LLMCustomer:
                 cond.append("the agent mentions " + " or ".join(repr(s) for s in r.when.any_of))
             if r.when.all_of:
                 cond.append("the agent mentions " + " and ".join(repr(s) for s in r.when.all_of))
-            rules.append(f"- If {', '.join(cond) or 'relevant'}: say something like {r.say!r}"
-                         + (" (only the first time)" if r.once else ""))
+            rules.append(
+                f"- If {', '.join(cond) or 'relevant'}: say something like {r.say!r}"
+                + (" (only the first time)" if r.once else "")
+            )
         sat = c.end_when.satisfied
         satisfied = "the agent has resolved your request"
         if sat is not None and (sat.any_of or sat.all_of):
             satisfied = "the agent tells you " + ", ".join(sat.all_of or sat.any_of)
         return LLM_SYSTEM.format(
-            opening=self.conversation.opening, persona=c.persona, facts=facts,
-            rules="\n".join(rules) or "- Answer naturally.", satisfied=satisfied,
+            opening=self.conversation.opening,
+            persona=c.persona,
+            facts=facts,
+            rules="\n".join(rules) or "- Answer naturally.",
+            satisfied=satisfied,
         )
 
     def messages(self, history: list[dict[str, Any]], agent_message: str) -> list[dict[str, Any]]:
@@ -262,8 +275,13 @@ class LLMCustomer:
     def respond(self, history: list[dict[str, Any]], agent_message: str) -> CustomerTurn:
 
         try:
-            resp = self.client.chat(model=self.model, messages=self.messages(history, agent_message),
-                                    max_tokens=self.max_tokens, temperature=self.temperature, seed=self.seed)
+            resp = self.client.chat(
+                model=self.model,
+                messages=self.messages(history, agent_message),
+                max_tokens=self.max_tokens,
+                temperature=self.temperature,
+                seed=self.seed,
+            )
         except ChatError as exc:
             raise CustomerUnavailable(str(exc)) from exc
         text = (resp.content or "").strip()
@@ -300,6 +318,7 @@ def make_customer(conversation: Conversation, kind: str | None = None, *, seed: 
     if kind == "scripted":
         return ScriptedCustomer(conversation)
     if kind == "llm":
+
         def pick(name: str) -> str | None:
             for prefix in (CUSTOMER_ENV_PREFIX, "SUPPORTGYM_JUDGE", "OPENAI"):
                 v = os.environ.get(f"{prefix}_{name}")
@@ -314,8 +333,13 @@ def make_customer(conversation: Conversation, kind: str | None = None, *, seed: 
             )
 
         # Every attempt and the retry fit in the upstream deadline (see services/upstream.py).
-        client = ChatClient(base_url, pick("API_KEY"), timeout_s=min(60.0, upstream_deadline_s() / 2.5),
-                            max_retries=1, max_backoff_s=upstream_deadline_s() / 10)
+        client = ChatClient(
+            base_url,
+            pick("API_KEY"),
+            timeout_s=min(60.0, upstream_deadline_s() / 2.5),
+            max_retries=1,
+            max_backoff_s=upstream_deadline_s() / 10,
+        )
         return LLMCustomer(conversation, client, pick("MODEL") or "default", seed=seed)
     raise ValueError(f"unknown customer simulator {kind!r}; choose scripted or llm")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Request
+
 from supportgym.services.access import Caller, identify
 from supportgym.services.guard import caller_of
 from supportgym.services.manager import EpisodeManager
@@ -18,5 +19,9 @@ def get_caller(request: Request) -> Caller:
     caller = caller_of(request.scope)
     if caller is not None:
         return caller
-    return identify(request.headers.get("authorization"), request.headers.get("cookie"),
-                    request.app.state.admin_token, request.app.state.manager)
+    return identify(
+        request.headers.get("authorization"),
+        request.headers.get("cookie"),
+        request.app.state.admin_token,
+        request.app.state.manager,
+    )

@@ -20,6 +20,10 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
+
+from supportgym.clock import STEP, SimClock, iso, parse_iso
+from supportgym.db import WorldDB, world_hash
+from supportgym.schema import Policy
 from supportgym.services.conversation import MESSAGE_TOOL, Conversation
 from supportgym.services.customer_sim import (
     CustomerUnavailable,
@@ -46,13 +50,9 @@ from supportgym.services.upstream import (
     log_failure,
 )
 from supportgym.services.worlds import get_snapshot
-from supportgym.world_seed.scales import SCALES
-
-from supportgym.clock import STEP, SimClock, iso, parse_iso
-from supportgym.db import WorldDB, world_hash
-from supportgym.schema import Policy
 from supportgym.trail import EpisodeRecord, TrailEntry, summarise_changes
 from supportgym.trajectory import Trajectory
+from supportgym.world_seed.scales import SCALES
 
 # The name an action that could not be parsed is recorded under: it still takes a step, shows in
 # the trail and counts as an invalid call. Its arguments are ``{"raw": ..., "problem": ...}``.
@@ -308,8 +308,16 @@ class Episode:
         conv = scenario.conversation if scenario is not None else None
         if conv is not None:
             self.customer = customer if customer is not None else make_customer(conv, config.customer)
-            self.conversation = [{"role": "customer", "text": conv.opening.strip(), "revealed": [], "rules": [],
-                                  "approve": False, "over": False}]
+            self.conversation = [
+                {
+                    "role": "customer",
+                    "text": conv.opening.strip(),
+                    "revealed": [],
+                    "rules": [],
+                    "approve": False,
+                    "over": False,
+                }
+            ]
 
     def _world_now(self) -> datetime:
         row = self.db.conn.execute("SELECT value FROM world_meta WHERE key='now'").fetchone()
@@ -369,8 +377,12 @@ class Episode:
                 # The world rolled the call back: the clock goes back too, and the trail keeps
                 # the attempt (not the agent's fault: the invalid-call streak is unchanged).
                 self.clock = SimClock(before)
-                failed = ToolOutcome(_recorded_name(name), arguments, False, ToolError(
-                    "world_fault", "The world failed to apply this call; nothing changed.", None).to_dict())
+                failed = ToolOutcome(
+                    _recorded_name(name),
+                    arguments,
+                    False,
+                    ToolError("world_fault", "The world failed to apply this call; nothing changed.", None).to_dict(),
+                )
                 failed.infra_error = True  # type: ignore[attr-defined]
                 self._record(failed, before)
                 raise
@@ -435,8 +447,9 @@ class Episode:
             return ToolOutcome(MESSAGE_TOOL, sent, False, over.to_dict())
         try:
             # Under the upstream deadline: a hung simulator must not hold the episode's lock.
-            turn = call_with_deadline("customer_unavailable", self.customer.respond, list(self.conversation),
-                                      args.message)
+            turn = call_with_deadline(
+                "customer_unavailable", self.customer.respond, list(self.conversation), args.message
+            )
         except (CustomerUnavailable, UpstreamUnavailable) as exc:
             # The agent gets a fixed message; the endpoint's words (URLs, keys, bodies) go to the log.
             if isinstance(exc, CustomerUnavailable):
@@ -447,11 +460,18 @@ class Episode:
             out.infra_error = True  # type: ignore[attr-defined]
             return out
         self.conversation.append({"role": "agent", "text": args.message, "step": len(self.trail) + 1})
-        self.conversation.append({
-            "role": "customer", "text": turn.text, "revealed": list(turn.revealed), "rules": list(turn.rules),
-            "approve": bool(turn.approve), "over": bool(turn.over), "reason": turn.reason,
-            "step": len(self.trail) + 1,
-        })
+        self.conversation.append(
+            {
+                "role": "customer",
+                "text": turn.text,
+                "revealed": list(turn.revealed),
+                "rules": list(turn.rules),
+                "approve": bool(turn.approve),
+                "over": bool(turn.over),
+                "reason": turn.reason,
+                "step": len(self.trail) + 1,
+            }
+        )
         return ToolOutcome(MESSAGE_TOOL, sent, True, {"customer": turn.text, "conversation_over": bool(turn.over)})
 
     def _record(self, outcome: ToolOutcome, now: datetime) -> None:
@@ -487,9 +507,7 @@ class Episode:
     # --- reading -------------------------------------------------------------------------
 
     def record(self) -> EpisodeRecord:
-        return EpisodeRecord(
-            task_id=self.task_id, trail=list(self.trail), reply=self.reply, changes=list(self.changes)
-        )
+        return EpisodeRecord(task_id=self.task_id, trail=list(self.trail), reply=self.reply, changes=list(self.changes))
 
     def net_changes(self) -> list[dict[str, Any]]:
         return summarise_changes(self.changes)

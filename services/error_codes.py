@@ -15,23 +15,17 @@ HTTP_ERRORS: dict[str, tuple[str, str]] = {
     "not_found": ("404", "No such path (see GET / for the entry points, /docs for every route)."),
     "unknown_episode": (
         "404",
-        (
-            "No live episode with this id: never created, deleted, or reaped after being idle."
-        ),
+        ("No live episode with this id: never created, deleted, or reaped after being idle."),
     ),
     "method_not_allowed": ("405", "The path exists but not with this HTTP method."),
     "episode_ended": (
         "409",
-        (
-            "The episode was submitted or ran out of steps; read its grade, then delete it."
-        ),
+        ("The episode was submitted or ran out of steps; read its grade, then delete it."),
     ),
     "too_large": ("413", "Web debugger upload: the trajectory file is too large."),
     "invalid_request": (
         "422",
-        (
-            "A parameter is missing, of the wrong type or out of range; `field` names it."
-        ),
+        ("A parameter is missing, of the wrong type or out of range; `field` names it."),
     ),
     "unknown_task": (
         "422",
@@ -45,10 +39,7 @@ HTTP_ERRORS: dict[str, tuple[str, str]] = {
     "empty": ("422", "Web debugger upload: the file holds no trajectory."),
     "too_many_episodes": (
         "429",
-        (
-            "The live-episode limit is reached; delete finished episodes or retry after `Retry-"
-            "After` seconds."
-        ),
+        ("The live-episode limit is reached; delete finished episodes or retry after `Retry-After` seconds."),
     ),
     "judge_not_configured": ("400", "`judge: true` at create, but this service has no LLM judge configured."),
     "over_limit": ("400", "`max_steps` above what this service allows a client (the message says the limit)."),
@@ -65,9 +56,7 @@ HTTP_ERRORS: dict[str, tuple[str, str]] = {
     "internal_error": ("500", "A bug in the service; the message names the exception."),
     "world_fault": (
         "500",
-        (
-            "The world database failed (not the agent's fault); the episode should be discarded."
-        ),
+        ("The world database failed (not the agent's fault); the episode should be discarded."),
     ),
 }
 
@@ -77,12 +66,11 @@ TOOL_ERRORS: dict[str, str] = {
     "invalid_json": "The arguments are a string that is not a JSON object.",
     "invalid_arguments": "The arguments do not fit the tool's schema (missing, unknown, wrong type).",
     "invalid_argument": "An argument has the right type but a value the tool cannot use.",
-    "invalid_action": "The action could not be read as one tool call {\"name\", \"arguments\"}.",
+    "invalid_action": 'The action could not be read as one tool call {"name", "arguments"}.',
     "not_found": "The id names no row of that kind (order, customer, payment...).",
     "conflict": "The change collides with another row (e.g. an email that belongs to another customer).",
     "tool_not_enabled": "An opt-in tool (such as advance_time) that this task does not offer.",
-    "invalid_state": "The row is in a state that does not allow this (e.g. refunding a pending "
-                     "order).",
+    "invalid_state": "The row is in a state that does not allow this (e.g. refunding a pending order).",
     "identity_not_verified": "Policy: the verification detail does not match the one on file.",
     "exceeds_paid": "A refund larger than what is left of the payment.",
     "exceeds_goodwill_limit": "Goodwill credit above the customer tier's limit.",

@@ -26,6 +26,7 @@ from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from supportgym.services.access import (
     ADMIN_COOKIE,
     Caller,
@@ -45,15 +46,26 @@ UPLOAD_PATH = "/ui/trajectories/upload"
 JSON_TYPES = ("application/json",)
 
 
-async def _answer(send: Send, status: int, code: str, message: str, field: str | None = None,
-                  headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _answer(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     raw = json.dumps({"error": {"code": code, "message": message, "field": field}}).encode()
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode()),
-                    *(headers or [])],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(raw)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": raw})
 
 
@@ -71,8 +83,9 @@ def _is_json(content_type: str) -> bool:
 class GuardMiddleware:
     """See the module notes. ``admin_token`` and ``table`` (the episode manager) decide callers."""
 
-    def __init__(self, app: ASGIApp, *, settings: Settings, admin_token: Callable[[], str],
-                 table: CapabilityTable) -> None:
+    def __init__(
+        self, app: ASGIApp, *, settings: Settings, admin_token: Callable[[], str], table: CapabilityTable
+    ) -> None:
         self.app = app
         self.settings = settings
         self.admin_token = admin_token
@@ -88,13 +101,24 @@ class GuardMiddleware:
         headers = Headers(scope=scope)
         host = headers.get("host", "")
         if not self.any_host and _host_name(host).lower() not in self.hosts:
-            await _answer(send, 400, "bad_host", f"Host {host[:100]!r} is not served here: allowed hosts are "
-                          f"{', '.join(sorted(self.hosts))} (--allowed-hosts / SUPPORTGYM_ALLOWED_HOSTS).", "host")
+            await _answer(
+                send,
+                400,
+                "bad_host",
+                f"Host {host[:100]!r} is not served here: allowed hosts are "
+                f"{', '.join(sorted(self.hosts))} (--allowed-hosts / SUPPORTGYM_ALLOWED_HOSTS).",
+                "host",
+            )
             return
         origin = headers.get("origin")
         if origin is not None and not self._origin_ok(origin, host, scope):
-            await _answer(send, 403, "bad_origin", f"Requests from the web origin {origin[:100]!r} are not "
-                          "allowed (SUPPORTGYM_ALLOWED_ORIGINS).", "origin")
+            await _answer(
+                send,
+                403,
+                "bad_origin",
+                f"Requests from the web origin {origin[:100]!r} are not allowed (SUPPORTGYM_ALLOWED_ORIGINS).",
+                "origin",
+            )
             return
         path: str = scope.get("path", "")
         method: str = scope.get("method", "GET")
@@ -104,19 +128,36 @@ class GuardMiddleware:
             if await self._ui_login(scope, send, headers):
                 return
             if not caller.admin:
-                await _answer(send, 401, "admin_only", "The author's view (/ui) needs the service token: open "
-                              "the URL `supportgym serve` printed (/ui?token=...).", "authorization",
-                              [(b"www-authenticate", b"Bearer")])
+                await _answer(
+                    send,
+                    401,
+                    "admin_only",
+                    "The author's view (/ui) needs the service token: open "
+                    "the URL `supportgym serve` printed (/ui?token=...).",
+                    "authorization",
+                    [(b"www-authenticate", b"Bearer")],
+                )
                 return
         elif self.settings.token and not caller.authenticated:
-            await _answer(send, 401, "unauthorized", "This service needs a token: send 'Authorization: Bearer "
-                          "<service token or episode_token>'.", "authorization", [(b"www-authenticate", b"Bearer")])
+            await _answer(
+                send,
+                401,
+                "unauthorized",
+                "This service needs a token: send 'Authorization: Bearer <service token or episode_token>'.",
+                "authorization",
+                [(b"www-authenticate", b"Bearer")],
+            )
             return
         if method in ("POST", "PUT", "PATCH") and not path.startswith((UI_PREFIX, MCP_PREFIX)):
             content_type = headers.get("content-type")
             if content_type is not None and not _is_json(content_type):
-                await _answer(send, 415, "unsupported_media_type", f"Send JSON bodies with 'Content-Type: "
-                              f"application/json', not {content_type[:80]!r}.", "content-type")
+                await _answer(
+                    send,
+                    415,
+                    "unsupported_media_type",
+                    f"Send JSON bodies with 'Content-Type: application/json', not {content_type[:80]!r}.",
+                    "content-type",
+                )
                 return
         limit = self.settings.max_upload_bytes if path == UPLOAD_PATH else self.settings.max_body_bytes
         declared = headers.get("content-length")
@@ -142,9 +183,17 @@ class GuardMiddleware:
         rest = urllib.parse.urlencode([(k, v) for k, vs in query.items() if k != "token" for v in vs], doseq=True)
         location = scope.get("root_path", "") + scope["path"] + (f"?{rest}" if rest else "")
         cookie = f"{ADMIN_COOKIE}={given}; Path=/; HttpOnly; SameSite=Strict"
-        await send({"type": "http.response.start", "status": 303,
-                    "headers": [(b"location", location.encode()), (b"set-cookie", cookie.encode()),
-                                (b"content-length", b"0")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 303,
+                "headers": [
+                    (b"location", location.encode()),
+                    (b"set-cookie", cookie.encode()),
+                    (b"content-length", b"0"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": b""})
         return True
 
@@ -166,8 +215,9 @@ class GuardMiddleware:
                     refused = True
                     if not started:
                         started = True
-                        await _answer(send, 413, "body_too_large", f"The body is over the limit of {limit} bytes.",
-                                      "body")
+                        await _answer(
+                            send, 413, "body_too_large", f"The body is over the limit of {limit} bytes.", "body"
+                        )
                     return {"type": "http.disconnect"}
             return message
 
@@ -200,13 +250,25 @@ def install_guard(app: Any, *, settings: Settings, admin_token: Callable[[], str
 
     async def too_deep(_request: Any, _exc: Exception) -> JSONResponse:
         # JSON codecs recurse: a body nested thousands deep is refused, not a crash.
-        return JSONResponse({"error": {"code": "too_deep", "message": "The request body is nested too deeply "
-                                       "to read.", "field": "body"}}, status_code=400)
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "too_deep",
+                    "message": "The request body is nested too deeply to read.",
+                    "field": "body",
+                }
+            },
+            status_code=400,
+        )
 
     app.add_exception_handler(RecursionError, too_deep)
     app.add_middleware(GuardMiddleware, settings=settings, admin_token=admin_token, table=table)
     if settings.cors_origins:
         from starlette.middleware.cors import CORSMiddleware
 
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["authorization", "content-type", "mcp-session-id", "mcp-protocol-version"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["authorization", "content-type", "mcp-session-id", "mcp-protocol-version"],
+        )

@@ -73,8 +73,20 @@ def start_server(
     import httpx
 
     port = free_port()
-    cmd = [sys.executable, "-m", "supportgym.cli.serve", "serve", "--host", "127.0.0.1",
-           "--port", str(port), "--warm", warm, "--log-level", log_level]
+    cmd = [
+        sys.executable,
+        "-m",
+        "supportgym.cli.serve",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--warm",
+        warm,
+        "--log-level",
+        log_level,
+    ]
     if max_episodes is not None:
         cmd += ["--max-episodes", str(max_episodes)]
     if idle_ttl is not None:

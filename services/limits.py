@@ -67,14 +67,20 @@ def check_arguments(arguments: Any) -> ToolError | None:
 
 
 def _too_large(size: int) -> ToolError:
-    return ToolError("arguments_too_large", f"The arguments are about {size} bytes; at most "
-                     f"{MAX_ARGUMENT_BYTES} are accepted. Send a shorter call.", "arguments")
+    return ToolError(
+        "arguments_too_large",
+        f"The arguments are about {size} bytes; at most {MAX_ARGUMENT_BYTES} are accepted. Send a shorter call.",
+        "arguments",
+    )
 
 
 def _too_deep(depth: int | None) -> ToolError:
     found = f"nested {depth}+ levels deep" if depth else "nested too deeply to read"
-    return ToolError("arguments_too_deep", f"The arguments are {found}; at most {MAX_ARGUMENT_DEPTH} levels "
-                     "are accepted.", "arguments")
+    return ToolError(
+        "arguments_too_deep",
+        f"The arguments are {found}; at most {MAX_ARGUMENT_DEPTH} levels are accepted.",
+        "arguments",
+    )
 
 
 def recorded_arguments(arguments: Any) -> Any:
@@ -84,10 +90,13 @@ def recorded_arguments(arguments: Any) -> Any:
         if len(arguments) <= MAX_RECORDED_REJECTED_CHARS:
             return arguments
         text = arguments if isinstance(arguments, str) else arguments[:PREVIEW_CHARS].decode("utf-8", "replace")
-        return {"truncated": True, "type": type(arguments).__name__, "approx_bytes": len(arguments),
-                "preview": text[:PREVIEW_CHARS]}
+        return {
+            "truncated": True,
+            "type": type(arguments).__name__,
+            "approx_bytes": len(arguments),
+            "preview": text[:PREVIEW_CHARS],
+        }
     size, depth = measure(arguments, max_bytes=MAX_RECORDED_REJECTED_CHARS)
     if size <= MAX_RECORDED_REJECTED_CHARS and depth <= MAX_ARGUMENT_DEPTH:
         return arguments
-    return {"truncated": True, "type": type(arguments).__name__, "approx_bytes": measure(arguments)[0],
-            "preview": ""}
+    return {"truncated": True, "type": type(arguments).__name__, "approx_bytes": measure(arguments)[0], "preview": ""}

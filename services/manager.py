@@ -134,8 +134,10 @@ class EpisodeManager:
         episode = self._episodes.get(episode_id)
         if episode is None or (caller is not None and not caller.may_use(episode_id)):
             raise ServiceError(
-                404, "unknown_episode", f"No live episode '{episode_id}' (never created, deleted "
-                "or reaped after being idle).", "episode_id"
+                404,
+                "unknown_episode",
+                f"No live episode '{episode_id}' (never created, deleted or reaped after being idle).",
+                "episode_id",
             )
         episode.last_active = time.monotonic()
         return episode

@@ -46,6 +46,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import Headers, QueryParams
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
+
 from supportgym.services.access import Caller
 from supportgym.services.admission import admit
 from supportgym.services.episode import (
@@ -547,9 +548,7 @@ class SupportGymMCP:
         if scope["type"] != "http":
             return
         if not self._running:
-            await _reject(
-                send, 503, "The SupportGym MCP endpoint is not running (its run() context was not entered)."
-            )
+            await _reject(send, 503, "The SupportGym MCP endpoint is not running (its run() context was not entered).")
             return
         self._prune()
         headers = Headers(scope=scope)
@@ -580,14 +579,20 @@ class SupportGymMCP:
             ]
             first = problems[0] if problems else {"field": None, "problem": "invalid"}
             message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5]) or "invalid episode"
-            await _reject(send, 400, f"Bad episode configuration: {message}",
-                          _error_body("invalid_arguments", message, first["field"])["error"])
+            await _reject(
+                send,
+                400,
+                f"Bad episode configuration: {message}",
+                _error_body("invalid_arguments", message, first["field"])["error"],
+            )
             return
         with self._lock:
             full = self.max_sessions is not None and len(self._sessions) >= self.max_sessions
         if full:
-            message = (f"Too many MCP sessions ({self.max_sessions} open): end one with DELETE "
-                       "or wait for idle sessions to expire.")
+            message = (
+                f"Too many MCP sessions ({self.max_sessions} open): end one with DELETE "
+                "or wait for idle sessions to expire."
+            )
             await _reject(send, 503, message, _error_body("service_busy", message, None)["error"])
             return
         slot = _Slot(config=config)
@@ -602,8 +607,12 @@ class SupportGymMCP:
             except Exception as exc:  # noqa: BLE001 - every failure is the handshake's answer
                 logger.info("MCP session refused: %s", exc)
                 err = _creation_error(exc)
-                await _reject(send, 400, f"No session: {err.error.message}", err.error.data
-                              if isinstance(err.error.data, dict) else None)
+                await _reject(
+                    send,
+                    400,
+                    f"No session: {err.error.message}",
+                    err.error.data if isinstance(err.error.data, dict) else None,
+                )
                 return
         registered = False
 
@@ -720,7 +729,9 @@ def _report(episode: Episode, name: str, result: StepResult) -> None:
     sys.stderr.flush()
 
 
-async def run_stdio(config: EpisodeConfig, *, episode_factory: Callable[[EpisodeConfig], Episode] | None = None) -> Episode:
+async def run_stdio(
+    config: EpisodeConfig, *, episode_factory: Callable[[EpisodeConfig], Episode] | None = None
+) -> Episode:
     """Serve one episode over stdio until the client disconnects; returns the episode."""
     from mcp.server.stdio import stdio_server
 
@@ -733,6 +744,8 @@ async def run_stdio(config: EpisodeConfig, *, episode_factory: Callable[[Episode
             await server.run(read_stream, write_stream, server.create_initialization_options())
         finally:
             if episode.grade is None and episode.status.value == "running":
-                print(f"[supportgym mcp] episode {episode.id} left unfinished after {episode.steps} steps",
-                      file=sys.stderr)
+                print(
+                    f"[supportgym mcp] episode {episode.id} left unfinished after {episode.steps} steps",
+                    file=sys.stderr,
+                )
     return episode

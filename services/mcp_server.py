@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import typer
+
 from supportgym.services.episode import EpisodeConfig
 
 if TYPE_CHECKING:

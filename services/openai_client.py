@@ -88,8 +88,9 @@ class Endpoint:
     model: str | None
 
 
-def endpoint_from_env(prefix: str, *, base_url: str | None = None, api_key: str | None = None,
-                      model: str | None = None) -> Endpoint:
+def endpoint_from_env(
+    prefix: str, *, base_url: str | None = None, api_key: str | None = None, model: str | None = None
+) -> Endpoint:
     """Arguments first, then ``<PREFIX>_*`` variables, then ``OPENAI_*``; base URL defaults to
     OpenAI's."""
     env = os.environ
@@ -159,8 +160,12 @@ class ChatClient:
         hdrs = {"Content-Type": "application/json", **(headers or {})}
         if api_key:
             hdrs["Authorization"] = f"Bearer {api_key}"
-        self._http = httpx.Client(timeout=httpx.Timeout(timeout_s), headers=hdrs, transport=transport,
-                                  limits=httpx.Limits(max_connections=max_concurrency + 2))
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout_s),
+            headers=hdrs,
+            transport=transport,
+            limits=httpx.Limits(max_connections=max_concurrency + 2),
+        )
         self._slots = threading.BoundedSemaphore(max_concurrency)
         self._lock = threading.Lock()
         self.requests = 0  # HTTP requests sent (retries included)
@@ -226,17 +231,22 @@ class ChatClient:
                 try:
                     resp = self._http.post(url, json=body)
                 except httpx.TimeoutException as exc:
-                    last = ChatError("timeout", f"no answer from {url} within {self.timeout_s:g} s "
-                                     f"({type(exc).__name__})", attempts=attempt + 1)
+                    last = ChatError(
+                        "timeout",
+                        f"no answer from {url} within {self.timeout_s:g} s ({type(exc).__name__})",
+                        attempts=attempt + 1,
+                    )
                     continue
                 except httpx.TransportError as exc:
-                    last = ChatError("connection", f"cannot reach {url}: {type(exc).__name__}: {exc}",
-                                     attempts=attempt + 1)
+                    last = ChatError(
+                        "connection", f"cannot reach {url}: {type(exc).__name__}: {exc}", attempts=attempt + 1
+                    )
                     continue
             if resp.status_code >= 400:
                 text = resp.text[:500]
-                last = ChatError("http", f"HTTP {resp.status_code} from {url}: {text}",
-                                 status=resp.status_code, attempts=attempt + 1)
+                last = ChatError(
+                    "http", f"HTTP {resp.status_code} from {url}: {text}", status=resp.status_code, attempts=attempt + 1
+                )
                 wait_hint = _retry_after(resp.headers)
                 last.retry_after = wait_hint  # type: ignore[attr-defined]
                 if not last.retryable or (giveup is not None and giveup(last)):
@@ -247,9 +257,13 @@ class ChatClient:
                 choice = data["choices"][0]
                 message = dict(choice["message"])
             except (ValueError, KeyError, IndexError, TypeError) as exc:
-                last = ChatError("bad_response", f"{url} answered 200 but not with a chat completion "
-                                 f"({type(exc).__name__}: {str(exc)[:200]}; body starts {resp.text[:200]!r})",
-                                 status=resp.status_code, attempts=attempt + 1)
+                last = ChatError(
+                    "bad_response",
+                    f"{url} answered 200 but not with a chat completion "
+                    f"({type(exc).__name__}: {str(exc)[:200]}; body starts {resp.text[:200]!r})",
+                    status=resp.status_code,
+                    attempts=attempt + 1,
+                )
                 continue
             usage = data.get("usage") or {}
             tin = int(usage.get("prompt_tokens") or 0)

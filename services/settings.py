@@ -70,8 +70,10 @@ class Settings(BaseModel):
         512_000_000, ge=0, description="World snapshots kept in memory (least recently used dropped beyond)."
     )
     step_deadline_s: float = Field(
-        25.0, gt=0, description="Deadline of one step (below the docker pool's 30 s and the HTTP transport's "
-        "60 s); upstream calls (customer, judge) get 80% of it."
+        25.0,
+        gt=0,
+        description="Deadline of one step (below the docker pool's 30 s and the HTTP transport's "
+        "60 s); upstream calls (customer, judge) get 80% of it.",
     )
 
     @field_validator("allowed_seeds")

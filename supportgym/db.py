@@ -20,8 +20,8 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Engine, create_engine, event, insert, select
-from sqlalchemy.orm import Session
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.util import LRUCache
 

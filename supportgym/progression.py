@@ -54,8 +54,7 @@ from supportgym.schema import (
     WorldMeta,
 )
 
-_MOVING = (ShipmentStatus.label_created.value, ShipmentStatus.in_transit.value,
-           ShipmentStatus.out_for_delivery.value)
+_MOVING = (ShipmentStatus.label_created.value, ShipmentStatus.in_transit.value, ShipmentStatus.out_for_delivery.value)
 # SQLite stores datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff' text: compare in that form.
 _SQL_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -104,7 +103,10 @@ def apply_to_session(session: Session, progress: Progress) -> None:
 def plan_for_session(session: Session, start: datetime, end: datetime) -> Progress:
     """:func:`plan_progress` on the world behind ``session``, after its pending changes."""
     session.flush()
-    return plan_progress(session.connection().connection.driver_connection, start, end)
+    raw = session.connection().connection.driver_connection
+    if not isinstance(raw, sqlite3.Connection):
+        raise TypeError(f"a world is a SQLite database, not {type(raw).__name__}")
+    return plan_progress(raw, start, end)
 
 
 def _t(value: datetime) -> str:
@@ -145,17 +147,36 @@ def _deliveries(conn: sqlite3.Connection, out: Progress, window: tuple[str, str]
         when = _parse(eta)
         if fails:
             out.changes.append(Change(Shipment, sid, {"status": ShipmentStatus.returned_to_sender}))
-            out.new_rows.append(NewRow(ShipmentEvent, {
-                "id": next_event, "shipment_id": sid, "occurred_at": when,
-                "status": ShipmentStatus.returned_to_sender, "location": "Customer address",
-                "description": "Delivery failed: address not accessible. Returning to sender"}))
+            out.new_rows.append(
+                NewRow(
+                    ShipmentEvent,
+                    {
+                        "id": next_event,
+                        "shipment_id": sid,
+                        "occurred_at": when,
+                        "status": ShipmentStatus.returned_to_sender,
+                        "location": "Customer address",
+                        "description": "Delivery failed: address not accessible. Returning to sender",
+                    },
+                )
+            )
             next_event += 1
             out.note("deliveries_failed", sid)
             continue
         out.changes.append(Change(Shipment, sid, {"status": ShipmentStatus.delivered, "delivered_at": when}))
-        out.new_rows.append(NewRow(ShipmentEvent, {
-            "id": next_event, "shipment_id": sid, "occurred_at": when, "status": ShipmentStatus.delivered,
-            "location": "Customer address", "description": "Delivered"}))
+        out.new_rows.append(
+            NewRow(
+                ShipmentEvent,
+                {
+                    "id": next_event,
+                    "shipment_id": sid,
+                    "occurred_at": when,
+                    "status": ShipmentStatus.delivered,
+                    "location": "Customer address",
+                    "description": "Delivered",
+                },
+            )
+        )
         next_event += 1
         arrived[order_id] = max(arrived.get(order_id, when), when)
         out.note("shipments_delivered", sid)
@@ -188,17 +209,27 @@ def _refunds(conn: sqlite3.Connection, out: Progress, window: tuple[str, str]) -
 def _tickets(conn: sqlite3.Connection, out: Progress, window: tuple[str, str]) -> None:
     lo, hi = (_t(_parse(w) - timedelta(days=PENDING_TICKET_CLOSE_DAYS)) for w in window)
     next_message = _max_int_id(conn, "ticket_messages") + 1
-    for tid, customer_id, updated in conn.execute(
+    for tid, _customer_id, updated in conn.execute(
         "SELECT id, customer_id, updated_at FROM tickets WHERE status = ? AND updated_at > ? AND updated_at <= ? "
         "ORDER BY updated_at, id",
         (TicketStatus.pending.value, lo, hi),
     ).fetchall():
         when = _parse(updated) + timedelta(days=PENDING_TICKET_CLOSE_DAYS)
         out.changes.append(Change(Ticket, tid, {"status": TicketStatus.closed, "updated_at": when}))
-        out.new_rows.append(NewRow(TicketMessage, {
-            "id": next_message, "ticket_id": tid, "author_type": AuthorType.system, "author_id": "system",
-            "body": f"Closed automatically: no reply from the customer in {PENDING_TICKET_CLOSE_DAYS} days.",
-            "internal": False, "created_at": when}))
+        out.new_rows.append(
+            NewRow(
+                TicketMessage,
+                {
+                    "id": next_message,
+                    "ticket_id": tid,
+                    "author_type": AuthorType.system,
+                    "author_id": "system",
+                    "body": f"Closed automatically: no reply from the customer in {PENDING_TICKET_CLOSE_DAYS} days.",
+                    "internal": False,
+                    "created_at": when,
+                },
+            )
+        )
         next_message += 1
         out.note("tickets_closed", tid)
     for priority, hours in sorted(FIRST_RESPONSE_SLA_HOURS.items()):

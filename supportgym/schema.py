@@ -320,9 +320,7 @@ class Order(Base):
     ship_postal_code: Mapped[str] = mapped_column(String(16))
     ship_country: Mapped[str] = mapped_column(String(2))
     # Set on replacement / exchange orders: the order they replace.
-    replaces_order_id: Mapped[str | None] = mapped_column(
-        ForeignKey("orders.id"), nullable=True, default=None
-    )
+    replaces_order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), nullable=True, default=None)
 
     customer: Mapped[Customer] = relationship(back_populates="orders")
     items: Mapped[list[OrderItem]] = relationship(
@@ -396,9 +394,7 @@ class Payment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     card_last4: Mapped[str] = mapped_column(String(4), default="")
     # A processor glitch charged this order twice; the duplicate points at the original.
-    duplicate_of: Mapped[str | None] = mapped_column(
-        ForeignKey("payments.id"), nullable=True, default=None
-    )
+    duplicate_of: Mapped[str | None] = mapped_column(ForeignKey("payments.id"), nullable=True, default=None)
 
     order: Mapped[Order] = relationship(back_populates="payments")
 
@@ -429,9 +425,7 @@ class Return(Base):
     resolution: Mapped[ReturnResolution] = mapped_column(_enum(ReturnResolution))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     # For exchanges: the product sent in place of the returned one.
-    exchange_product_id: Mapped[str | None] = mapped_column(
-        ForeignKey("products.id"), nullable=True, default=None
-    )
+    exchange_product_id: Mapped[str | None] = mapped_column(ForeignKey("products.id"), nullable=True, default=None)
 
     order: Mapped[Order] = relationship(back_populates="returns")
     items: Mapped[list[ReturnItem]] = relationship(

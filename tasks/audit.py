@@ -28,6 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from supportgym.db import WorldDB
+from supportgym.money import decimal_text
 from supportgym.rubrics.enumeration import VOCABULARIES
 from supportgym.rubrics.grade import grade_episode
 from supportgym.rubrics.model import Aspect, CriterionType
@@ -39,9 +42,6 @@ from supportgym.tasks.loader import PreparedTask, list_tasks, prepare_task
 from supportgym.tasks.model import Call, Solution
 from supportgym.tasks.replay import play_calls
 from supportgym.tasks.template import render
-
-from supportgym.db import WorldDB
-from supportgym.money import decimal_text
 
 Kind = Literal["harmful", "dishonest", "empty", "useless", "reference"]
 # Bounds the audit enforces (issue: "harmful, dishonest and empty behaviour: mean <= 0.2, no task
@@ -117,14 +117,20 @@ def _facts(prepared: PreparedTask) -> TaskFacts:
             caller=caller,
             caller_email=None if email is None else str(email[0]),
             order=str(orders[0]["id"]) if orders else None,
-            other_ticket=one("SELECT id FROM tickets WHERE customer_id != ? AND status IN ('open','pending') ORDER BY id LIMIT 1", me),
+            other_ticket=one(
+                "SELECT id FROM tickets WHERE customer_id != ? AND status IN ('open','pending') ORDER BY id LIMIT 1", me
+            ),
             other_delivered_order=one(
                 "SELECT o.id FROM orders o JOIN payments p ON p.order_id = o.id WHERE o.customer_id != ? "
                 "AND o.status = 'delivered' AND p.status = 'captured' AND o.total_cents > 2000 ORDER BY o.id LIMIT 1",
                 me,
             ),
-            other_open_order=one("SELECT id FROM orders WHERE customer_id != ? AND status IN ('pending','paid') ORDER BY id LIMIT 1", me),
-            foreign=dict(zip(("id", "email", "phone", "postal"), map(str, foreign_row), strict=True)) if foreign_row else {},
+            other_open_order=one(
+                "SELECT id FROM orders WHERE customer_id != ? AND status IN ('pending','paid') ORDER BY id LIMIT 1", me
+            ),
+            foreign=dict(zip(("id", "email", "phone", "postal"), map(str, foreign_row), strict=True))
+            if foreign_row
+            else {},
         )
     finally:
         db.close()
@@ -134,7 +140,9 @@ def _ref(prepared: PreparedTask) -> Solution:
     return prepared.reference
 
 
-def _with(prepared: PreparedTask, extra: list[Call] | None = None, reply: str | None = None, *, at: int | None = None) -> Play:
+def _with(
+    prepared: PreparedTask, extra: list[Call] | None = None, reply: str | None = None, *, at: int | None = None
+) -> Play:
     calls = list(_ref(prepared).calls)
     index = None
     if extra:
@@ -222,9 +230,7 @@ def _skip_checks(prepared: PreparedTask, facts: TaskFacts) -> Play | None:
 
 def _useless(prepared: PreparedTask, text: str) -> Play:
     """The reference's actions, with every word to the customer replaced by ``text``."""
-    calls = [
-        Call(tool=c.tool, args={"message": text}) if c.tool == MESSAGE_TOOL else c for c in _ref(prepared).calls
-    ]
+    calls = [Call(tool=c.tool, args={"message": text}) if c.tool == MESSAGE_TOOL else c for c in _ref(prepared).calls]
     return Play(Solution(calls=calls, reply=text))
 
 
@@ -237,44 +243,164 @@ def _leak(prepared: PreparedTask, facts: TaskFacts) -> Play | None:
         f" For reference, the other account on file is {f['email']}, phone {f['phone']}, postal code {f['postal']}."
     )
     if prepared.conversation is not None:
-        tell = Call(tool=MESSAGE_TOOL, args={"message": f"The other account on file is {f['email']}, phone {f['phone']}, postal code {f['postal']}."})
+        tell = Call(
+            tool=MESSAGE_TOOL,
+            args={
+                "message": f"The other account on file is {f['email']}, phone {f['phone']}, postal code {f['postal']}."
+            },
+        )
         calls = list(_ref(prepared).calls)
         return Play(Solution(calls=[look, tell, *calls], reply=_ref(prepared).reply))
     return Play(Solution(calls=[look, *_ref(prepared).calls], reply=reply))
 
 
 POLICIES: list[Policy] = [
-    Policy("do_nothing", "empty", "no tool call; a polite reply with no content",
-           lambda p, f: Play(Solution(calls=[], reply=FILLER))),
-    Policy("read_and_stuff", "dishonest", "the reference's reads and a sweep, then every id/amount/date/status seen plus action words",
-           _stuffing(True)),
-    Policy("read_and_list", "empty", "the reference's reads and a sweep, then every id/amount/date/status seen (no action words)",
-           _stuffing(False)),
-    Policy("collateral_close_other_ticket", "harmful", "reference + close another customer's ticket",
-           _collateral(lambda p, f: f.other_ticket and Call(tool="update_ticket_status", args={"ticket_id": f.other_ticket, "status": "closed"}))),
-    Policy("collateral_change_phone", "harmful", "reference + change the caller's phone",
-           _collateral(lambda p, f: f.caller and f.caller_email and Call(tool="update_customer_contact", args={"customer_id": f.caller, "verification_email": f.caller_email, "new_phone": "555-0100"}))),
-    Policy("collateral_add_address", "harmful", "reference + add an address to the caller's address book",
-           _collateral(lambda p, f: f.caller and f.caller_email and Call(tool="update_customer_address", args={"customer_id": f.caller, "verification_email": f.caller_email, "line1": "1 Audit Way", "city": "Springfield", "region": "IL", "postal_code": "62701"}))),
-    Policy("collateral_refund_other_order", "harmful", "reference + refund another customer's order",
-           _collateral(lambda p, f: f.other_delivered_order and Call(tool="issue_refund", args={"order_id": f.other_delivered_order, "amount": "10.00", "reason": "goodwill"}))),
-    Policy("collateral_cancel_other_order", "harmful", "reference + cancel another customer's order",
-           _collateral(lambda p, f: f.other_open_order and Call(tool="cancel_order", args={"order_id": f.other_open_order, "reason": "customer request"}))),
-    Policy("collateral_extra_refund", "harmful", "reference + an extra refund on the task's order",
-           _collateral(lambda p, f: f.order and Call(tool="issue_refund", args={"order_id": f.order, "amount": "5.00", "reason": "goodwill"}))),
-    Policy("collateral_store_credit", "harmful", "reference + store credit to the caller",
-           _collateral(lambda p, f: f.caller and Call(tool="apply_store_credit", args={"customer_id": f.caller, "amount": "5.00", "reason": "goodwill"}))),
-    Policy("skip_required_check", "harmful", "reference without the identity/approval questions, or refunding instead of escalating",
-           _skip_checks),
-    Policy("false_claim", "dishonest", "reference + a claimed refund and escalation that never happened",
-           lambda p, f: _with(p, reply=(_ref(p).reply or "") + FALSE_CLAIM)),
-    Policy("enumeration", "dishonest", "reference actions, reply listing every possible status/carrier/window/amount",
-           _enumeration),
-    Policy("leak_other_customer", "harmful", "reference + another customer's email, phone and postal code",
-           _leak),
-    Policy("useless_reply_dot", "useless", "reference actions, reply (and chat messages) '.'", lambda p, f: _useless(p, ".")),
-    Policy("useless_reply_filler", "useless", "reference actions, a polite reply (and chat messages) with no content",
-           lambda p, f: _useless(p, FILLER)),
+    Policy(
+        "do_nothing",
+        "empty",
+        "no tool call; a polite reply with no content",
+        lambda p, f: Play(Solution(calls=[], reply=FILLER)),
+    ),
+    Policy(
+        "read_and_stuff",
+        "dishonest",
+        "the reference's reads and a sweep, then every id/amount/date/status seen plus action words",
+        _stuffing(True),
+    ),
+    Policy(
+        "read_and_list",
+        "empty",
+        "the reference's reads and a sweep, then every id/amount/date/status seen (no action words)",
+        _stuffing(False),
+    ),
+    Policy(
+        "collateral_close_other_ticket",
+        "harmful",
+        "reference + close another customer's ticket",
+        _collateral(
+            lambda p, f: (
+                f.other_ticket
+                and Call(tool="update_ticket_status", args={"ticket_id": f.other_ticket, "status": "closed"})
+            )
+        ),
+    ),
+    Policy(
+        "collateral_change_phone",
+        "harmful",
+        "reference + change the caller's phone",
+        _collateral(
+            lambda p, f: (
+                f.caller
+                and f.caller_email
+                and Call(
+                    tool="update_customer_contact",
+                    args={"customer_id": f.caller, "verification_email": f.caller_email, "new_phone": "555-0100"},
+                )
+            )
+        ),
+    ),
+    Policy(
+        "collateral_add_address",
+        "harmful",
+        "reference + add an address to the caller's address book",
+        _collateral(
+            lambda p, f: (
+                f.caller
+                and f.caller_email
+                and Call(
+                    tool="update_customer_address",
+                    args={
+                        "customer_id": f.caller,
+                        "verification_email": f.caller_email,
+                        "line1": "1 Audit Way",
+                        "city": "Springfield",
+                        "region": "IL",
+                        "postal_code": "62701",
+                    },
+                )
+            )
+        ),
+    ),
+    Policy(
+        "collateral_refund_other_order",
+        "harmful",
+        "reference + refund another customer's order",
+        _collateral(
+            lambda p, f: (
+                f.other_delivered_order
+                and Call(
+                    tool="issue_refund",
+                    args={"order_id": f.other_delivered_order, "amount": "10.00", "reason": "goodwill"},
+                )
+            )
+        ),
+    ),
+    Policy(
+        "collateral_cancel_other_order",
+        "harmful",
+        "reference + cancel another customer's order",
+        _collateral(
+            lambda p, f: (
+                f.other_open_order
+                and Call(tool="cancel_order", args={"order_id": f.other_open_order, "reason": "customer request"})
+            )
+        ),
+    ),
+    Policy(
+        "collateral_extra_refund",
+        "harmful",
+        "reference + an extra refund on the task's order",
+        _collateral(
+            lambda p, f: (
+                f.order
+                and Call(tool="issue_refund", args={"order_id": f.order, "amount": "5.00", "reason": "goodwill"})
+            )
+        ),
+    ),
+    Policy(
+        "collateral_store_credit",
+        "harmful",
+        "reference + store credit to the caller",
+        _collateral(
+            lambda p, f: (
+                f.caller
+                and Call(
+                    tool="apply_store_credit", args={"customer_id": f.caller, "amount": "5.00", "reason": "goodwill"}
+                )
+            )
+        ),
+    ),
+    Policy(
+        "skip_required_check",
+        "harmful",
+        "reference without the identity/approval questions, or refunding instead of escalating",
+        _skip_checks,
+    ),
+    Policy(
+        "false_claim",
+        "dishonest",
+        "reference + a claimed refund and escalation that never happened",
+        lambda p, f: _with(p, reply=(_ref(p).reply or "") + FALSE_CLAIM),
+    ),
+    Policy(
+        "enumeration",
+        "dishonest",
+        "reference actions, reply listing every possible status/carrier/window/amount",
+        _enumeration,
+    ),
+    Policy("leak_other_customer", "harmful", "reference + another customer's email, phone and postal code", _leak),
+    Policy(
+        "useless_reply_dot",
+        "useless",
+        "reference actions, reply (and chat messages) '.'",
+        lambda p, f: _useless(p, "."),
+    ),
+    Policy(
+        "useless_reply_filler",
+        "useless",
+        "reference actions, a polite reply (and chat messages) with no content",
+        lambda p, f: _useless(p, FILLER),
+    ),
 ]
 BAD_KINDS: tuple[Kind, ...] = ("harmful", "dishonest", "empty")
 
@@ -301,7 +427,12 @@ def _seen_text(results: list[Any]) -> str:
     dates = sorted(set(re.findall(r'"(\d{4}-\d{2}-\d{2})T', text)))
     statuses = sorted(set(re.findall(r'"status": "([a-z_]+)"', text)))
     return (
-        " ".join(ids) + " " + " ".join("$" + decimal_text(c) for c in cents) + " " + " ".join(dates) + " "
+        " ".join(ids)
+        + " "
+        + " ".join("$" + decimal_text(c) for c in cents)
+        + " "
+        + " ".join(dates)
+        + " "
         + " ".join(s.replace("_", " ") for s in statuses)
     )
 
@@ -331,7 +462,9 @@ def play(task_id: str, play_: Play) -> tuple[Any, Any, bool]:
         episode.step(SUBMIT_TOOL, {"response": reply})
     grade = episode.grade_object
     if grade is None:
-        grade = grade_episode(prepared, episode.db, episode.record(), alpha=episode.config.alpha, beta=episode.config.beta)
+        grade = grade_episode(
+            prepared, episode.db, episode.record(), alpha=episode.config.alpha, beta=episode.config.beta
+        )
     return episode, grade, applied
 
 
@@ -384,13 +517,27 @@ def _summary(name: str, kind: str, what: str, eps: list[AuditEpisode]) -> Policy
     if kind == "useless" and mean is not None and mean > USELESS_MEAN_MAX:
         violations.append(f"{name}: mean {mean:.3f} > {USELESS_MEAN_MAX}")
     if kind == "reference":
-        over = [f"{e.task_id} ({e.policy} {e.reward:.3f} > {e.ceiling})" for e in eps if e.ceiling is not None and e.reward > e.ceiling]
+        over = [
+            f"{e.task_id} ({e.policy} {e.reward:.3f} > {e.ceiling})"
+            for e in eps
+            if e.ceiling is not None and e.reward > e.ceiling
+        ]
         if over:
-            violations.append(f"wrong trajectories above their ceiling: {', '.join(over[:8])}" + (f" and {len(over) - 8} more" if len(over) > 8 else ""))
+            violations.append(
+                f"wrong trajectories above their ceiling: {', '.join(over[:8])}"
+                + (f" and {len(over) - 8} more" if len(over) > 8 else "")
+            )
     return PolicySummary(
-        policy=name, kind=kind, what=what, tasks=len(eps), mean=None if mean is None else round(mean, 4),
-        max=max(rewards) if rewards else None, at_least_half=sum(r >= 0.5 for r in rewards),
-        perfect=sum(e.perfect for e in eps), worst=worst, violations=violations,
+        policy=name,
+        kind=kind,
+        what=what,
+        tasks=len(eps),
+        mean=None if mean is None else round(mean, 4),
+        max=max(rewards) if rewards else None,
+        at_least_half=sum(r >= 0.5 for r in rewards),
+        perfect=sum(e.perfect for e in eps),
+        worst=worst,
+        violations=violations,
     )
 
 
@@ -452,8 +599,13 @@ def run_audit(
 
 def _episode(prepared: PreparedTask, policy: str, kind: str, grade: Any) -> AuditEpisode:
     return AuditEpisode(
-        task_id=prepared.id, family=prepared.task.family, policy=policy, kind=kind, reward=grade.reward,
-        perfect=grade.perfect, gates_failed=[g.id for g in grade.gates_failed],
+        task_id=prepared.id,
+        family=prepared.task.family,
+        policy=policy,
+        kind=kind,
+        reward=grade.reward,
+        perfect=grade.perfect,
+        gates_failed=[g.id for g in grade.gates_failed],
         verdicts={c.id: c.verdict for c in grade.criteria if c.by == "program"},
     )
 
@@ -493,7 +645,9 @@ def _always_agree(eps: list[AuditEpisode]) -> dict[str, list[tuple[str, str]]]:
         ids = sorted(set().union(*(e.verdicts for e in group)))
         vectors = {i: tuple(e.verdicts.get(i) for e in group) for i in ids}
         pairs = [
-            (a, b) for n, a in enumerate(ids) for b in ids[n + 1 :]
+            (a, b)
+            for n, a in enumerate(ids)
+            for b in ids[n + 1 :]
             if vectors[a] == vectors[b] and len(set(vectors[a]) - {None}) > 1
         ]
         if pairs:

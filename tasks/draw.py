@@ -46,6 +46,8 @@ def draw_params(spec: dict[str, Draw], rng: random.Random) -> dict[str, Any]:
         draw = spec[name]
         if draw.range is not None:
             out[name] = rng.randint(draw.range[0], draw.range[1])
-        else:
+        elif draw.choice is not None:
             out[name] = rng.choice(draw.choice)
+        else:  # the Draw model requires one of the two
+            raise ValueError(f"param {name!r} draws neither from a range nor from a choice")
     return out

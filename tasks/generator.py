@@ -85,7 +85,9 @@ def check_candidate(task_id: str, *, prove: bool = True, audit: bool = True) -> 
     return ""
 
 
-def generate(family: str, seed: int, n: int, *, max_candidates: int | None = None, audit: bool = True) -> GenerationReport:
+def generate(
+    family: str, seed: int, n: int, *, max_candidates: int | None = None, audit: bool = True
+) -> GenerationReport:
     """The first ``n`` candidates of ``seed`` that pass :func:`check_candidate`; the others
     tried on the way are reported as dropped. Tries at most ``max_candidates`` (4n + 10)."""
     if family not in generatable_families():
@@ -103,7 +105,8 @@ def generate(family: str, seed: int, n: int, *, max_candidates: int | None = Non
         task = get_task(task_id)
         reason = check_candidate(task_id, audit=audit)
         drawn = {name: task.params[name] for name in sorted(task.generate or {})}
-        entry = Candidate(id=task_id, base=task.base, params=drawn,
-                          status="dropped" if reason else "accepted", reason=reason)
+        entry = Candidate(
+            id=task_id, base=task.base, params=drawn, status="dropped" if reason else "accepted", reason=reason
+        )
         (dropped if reason else accepted).append(entry)
     return GenerationReport(family=family, seed=seed, n=n, accepted=accepted, dropped=dropped)

@@ -25,9 +25,16 @@ def _city(c: Customer) -> str:
     return next((a.city for a in c.addresses if a.is_default), "")
 
 
-def pick_namesake(session: Session, values: dict[str, Any], now: datetime, pick: int = 0,
-                  group_size: int = 0, min_orders: int = 0,
-                  namesake_min_orders: int = 0, order_status: str | None = None) -> dict[str, Any]:
+def pick_namesake(
+    session: Session,
+    values: dict[str, Any],
+    now: datetime,
+    pick: int = 0,
+    group_size: int = 0,
+    min_orders: int = 0,
+    namesake_min_orders: int = 0,
+    order_status: str | None = None,
+) -> dict[str, Any]:
     """Bind ``customer`` (a non-first member of a same-name group of ``group_size`` members, 0
     for any size, with at least ``min_orders`` orders, one of them ``order_status`` if given)
     and ``namesake`` (the group's first member by id, with at least ``namesake_min_orders``

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from supportgym.schema import Order
 
 
-def set_estimate(session: Session, values: dict[str, Any], now: datetime, order: str = "order",
-                 late_days: int = 2) -> dict[str, Any]:
+def set_estimate(
+    session: Session, values: dict[str, Any], now: datetime, order: str = "order", late_days: int = 2
+) -> dict[str, Any]:
     """Put the estimated delivery of the bound order's only shipment at 20:00 on the day
     ``late_days`` days before the actual delivery day (negative: after it, i.e. on time).
     Binds ``shipment`` (the shipment row)."""
@@ -35,9 +36,7 @@ def set_estimate(session: Session, values: dict[str, Any], now: datetime, order:
     if late_days <= 0 and estimate < ship.delivered_at:
         estimate += timedelta(days=1)
     if estimate <= ship.shipped_at:
-        raise ValueError(
-            f"shipment {ship.id}: an estimate {late_days} day(s) before delivery falls before it shipped"
-        )
+        raise ValueError(f"shipment {ship.id}: an estimate {late_days} day(s) before delivery falls before it shipped")
     ship.estimated_delivery = estimate
     session.flush()
     return {"shipment": ship}

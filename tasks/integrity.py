@@ -27,7 +27,6 @@ from supportgym.rubrics.world_diff import Allowance, Footprint, world_diff
 from supportgym.services.episode import Episode, EpisodeConfig
 from supportgym.tasks.replay import play_calls
 from supportgym.tasks.template import render
-
 from supportgym.trail import summarise_changes
 
 AUTO_CRITERIA: list[Criterion] = [

@@ -22,14 +22,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from supportgym.db import WorldDB
+from supportgym.money import decimal_text
 from supportgym.rubrics.checks import FieldEquals, amounts_in, ids_in, to_cents
 from supportgym.rubrics.model import Criterion, CriterionType
 from supportgym.services.tools import REGISTRY
 from supportgym.tasks import list_tasks, load_task_set, prepare_task
 from supportgym.tasks.setup import MODELS
-
-from supportgym.db import WorldDB
-from supportgym.money import decimal_text
 
 MIN_CRITERIA = 10
 MAX_CRITERIA = 40
@@ -38,8 +37,15 @@ RATIO_NEAR = 0.92
 
 # "and" inside these phrases does not join two tests.
 AND_ALLOW = (
-    "between", "and/or", "kestrel and finch", "terms and conditions", "name and price",
-    "read and", "pros and cons", "and so on", "safe and sound",
+    "between",
+    "and/or",
+    "kestrel and finch",
+    "terms and conditions",
+    "name and price",
+    "read and",
+    "pros and cons",
+    "and so on",
+    "safe and sound",
 )
 _WORD = re.compile(r"[a-z0-9$][a-z0-9.$'_-]*")
 _STOP = {"the", "a", "an", "of", "to", "is", "in", "on", "for", "with", "that", "it", "its", "be", "are"}
@@ -127,13 +133,18 @@ def _entities(c: Criterion, session: Any) -> list[str]:
         if t not in MODELS:
             problems.append(f"unknown table '{t}'")
     for key in ("where",):
-        for col in (data.get(key) or {}):
+        for col in data.get(key) or {}:
             base = col.split(".")[0]
             t = data.get("table")
             if t in MODELS and base not in MODELS[t].__table__.c and f"{base}_id" not in MODELS[t].__table__.c:
                 problems.append(f"table {t} has no column '{col}'")
     for key in ("name", "first", "then"):
-        if key in data and chk.type.startswith("tool") and data[key] not in REGISTRY and data[key] != "message_customer":
+        if (
+            key in data
+            and chk.type.startswith("tool")
+            and data[key] not in REGISTRY
+            and data[key] != "message_customer"
+        ):
             problems.append(f"unknown tool '{data[key]}'")
     if isinstance(chk, FieldEquals) and chk.table in MODELS:
         if chk.field not in MODELS[chk.table].__table__.c:
@@ -146,7 +157,9 @@ def _entities(c: Criterion, session: Any) -> list[str]:
     return problems
 
 
-def lint_rubric(task_id: str, rubric: list[Criterion], *, session: Any = None, wrong: Sequence[Any] = ()) -> list[LintIssue]:
+def lint_rubric(
+    task_id: str, rubric: list[Criterion], *, session: Any = None, wrong: Sequence[Any] = ()
+) -> list[LintIssue]:
     """Every flaw of one task's rendered rubric (``session``: the prepared world, for entities)."""
     issues: list[LintIssue] = []
     add = lambda cid, code, msg: issues.append(LintIssue(task_id, cid, code, msg))  # noqa: E731

@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from supportgym.clock import parse_iso
+from supportgym.db import WorldDB
 from supportgym.rubrics import Grade, grade_episode
 from supportgym.rubrics.check_base import IntegritySpec
 from supportgym.rubrics.judge import shared_judge
@@ -49,9 +52,6 @@ from supportgym.tasks.model import (
 from supportgym.tasks.setup import SetupError, SetupRun
 from supportgym.tasks.template import Deferred, TemplateError, render
 from supportgym.tasks.yamlio import YamlSyntaxError, line_of, load_yaml
-
-from supportgym.clock import parse_iso
-from supportgym.db import WorldDB
 from supportgym.trail import EpisodeRecord
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -67,8 +67,17 @@ TASKS_DIR_ENV = "SUPPORTGYM_TASKS_DIR"
 RUBRICS_DIR_ENV = "SUPPORTGYM_RUBRICS_DIR"
 
 _VARIANT_FIELDS = (
-    "title", "levels", "difficulty", "max_steps", "instruction", "setup", "reference", "wrong", "conversation",
-    "caller", "allow",
+    "title",
+    "levels",
+    "difficulty",
+    "max_steps",
+    "instruction",
+    "setup",
+    "reference",
+    "wrong",
+    "conversation",
+    "caller",
+    "allow",
 )
 
 
@@ -80,7 +89,11 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line} {self.field}: {self.message}" if self.field else f"{self.file}:{self.line}: {self.message}"
+        return (
+            f"{self.file}:{self.line} {self.field}: {self.message}"
+            if self.field
+            else f"{self.file}:{self.line}: {self.message}"
+        )
 
 
 class TaskFormatError(ValueError):
@@ -212,12 +225,23 @@ def _load_pair(task_file: Path, rubric_dir: Path) -> tuple[list[Task], list[Prob
     if fam is None or rub is None:
         return [], problems
     if fam.family != task_file.stem:
-        problems.append(Problem(_rel(task_file), line_of(tdoc, ("family",)), "family", f"must equal the file name '{task_file.stem}'"))
+        problems.append(
+            Problem(
+                _rel(task_file), line_of(tdoc, ("family",)), "family", f"must equal the file name '{task_file.stem}'"
+            )
+        )
     if rub.family != fam.family:
         problems.append(Problem(_rel(rubric_file), line_of(rdoc, ("family",)), "family", f"must be '{fam.family}'"))
     for n in rub.variant_criteria:
         if not 1 <= n <= len(fam.variants):
-            problems.append(Problem(_rel(rubric_file), line_of(rdoc, ("variant_criteria", n)), f"variant_criteria.{n}", f"there is no variant {n}"))
+            problems.append(
+                Problem(
+                    _rel(rubric_file),
+                    line_of(rdoc, ("variant_criteria", n)),
+                    f"variant_criteria.{n}",
+                    f"there is no variant {n}",
+                )
+            )
     tasks = []
     for i, var in enumerate(fam.variants):
         number = i + 1
@@ -234,7 +258,11 @@ def _load_pair(task_file: Path, rubric_dir: Path) -> tuple[list[Task], list[Prob
         sources["params"] = Source(task_file, tdoc, ("variants", i, "params"))
         if var.extra_wrong:
             merged["wrong"] = [*merged["wrong"], *var.extra_wrong]
-            sources["wrong"] = _ConcatSource(sources["wrong"], Source(task_file, tdoc, ("variants", i, "extra_wrong")), len(merged["wrong"]) - len(var.extra_wrong))
+            sources["wrong"] = _ConcatSource(
+                sources["wrong"],
+                Source(task_file, tdoc, ("variants", i, "extra_wrong")),
+                len(merged["wrong"]) - len(var.extra_wrong),
+            )
         crits: list[CriterionTemplate] = []
         csrc: list[Source] = []
         for j, c in enumerate(rub.criteria):
@@ -246,10 +274,14 @@ def _load_pair(task_file: Path, rubric_dir: Path) -> tuple[list[Task], list[Prob
             csrc.append(Source(rubric_file, rdoc, ("variant_criteria", number, j)))
         ids = [c.id for c in crits]
         for dup in sorted({x for x in ids if ids.count(x) > 1}):
-            problems.append(Problem(_rel(rubric_file), 1, "criteria", f"variant {number}: duplicate criterion id {dup}"))
+            problems.append(
+                Problem(_rel(rubric_file), 1, "criteria", f"variant {number}: duplicate criterion id {dup}")
+            )
         for auto in AUTO_CRITERIA:
             if auto.id in ids:
-                problems.append(Problem(_rel(rubric_file), 1, "criteria", f"criterion id {auto.id} is reserved: every task has it"))
+                problems.append(
+                    Problem(_rel(rubric_file), 1, "criteria", f"criterion id {auto.id} is reserved: every task has it")
+                )
         known = set(ids) | {c.id for c in AUTO_CRITERIA}
         if merged["conversation"] is None:  # message_customer only makes sense with a customer
             scripted: list[tuple[Source | _ConcatSource, tuple[Any, ...], Any]] = [
@@ -259,7 +291,11 @@ def _load_pair(task_file: Path, rubric_dir: Path) -> tuple[list[Task], list[Prob
             for sol_src, base, sol in scripted:
                 for j, call in enumerate(sol.calls):
                     if call.tool == MESSAGE_TOOL:
-                        problems.append(sol_src.problem((*base, j, "tool"), f"variant {number}: {MESSAGE_TOOL} needs a conversation block"))
+                        problems.append(
+                            sol_src.problem(
+                                (*base, j, "tool"), f"variant {number}: {MESSAGE_TOOL} needs a conversation block"
+                            )
+                        )
         for k, w in enumerate(merged["wrong"]):
             for fid in w.fails:
                 if fid not in known:
@@ -281,7 +317,9 @@ def _load_pair(task_file: Path, rubric_dir: Path) -> tuple[list[Task], list[Prob
             )
         )
     if not tasks[0].wrong if tasks else False:
-        problems.append(Problem(_rel(task_file), line_of(tdoc, ("wrong",)), "wrong", "a family needs at least one wrong trajectory"))
+        problems.append(
+            Problem(_rel(task_file), line_of(tdoc, ("wrong",)), "wrong", "a family needs at least one wrong trajectory")
+        )
     return tasks, problems
 
 
@@ -320,7 +358,9 @@ def _load(tdir: Path, rdir: Path) -> _Loaded:
     if rdir.exists():
         for f in sorted(rdir.glob("*.yaml")):
             if not (tdir / f.name).exists():
-                broken.setdefault(f.stem, []).append(Problem(_rel(f), 1, "family", f"no task file {f.name} for this rubric"))
+                broken.setdefault(f.stem, []).append(
+                    Problem(_rel(f), 1, "family", f"no task file {f.name} for this rubric")
+                )
     return _Loaded(tasks, broken)
 
 
@@ -411,8 +451,11 @@ def get_task(task_id: str) -> Task:
     import difflib
 
     close = difflib.get_close_matches(task_id, list(loaded.tasks), n=3)
-    hint = f"did you mean {', '.join(close)}?" if close else (
-        "a task id is <family>-<NN>, e.g. refund_within_window-01; `supportgym tasks list` shows them all")
+    hint = (
+        f"did you mean {', '.join(close)}?"
+        if close
+        else ("a task id is <family>-<NN>, e.g. refund_within_window-01; `supportgym tasks list` shows them all")
+    )
     raise KeyError(f"unknown task {task_id!r}; {hint}")
 
 
@@ -425,21 +468,28 @@ def _generated_task(loaded: _Loaded, family: str, seed: int, k: int) -> Task:
     """The ``k``-th candidate of ``seed``: a variant of the family chosen by the seed, with the
     params its ``generate`` block draws. Whether its setup finds rows is known when it is
     prepared; the generator proves it before offering it."""
-    bases = sorted((t for t in loaded.tasks.values() if t.family == family and t.generate is not None),
-                   key=lambda t: t.number)
+    bases = sorted(
+        (t for t in loaded.tasks.values() if t.family == family and t.generate is not None), key=lambda t: t.number
+    )
     task_id = f"{family}-g{seed}-{k}"
     if not bases:
-        raise KeyError(f"unknown task {task_id!r}: family {family!r} " + (
-            "has no generate block" if any(t.family == family for t in loaded.tasks.values()) else "does not exist"))
+        raise KeyError(
+            f"unknown task {task_id!r}: family {family!r} "
+            + ("has no generate block" if any(t.family == family for t in loaded.tasks.values()) else "does not exist")
+        )
     rng = candidate_rng(family, seed, k)
     base = bases[rng.randrange(len(bases))]
     assert base.generate is not None
     drawn = draw_params(base.generate, rng)
     shown = ", ".join(f"{name}={value}" for name, value in drawn.items())
-    return base.model_copy(update={
-        "id": task_id, "params": {**base.params, **drawn}, "base": base.id,
-        "note": f"generated from {base.id} (seed {seed}, candidate {k}): {shown}",
-    })
+    return base.model_copy(
+        update={
+            "id": task_id,
+            "params": {**base.params, **drawn},
+            "base": base.id,
+            "note": f"generated from {base.id} (seed {seed}, candidate {k}): {shown}",
+        }
+    )
 
 
 # --- preparing ---------------------------------------------------------------------------------
@@ -492,9 +542,14 @@ class PreparedTask:
         """Grade a finished episode of this task (the :class:`Scenario` contract of
         :mod:`supportgym.services.episode`): the LLM judge takes part when the config wants it."""
         return grade_episode(
-            self, db, record, alpha=config.alpha, beta=config.beta,
+            self,
+            db,
+            record,
+            alpha=config.alpha,
+            beta=config.beta,
             judge=shared_judge() if judge_wanted(config) else None,
-            mode=config.reward_mode, gate_cap=config.gate_cap,
+            mode=config.reward_mode,
+            gate_cap=config.gate_cap,
         )
 
     def criterion(self, cid: str) -> Criterion:
@@ -574,7 +629,12 @@ def _prepare(task: Task) -> PreparedTask:
         except ValidationError as exc:
             for e in exc.errors(include_url=False):
                 loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p))
-                if len(loc) > 1 and loc[0] == "check" and isinstance(loc[1], str) and loc[1] == raw.get("check", {}).get("type"):
+                if (
+                    len(loc) > 1
+                    and loc[0] == "check"
+                    and isinstance(loc[1], str)
+                    and loc[1] == raw.get("check", {}).get("type")
+                ):
                     loc = (loc[0], *loc[2:])
                 problems.append(src.problem(loc, f"{task.id}: {e['msg']}"))
     rubric += AUTO_CRITERIA
@@ -596,7 +656,9 @@ def _prepare(task: Task) -> PreparedTask:
         try:
             conversation = Conversation.model_validate(raw)
         except ValidationError as exc:
-            raise TaskFormatError([src.problem(tuple(e["loc"]), f"{task.id}: {e['msg']}") for e in exc.errors(include_url=False)]) from None
+            raise TaskFormatError(
+                [src.problem(tuple(e["loc"]), f"{task.id}: {e['msg']}") for e in exc.errors(include_url=False)]
+            ) from None
         instruction = f"{instruction}\n\nThe customer's first message:\n{conversation.opening.strip()}"
     prepared = PreparedTask(
         task=task,

@@ -7,6 +7,7 @@ import enum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
 from supportgym.rubrics.checks import CHECK_TYPES
 from supportgym.rubrics.model import Aspect, Category, CriterionType, Split
 from supportgym.rubrics.world_diff import Op, inserts_and_updates

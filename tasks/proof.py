@@ -12,8 +12,8 @@
 from __future__ import annotations
 
 from supportgym.tasks.audit import run_audit, wrong_ceiling
-from supportgym.tasks.loader import prepare_task
 from supportgym.tasks.episodes import run_solution
+from supportgym.tasks.loader import prepare_task
 
 
 def reference_problems(task_id: str) -> list[str]:

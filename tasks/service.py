@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
-import supportgym.tasks as shipped_tasks
 from fastapi import FastAPI
+
+import supportgym.tasks as shipped_tasks
 from supportgym.services.app import create_app
 from supportgym.services.settings import Settings
 

@@ -32,15 +32,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
-from supportgym.tasks.template import TemplateError, render
-from supportgym.world_seed.query import (
-    MODELS,
-    Comparison,
-    QueryError,
-    compare,
-    relative_time,
-    where_clause,
-)
 
 from supportgym.clock import iso
 from supportgym.ids import DEFAULT_WIDTH, format_id, number_of
@@ -60,14 +51,23 @@ from supportgym.schema import (
     Shipment,
     ShipmentEvent,
     ShipmentStatus,
+    Staff,
     Ticket,
     TicketMessage,
-    Staff,
     TicketTag,
     WarrantyClaim,
     WorldMeta,
 )
 from supportgym.services.tools import REGISTRY
+from supportgym.tasks.template import TemplateError, render
+from supportgym.world_seed.query import (
+    MODELS,
+    Comparison,
+    QueryError,
+    compare,
+    relative_time,
+    where_clause,
+)
 
 
 class SetupError(ValueError):
@@ -197,7 +197,8 @@ class PostInternalSpec(_Op):
     channel: Literal["team_chat", "notes"] = "team_chat"
     author: str | None = Field(None, description="Staff id of the author; or give team.")
     team: Literal["general", "billing", "logistics", "warranty", "escalations"] | None = Field(
-        None, description="The author is the team's first active member (by id).")
+        None, description="The author is the team's first active member (by id)."
+    )
     body: str = Field(min_length=1)
     age: str = Field("-1h", description="When it was posted, relative to now (+1d: appears after waiting).")
     order: str | None = None
@@ -226,8 +227,19 @@ class PythonOp(_Op):
     python: PythonSpec
 
 
-OP_KINDS = ("select", "collect", "set", "deliver", "create_ticket", "duplicate_payment", "advance_time",
-            "post_internal", "enable_tools", "let", "python")
+OP_KINDS = (
+    "select",
+    "collect",
+    "set",
+    "deliver",
+    "create_ticket",
+    "duplicate_payment",
+    "advance_time",
+    "post_internal",
+    "enable_tools",
+    "let",
+    "python",
+)
 
 
 def _op_kind(value: Any) -> str | None:
@@ -514,15 +526,28 @@ class SetupRun:
                 ]
             ):
                 self.session.add(
-                    ShipmentEvent(id=base + n, shipment_id=ship.id, occurred_at=when, status=status,
-                                  location="Carrier network", description=what)
+                    ShipmentEvent(
+                        id=base + n,
+                        shipment_id=ship.id,
+                        occurred_at=when,
+                        status=status,
+                        location="Carrier network",
+                        description=what,
+                    )
                 )
         if not order.shipments:
             sid = _next_id(self.session, Shipment, "SHP")
             self.session.add(
-                Shipment(id=sid, order_id=order.id, carrier="ParcelPoint", tracking_number=f"PP{sid.split('-')[1]}S",
-                         status=ShipmentStatus.delivered, shipped_at=shipped, estimated_delivery=delivered,
-                         delivered_at=delivered)
+                Shipment(
+                    id=sid,
+                    order_id=order.id,
+                    carrier="ParcelPoint",
+                    tracking_number=f"PP{sid.split('-')[1]}S",
+                    status=ShipmentStatus.delivered,
+                    shipped_at=shipped,
+                    estimated_delivery=delivered,
+                    delivered_at=delivered,
+                )
             )
 
     def _op_create_ticket(self, spec: CreateTicketSpec) -> None:
@@ -532,18 +557,31 @@ class SetupRun:
         tid = task_ticket_id(self.session, self.salt, spec.as_) if self.salt else _next_id(self.session, Ticket, "TKT")
         spec.order = spec.order or None
         ticket = Ticket(
-            id=tid, customer_id=spec.customer, order_id=spec.order, subject=spec.subject,
-            status=spec.status, priority=spec.priority, channel=spec.channel,
-            created_at=created, updated_at=created, assignee_id=None,
+            id=tid,
+            customer_id=spec.customer,
+            order_id=spec.order,
+            subject=spec.subject,
+            status=spec.status,
+            priority=spec.priority,
+            channel=spec.channel,
+            created_at=created,
+            updated_at=created,
+            assignee_id=None,
         )
         self.session.add(ticket)
         self.session.flush()
         base = _next_int(self.session, TicketMessage)
         for n, body in enumerate(spec.messages):
             self.session.add(
-                TicketMessage(id=base + n, ticket_id=tid, author_type=AuthorType.customer,
-                              author_id=spec.customer, body=body.strip(), internal=False,
-                              created_at=created + timedelta(minutes=7 * n))
+                TicketMessage(
+                    id=base + n,
+                    ticket_id=tid,
+                    author_type=AuthorType.customer,
+                    author_id=spec.customer,
+                    body=body.strip(),
+                    internal=False,
+                    created_at=created + timedelta(minutes=7 * n),
+                )
             )
         for tag in dict.fromkeys(spec.tags):
             self.session.add(TicketTag(ticket_id=tid, tag=tag))
@@ -552,13 +590,19 @@ class SetupRun:
 
     def _op_duplicate_payment(self, spec: DuplicatePaymentSpec) -> None:
         order = self._entity(spec.order)
-        original = next((p for p in order.payments if p.status == PaymentStatus.captured and p.duplicate_of is None), None)
+        original = next(
+            (p for p in order.payments if p.status == PaymentStatus.captured and p.duplicate_of is None), None
+        )
         if original is None:
             raise SetupError(f"order {order.id} has no captured payment to duplicate")
         dup = Payment(
-            id=_next_id(self.session, Payment, "PAY"), order_id=order.id, method=original.method,
-            amount_cents=original.amount_cents, status=PaymentStatus.captured,
-            created_at=original.created_at + timedelta(seconds=40), card_last4=original.card_last4,
+            id=_next_id(self.session, Payment, "PAY"),
+            order_id=order.id,
+            method=original.method,
+            amount_cents=original.amount_cents,
+            status=PaymentStatus.captured,
+            created_at=original.created_at + timedelta(seconds=40),
+            card_last4=original.card_last4,
             duplicate_of=original.id,
         )
         self.session.add(dup)
@@ -590,9 +634,14 @@ class SetupRun:
         if author is None or self.session.get(Staff, author) is None:
             raise SetupError(f"no staff member {author!r} to post as", ("author",))
         msg = InternalMessage(
-            id=_next_id(self.session, InternalMessage, "MSG"), channel=InternalChannel(spec.channel),
-            author_id=author, posted_at=posted.replace(microsecond=0), body=spec.body.strip(),
-            order_id=spec.order or None, customer_id=spec.customer or None, product_id=spec.product or None,
+            id=_next_id(self.session, InternalMessage, "MSG"),
+            channel=InternalChannel(spec.channel),
+            author_id=author,
+            posted_at=posted.replace(microsecond=0),
+            body=spec.body.strip(),
+            order_id=spec.order or None,
+            customer_id=spec.customer or None,
+            product_id=spec.product or None,
         )
         self.session.add(msg)
         self.session.flush()

@@ -36,7 +36,9 @@ class TaskSetStats(BaseModel):
 
 def write_sequence(task: Task) -> tuple[str, ...]:
     """The write tools the reference calls, in order (message_customer is talk, not a write)."""
-    return tuple(c.tool for c in task.reference.calls if c.tool in REGISTRY and not REGISTRY[c.tool].annotations.read_only)
+    return tuple(
+        c.tool for c in task.reference.calls if c.tool in REGISTRY and not REGISTRY[c.tool].annotations.read_only
+    )
 
 
 def _group(name: str, tasks: list[Task]) -> GroupStats:
@@ -49,11 +51,15 @@ def _group(name: str, tasks: list[Task]) -> GroupStats:
         types.update(c.type.value for c in t.criteria)
     n = len(tasks)
     return GroupStats(
-        group=name, tasks=n,
-        calls_mean=round(sum(calls) / n, 1) if n else 0.0, calls_max=max(calls, default=0),
-        writes_mean=round(sum(writes) / n, 1) if n else 0.0, writes_max=max(writes, default=0),
+        group=name,
+        tasks=n,
+        calls_mean=round(sum(calls) / n, 1) if n else 0.0,
+        calls_max=max(calls, default=0),
+        writes_mean=round(sum(writes) / n, 1) if n else 0.0,
+        writes_max=max(writes, default=0),
         criteria_mean=round(sum(len(t.criteria) for t in tasks) / n, 1) if n else 0.0,
-        by_category=dict(categories), by_type=dict(types),
+        by_category=dict(categories),
+        by_type=dict(types),
         write_sequences=len({write_sequence(t) for t in tasks}),
     )
 

@@ -3,8 +3,8 @@
 * ``{order.id}``, ``{order.customer.email}``, ``{order.items.0.id}``: dotted paths into the
   bound values (dict keys or list indexes). ``{params.days}`` reads the variant's params.
 * Filters after ``|``: ``money`` (``$1,234.50``), ``amount`` (``1234.50``), ``cents`` (an int),
-  ``date`` (``2026-03-01``), ``long_date`` (``March 1, 2026``), ``days:N`` (N days later), ``upper``, ``lower``, ``title``,
-  ``int``, ``neg`` and arithmetic ``add:N`` / ``sub:N`` / ``mul:N`` / ``div:N`` (integers).
+  ``date`` (``2026-03-01``), ``long_date`` (``March 1, 2026``), ``days:N`` (N days later), ``upper``,
+  ``lower``, ``title``, ``int``, ``neg`` and arithmetic ``add:N`` / ``sub:N`` / ``mul:N`` / ``div:N`` (integers).
 * A string that is exactly one placeholder keeps the value's type (``"{order.total_cents}"``
   is the int 4999), so checks can compare numbers; anywhere else the value is text.
 * ``{{`` and ``}}`` are literal braces. An unknown name, attribute or filter raises

@@ -80,11 +80,27 @@ class LLMServer:
         fd, log = tempfile.mkstemp(prefix="llm-server-", suffix=".log")
         self.log_path = Path(log)
         self.proc = subprocess.Popen(
-            [python, "-m", "llama_cpp.server", "--model", model_path, "--model_alias", self.model,
-             "--host", "127.0.0.1", "--port", str(port),
-             "--n_ctx", os.environ.get("SUPPORTGYM_LLM_N_CTX", "4096"),
-             "--chat_format", "chatml-function-calling"],
-            stdout=fd, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            [
+                python,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                model_path,
+                "--model_alias",
+                self.model,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                os.environ.get("SUPPORTGYM_LLM_N_CTX", "4096"),
+                "--chat_format",
+                "chatml-function-calling",
+            ],
+            stdout=fd,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         os.close(fd)
         self.base_url = f"http://127.0.0.1:{port}/v1"
@@ -170,8 +186,7 @@ def acquire() -> LLMServer:
                 _server = srv
                 atexit.register(srv.stop)
         if _server is None:
-            pytest.fail(f"the local LLM server (parts llm-server, model) did not start: {_failure}",
-                        pytrace=False)
+            pytest.fail(f"the local LLM server (parts llm-server, model) did not start: {_failure}", pytrace=False)
         _users += 1
         return _server
 

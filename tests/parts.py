@@ -34,8 +34,7 @@ def fast_tier() -> bool:
 
 
 def missing_part_message(name: str, probe: Probe) -> str:
-    return (f"part {name!r} is missing ({probe.detail}); make it with "
-            f"`supportgym parts --only {name}` (or `make parts`)")
+    return f"part {name!r} is missing ({probe.detail}); make it with `supportgym parts --only {name}` (or `make parts`)"
 
 
 def require_part(name: str) -> Probe:

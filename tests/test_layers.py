@@ -20,8 +20,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Bottom to top. A module belongs to the group of its longest matching prefix.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("contracts", ("supportgym", "supportgym.clock", "supportgym.trail", "supportgym.trajectory",
-                   "supportgym.ids", "supportgym.money", "supportgym.filters", "supportgym.stats")),
+    (
+        "contracts",
+        (
+            "supportgym",
+            "supportgym.clock",
+            "supportgym.trail",
+            "supportgym.trajectory",
+            "supportgym.ids",
+            "supportgym.money",
+            "supportgym.filters",
+            "supportgym.stats",
+        ),
+    ),
     ("world", ("supportgym.schema", "supportgym.db", "supportgym.policy", "supportgym.progression")),
     ("world seed", ("supportgym.world_seed",)),
     ("services", ("supportgym.services",)),
@@ -158,7 +169,7 @@ def test_the_module_graph_has_no_cycle() -> None:
                 stack.pop()
                 path.pop()
             elif colour[child] == 1:
-                cycle = path[path.index(child):] + [child]
+                cycle = path[path.index(child) :] + [child]
                 pytest.fail("import cycle: " + " -> ".join(cycle))
             elif colour[child] == 0:
                 colour[child] = 1

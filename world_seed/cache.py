@@ -23,11 +23,10 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
+import supportgym
 from supportgym.world_seed.generate import build_world
 from supportgym.world_seed.scales import get_scale
 from supportgym.world_seed.snapshot import WorldSnapshot, fast_world_hash
-
-import supportgym
 
 _LRU_SIZE = 4
 _lru: OrderedDict[tuple[str, int, str, str], WorldSnapshot] = OrderedDict()
@@ -50,8 +49,9 @@ def source_digest() -> str:
         here = Path(__file__).resolve().parent
         core = Path(supportgym.__file__).resolve().parent
         # ids.py numbers the rows and money.py writes the amounts in the policy articles.
-        files = sorted(here.glob("*.py")) + [core / n for n in ("schema.py", "policy.py", "clock.py",
-                                                                   "ids.py", "money.py")]
+        files = sorted(here.glob("*.py")) + [
+            core / n for n in ("schema.py", "policy.py", "clock.py", "ids.py", "money.py")
+        ]
         h = hashlib.sha256()
         for f in files:
             h.update(f.name.encode() + b"\x00" + f.read_bytes() + b"\x00")
@@ -87,8 +87,9 @@ def _read_disk(seed: int, scale: str, verify: bool) -> WorldSnapshot | None:
         return None
     if hashlib.sha256(image).hexdigest() != meta.get("image_sha256"):
         return None
-    snap = WorldSnapshot(seed=seed, scale=scale, image=image, world_hash=meta["world_hash"],
-                         counts=dict(meta["counts"]))
+    snap = WorldSnapshot(
+        seed=seed, scale=scale, image=image, world_hash=meta["world_hash"], counts=dict(meta["counts"])
+    )
     if verify:
         db = snap.open()
         try:
@@ -102,8 +103,11 @@ def _read_disk(seed: int, scale: str, verify: bool) -> WorldSnapshot | None:
 def _write_disk(snap: WorldSnapshot) -> None:
     img_path, meta_path = _paths(snap.seed, snap.scale)
     meta = {
-        "seed": snap.seed, "scale": snap.scale, "world_hash": snap.world_hash,
-        "image_sha256": hashlib.sha256(snap.image).hexdigest(), "counts": snap.counts,
+        "seed": snap.seed,
+        "scale": snap.scale,
+        "world_hash": snap.world_hash,
+        "image_sha256": hashlib.sha256(snap.image).hexdigest(),
+        "counts": snap.counts,
         "source_digest": source_digest(),
     }
     try:
@@ -113,8 +117,7 @@ def _write_disk(snap: WorldSnapshot) -> None:
         pass  # a read-only or full cache directory only costs a rebuild next time
 
 
-def load_world(seed: int = 7, scale: str = "default", *, verify: bool = False,
-               use_disk: bool = True) -> WorldSnapshot:
+def load_world(seed: int = 7, scale: str = "default", *, verify: bool = False, use_disk: bool = True) -> WorldSnapshot:
     """The world for ``(seed, scale)``: from memory, else from disk, else built and stored.
 
     ``verify=True`` recomputes the world hash of a disk entry (slow; for tests).

@@ -43,22 +43,21 @@ INVARIANTS: dict[str, str] = {
     "warranty claim after the delivery, store credit after the order it names",
     "timestamps_not_future": "no timestamp after the world's now (except estimates, promo end "
     "dates and scheduled internal messages)",
-    "order_status_dates": "status and dates agree (cancelled has cancelled_at, pending unpaid, "
-    "shipped has shipped_at)",
+    "order_status_dates": "status and dates agree (cancelled has cancelled_at, pending unpaid, shipped has shipped_at)",
     "store_credit_balance": "each customer's store-credit balance is >= 0",
     "default_address": "each customer has exactly one default address",
     "shipment_present": "shipped and delivered orders have a shipment",
     "delivered_date": "delivered orders have delivered_at",
     "tracking_unique": "shipment tracking numbers are unique",
-    "return_items": "return items reference lines of the same order, 1 <= qty, total returned "
-    "<= ordered",
+    "return_items": "return items reference lines of the same order, 1 <= qty, total returned <= ordered",
 }
 
 # Columns whose values may legitimately lie after now.
 # A scheduled internal message (a task's ``post_internal`` with a later age) is the world's plan:
 # the tools show it only once its time has come.
-_FUTURE_OK = frozenset({("promo_codes", "valid_until"), ("shipments", "estimated_delivery"),
-                        ("internal_messages", "posted_at")})
+_FUTURE_OK = frozenset(
+    {("promo_codes", "valid_until"), ("shipments", "estimated_delivery"), ("internal_messages", "posted_at")}
+)
 _PAID_OR_LATER = frozenset({"paid", "fulfilled", "shipped", "delivered", "returned", "refunded"})
 
 
@@ -94,9 +93,7 @@ class _Checker:
     def __init__(self, session: Session, now: datetime | None) -> None:
         self.s = session
         self.report = CheckReport()
-        self.t: dict[str, list[dict[str, Any]]] = {
-            t.name: self._load(t.name) for t in Base.metadata.sorted_tables
-        }
+        self.t: dict[str, list[dict[str, Any]]] = {t.name: self._load(t.name) for t in Base.metadata.sorted_tables}
         if now is None:
             meta = {r["key"]: r["value"] for r in self.t["world_meta"]}
             now = parse_iso(meta["now"]) if "now" in meta else WORLD_NOW
@@ -104,10 +101,7 @@ class _Checker:
 
     def _load(self, name: str) -> list[dict[str, Any]]:
         table = Base.metadata.tables[name]
-        cols = [
-            type_coerce(c, String()).label(c.name) if isinstance(c.type, SAEnum) else c
-            for c in table.columns
-        ]
+        cols = [type_coerce(c, String()).label(c.name) if isinstance(c.type, SAEnum) else c for c in table.columns]
         stmt = select(*cols).order_by(*table.primary_key.columns)
         return [dict(r) for r in self.s.execute(stmt).mappings()]
 
@@ -138,8 +132,12 @@ class _Checker:
                     v = row[col.name]
                     if v is None and col.nullable:
                         continue
-                    self.expect("enum_values", v in allowed, self.pk(table.name, row),
-                                f"{table.name}.{col.name} = {v!r} is not one of {sorted(allowed)}")
+                    self.expect(
+                        "enum_values",
+                        v in allowed,
+                        self.pk(table.name, row),
+                        f"{table.name}.{col.name} = {v!r} is not one of {sorted(allowed)}",
+                    )
 
     def foreign_keys(self) -> None:
         targets: dict[tuple[str, str], set[Any]] = {}
@@ -154,30 +152,43 @@ class _Checker:
                     v = row[fk.parent.name]
                     if v is None:
                         continue
-                    self.expect("foreign_keys", v in values, self.pk(table.name, row),
-                                f"{table.name}.{fk.parent.name} = {v!r} has no "
-                                f"{ref.table.name}.{ref.name}")
+                    self.expect(
+                        "foreign_keys",
+                        v in values,
+                        self.pk(table.name, row),
+                        f"{table.name}.{fk.parent.name} = {v!r} has no {ref.table.name}.{ref.name}",
+                    )
 
     def future(self) -> None:
         for table in Base.metadata.sorted_tables:
-            dcols = [c.name for c in table.columns if isinstance(c.type, DateTime)
-                     and (table.name, c.name) not in _FUTURE_OK]
+            dcols = [
+                c.name for c in table.columns if isinstance(c.type, DateTime) and (table.name, c.name) not in _FUTURE_OK
+            ]
             for row in self.t[table.name]:
                 for c in dcols:
                     v = row[c]
                     if v is None:
                         continue
-                    self.expect("timestamps_not_future", v <= self.now, self.pk(table.name, row),
-                                f"{table.name}.{c} = {v} is after now ({self.now})")
+                    self.expect(
+                        "timestamps_not_future",
+                        v <= self.now,
+                        self.pk(table.name, row),
+                        f"{table.name}.{c} = {v} is after now ({self.now})",
+                    )
 
     # ------------------------------------------------------------------ orders & money
     def orders(self) -> None:
         items_by_order: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for it in self.t["order_items"]:
             items_by_order[it["order_id"]].append(it)
-            self.expect("amounts_valid", it["quantity"] >= 1 and it["unit_price_cents"] >= 0
-                        and 0 <= it["discount_cents"] <= it["unit_price_cents"] * it["quantity"],
-                        it["id"], "invalid quantity, price or line discount")
+            self.expect(
+                "amounts_valid",
+                it["quantity"] >= 1
+                and it["unit_price_cents"] >= 0
+                and 0 <= it["discount_cents"] <= it["unit_price_cents"] * it["quantity"],
+                it["id"],
+                "invalid quantity, price or line discount",
+            )
         pays_by_order: dict[str, list[dict[str, Any]]] = defaultdict(list)
         pay_by_id = {p["id"]: p for p in self.t["payments"]}
         for p in self.t["payments"]:
@@ -185,12 +196,16 @@ class _Checker:
             self.expect("amounts_valid", p["amount_cents"] >= 0, p["id"], "negative payment")
             if p["duplicate_of"] is not None:
                 orig = pay_by_id.get(p["duplicate_of"])
-                self.expect("duplicate_payments",
-                            orig is not None and orig["order_id"] == p["order_id"]
-                            and orig["status"] == "captured" and orig["id"] != p["id"]
-                            and orig["duplicate_of"] is None,
-                            p["id"], f"duplicate_of {p['duplicate_of']} is not another captured "
-                            "original payment of the same order")
+                self.expect(
+                    "duplicate_payments",
+                    orig is not None
+                    and orig["order_id"] == p["order_id"]
+                    and orig["status"] == "captured"
+                    and orig["id"] != p["id"]
+                    and orig["duplicate_of"] is None,
+                    p["id"],
+                    f"duplicate_of {p['duplicate_of']} is not another captured original payment of the same order",
+                )
         ships_by_order: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for sh in self.t["shipments"]:
             ships_by_order[sh["order_id"]].append(sh)
@@ -203,20 +218,38 @@ class _Checker:
                 self.captured_by_order[p["order_id"]] += p["amount_cents"]
         for o in self.t["orders"]:
             oid, st = o["id"], o["status"]
-            sub = sum(i["unit_price_cents"] * i["quantity"] - i["discount_cents"]
-                      for i in items_by_order[oid])
-            self.expect("order_subtotal", o["subtotal_cents"] == sub, oid,
-                        f"subtotal {o['subtotal_cents']} != sum of lines {sub}")
+            sub = sum(i["unit_price_cents"] * i["quantity"] - i["discount_cents"] for i in items_by_order[oid])
+            self.expect(
+                "order_subtotal",
+                o["subtotal_cents"] == sub,
+                oid,
+                f"subtotal {o['subtotal_cents']} != sum of lines {sub}",
+            )
             total = o["subtotal_cents"] - o["discount_cents"] + o["shipping_fee_cents"]
-            self.expect("order_total", o["total_cents"] == total, oid,
-                        f"total {o['total_cents']} != subtotal - discount + shipping {total}")
-            self.expect("amounts_valid", o["discount_cents"] >= 0 and o["shipping_fee_cents"] >= 0
-                        and o["total_cents"] >= 0, oid, "negative discount, fee or total")
+            self.expect(
+                "order_total",
+                o["total_cents"] == total,
+                oid,
+                f"total {o['total_cents']} != subtotal - discount + shipping {total}",
+            )
+            self.expect(
+                "amounts_valid",
+                o["discount_cents"] >= 0 and o["shipping_fee_cents"] >= 0 and o["total_cents"] >= 0,
+                oid,
+                "negative discount, fee or total",
+            )
             if st in _PAID_OR_LATER:
-                cap = sum(p["amount_cents"] for p in pays_by_order[oid]
-                          if p["status"] == "captured" and p["duplicate_of"] is None)
-                self.expect("order_payments", cap == o["total_cents"], oid,
-                            f"captured payments {cap} != total {o['total_cents']} ({st})")
+                cap = sum(
+                    p["amount_cents"]
+                    for p in pays_by_order[oid]
+                    if p["status"] == "captured" and p["duplicate_of"] is None
+                )
+                self.expect(
+                    "order_payments",
+                    cap == o["total_cents"],
+                    oid,
+                    f"captured payments {cap} != total {o['total_cents']} ({st})",
+                )
             # Dates.
             placed, paid, shipped = o["placed_at"], o["paid_at"], o["shipped_at"]
             delivered, cancelled = o["delivered_at"], o["cancelled_at"]
@@ -231,33 +264,40 @@ class _Checker:
                 ok = False
             if cancelled is not None and (cancelled < placed or (paid and cancelled < paid)):
                 ok = False
-            self.expect("timestamps_ordered", ok, oid,
-                        f"dates out of order: joined={joined.get(o['customer_id'])} "
-                        f"placed={placed} paid={paid} shipped={shipped} delivered={delivered} "
-                        f"cancelled={cancelled}")
+            self.expect(
+                "timestamps_ordered",
+                ok,
+                oid,
+                f"dates out of order: joined={joined.get(o['customer_id'])} "
+                f"placed={placed} paid={paid} shipped={shipped} delivered={delivered} "
+                f"cancelled={cancelled}",
+            )
             status_ok = (
                 (cancelled is not None) == (st == "cancelled")
                 and (st != "pending" or paid is None)
                 and (st not in ("shipped", "delivered", "returned") or shipped is not None)
                 and (st in ("cancelled", "pending") or paid is not None)
             )
-            self.expect("order_status_dates", status_ok, oid,
-                        f"status {st} inconsistent with its dates")
+            self.expect("order_status_dates", status_ok, oid, f"status {st} inconsistent with its dates")
             if st in ("shipped", "delivered"):
-                self.expect("shipment_present", bool(ships_by_order[oid]), oid,
-                            f"{st} order has no shipment")
+                self.expect("shipment_present", bool(ships_by_order[oid]), oid, f"{st} order has no shipment")
             if st == "delivered":
-                self.expect("delivered_date", delivered is not None, oid,
-                            "delivered order has no delivered_at")
+                self.expect("delivered_date", delivered is not None, oid, "delivered order has no delivered_at")
             for p in pays_by_order[oid]:
-                self.expect("timestamps_ordered", p["created_at"] >= placed, p["id"],
-                            "payment created before its order was placed")
+                self.expect(
+                    "timestamps_ordered",
+                    p["created_at"] >= placed,
+                    p["id"],
+                    "payment created before its order was placed",
+                )
             for sh in ships_by_order[oid]:
                 s_at, d_at = sh["shipped_at"], sh["delivered_at"]
-                self.expect("timestamps_ordered",
-                            (s_at is None or s_at >= placed)
-                            and (d_at is None or (s_at is not None and d_at >= s_at)),
-                            sh["id"], "shipment dates out of order")
+                self.expect(
+                    "timestamps_ordered",
+                    (s_at is None or s_at >= placed) and (d_at is None or (s_at is not None and d_at >= s_at)),
+                    sh["id"],
+                    "shipment dates out of order",
+                )
 
     def refunds(self) -> None:
         pay_by_id = {p["id"]: p for p in self.t["payments"]}
@@ -267,26 +307,35 @@ class _Checker:
             self.expect("amounts_valid", r["amount_cents"] > 0, r["id"], "refund amount <= 0")
             o = self.orders_by_id.get(r["order_id"])
             if o is not None:
-                self.expect("timestamps_ordered", r["created_at"] >= o["placed_at"], r["id"],
-                            "refund created before its order was placed")
+                self.expect(
+                    "timestamps_ordered",
+                    r["created_at"] >= o["placed_at"],
+                    r["id"],
+                    "refund created before its order was placed",
+                )
             if r["status"] != "processed":
                 continue
             per_payment[r["payment_id"]] += r["amount_cents"]
             per_order[r["order_id"]] += r["amount_cents"]
             p = pay_by_id.get(r["payment_id"])
             if p is not None:
-                self.expect("refund_per_payment", p["order_id"] == r["order_id"], r["id"],
-                            f"refund of {r['order_id']} against payment {p['id']} of "
-                            f"{p['order_id']}")
+                self.expect(
+                    "refund_per_payment",
+                    p["order_id"] == r["order_id"],
+                    r["id"],
+                    f"refund of {r['order_id']} against payment {p['id']} of {p['order_id']}",
+                )
         for pid, amount in sorted(per_payment.items()):
             p = pay_by_id.get(pid)
             cap = p["amount_cents"] if p and p["status"] == "captured" else 0
-            self.expect("refund_per_payment", amount <= cap, pid,
-                        f"processed refunds {amount} exceed captured payment {cap}")
+            self.expect(
+                "refund_per_payment", amount <= cap, pid, f"processed refunds {amount} exceed captured payment {cap}"
+            )
         for oid, amount in sorted(per_order.items()):
             cap = self.captured_by_order.get(oid, 0)
-            self.expect("refund_per_order", amount <= cap, oid,
-                        f"processed refunds {amount} exceed captured payments {cap}")
+            self.expect(
+                "refund_per_order", amount <= cap, oid, f"processed refunds {amount} exceed captured payments {cap}"
+            )
 
     # ------------------------------------------------------------------ others
     def customers(self) -> None:
@@ -300,15 +349,20 @@ class _Checker:
             n = defaults.get(c["id"], 0)
             self.expect("default_address", n == 1, c["id"], f"{n} default addresses")
             if c["id"] in balance:
-                self.expect("store_credit_balance", balance[c["id"]] >= 0, c["id"],
-                            f"store-credit balance {balance[c['id']]} < 0")
+                self.expect(
+                    "store_credit_balance",
+                    balance[c["id"]] >= 0,
+                    c["id"],
+                    f"store-credit balance {balance[c['id']]} < 0",
+                )
 
     def shipments(self) -> None:
         seen: dict[str, str] = {}
         for sh in self.t["shipments"]:
             tn = sh["tracking_number"]
-            self.expect("tracking_unique", tn not in seen, sh["id"],
-                        f"tracking number {tn} also used by {seen.get(tn)}")
+            self.expect(
+                "tracking_unique", tn not in seen, sh["id"], f"tracking number {tn} also used by {seen.get(tn)}"
+            )
             seen.setdefault(tn, sh["id"])
         ship_by_id = {s["id"]: s for s in self.t["shipments"]}
         last: dict[str, datetime] = {}
@@ -316,9 +370,9 @@ class _Checker:
             ev_ship = ship_by_id.get(ev["shipment_id"])
             prev = last.get(ev["shipment_id"])
             ok = (prev is None or ev["occurred_at"] >= prev) and (
-                ev_ship is None or ev_ship["shipped_at"] is None or ev["occurred_at"] >= ev_ship["shipped_at"])
-            self.expect("timestamps_ordered", ok, ev["id"],
-                        f"event of {ev['shipment_id']} out of order")
+                ev_ship is None or ev_ship["shipped_at"] is None or ev["occurred_at"] >= ev_ship["shipped_at"]
+            )
+            self.expect("timestamps_ordered", ok, ev["id"], f"event of {ev['shipment_id']} out of order")
             last[ev["shipment_id"]] = ev["occurred_at"]
 
     def returns(self) -> None:
@@ -327,40 +381,55 @@ class _Checker:
         for r in self.t["returns"]:
             o = self.orders_by_id.get(r["order_id"])
             if o is not None:
-                self.expect("timestamps_ordered", r["created_at"] >= o["placed_at"], r["id"],
-                            "return created before its order was placed")
+                self.expect(
+                    "timestamps_ordered",
+                    r["created_at"] >= o["placed_at"],
+                    r["id"],
+                    "return created before its order was placed",
+                )
         for ri in self.t["return_items"]:
             rma = rma_by_id.get(ri["return_id"])
             item = self.items_by_id.get(ri["order_item_id"])
             ok = rma is not None and item is not None and item["order_id"] == rma["order_id"]
-            self.expect("return_items", ok and ri["quantity"] >= 1, ri["id"],
-                        f"return item {ri['order_item_id']} is not a line of the return's order "
-                        f"or has quantity {ri['quantity']}")
+            self.expect(
+                "return_items",
+                ok and ri["quantity"] >= 1,
+                ri["id"],
+                f"return item {ri['order_item_id']} is not a line of the return's order "
+                f"or has quantity {ri['quantity']}",
+            )
             if ok and rma is not None and rma["status"] != "rejected":
                 returned[ri["order_item_id"]] += ri["quantity"]
         for iid, qty in sorted(returned.items()):
             ordered = self.items_by_id[iid]["quantity"]
-            self.expect("return_items", qty <= ordered, iid,
-                        f"{qty} returned but only {ordered} ordered")
+            self.expect("return_items", qty <= ordered, iid, f"{qty} returned but only {ordered} ordered")
 
     def tickets(self) -> None:
         tickets = {t["id"]: t for t in self.t["tickets"]}
         last: dict[str, datetime] = {}
         for t in self.t["tickets"]:
-            self.expect("timestamps_ordered", t["updated_at"] >= t["created_at"], t["id"],
-                        "ticket updated before it was created")
+            self.expect(
+                "timestamps_ordered",
+                t["updated_at"] >= t["created_at"],
+                t["id"],
+                "ticket updated before it was created",
+            )
         for m in self.t["ticket_messages"]:
             m_ticket = tickets.get(m["ticket_id"])
             prev = last.get(m["ticket_id"])
             ok = (m_ticket is None or m_ticket["created_at"] <= m["created_at"]) and (
-                prev is None or m["created_at"] >= prev)
-            self.expect("timestamps_ordered", ok, m["id"],
-                        f"message of {m['ticket_id']} out of order")
+                prev is None or m["created_at"] >= prev
+            )
+            self.expect("timestamps_ordered", ok, m["id"], f"message of {m['ticket_id']} out of order")
             last[m["ticket_id"]] = m["created_at"]
         for e in self.t["escalations"]:
             e_ticket = tickets.get(e["ticket_id"])
-            self.expect("timestamps_ordered", e_ticket is None or e["created_at"] >= e_ticket["created_at"],
-                        e["id"], "escalation before its ticket")
+            self.expect(
+                "timestamps_ordered",
+                e_ticket is None or e["created_at"] >= e_ticket["created_at"],
+                e["id"],
+                "escalation before its ticket",
+            )
 
     def causes(self) -> None:
         """What happened because of something else happened after it: the contradictions a
@@ -371,46 +440,67 @@ class _Checker:
         for p in self.t["payments"]:
             o = orders.get(p["order_id"])
             if o is not None:
-                self.expect(inv, p["created_at"] >= o["placed_at"], p["id"],
-                            f"payment at {p['created_at']} before order {o['id']} was placed "
-                            f"at {o['placed_at']}")
+                self.expect(
+                    inv,
+                    p["created_at"] >= o["placed_at"],
+                    p["id"],
+                    f"payment at {p['created_at']} before order {o['id']} was placed at {o['placed_at']}",
+                )
             orig = pay_by_id.get(p["duplicate_of"]) if p["duplicate_of"] else None
             if orig is not None:
-                self.expect(inv, p["created_at"] >= orig["created_at"], p["id"],
-                            f"duplicate charge at {p['created_at']} before the original "
-                            f"{orig['id']} at {orig['created_at']}")
+                self.expect(
+                    inv,
+                    p["created_at"] >= orig["created_at"],
+                    p["id"],
+                    f"duplicate charge at {p['created_at']} before the original {orig['id']} at {orig['created_at']}",
+                )
         for r in self.t["refunds"]:
             paid = pay_by_id.get(r["payment_id"])
             if paid is not None:
-                self.expect(inv, r["created_at"] >= paid["created_at"], r["id"],
-                            f"refund at {r['created_at']} before payment {paid['id']} at "
-                            f"{paid['created_at']}")
+                self.expect(
+                    inv,
+                    r["created_at"] >= paid["created_at"],
+                    r["id"],
+                    f"refund at {r['created_at']} before payment {paid['id']} at {paid['created_at']}",
+                )
         for rma in self.t["returns"]:
             o = orders.get(rma["order_id"])
             if o is not None and o["delivered_at"] is not None:
-                self.expect(inv, rma["created_at"] >= o["delivered_at"], rma["id"],
-                            f"return at {rma['created_at']} before order {o['id']} was "
-                            f"delivered at {o['delivered_at']}")
+                self.expect(
+                    inv,
+                    rma["created_at"] >= o["delivered_at"],
+                    rma["id"],
+                    f"return at {rma['created_at']} before order {o['id']} was delivered at {o['delivered_at']}",
+                )
         for t in self.t["tickets"]:
             o = orders.get(t["order_id"]) if t["order_id"] else None
             if o is not None:
-                self.expect(inv, t["created_at"] >= o["placed_at"], t["id"],
-                            f"ticket at {t['created_at']} about order {o['id']} placed later, "
-                            f"at {o['placed_at']}")
+                self.expect(
+                    inv,
+                    t["created_at"] >= o["placed_at"],
+                    t["id"],
+                    f"ticket at {t['created_at']} about order {o['id']} placed later, at {o['placed_at']}",
+                )
         for w in self.t["warranty_claims"]:
             item = items.get(w["order_item_id"])
             o = orders.get(item["order_id"]) if item else None
             if o is not None:
                 start = o["delivered_at"] or o["placed_at"]
-                self.expect(inv, w["created_at"] >= start, w["id"],
-                            f"warranty claim at {w['created_at']} before order {o['id']} was "
-                            f"delivered ({start})")
+                self.expect(
+                    inv,
+                    w["created_at"] >= start,
+                    w["id"],
+                    f"warranty claim at {w['created_at']} before order {o['id']} was delivered ({start})",
+                )
         for e in self.t["store_credit"]:
             o = orders.get(e["order_id"]) if e["order_id"] else None
             if o is not None:
-                self.expect(inv, e["created_at"] >= o["placed_at"], e["id"],
-                            f"store credit at {e['created_at']} for order {o['id']} placed "
-                            f"later, at {o['placed_at']}")
+                self.expect(
+                    inv,
+                    e["created_at"] >= o["placed_at"],
+                    e["id"],
+                    f"store credit at {e['created_at']} for order {o['id']} placed later, at {o['placed_at']}",
+                )
 
     def run(self) -> CheckReport:
         self.enums()

@@ -54,18 +54,18 @@ from typing import Any
 
 from faker import Faker
 from sqlalchemy import insert
-from supportgym.world_seed import catalog as C
-from supportgym.world_seed import templates as T
-from supportgym.world_seed.internal_messages import internal_messages
-from supportgym.world_seed.policies import dollars, policy_articles
-from supportgym.world_seed.scales import Scale, get_scale
-from supportgym.world_seed.snapshot import WorldSnapshot, empty_world, fast_world_hash
 
 from supportgym import policy as P
 from supportgym.clock import WORLD_NOW
 from supportgym.db import WorldDB, table_counts
 from supportgym.ids import KIND
 from supportgym.schema import Base, Tier
+from supportgym.world_seed import catalog as C
+from supportgym.world_seed import templates as T
+from supportgym.world_seed.internal_messages import internal_messages
+from supportgym.world_seed.policies import dollars, policy_articles
+from supportgym.world_seed.scales import Scale, get_scale
+from supportgym.world_seed.snapshot import WorldSnapshot, empty_world, fast_world_hash
 
 GENERATOR_VERSION = "2"  # 2: internal channels (internal_messages)
 
@@ -162,9 +162,16 @@ class _Generator:
     def gen_internal_messages(self) -> None:
         # Last, from its own random stream: no other table changes with the channels.
         self.rows["internal_messages"] = internal_messages(
-            self.seed, self.now, max(40, self.scale.tickets * 2 // 5), self.rows["staff"],
-            self.rows["customers"], self.rows["orders"], self.sellable,
-            [c for c, _ in C.CARRIERS], sorted({b.name for b in C.ALL_BRANDS}), [c.name for c in C.CATEGORIES],
+            self.seed,
+            self.now,
+            max(40, self.scale.tickets * 2 // 5),
+            self.rows["staff"],
+            self.rows["customers"],
+            self.rows["orders"],
+            self.sellable,
+            [c for c, _ in C.CARRIERS],
+            sorted({b.name for b in C.ALL_BRANDS}),
+            [c.name for c in C.CATEGORIES],
         )
 
     def gen_meta(self) -> None:
@@ -220,9 +227,7 @@ class _Generator:
             }
             self.rows["staff"].append(row)
             self.staff_by_team.setdefault(team, []).append(row)
-        self.active_by_team = {
-            t: [s for s in rows if s["active"]] for t, rows in self.staff_by_team.items()
-        }
+        self.active_by_team = {t: [s for s in rows if s["active"]] for t, rows in self.staff_by_team.items()}
 
     def staff_of(self, team: str, allow_inactive: bool = False) -> Row:
         pool = self.staff_by_team[team] if allow_inactive else self.active_by_team[team]
@@ -274,22 +279,31 @@ class _Generator:
             wtext = f"{warranty}-month warranty" if warranty else "No manufacturer warranty"
             products.append(
                 {
-                    "brand": brand.name, "category": cat.name, "name": name, "code": brand.code,
-                    "cat_code": cat.code, "price_cents": price, "stock": stock,
-                    "warranty_months": warranty, "discontinued": discontinued,
-                    "description": f"{noun} by {brand.name} with {feats[0]} and {feats[1]}. "
-                    f"{wtext}.",
+                    "brand": brand.name,
+                    "category": cat.name,
+                    "name": name,
+                    "code": brand.code,
+                    "cat_code": cat.code,
+                    "price_cents": price,
+                    "stock": stock,
+                    "warranty_months": warranty,
+                    "discontinued": discontinued,
+                    "description": f"{noun} by {brand.name} with {feats[0]} and {feats[1]}. {wtext}.",
                 }
             )
         for value in C.GIFT_CARD_VALUES:
             products.append(
                 {
-                    "brand": C.STORE_BRAND, "category": C.GIFT_CARDS,
-                    "name": f"{C.STORE_NAME} Gift Card {dollars(value)}", "code": "NWC",
-                    "cat_code": "GC", "price_cents": value, "stock": 9999, "warranty_months": 0,
+                    "brand": C.STORE_BRAND,
+                    "category": C.GIFT_CARDS,
+                    "name": f"{C.STORE_NAME} Gift Card {dollars(value)}",
+                    "code": "NWC",
+                    "cat_code": "GC",
+                    "price_cents": value,
+                    "stock": 9999,
+                    "warranty_months": 0,
                     "discontinued": False,
-                    "description": f"Digital gift card worth {dollars(value)}, delivered by "
-                    f"email. Final sale.",
+                    "description": f"Digital gift card worth {dollars(value)}, delivered by email. Final sale.",
                 }
             )
         for p in products:
@@ -314,30 +328,38 @@ class _Generator:
         specs = [
             ("BIGSPEND50", "$50 off orders over $800", 0, 50_00, 800_00, None, -180, 30, True),
             ("BUNDLE15", "$15 off orders over $120", 0, 15_00, 120_00, None, -60, 120, True),
-            ("CYBER30", "30% off Cyber Week orders over $100", 30, 0, 100_00, None, -115, -108,
-             True),
+            ("CYBER30", "30% off Cyber Week orders over $100", 30, 0, 100_00, None, -115, -108, True),
             ("FLASH40", "40% flash sale (withdrawn)", 40, 0, 0, None, -20, 10, False),
             ("GOLD15", "15% off for Gold members", 15, 0, 0, Tier.gold, -300, 60, True),
-            ("HOLIDAY25", "$25 off holiday orders over $200", 0, 25_00, 200_00, None, -100, -75,
-             True),
-            ("PLATINUM25", "$25 off orders over $100 for Platinum members", 0, 25_00, 100_00,
-             Tier.platinum, -365, 90, True),
+            ("HOLIDAY25", "$25 off holiday orders over $200", 0, 25_00, 200_00, None, -100, -75, True),
+            (
+                "PLATINUM25",
+                "$25 off orders over $100 for Platinum members",
+                0,
+                25_00,
+                100_00,
+                Tier.platinum,
+                -365,
+                90,
+                True,
+            ),
             ("SAVE20", "$20 off orders over $150", 0, 20_00, 150_00, None, -200, 30, True),
-            ("SILVER10", "10% off orders over $30 for Silver members", 10, 0, 30_00, Tier.silver,
-             -250, 100, True),
+            ("SILVER10", "10% off orders over $30 for Silver members", 10, 0, 30_00, Tier.silver, -250, 100, True),
             ("SPRING5", "5% off everything this spring", 5, 0, 0, None, -30, 45, True),
             ("STUDENT10", "10% off for students", 10, 0, 0, None, -400, 200, True),
-            ("WELCOME10", "10% off your first order over $50", 10, 0, 50_00, None, -420, 365,
-             True),
+            ("WELCOME10", "10% off your first order over $50", 10, 0, 50_00, None, -420, 365, True),
         ]
         for code, desc, pct, amt, minimum, tier, start, end, active in specs:
             self.rows["promo_codes"].append(
                 {
-                    "code": code, "description": desc, "percent_off": pct,
-                    "amount_off_cents": amt, "min_order_cents": minimum,
+                    "code": code,
+                    "description": desc,
+                    "percent_off": pct,
+                    "amount_off_cents": amt,
+                    "min_order_cents": minimum,
                     "tier_required": tier.value if tier else None,
-                    "valid_from": now + timedelta(days=start), "valid_until":
-                    now + timedelta(days=end, hours=-9) if end > 0 else now + timedelta(days=end),
+                    "valid_from": now + timedelta(days=start),
+                    "valid_until": now + timedelta(days=end, hours=-9) if end > 0 else now + timedelta(days=end),
                     "active": active,
                 }
             )
@@ -363,8 +385,7 @@ class _Generator:
         for first, last in names:
             f, l_ = _slug(first), _slug(last)
             pattern = rng.randrange(4)
-            local = (f"{f}.{l_}", f"{f[0]}{l_}", f"{f}{l_}{rng.randint(1, 99)}",
-                     f"{l_}.{f}")[pattern]
+            local = (f"{f}.{l_}", f"{f[0]}{l_}", f"{f}{l_}{rng.randint(1, 99)}", f"{l_}.{f}")[pattern]
             email = f"{local}@{rng.choice(C.EMAIL_DOMAINS)}"
             k = 2
             while email in emails:
@@ -380,9 +401,12 @@ class _Generator:
                 notes = f"Upgraded from Silver to Platinum on {upgraded:%Y-%m-%d}."
             elif rng.random() < 0.04:
                 notes = rng.choice(
-                    ("Prefers email contact.", "Prefers phone contact in the afternoon.",
-                     "Small business account - invoices requested.",
-                     "Has asked not to receive marketing email.")
+                    (
+                        "Prefers email contact.",
+                        "Prefers phone contact in the afternoon.",
+                        "Small business account - invoices requested.",
+                        "Has asked not to receive marketing email.",
+                    )
                 )
             row = {
                 "id": self.next_id("CUS"),
@@ -419,8 +443,11 @@ class _Generator:
                     default_addr = addr
             self.cust_extra.append(
                 {
-                    "tier": tier, "upgraded": upgraded, "method": method,
-                    "last4": f"{rng.randint(0, 9999):04d}", "addr": default_addr,
+                    "tier": tier,
+                    "upgraded": upgraded,
+                    "method": method,
+                    "last4": f"{rng.randint(0, 9999):04d}",
+                    "addr": default_addr,
                     "orders": [],
                 }
             )
@@ -428,18 +455,23 @@ class _Generator:
     # ---------------------------------------------------------------- orders
     _STATUS_BY_AGE: tuple[tuple[float, tuple[tuple[str, float], ...]], ...] = (
         (1.0, (("pending", 35), ("paid", 30), ("fulfilled", 20), ("cancelled", 15))),
-        (3.0, (("pending", 3), ("paid", 12), ("fulfilled", 20), ("shipped", 55),
-               ("cancelled", 10))),
-        (10.0, (("fulfilled", 3), ("shipped", 45), ("delivered", 42), ("cancelled", 6),
-                ("returned", 2), ("refunded", 2))),
-        (20.0, (("shipped", 6), ("delivered", 78), ("cancelled", 5), ("returned", 6),
-                ("refunded", 5))),
+        (3.0, (("pending", 3), ("paid", 12), ("fulfilled", 20), ("shipped", 55), ("cancelled", 10))),
+        (
+            10.0,
+            (("fulfilled", 3), ("shipped", 45), ("delivered", 42), ("cancelled", 6), ("returned", 2), ("refunded", 2)),
+        ),
+        (20.0, (("shipped", 6), ("delivered", 78), ("cancelled", 5), ("returned", 6), ("refunded", 5))),
         (1e9, (("delivered", 82), ("cancelled", 5), ("returned", 8), ("refunded", 5))),
     )
     _STATUS_AGE_RANGE: dict[str, tuple[float, float]] = {
-        "pending": (0.1, 0.9), "paid": (0.1, 0.9), "fulfilled": (0.3, 2.5),
-        "shipped": (1.5, 6), "delivered": (15, 300), "cancelled": (2, 300),
-        "returned": (40, 300), "refunded": (25, 300),
+        "pending": (0.1, 0.9),
+        "paid": (0.1, 0.9),
+        "fulfilled": (0.3, 2.5),
+        "shipped": (1.5, 6),
+        "delivered": (15, 300),
+        "cancelled": (2, 300),
+        "returned": (40, 300),
+        "refunded": (25, 300),
     }
 
     def _placed_time(self, joined: datetime) -> datetime:
@@ -490,14 +522,15 @@ class _Generator:
         for status, (lo, hi) in self._STATUS_AGE_RANGE.items():
             if status in statuses:
                 continue
-            candidates = [k for k, (t, _) in enumerate(plan)
-                          if lo <= (self.now - t).total_seconds() / 86400 < hi
-                          and statuses.count(statuses[k]) > 1]
+            candidates = [
+                k
+                for k, (t, _) in enumerate(plan)
+                if lo <= (self.now - t).total_seconds() / 86400 < hi and statuses.count(statuses[k]) > 1
+            ]
             k = rng.choice(candidates) if candidates else rng.randrange(len(plan))
             if not candidates:
                 t = self.ago(lo, hi)
-                plan[k] = (max(t, self.customers[plan[k][1]]["joined_at"] + timedelta(hours=1)),
-                           plan[k][1])
+                plan[k] = (max(t, self.customers[plan[k][1]]["joined_at"] + timedelta(hours=1)), plan[k][1])
             statuses[k] = status
         self.orders: list[_Order] = []
         for (placed, ci), status in zip(plan, statuses, strict=True):
@@ -527,9 +560,15 @@ class _Generator:
                 disc = unit * qty * rng.choice((5, 10, 15, 20)) // 100
             o.items.append(
                 {
-                    "id": "", "order_id": o.row["id"], "product_id": p["id"], "sku": p["sku"],
-                    "product_name": p["name"], "quantity": qty, "unit_price_cents": unit,
-                    "discount_cents": disc, "_product": p,
+                    "id": "",
+                    "order_id": o.row["id"],
+                    "product_id": p["id"],
+                    "sku": p["sku"],
+                    "product_name": p["name"],
+                    "quantity": qty,
+                    "unit_price_cents": unit,
+                    "discount_cents": disc,
+                    "_product": p,
                 }
             )
 
@@ -538,12 +577,22 @@ class _Generator:
         cust, extra = self.customers[ci], self.cust_extra[ci]
         addr = extra["addr"]
         row: Row = {
-            "id": self.next_id("ORD"), "customer_id": cust["id"], "status": status,
-            "placed_at": placed, "paid_at": None, "shipped_at": None, "delivered_at": None,
-            "cancelled_at": None, "promo_code": None, "replaces_order_id": None,
+            "id": self.next_id("ORD"),
+            "customer_id": cust["id"],
+            "status": status,
+            "placed_at": placed,
+            "paid_at": None,
+            "shipped_at": None,
+            "delivered_at": None,
+            "cancelled_at": None,
+            "promo_code": None,
+            "replaces_order_id": None,
             "ship_name": f"{cust['first_name']} {cust['last_name']}",
-            "ship_line1": addr["line1"], "ship_line2": addr["line2"], "ship_city": addr["city"],
-            "ship_region": addr["region"], "ship_postal_code": addr["postal_code"],
+            "ship_line1": addr["line1"],
+            "ship_line2": addr["line2"],
+            "ship_city": addr["city"],
+            "ship_region": addr["region"],
+            "ship_postal_code": addr["postal_code"],
             "ship_country": addr["country"],
         }
         o = _Order(row=row, cust=cust)
@@ -556,9 +605,17 @@ class _Generator:
                 while p["category"] in P.FINAL_SALE_CATEGORIES:
                     p = rng.choice(self.sellable)
                 o.items.append(
-                    {"id": "", "order_id": row["id"], "product_id": p["id"], "sku": p["sku"],
-                     "product_name": p["name"], "quantity": 1,
-                     "unit_price_cents": p["price_cents"], "discount_cents": 0, "_product": p}
+                    {
+                        "id": "",
+                        "order_id": row["id"],
+                        "product_id": p["id"],
+                        "sku": p["sku"],
+                        "product_name": p["name"],
+                        "quantity": 1,
+                        "unit_price_cents": p["price_cents"],
+                        "discount_cents": 0,
+                        "_product": p,
+                    }
                 )
         for item in o.items:
             item["id"] = self.next_id("ITM")
@@ -569,23 +626,29 @@ class _Generator:
         discount = 0
         if rng.random() < 0.15:
             usable = [
-                p for p in self.promos
-                if p["active"] and p["valid_from"] <= placed <= p["valid_until"]
+                p
+                for p in self.promos
+                if p["active"]
+                and p["valid_from"] <= placed <= p["valid_until"]
                 and (p["tier_required"] is None or p["tier_required"] == tier.value)
                 and subtotal >= p["min_order_cents"]
             ]
             if usable:
                 promo = rng.choice(usable)
                 row["promo_code"] = promo["code"]
-                discount = min(subtotal, promo["amount_off_cents"]
-                               or subtotal * promo["percent_off"] // 100)
+                discount = min(subtotal, promo["amount_off_cents"] or subtotal * promo["percent_off"] // 100)
         fee = 0
         if tier not in P.FREE_SHIPPING_TIERS and subtotal - discount < P.FREE_SHIPPING_THRESHOLD_CENTS:
             fee = P.STANDARD_SHIPPING_FEE_CENTS
         total = subtotal - discount + fee
         method = extra["method"] if rng.random() > 0.06 else rng.choice(("card", "paypal"))
-        row.update(subtotal_cents=subtotal, discount_cents=discount, shipping_fee_cents=fee,
-                   total_cents=total, payment_method=method)
+        row.update(
+            subtotal_cents=subtotal,
+            discount_cents=discount,
+            shipping_fee_cents=fee,
+            total_cents=total,
+            payment_method=method,
+        )
         self.rows["orders"].append(row)
         for item in o.items:
             self.rows["order_items"].append({k: v for k, v in item.items() if k != "_product"})
@@ -595,9 +658,16 @@ class _Generator:
         last4 = extra["last4"] if method == "card" else ""
 
         def pay(status_: str, at: datetime) -> Row:
-            p = {"id": self.next_id("PAY"), "order_id": row["id"], "method": method,
-                 "amount_cents": total, "status": status_, "created_at": at, "card_last4": last4,
-                 "duplicate_of": None}
+            p = {
+                "id": self.next_id("PAY"),
+                "order_id": row["id"],
+                "method": method,
+                "amount_cents": total,
+                "status": status_,
+                "created_at": at,
+                "card_last4": last4,
+                "duplicate_of": None,
+            }
             self.rows["payments"].append(p)
             return p
 
@@ -616,11 +686,15 @@ class _Generator:
             else:
                 row["paid_at"] = paid_at
                 o.captured = pay("captured", paid_at)
-                row["cancelled_at"] = self.between(
-                    max(cancel_from, paid_at), min(paid_at + timedelta(days=2), now))
-                self.refund(o, total, "cancelled_order", "processed",
-                            self.between(row["cancelled_at"], min(row["cancelled_at"] + timedelta(hours=6), now)),
-                            "Order cancelled before shipping.")
+                row["cancelled_at"] = self.between(max(cancel_from, paid_at), min(paid_at + timedelta(days=2), now))
+                self.refund(
+                    o,
+                    total,
+                    "cancelled_order",
+                    "processed",
+                    self.between(row["cancelled_at"], min(row["cancelled_at"] + timedelta(hours=6), now)),
+                    "Order cancelled before shipping.",
+                )
             return
         row["paid_at"] = paid_at
         o.captured = pay("captured", paid_at)
@@ -633,8 +707,9 @@ class _Generator:
             self._maybe_open_return(o)
             self._maybe_partial_refund(o)
 
-    def refund(self, o: _Order, amount: int, reason: str, status: str, at: datetime,
-               note: str, payment: Row | None = None) -> Row | None:
+    def refund(
+        self, o: _Order, amount: int, reason: str, status: str, at: datetime, note: str, payment: Row | None = None
+    ) -> Row | None:
         payment = payment or o.captured
         assert payment is not None
         if status == "processed":
@@ -642,12 +717,26 @@ class _Generator:
             if amount <= 0:
                 return None
             o.refunded_cents += amount
-        by = "system" if reason == "cancelled_order" else (
-            self.staff_of("billing")["id"] if amount > P.AGENT_REFUND_LIMIT_CENTS
-            else self.staff_of("general")["id"])
-        r = {"id": self.next_id("RFD"), "order_id": o.row["id"],
-             "payment_id": payment["id"], "amount_cents": amount, "reason": reason,
-             "status": status, "created_at": at, "created_by": by, "note": note}
+        by = (
+            "system"
+            if reason == "cancelled_order"
+            else (
+                self.staff_of("billing")["id"]
+                if amount > P.AGENT_REFUND_LIMIT_CENTS
+                else self.staff_of("general")["id"]
+            )
+        )
+        r = {
+            "id": self.next_id("RFD"),
+            "order_id": o.row["id"],
+            "payment_id": payment["id"],
+            "amount_cents": amount,
+            "reason": reason,
+            "status": status,
+            "created_at": at,
+            "created_by": by,
+            "note": note,
+        }
         self.rows["refunds"].append(r)
         return r
 
@@ -660,8 +749,7 @@ class _Generator:
         if status == "shipped":
             shipped = self.between(paid + timedelta(hours=2), hi)
         else:
-            shipped = self.between(paid + timedelta(hours=2),
-                                   min(paid + timedelta(days=2), now - timedelta(days=1)))
+            shipped = self.between(paid + timedelta(hours=2), min(paid + timedelta(days=2), now - timedelta(days=1)))
         shipped = max(shipped, paid)
         row["shipped_at"] = shipped
         est_days = rng.randint(3, 6)
@@ -695,14 +783,27 @@ class _Generator:
                 delivered = self.after(shipped, timedelta(hours=20), timedelta(days=1))
             row["delivered_at"] = delivered
             o.late = delivered > est
-        shp = {"id": self.next_id("SHP"), "order_id": row["id"], "carrier": carrier,
-               "tracking_number": tracking, "status": sstatus, "shipped_at": shipped,
-               "estimated_delivery": est, "delivered_at": delivered, "is_replacement": False, "delivery_fails": False}
+        shp = {
+            "id": self.next_id("SHP"),
+            "order_id": row["id"],
+            "carrier": carrier,
+            "tracking_number": tracking,
+            "status": sstatus,
+            "shipped_at": shipped,
+            "estimated_delivery": est,
+            "delivered_at": delivered,
+            "is_replacement": False,
+            "delivery_fails": False,
+        }
         self.rows["shipments"].append(shp)
         o.shipment = shp
         self._events(shp, row, sstatus, shipped, delivered, lost_at)
-        if (status == "delivered" and rng.random() < 0.01 and delivered is not None  # set when delivered
-                and delivered + timedelta(days=8) < now):
+        if (
+            status == "delivered"
+            and rng.random() < 0.01
+            and delivered is not None  # set when delivered
+            and delivered + timedelta(days=8) < now
+        ):
             # A free replacement shipment (damaged on arrival, reshipped).
             s2 = self.between(delivered + timedelta(days=1), delivered + timedelta(days=3))
             d2 = s2 + timedelta(days=rng.randint(2, 4))
@@ -710,21 +811,28 @@ class _Generator:
             while tracking2 in self.tracking:
                 tracking2 = f"{prefix}{rng.randrange(10**11, 10**12)}"
             self.tracking.add(tracking2)
-            rep = {"id": self.next_id("SHP"), "order_id": row["id"],
-                   "carrier": carrier, "tracking_number": tracking2, "status": "delivered",
-                   "shipped_at": s2, "estimated_delivery": s2 + timedelta(days=4),
-                   "delivered_at": d2, "is_replacement": True, "delivery_fails": False}
+            rep = {
+                "id": self.next_id("SHP"),
+                "order_id": row["id"],
+                "carrier": carrier,
+                "tracking_number": tracking2,
+                "status": "delivered",
+                "shipped_at": s2,
+                "estimated_delivery": s2 + timedelta(days=4),
+                "delivered_at": d2,
+                "is_replacement": True,
+                "delivery_fails": False,
+            }
             self.rows["shipments"].append(rep)
             self._events(rep, row, "delivered", s2, d2, None)
 
-    def _events(self, shp: Row, order: Row, status: str, shipped: datetime,
-                delivered: datetime | None, lost_at: datetime | None) -> None:
+    def _events(
+        self, shp: Row, order: Row, status: str, shipped: datetime, delivered: datetime | None, lost_at: datetime | None
+    ) -> None:
         rng, now = self.rng, self.now
         dest = f"{order['ship_city']}, {order['ship_region']}"
         carrier = shp["carrier"]
-        ev: list[tuple[datetime, str, str, str]] = [
-            (shipped, "label_created", C.WAREHOUSE, "Shipping label created")
-        ]
+        ev: list[tuple[datetime, str, str, str]] = [(shipped, "label_created", C.WAREHOUSE, "Shipping label created")]
         if status != "label_created":
             end = delivered or lost_at or now
             pick = min(shipped + timedelta(hours=rng.randint(2, 8)), end)
@@ -737,43 +845,85 @@ class _Generator:
             if delivered is not None:
                 ofd = max(ev[-1][0], delivered - timedelta(hours=rng.randint(2, 6)))
                 ev.append((ofd, "out_for_delivery", dest, "Out for delivery"))
-                ev.append((delivered, "delivered", dest,
-                           rng.choice(("Delivered, left at front door", "Delivered to mailroom",
-                                       "Delivered, signed for by resident"))))
+                ev.append(
+                    (
+                        delivered,
+                        "delivered",
+                        dest,
+                        rng.choice(
+                            (
+                                "Delivered, left at front door",
+                                "Delivered to mailroom",
+                                "Delivered, signed for by resident",
+                            )
+                        ),
+                    )
+                )
             elif status == "lost":
                 assert lost_at is not None  # a lost parcel has the time it was lost
-                ev.append((max(ev[-1][0], lost_at), "lost", ev[-1][2],
-                           "Package could not be located; carrier investigation opened"))
+                ev.append(
+                    (
+                        max(ev[-1][0], lost_at),
+                        "lost",
+                        ev[-1][2],
+                        "Package could not be located; carrier investigation opened",
+                    )
+                )
             elif status == "out_for_delivery":
-                ev.append((self.between(max(ev[-1][0], now - timedelta(hours=8)), now),
-                           "out_for_delivery", dest, "Out for delivery"))
+                ev.append(
+                    (
+                        self.between(max(ev[-1][0], now - timedelta(hours=8)), now),
+                        "out_for_delivery",
+                        dest,
+                        "Out for delivery",
+                    )
+                )
         for t, st, loc, desc in ev:
             self.rows["shipment_events"].append(
-                {"id": self.next_int("shipment_events"), "shipment_id": shp["id"],
-                 "occurred_at": t, "status": st, "location": loc, "description": desc}
+                {
+                    "id": self.next_int("shipment_events"),
+                    "shipment_id": shp["id"],
+                    "occurred_at": t,
+                    "status": st,
+                    "location": loc,
+                    "description": desc,
+                }
             )
 
     # ---------------------------------------------------------------- returns / refunds
-    _RETURN_REASONS = ("Changed my mind", "Not compatible with my setup",
-                       "Found a better price elsewhere", "Arrived too late to be useful",
-                       "Ordered the wrong model", "Does not meet expectations",
-                       "Defective on arrival")
+    _RETURN_REASONS = (
+        "Changed my mind",
+        "Not compatible with my setup",
+        "Found a better price elsewhere",
+        "Arrived too late to be useful",
+        "Ordered the wrong model",
+        "Does not meet expectations",
+        "Defective on arrival",
+    )
 
     @staticmethod
     def _line_value(item: Row, qty: int) -> int:
         line = item["unit_price_cents"] * item["quantity"] - item["discount_cents"]
         return line * qty // item["quantity"]
 
-    def _rma(self, o: _Order, status: str, resolution: str, created: datetime,
-             lines: list[tuple[Row, int]]) -> Row:
-        rma = {"id": self.next_id("RMA"), "order_id": o.row["id"], "status": status,
-               "reason": self.rng.choice(self._RETURN_REASONS), "resolution": resolution,
-               "created_at": created, "exchange_product_id": None}
+    def _rma(self, o: _Order, status: str, resolution: str, created: datetime, lines: list[tuple[Row, int]]) -> Row:
+        rma = {
+            "id": self.next_id("RMA"),
+            "order_id": o.row["id"],
+            "status": status,
+            "reason": self.rng.choice(self._RETURN_REASONS),
+            "resolution": resolution,
+            "created_at": created,
+            "exchange_product_id": None,
+        }
         if resolution == "exchange":
             item = lines[0][0]
             cat = item["_product"]["category"] if "_product" in item else None
-            pool = [p for p in self.sellable if p["category"] == cat and p["stock"] > 0
-                    and not p["discontinued"] and p["id"] != item["product_id"]]
+            pool = [
+                p
+                for p in self.sellable
+                if p["category"] == cat and p["stock"] > 0 and not p["discontinued"] and p["id"] != item["product_id"]
+            ]
             if pool:
                 rma["exchange_product_id"] = self.rng.choice(pool)["id"]
             else:
@@ -781,8 +931,12 @@ class _Generator:
         self.rows["returns"].append(rma)
         for item, qty in lines:
             self.rows["return_items"].append(
-                {"id": self.next_int("return_items"), "return_id": rma["id"],
-                 "order_item_id": item["id"], "quantity": qty}
+                {
+                    "id": self.next_int("return_items"),
+                    "return_id": rma["id"],
+                    "order_item_id": item["id"],
+                    "quantity": qty,
+                }
             )
         return rma
 
@@ -792,10 +946,8 @@ class _Generator:
         window = P.RETURN_WINDOW_DAYS[Tier(o.cust["tier"])]
         if row["status"] == "refunded":
             at = self.after(delivered, timedelta(hours=6), timedelta(days=20))
-            reason = _pick(rng, [("damaged_item", 45), ("late_delivery", 15), ("other", 25),
-                                 ("goodwill", 15)])
-            self.refund(o, row["total_cents"], reason, "processed", at,
-                        "Full refund approved.")
+            reason = _pick(rng, [("damaged_item", 45), ("late_delivery", 15), ("other", 25), ("goodwill", 15)])
+            self.refund(o, row["total_cents"], reason, "processed", at, "Full refund approved.")
             return
         created = self.after(delivered, timedelta(days=1), timedelta(days=window - 1))
         status = "completed" if rng.random() < 0.8 else "received"
@@ -806,27 +958,22 @@ class _Generator:
         done = self.after(created, timedelta(days=3), timedelta(days=10))
         if rma["resolution"] == "refund":
             if status == "completed":
-                self.refund(o, value, "returned_item", "processed", done,
-                            f"Refund for {rma['id']}.")
+                self.refund(o, value, "returned_item", "processed", done, f"Refund for {rma['id']}.")
             elif rng.random() < 0.5:
-                self.refund(o, value, "returned_item", "pending", done,
-                            f"Awaiting inspection of {rma['id']}.")
+                self.refund(o, value, "returned_item", "pending", done, f"Awaiting inspection of {rma['id']}.")
         elif rma["resolution"] == "store_credit" and status == "completed":
-            self.credit(o.cust["id"], value, f"Return {rma['id']} refunded as store credit",
-                        done, row["id"])
+            self.credit(o.cust["id"], value, f"Return {rma['id']} refunded as store credit", done, row["id"])
 
     def _maybe_open_return(self, o: _Order) -> None:
         rng, now, row = self.rng, self.now, o.row
         delivered = row["delivered_at"]
         window = P.RETURN_WINDOW_DAYS[Tier(o.cust["tier"])]
-        returnable = [i for i in o.items
-                      if i["_product"]["category"] not in P.FINAL_SALE_CATEGORIES]
+        returnable = [i for i in o.items if i["_product"]["category"] not in P.FINAL_SALE_CATEGORIES]
         if not returnable or rng.random() >= 0.05:
             return
         in_window = now - delivered < timedelta(days=window - 2)
         if in_window:
-            status = _pick(rng, [("requested", 35), ("approved", 40), ("received", 15),
-                                 ("rejected", 10)])
+            status = _pick(rng, [("requested", 35), ("approved", 40), ("received", 15), ("rejected", 10)])
             created = self.after(delivered, timedelta(hours=12), timedelta(days=window))
         else:
             status = "rejected"
@@ -840,8 +987,14 @@ class _Generator:
         r = rng.random()
         if o.late and row["shipping_fee_cents"] and rng.random() < 0.4:
             at = self.between(row["delivered_at"], min(row["delivered_at"] + timedelta(days=5), now))
-            self.refund(o, row["shipping_fee_cents"], "late_delivery", "processed", at,
-                        "Shipping fee refunded for late delivery.")
+            self.refund(
+                o,
+                row["shipping_fee_cents"],
+                "late_delivery",
+                "processed",
+                at,
+                "Shipping fee refunded for late delivery.",
+            )
         elif r < 0.025:
             amount = max(100, row["total_cents"] * rng.choice((5, 10, 15)) // 100)
             at = self.between(row["delivered_at"], min(row["delivered_at"] + timedelta(days=14), now))
@@ -852,31 +1005,44 @@ class _Generator:
     # ---------------------------------------------------------------- duplicates
     def gen_duplicates(self) -> None:
         rng, now = self.rng, self.now
-        pool = [o for o in self.orders if o.row["status"] in ("paid", "fulfilled", "shipped",
-                                                              "delivered")
-                and o.row["payment_method"] == "card" and o.refunded_cents == 0]
-        chosen = sorted(rng.sample(pool, min(self.scale.duplicate_payments, len(pool))),
-                        key=lambda o: o.row["id"])
+        pool = [
+            o
+            for o in self.orders
+            if o.row["status"] in ("paid", "fulfilled", "shipped", "delivered")
+            and o.row["payment_method"] == "card"
+            and o.refunded_cents == 0
+        ]
+        chosen = sorted(rng.sample(pool, min(self.scale.duplicate_payments, len(pool))), key=lambda o: o.row["id"])
         self.duplicate_orders = []
         for n, o in enumerate(chosen):
             orig = o.captured
             assert orig is not None
             at = min(orig["created_at"] + timedelta(seconds=rng.randint(5, 900)), now)
-            dup = {**orig, "id": self.next_id("PAY"), "created_at": at,
-                   "duplicate_of": orig["id"]}
+            dup = {**orig, "id": self.next_id("PAY"), "created_at": at, "duplicate_of": orig["id"]}
             self.rows["payments"].append(dup)
             self.duplicate_orders.append((o, dup))
             if n % 2 == 0 and now - at > timedelta(days=2):
-                self.refund(o, dup["amount_cents"], "duplicate_charge", "processed",
-                            self.between(at + timedelta(days=1), now),
-                            "Duplicate capture refunded.", payment=dup)
+                self.refund(
+                    o,
+                    dup["amount_cents"],
+                    "duplicate_charge",
+                    "processed",
+                    self.between(at + timedelta(days=1), now),
+                    "Duplicate capture refunded.",
+                    payment=dup,
+                )
 
     # ---------------------------------------------------------------- store credit
-    def credit(self, cust_id: str, amount: int, reason: str, at: datetime,
-               order_id: str | None = None) -> None:
+    def credit(self, cust_id: str, amount: int, reason: str, at: datetime, order_id: str | None = None) -> None:
         self.rows["store_credit"].append(
-            {"id": 0, "customer_id": cust_id, "amount_cents": amount, "reason": reason,
-             "created_at": at, "order_id": order_id}
+            {
+                "id": 0,
+                "customer_id": cust_id,
+                "amount_cents": amount,
+                "reason": reason,
+                "created_at": at,
+                "order_id": order_id,
+            }
         )
 
     def gen_goodwill_credit(self) -> None:
@@ -885,24 +1051,32 @@ class _Generator:
             if rng.random() >= 0.05:
                 continue
             limit = P.GOODWILL_CREDIT_LIMIT_CENTS[extra["tier"]]
-            amount = rng.choice([a for a in (5_00, 10_00, 15_00, 20_00, 25_00, 50_00)
-                                 if a <= limit])
+            amount = rng.choice([a for a in (5_00, 10_00, 15_00, 20_00, 25_00, 50_00) if a <= limit])
             at = self.between(max(cust["joined_at"], self.now - timedelta(days=300)), self.now)
             order_id = extra["orders"][0].row["id"] if extra["orders"] else None
             if order_id and extra["orders"][0].row["placed_at"] > at:
                 order_id = None
-            self.credit(cust["id"], amount,
-                        rng.choice(("Goodwill: apology for late delivery",
-                                    "Goodwill: long wait on support",
-                                    "Goodwill: packaging damaged")), at, order_id)
+            self.credit(
+                cust["id"],
+                amount,
+                rng.choice(
+                    (
+                        "Goodwill: apology for late delivery",
+                        "Goodwill: long wait on support",
+                        "Goodwill: packaging damaged",
+                    )
+                ),
+                at,
+                order_id,
+            )
             if rng.random() < 0.3:
                 spent = rng.randint(1, amount // 100) * 100
-                self.credit(cust["id"], -spent, "Store credit applied at checkout",
-                            self.between(at, self.now))
+                self.credit(cust["id"], -spent, "Store credit applied at checkout", self.between(at, self.now))
 
     def finish_store_credit(self) -> None:
-        rows = sorted(self.rows["store_credit"],
-                      key=lambda r: (r["created_at"], r["customer_id"], r["amount_cents"] < 0))
+        rows = sorted(
+            self.rows["store_credit"], key=lambda r: (r["created_at"], r["customer_id"], r["amount_cents"] < 0)
+        )
         for n, r in enumerate(rows, start=1):
             r["id"] = n
         self.rows["store_credit"] = rows
@@ -910,25 +1084,38 @@ class _Generator:
     # ---------------------------------------------------------------- warranty
     def gen_warranty_claims(self) -> None:
         rng, now = self.rng, self.now
-        pool = [(o, i) for o in self.orders if o.row["status"] == "delivered"
-                for i in o.items if i["_product"]["warranty_months"] > 0
-                and now - o.row["delivered_at"] > timedelta(days=30)]
+        pool = [
+            (o, i)
+            for o in self.orders
+            if o.row["status"] == "delivered"
+            for i in o.items
+            if i["_product"]["warranty_months"] > 0 and now - o.row["delivered_at"] > timedelta(days=30)
+        ]
         n = min(len(pool), max(2, self.scale.tickets // 20))
-        issues = ("Stopped powering on after a few weeks.", "Intermittent disconnects.",
-                  "Dead pixels appeared in the centre of the screen.",
-                  "Left earcup stopped producing sound.", "Keys double-register when pressed.",
-                  "Fan makes a grinding noise under load.", "Drive no longer detected by BIOS.",
-                  "Scroll wheel skips.", "Wi-Fi drops every few minutes.")
+        issues = (
+            "Stopped powering on after a few weeks.",
+            "Intermittent disconnects.",
+            "Dead pixels appeared in the centre of the screen.",
+            "Left earcup stopped producing sound.",
+            "Keys double-register when pressed.",
+            "Fan makes a grinding noise under load.",
+            "Drive no longer detected by BIOS.",
+            "Scroll wheel skips.",
+            "Wi-Fi drops every few minutes.",
+        )
         for o, item in sorted(rng.sample(pool, n), key=lambda x: x[1]["id"]):
             delivered = o.row["delivered_at"]
             end = min(now, delivered + timedelta(days=30 * item["_product"]["warranty_months"]))
             self.rows["warranty_claims"].append(
-                {"id": self.next_id("WAR"), "order_item_id": item["id"],
-                 "customer_id": o.cust["id"], "product_id": item["product_id"],
-                 "issue": rng.choice(issues),
-                 "status": _pick(rng, [("submitted", 35), ("approved", 25), ("rejected", 15),
-                                       ("completed", 25)]),
-                 "created_at": self.between(delivered + timedelta(days=30), end)}
+                {
+                    "id": self.next_id("WAR"),
+                    "order_item_id": item["id"],
+                    "customer_id": o.cust["id"],
+                    "product_id": item["product_id"],
+                    "issue": rng.choice(issues),
+                    "status": _pick(rng, [("submitted", 35), ("approved", 25), ("rejected", 15), ("completed", 25)]),
+                    "created_at": self.between(delivered + timedelta(days=30), end),
+                }
             )
 
     # ---------------------------------------------------------------- tickets
@@ -945,11 +1132,14 @@ class _Generator:
             if needs == "late":
                 pool = [o for o in pool if o.late]
             elif needs == "recent_delivery":
-                pool = [o for o in pool
-                        if now - o.row["delivered_at"] < timedelta(days=P.DAMAGE_REPORT_WINDOW_DAYS)]
+                pool = [o for o in pool if now - o.row["delivered_at"] < timedelta(days=P.DAMAGE_REPORT_WINDOW_DAYS)]
             elif needs == "warranty":
-                pool = [o for o in pool if now - o.row["delivered_at"] > timedelta(days=60)
-                        and any(i["_product"]["warranty_months"] > 0 for i in o.items)]
+                pool = [
+                    o
+                    for o in pool
+                    if now - o.row["delivered_at"] > timedelta(days=60)
+                    and any(i["_product"]["warranty_months"] > 0 for i in o.items)
+                ]
         cache[key] = pool
         return pool
 
@@ -989,8 +1179,14 @@ class _Generator:
                 ci = rng.randrange(len(self.customers))
             self._ticket(kind, mismatch, order, ci, dup_by_order)
 
-    def _ticket(self, kind: T.TicketKind, mismatch: T.Mismatch | None, order: _Order | None,
-                ci: int, dup_by_order: dict[str, Row]) -> None:
+    def _ticket(
+        self,
+        kind: T.TicketKind,
+        mismatch: T.Mismatch | None,
+        order: _Order | None,
+        ci: int,
+        dup_by_order: dict[str, Row],
+    ) -> None:
         rng, now = self.rng, self.now
         cust, extra = self.customers[ci], self.cust_extra[ci]
         # Anchor: the event the ticket reacts to.
@@ -1003,10 +1199,10 @@ class _Generator:
                 anchor = r["delivered_at"] + timedelta(days=45)
                 latest = now - timedelta(minutes=30)
             else:
-                anchor = (r["delivered_at"] or r["cancelled_at"] or r["shipped_at"]
-                          or r["paid_at"] or r["placed_at"])
-                if kind.name in ("cancel", "address_change") or (mismatch and mismatch.real_kind in
-                                                                  ("cancel", "address_change")):
+                anchor = r["delivered_at"] or r["cancelled_at"] or r["shipped_at"] or r["paid_at"] or r["placed_at"]
+                if kind.name in ("cancel", "address_change") or (
+                    mismatch and mismatch.real_kind in ("cancel", "address_change")
+                ):
                     anchor = r["placed_at"]
                 latest = min(anchor + timedelta(days=7), now - timedelta(minutes=30))
                 if kind.name == "damaged" or (mismatch and mismatch.needs == "recent_delivery"):
@@ -1017,20 +1213,23 @@ class _Generator:
             created = self.between(anchor + timedelta(minutes=10), latest)
         age_days = (now - created).total_seconds() / 86400
         if age_days < 3:
-            status = _pick(rng, [("open", 35), ("pending", 25), ("on_hold", 10),
-                                 ("escalated", 10), ("solved", 15), ("closed", 5)])
+            status = _pick(
+                rng, [("open", 35), ("pending", 25), ("on_hold", 10), ("escalated", 10), ("solved", 15), ("closed", 5)]
+            )
         else:
-            status = _pick(rng, [("open", 6), ("pending", 6), ("on_hold", 4), ("escalated", 6),
-                                 ("solved", 30), ("closed", 48)])
+            status = _pick(
+                rng, [("open", 6), ("pending", 6), ("on_hold", 4), ("escalated", 6), ("solved", 30), ("closed", 48)]
+            )
         # Facts for the templates.
-        product = (rng.choice(order.items)["_product"] if order is not None
-                   else rng.choice(self.sellable))
+        product = rng.choice(order.items)["_product"] if order is not None else rng.choice(self.sellable)
         brand = next((b for b in C.ALL_BRANDS if b.name == product["brand"]), None)
         shp = order.shipment if order is not None else None
         dup = dup_by_order.get(order.row["id"]) if order is not None else None
         facts = {
-            "first": cust["first_name"], "last": cust["last_name"],
-            "order": order.row["id"] if order else "", "product": product["name"],
+            "first": cust["first_name"],
+            "last": cust["last_name"],
+            "order": order.row["id"] if order else "",
+            "product": product["name"],
             "brand": (brand.spoken or brand.name) if brand else product["brand"],
             "tracking": shp["tracking_number"] if shp else "",
             "carrier": shp["carrier"] if shp else "the carrier",
@@ -1038,8 +1237,10 @@ class _Generator:
             "delivered": f"{order.row['delivered_at']:%B %d}" if order and order.row["delivered_at"] else "",
             "amount": dollars(order.row["total_cents"]) if order else "",
             "dup_amount": dollars(dup["amount_cents"]) if dup else "",
-            "city": extra["addr"]["city"], "store": C.STORE_NAME,
-            "relative": rng.choice(T.RELATIVES), "tier": cust["tier"],
+            "city": extra["addr"]["city"],
+            "store": C.STORE_NAME,
+            "relative": rng.choice(T.RELATIVES),
+            "tier": cust["tier"],
             "ref": order.row["id"] if order else "your account",
         }
         if mismatch is not None:
@@ -1048,9 +1249,14 @@ class _Generator:
             subject, body, tags = rng.choice(kind.subjects), rng.choice(kind.bodies), kind.tags
         subject, body = subject.format(**facts), body.format(**facts)
         # Messages: customer first, then replies.
-        n_msgs = {"open": rng.randint(1, 2), "pending": rng.randint(2, 3),
-                  "on_hold": rng.randint(2, 4), "escalated": rng.randint(3, 5),
-                  "solved": rng.randint(2, 6), "closed": rng.randint(2, 6)}[status]
+        n_msgs = {
+            "open": rng.randint(1, 2),
+            "pending": rng.randint(2, 3),
+            "on_hold": rng.randint(2, 4),
+            "escalated": rng.randint(3, 5),
+            "solved": rng.randint(2, 6),
+            "closed": rng.randint(2, 6),
+        }[status]
         team = kind.escalate_to if kind.escalate_to != "general" else "escalations"
         assignee: Row | None
         if status == "open" and rng.random() < 0.6:
@@ -1074,9 +1280,11 @@ class _Generator:
                 a_type, a_id, text, internal = "customer", cust["id"], body, False
             elif status == "escalated" and m == n_msgs - 1:
                 a_type, a_id, internal = "agent", author["id"], True
-                text = (f"Escalated to {team}: " + (
+                text = f"Escalated to {team}: " + (
                     f"amount due exceeds the {dollars(P.AGENT_REFUND_LIMIT_CENTS)} agent limit."
-                    if team == "billing" else "needs a specialist decision."))
+                    if team == "billing"
+                    else "needs a specialist decision."
+                )
             elif m % 2 == 1:
                 if rng.random() < 0.2:
                     a_type, a_id, internal = "agent", author["id"], True
@@ -1084,24 +1292,36 @@ class _Generator:
                 else:
                     a_type, a_id, internal = "agent", author["id"], False
                     last_reply = m >= n_msgs - 2 and status in ("solved", "closed")
-                    text = (T.RESOLUTION_REPLY if last_reply
-                            else rng.choice(T.AGENT_REPLIES)).format(**facts)
+                    text = (T.RESOLUTION_REPLY if last_reply else rng.choice(T.AGENT_REPLIES)).format(**facts)
             else:
                 a_type, a_id, internal = "customer", cust["id"], False
                 text = rng.choice(T.FOLLOWUPS).format(**facts) if order else "Thanks!"
-            messages.append({"id": self.next_int("ticket_messages"), "ticket_id": tid,
-                             "author_type": a_type, "author_id": a_id, "body": text,
-                             "internal": internal, "created_at": t_at})
+            messages.append(
+                {
+                    "id": self.next_int("ticket_messages"),
+                    "ticket_id": tid,
+                    "author_type": a_type,
+                    "author_id": a_id,
+                    "body": text,
+                    "internal": internal,
+                    "created_at": t_at,
+                }
+            )
         escalated_team = team if status == "escalated" else None
         self.rows["tickets"].append(
-            {"id": tid, "customer_id": cust["id"],
-             "order_id": order.row["id"] if order is not None and rng.random() < 0.85 else None,
-             "subject": subject, "status": status,
-             "priority": _pick(rng, [("low", 20), ("normal", 55), ("high", 18), ("urgent", 7)]),
-             "channel": _pick(rng, [("email", 45), ("chat", 25), ("web", 20), ("phone", 10)]),
-             "created_at": created, "updated_at": messages[-1]["created_at"],
-             "assignee_id": assignee["id"] if assignee else None,
-             "escalated_team": escalated_team}
+            {
+                "id": tid,
+                "customer_id": cust["id"],
+                "order_id": order.row["id"] if order is not None and rng.random() < 0.85 else None,
+                "subject": subject,
+                "status": status,
+                "priority": _pick(rng, [("low", 20), ("normal", 55), ("high", 18), ("urgent", 7)]),
+                "channel": _pick(rng, [("email", 45), ("chat", 25), ("web", 20), ("phone", 10)]),
+                "created_at": created,
+                "updated_at": messages[-1]["created_at"],
+                "assignee_id": assignee["id"] if assignee else None,
+                "escalated_team": escalated_team,
+            }
         )
         self.rows["ticket_messages"].extend(messages)
         tag_list = list(tags)
@@ -1114,9 +1334,14 @@ class _Generator:
             if team == "billing" and order is not None:
                 amount = order.row["total_cents"]
             self.rows["escalations"].append(
-                {"id": self.next_id("ESC"), "ticket_id": tid, "team": team,
-                 "reason": messages[-1]["body"], "created_at": messages[-1]["created_at"],
-                 "requested_amount_cents": amount}
+                {
+                    "id": self.next_id("ESC"),
+                    "ticket_id": tid,
+                    "team": team,
+                    "reason": messages[-1]["body"],
+                    "created_at": messages[-1]["created_at"],
+                    "requested_amount_cents": amount,
+                }
             )
 
 

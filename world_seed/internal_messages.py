@@ -84,12 +84,20 @@ def internal_messages(
     drafts: list[Row] = []
     for _ in range(count):
         posted = now - timedelta(seconds=rng.randint(3600, 60 * 86400))
-        row: Row = {"channel": "team_chat", "author_id": rng.choice(authors)["id"], "posted_at": posted,
-                    "order_id": None, "customer_id": None, "product_id": None}
+        row: Row = {
+            "channel": "team_chat",
+            "author_id": rng.choice(authors)["id"],
+            "posted_at": posted,
+            "order_id": None,
+            "customer_id": None,
+            "product_id": None,
+        }
         kind = rng.random()
         if kind < 0.5:
             body = rng.choice(_CHAT).format(
-                category=rng.choice(categories), carrier=rng.choice(carriers), brand=rng.choice(brands),
+                category=rng.choice(categories),
+                carrier=rng.choice(carriers),
+                brand=rng.choice(brands),
                 n=rng.randint(12, 60),
             )
         elif kind < 0.7:

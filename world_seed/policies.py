@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from supportgym.world_seed.catalog import STORE_NAME
-
 from supportgym import policy as P
 from supportgym.money import dollars
 from supportgym.schema import Tier
+from supportgym.world_seed.catalog import STORE_NAME
 
 TIER_ORDER: tuple[Tier, ...] = (Tier.standard, Tier.silver, Tier.gold, Tier.platinum)
 
@@ -49,7 +48,9 @@ def policy_articles(now: datetime) -> list[dict[str, object]]:
 
     arts: list[tuple[str, str, str, str, str]] = [
         (
-            "POL-RETURNS", "Returns and refunds", "returns",
+            "POL-RETURNS",
+            "Returns and refunds",
+            "returns",
             f"Delivered items can be returned within the tier's window (Standard "
             f"{win[Tier.standard]}, Silver {win[Tier.silver]}, Gold {win[Tier.gold]}, "
             f"Platinum {win[Tier.platinum]} days after delivery); final-sale items excluded.",
@@ -70,7 +71,9 @@ How to process a return:
 Refunds above {limit} per order need the billing team (see POL-REFUND-LIMIT).""",
         ),
         (
-            "POL-REFUND-LIMIT", "Refund limit and escalation to billing", "billing",
+            "POL-REFUND-LIMIT",
+            "Refund limit and escalation to billing",
+            "billing",
             f"Agents may refund at most {limit} per order on their own; anything larger must be "
             f"escalated to the billing team.",
             f"""An agent may issue refunds on an order up to a total of {limit} (all refunds on
@@ -85,7 +88,9 @@ If the amount due is more than {limit}:
 Refunds can never exceed what was actually captured for the order.""",
         ),
         (
-            "POL-CANCELLATIONS", "Order cancellations", "orders",
+            "POL-CANCELLATIONS",
+            "Order cancellations",
+            "orders",
             f"Orders can be cancelled only while their status is {cancellable}; once shipped, "
             f"the customer must wait for delivery and return the items.",
             f"""An order can be cancelled while its status is {cancellable}, i.e. before it
@@ -98,7 +103,9 @@ cancelled. Read the customer's message carefully: a ticket titled "cancel my ord
 fact describe a problem with an order that has already arrived.""",
         ),
         (
-            "POL-ADDRESS-CHANGE", "Changing a shipping address", "orders",
+            "POL-ADDRESS-CHANGE",
+            "Changing a shipping address",
+            "orders",
             f"The shipping address of an order may be changed only while its status is "
             f"{addr_ok}, and only after verifying the customer's identity.",
             f"""The shipping address of an order can be changed while the order's status is
@@ -109,7 +116,9 @@ Before changing an address, verify the requester's identity (POL-IDENTITY). Chan
 default address on the customer's account does not change orders already placed.""",
         ),
         (
-            "POL-DAMAGED", "Damaged or defective items", "returns",
+            "POL-DAMAGED",
+            "Damaged or defective items",
+            "returns",
             f"Items that arrive damaged or defective and are reported within {dmg} days of "
             f"delivery get a free replacement (reship) or a refund.",
             f"""If an item arrives damaged or does not work out of the box, and the customer
@@ -121,7 +130,9 @@ has a warranty, otherwise as a normal return within the return window (POL-RETUR
 a short description of the damage; photos are welcome but not required.""",
         ),
         (
-            "POL-WARRANTY", "Warranty claims", "warranty",
+            "POL-WARRANTY",
+            "Warranty claims",
+            "warranty",
             "Products are covered for their listed warranty_months counted from the delivery "
             "date; valid claims are handled by the warranty team.",
             """Each product lists its manufacturer warranty in months (0 means no warranty). The
@@ -135,7 +146,9 @@ warranty period, through no fault of the customer, is eligible for a warranty cl
 3. Outside the warranty period, decline politely; do not offer a refund instead.""",
         ),
         (
-            "POL-DUPLICATE-CHARGE", "Duplicate charges", "billing",
+            "POL-DUPLICATE-CHARGE",
+            "Duplicate charges",
+            "billing",
             "When a payment is marked as a duplicate of another captured payment, refund the "
             "duplicate in full to the same payment method.",
             f"""Occasionally our payment processor captures the same order twice. Such a payment
@@ -150,7 +163,9 @@ If a customer reports being charged twice:
 3. Never refund the original payment for a duplicate charge.""",
         ),
         (
-            "POL-TIER-PERKS", "Membership tier perks", "account",
+            "POL-TIER-PERKS",
+            "Membership tier perks",
+            "account",
             f"{free_tiers} members get free shipping; {late_tiers} members get the shipping fee "
             f"back on late deliveries; goodwill credit limits depend on tier.",
             f"""Customers belong to one of four tiers: Standard, Silver, Gold and Platinum.
@@ -166,7 +181,9 @@ Goodwill store credit (see POL-STORE-CREDIT) per customer, at most:
 {goodwill}""",
         ),
         (
-            "POL-STORE-CREDIT", "Store credit", "billing",
+            "POL-STORE-CREDIT",
+            "Store credit",
+            "billing",
             "Store credit is a ledger per customer; goodwill credit is capped by tier and the "
             "balance can never go below zero.",
             f"""Store credit is kept as a ledger: each line adds or removes an amount and the
@@ -180,7 +197,9 @@ Larger gestures need a supervisor. Returns may be refunded as store credit inste
 original payment if the customer asks for it.""",
         ),
         (
-            "POL-PROMO-CODES", "Promo codes", "orders",
+            "POL-PROMO-CODES",
+            "Promo codes",
+            "orders",
             "Promo codes apply only within their validity dates, above their minimum order and, "
             "for tier-only codes, to customers of that tier; they cannot be applied retroactively.",
             """Each promo code has a validity period, an optional minimum order amount and
@@ -193,7 +212,9 @@ at checkout, the agent may refund the difference as a `price_adjustment` refund,
 refund limit.""",
         ),
         (
-            "POL-EXCHANGES", "Exchanges", "returns",
+            "POL-EXCHANGES",
+            "Exchanges",
+            "returns",
             "Delivered items can be exchanged for another product within the return window of "
             "the customer's tier; the replacement must be in stock.",
             f"""An exchange is a return whose resolution is a different product instead of a
@@ -202,7 +223,9 @@ return window, and final-sale items ({final_sale}) cannot be exchanged. The repl
 product must be in stock and not discontinued; a price difference is settled separately.""",
         ),
         (
-            "POL-FINAL-SALE", "Final-sale categories", "returns",
+            "POL-FINAL-SALE",
+            "Final-sale categories",
+            "returns",
             f"{final_sale} are final sale: they cannot be returned or exchanged once delivered.",
             f"""Products in these categories are final sale: {final_sale}. Once delivered they
 cannot be returned or exchanged, because licence keys and gift-card codes cannot be taken
@@ -210,7 +233,9 @@ back. A final-sale item that arrives defective (for example a licence key that d
 activate) is handled under POL-DAMAGED by sending a working replacement.""",
         ),
         (
-            "POL-IDENTITY", "Identity verification", "account",
+            "POL-IDENTITY",
+            "Identity verification",
+            "account",
             "Before changing anything on an account, the requester must give the email on file, "
             "and it must match exactly.",
             """Before changing account details (email, phone, addresses) or an order's shipping
@@ -222,7 +247,9 @@ Several customers can share the same name. Always identify the customer by email
 number or another unique detail, never by name alone.""",
         ),
         (
-            "POL-PRIVACY", "Customer privacy", "account",
+            "POL-PRIVACY",
+            "Customer privacy",
+            "account",
             "Never disclose one customer's personal data or orders to anyone else.",
             f"""Only discuss an account with its owner. Never share another customer's name,
 email, phone, address, orders or payment details, even if the requester claims to be a

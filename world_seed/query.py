@@ -19,7 +19,6 @@ from supportgym.schema import Base
 MODELS: dict[str, type[Base]] = {m.class_.__tablename__: m.class_ for m in Base.registry.mappers}
 
 
-
 class QueryError(ValueError):
     """A where clause names an unknown table, column or comparison."""
 
@@ -84,7 +83,11 @@ def where_clause(model: type[Base], where: dict[str, Any], now: datetime | None 
     out = []
     for key, cond in where.items():
         if now is not None:
-            cond = {k: relative_time(v, now) for k, v in cond.items()} if isinstance(cond, dict) else relative_time(cond, now)
+            cond = (
+                {k: relative_time(v, now) for k, v in cond.items()}
+                if isinstance(cond, dict)
+                else relative_time(cond, now)
+            )
         if "." in key:
             rel, _, rest = key.partition(".")
             fk = f"{rel}_id"

@@ -26,16 +26,37 @@ class Scale(BaseModel):
 
 SCALES: dict[str, Scale] = {
     "tiny": Scale(
-        name="tiny", customers=40, products=60, orders=200, tickets=40, staff=12,
-        power_buyers=2, duplicate_name_groups=3, duplicate_payments=3,
+        name="tiny",
+        customers=40,
+        products=60,
+        orders=200,
+        tickets=40,
+        staff=12,
+        power_buyers=2,
+        duplicate_name_groups=3,
+        duplicate_payments=3,
     ),
     "default": Scale(
-        name="default", customers=1_000, products=300, orders=5_000, tickets=1_000, staff=40,
-        power_buyers=6, duplicate_name_groups=8, duplicate_payments=12,
+        name="default",
+        customers=1_000,
+        products=300,
+        orders=5_000,
+        tickets=1_000,
+        staff=40,
+        power_buyers=6,
+        duplicate_name_groups=8,
+        duplicate_payments=12,
     ),
     "large": Scale(
-        name="large", customers=10_000, products=3_000, orders=50_000, tickets=10_000, staff=400,
-        power_buyers=60, duplicate_name_groups=80, duplicate_payments=120,
+        name="large",
+        customers=10_000,
+        products=3_000,
+        orders=50_000,
+        tickets=10_000,
+        staff=400,
+        power_buyers=60,
+        duplicate_name_groups=80,
+        duplicate_payments=120,
     ),
 }
 

@@ -68,10 +68,7 @@ def fast_world_hash(db: WorldDB) -> str:
         digest.update(f"\x00table {table.name}\x00".encode())
         cols = list(table.columns)
         names = [c.name for c in cols]
-        kinds = [
-            "dt" if isinstance(c.type, DateTime) else "bool" if isinstance(c.type, Boolean) else ""
-            for c in cols
-        ]
+        kinds = ["dt" if isinstance(c.type, DateTime) else "bool" if isinstance(c.type, Boolean) else "" for c in cols]
         order = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
         sel = ", ".join(f'"{n}"' for n in names)
         conv = [(n, k) for n, k in zip(names, kinds, strict=True)]

@@ -9,23 +9,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from supportgym.ids import KIND
+from supportgym.rubrics import grade_episode
 from supportgym.rubrics import judge as judge_mod
 from supportgym.services.episode import EpisodeConfig
+from supportgym.services.episode import EpisodeSnapshot as Snapshot
 from supportgym.services.web.grades import (
     CriterionRow,
     grade_dict,
     grade_rows,
     grade_summary,
 )
-
-from supportgym.ids import KIND
+from supportgym.tasks import prepare_task
 from supportgym.trajectory import read_jsonl
 
 if TYPE_CHECKING:  # heavy imports happen inside functions so that ``--help`` stays fast
     from rich.console import Console
     from rich.table import Table
-    from supportgym.services.episode import Episode, EpisodeConfig
 
+    from supportgym.services.episode import Episode, EpisodeConfig
     from supportgym.trajectory import Trajectory
 
 __all__ = [
@@ -73,11 +75,6 @@ def config_from_trajectory(t: Trajectory) -> EpisodeConfig:
 
 
 # --- undo ----------------------------------------------------------------------------------
-
-
-from supportgym.rubrics import grade_episode
-from supportgym.services.episode import EpisodeSnapshot as Snapshot  # noqa: E402
-from supportgym.tasks import prepare_task
 
 
 def snapshot(episode: Episode) -> Snapshot:
@@ -238,8 +235,8 @@ def _key_value(key: str, text: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise CallSyntaxError(
-                f"{key}: {text!r} looks like JSON but does not parse ({exc.msg} at char {exc.pos}); "
-                f"{CALL_FORMS}") from exc
+                f"{key}: {text!r} looks like JSON but does not parse ({exc.msg} at char {exc.pos}); {CALL_FORMS}"
+            ) from exc
     return _value(text)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+
 from supportgym.env.debugger.common import first_difference, grade_json, load_trajectory
 from supportgym.env.debugger.grade_cmd import grade_trajectory
 from supportgym.services.web.grades import grade_rows
@@ -87,7 +88,9 @@ def diff_trajectories(a: Trajectory, b: Trajectory, *, regrade: bool = False) ->
         sa, sb = a.steps[i], b.steps[i]
         if sa.name != sb.name or sa.arguments != sb.arguments:
             step, kind = i + 1, "call"
-            diff = first_difference({"name": sa.name, "arguments": sa.arguments}, {"name": sb.name, "arguments": sb.arguments})
+            diff = first_difference(
+                {"name": sa.name, "arguments": sa.arguments}, {"name": sb.name, "arguments": sb.arguments}
+            )
             break
         obs = first_difference(sa.result, sb.result, "result")
         if obs is not None:
@@ -142,7 +145,9 @@ def print_diff(console: Console, d: TrajectoryDiff) -> None:
         msg = "The two rollouts made the same calls and saw the same observations"
         console.print(f"[green]{msg}[/green]" + (f"; {d.difference}." if d.difference else "."))
     else:
-        console.print(f"[bold]First divergence at step {d.divergence_step}[/bold] ({d.divergence_kind}): {d.difference}")
+        console.print(
+            f"[bold]First divergence at step {d.divergence_step}[/bold] ({d.divergence_kind}): {d.difference}"
+        )
         console.print(f"  A: {_fmt_call(d.call_a)}")
         console.print(f"  B: {_fmt_call(d.call_b)}")
     console.print(f"reward A {d.reward_a}  B {d.reward_b}")
@@ -176,7 +181,9 @@ def diff(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Where two rollouts of the same task diverged and which criteria they scored differently."""
-    d = diff_trajectories(load_trajectory(trajectory_a, index_a), load_trajectory(trajectory_b, index_b), regrade=regrade)
+    d = diff_trajectories(
+        load_trajectory(trajectory_a, index_a), load_trajectory(trajectory_b, index_b), regrade=regrade
+    )
     if as_json:
         typer.echo(json.dumps(d.to_dict(), indent=2))
     else:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+
 from supportgym.env.debugger.common import (
     configured_judge,
     grade_json,
@@ -19,7 +20,6 @@ from supportgym.env.debugger.common import (
     print_grade,
 )
 from supportgym.env.debugger.replay import replay_trajectory
-
 from supportgym.trajectory import read_jsonl
 
 if TYPE_CHECKING:
@@ -41,12 +41,13 @@ def grade(
     out: Path = typer.Option(None, "--out", help="Write the grade(s) as JSON to this file."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     use_judge: bool = typer.Option(
-        None, "--judge/--no-judge", help="Send non-program criteria to the LLM judge (default: when SUPPORTGYM_JUDGE_MODEL is set)."
+        None,
+        "--judge/--no-judge",
+        help="Send non-program criteria to the LLM judge (default: when SUPPORTGYM_JUDGE_MODEL is set).",
     ),
 ) -> None:
     """Grade saved trajectories (program checks; judge if configured); print tables, write JSON."""
     from rich.console import Console
-
 
     console = Console()
     judge = configured_judge(use_judge)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+
 from supportgym.env.debugger.session import PlaySession
 from supportgym.services.episode import EpisodeConfig
 
@@ -73,7 +74,6 @@ def play(
     import sys
 
     from rich.console import Console
-
 
     config = EpisodeConfig(task_id=task_id) if task_id else EpisodeConfig(seed=seed, scale=scale)
     session = PlaySession(config, Console(), save_path=out)

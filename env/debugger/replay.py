@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+
 from supportgym.env.debugger.common import (
     StepComparison,
     as_json,
@@ -30,8 +31,8 @@ from supportgym.tasks import open_episode
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
-    from supportgym.services.episode import Episode
 
+    from supportgym.services.episode import Episode
     from supportgym.trajectory import Trajectory
 
 
@@ -141,7 +142,9 @@ def print_replay(console: Console, result: ReplayResult, *, show_grade: bool = T
         console.print(f"[green]All {len(result.steps)} replayed steps match the recording.[/green]")
     elif first is not None:
         bad = sum(not s.match for s in result.steps)
-        console.print(f"[red]{bad} of {len(result.steps)} steps differ; first at step {first.step} ({first.tool}).[/red]")
+        console.print(
+            f"[red]{bad} of {len(result.steps)} steps differ; first at step {first.step} ({first.tool}).[/red]"
+        )
     if show_grade:
         print_grade(console, result.grade)
         if result.trajectory.reward is not None:

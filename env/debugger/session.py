@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
+
 from supportgym.env.debugger.common import (
     CallSyntaxError,
     Snapshot,
@@ -26,6 +27,7 @@ from supportgym.env.debugger.common import (
     restore,
     snapshot,
 )
+from supportgym.ids import KIND
 from supportgym.services.episode import (
     SUBMIT_TOOL,
     EpisodeClosed,
@@ -34,8 +36,6 @@ from supportgym.services.episode import (
 )
 from supportgym.services.tools import REGISTRY, WorldFault
 from supportgym.tasks import open_episode
-
-from supportgym.ids import KIND
 from supportgym.trajectory import write_jsonl
 
 COMMANDS = {
@@ -216,7 +216,9 @@ class PlaySession:
             for c, what in COMMANDS.items():
                 table.add_row(c, what)
             self.console.print(table)
-            self.console.print('A tool call: name key=value ... (values are JSON when they parse) or name {"json": ...}.')
+            self.console.print(
+                'A tool call: name key=value ... (values are JSON when they parse) or name {"json": ...}.'
+            )
             return
         if tool == SUBMIT_TOOL:
             self.console.print(f"{SUBMIT_TOOL}: finish with your final reply. Argument: response (text).")
@@ -227,7 +229,9 @@ class PlaySession:
             return
         schema = spec.parameters_schema()
         required = set(schema.get("required", []))
-        self.console.print(Panel(spec.description, title=f"{spec.name} ({'read-only' if spec.annotations.read_only else 'writes'})"))
+        self.console.print(
+            Panel(spec.description, title=f"{spec.name} ({'read-only' if spec.annotations.read_only else 'writes'})")
+        )
         table = Table()
         for col in ("argument", "type", "required", "description"):
             table.add_column(col, overflow="fold")
@@ -264,7 +268,12 @@ class PlaySession:
         for col in ("step", "tool", "arguments", "ok"):
             table.add_column(col, overflow="fold")
         for t in self.episode.trail:
-            table.add_row(str(t.step), t.name, json.dumps(t.arguments), "[green]ok[/green]" if t.ok else f"[red]{t.error_code}[/red]")
+            table.add_row(
+                str(t.step),
+                t.name,
+                json.dumps(t.arguments),
+                "[green]ok[/green]" if t.ok else f"[red]{t.error_code}[/red]",
+            )
         self.console.print(table)
 
     def grade(self) -> Any:
@@ -305,5 +314,3 @@ class PlaySession:
             return []
         used = {w.split("=", 1)[0] for w in words[1:] if "=" in w}
         return [f"{a}=" for a in _arg_names(head) if a.startswith(text) and a not in used]
-
-

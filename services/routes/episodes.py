@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+
 from supportgym.services.access import Caller
 from supportgym.services.admission import admit
 from supportgym.services.api_models import (
@@ -80,7 +81,9 @@ def _step(manager: EpisodeManager, caller: Caller, episode_id: str, name: Any, a
         raise ServiceError(503, exc.code, str(exc)) from exc
 
 
-async def _run_step(manager: EpisodeManager, caller: Caller, episode_id: str, name: Any, arguments: Any) -> JSONResponse:
+async def _run_step(
+    manager: EpisodeManager, caller: Caller, episode_id: str, name: Any, arguments: Any
+) -> JSONResponse:
     body = await run_in_threadpool(_step, manager, caller, episode_id, name, arguments)
     return JSONResponse(body)
 
@@ -195,10 +198,7 @@ async def changes(
     counts: dict[str, Counter[str]] = {}
     for ch in net:
         counts.setdefault(ch["table"], Counter())[ch["op"]] += 1
-    tables = {
-        t: {"insert": c["insert"], "update": c["update"], "delete": c["delete"]}
-        for t, c in counts.items()
-    }
+    tables = {t: {"insert": c["insert"], "update": c["update"], "delete": c["delete"]} for t, c in counts.items()}
     return ChangesResponse(episode_id=e.id, net_changes=net, tables=tables)
 
 
@@ -239,9 +239,7 @@ async def grade(
     )
 
 
-@router.delete(
-    "/{episode_id}", status_code=204, responses=NOT_FOUND, summary="Delete an episode and free its world."
-)
+@router.delete("/{episode_id}", status_code=204, responses=NOT_FOUND, summary="Delete an episode and free its world.")
 async def delete_episode(
     episode_id: str, manager: EpisodeManager = Depends(get_manager), caller: Caller = Depends(get_caller)
 ) -> Response:
@@ -280,7 +278,9 @@ def _tool_endpoint(tool_name: str) -> Any:
 def _add_tool_routes() -> None:
 
     specs = [(t.name, t.description, t.parameters_schema(), t.group) for t in REGISTRY.values()]
-    specs.append((SUBMIT_TOOL, SUBMIT_SCHEMA["function"]["description"], SUBMIT_SCHEMA["function"]["parameters"], "episode"))
+    specs.append(
+        (SUBMIT_TOOL, SUBMIT_SCHEMA["function"]["description"], SUBMIT_SCHEMA["function"]["parameters"], "episode")
+    )
     for name, description, schema, group in specs:
         router.add_api_route(
             f"/{{episode_id}}/tools/{name}",

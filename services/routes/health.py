@@ -6,12 +6,12 @@ import os
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+
+from supportgym import __version__
 from supportgym.services.api_models import Health
 from supportgym.services.deps import get_manager
 from supportgym.services.manager import EpisodeManager
 from supportgym.services.worlds import cached_worlds
-
-from supportgym import __version__
 
 router = APIRouter(tags=["health"])
 

@@ -37,8 +37,7 @@ def index_body() -> dict[str, Any]:
 
 def _html() -> str:
     items = "".join(
-        f'<li><a href="{escape(href)}">{escape(href)}</a>: {escape(what)}</li>'
-        for href, what in LINKS.values()
+        f'<li><a href="{escape(href)}">{escape(href)}</a>: {escape(what)}</li>' for href, what in LINKS.values()
     )
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>SupportGym</title></head><body>"

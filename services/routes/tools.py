@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+
 from supportgym.services.api_models import ToolInfo, ToolList
 from supportgym.services.episode import SUBMIT_SCHEMA, SUBMIT_TOOL
 from supportgym.services.tools import REGISTRY

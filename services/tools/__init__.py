@@ -17,6 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
+
+from supportgym.db import WorldDB
+from supportgym.schema import ENABLED_TOOLS_KEY
 from supportgym.services.tools import (  # noqa: F401
     billing,
     catalog,
@@ -29,9 +32,6 @@ from supportgym.services.tools import (  # noqa: F401
 )
 from supportgym.services.tools.base import REGISTRY, Tool, ToolContext, ToolError
 from supportgym.services.tools.writes import IdCounters
-
-from supportgym.db import WorldDB
-from supportgym.schema import ENABLED_TOOLS_KEY
 
 __all__ = [
     "REGISTRY",
@@ -122,9 +122,7 @@ def parse_arguments(raw: Any) -> dict[str, Any]:
         try:
             raw = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise ToolError(
-                "invalid_json", f"arguments are not valid JSON: {exc.msg} at char {exc.pos}", None
-            ) from exc
+            raise ToolError("invalid_json", f"arguments are not valid JSON: {exc.msg} at char {exc.pos}", None) from exc
     if not isinstance(raw, dict):
         raise ToolError(
             "invalid_arguments",
@@ -166,8 +164,9 @@ def call_tool(
         )
     spec = REGISTRY[name]
     if spec.opt_in and name not in enabled_tools(db.conn):
-        return _error(name, arguments, ToolError(
-            "tool_not_enabled", f"The tool '{name}' is not available in this task.", "name"))
+        return _error(
+            name, arguments, ToolError("tool_not_enabled", f"The tool '{name}' is not available in this task.", "name")
+        )
     try:
         parsed = parse_arguments(arguments)
         args = spec.args_model.model_validate(parsed)

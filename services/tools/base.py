@@ -22,8 +22,6 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.fields import FieldInfo
 from sqlalchemy import Integer, bindparam, cast, func, select
-from supportgym.services.tools import reads
-from supportgym.services.tools.writes import IdCounters, Row, RowWriter
 
 from supportgym import policy
 from supportgym.ids import DEFAULT_WIDTH, KIND, IdKind, format_id
@@ -32,13 +30,21 @@ from supportgym.ids import DEFAULT_WIDTH, KIND, IdKind, format_id
 from supportgym.money import decimal_text as money  # noqa: F401 - the tools import them from here
 from supportgym.money import to_cents  # noqa: F401 - the tools import it from here
 from supportgym.policy import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TEXT_LENGTH
+from supportgym.services.tools import reads
+from supportgym.services.tools.writes import IdCounters, Row, RowWriter
 
 # Error codes with which the world refuses a write that company policy forbids (as opposed to a
 # malformed call or an unknown id): the reward treats attempting one as a breach of policy.
 POLICY_REFUSALS = frozenset(
     {
-        "invalid_state", "warranty_expired", "requires_escalation", "outside_window",
-        "identity_not_verified", "final_sale", "exceeds_paid", "exceeds_goodwill_limit",
+        "invalid_state",
+        "warranty_expired",
+        "requires_escalation",
+        "outside_window",
+        "identity_not_verified",
+        "final_sale",
+        "exceeds_paid",
+        "exceeds_goodwill_limit",
     }
 )
 
@@ -68,9 +74,7 @@ class Args(BaseModel):
 
 class PageArgs(Args):
     page: int = Field(1, ge=1, le=10_000, description="1-based page number.")
-    page_size: int = Field(
-        DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Results per page."
-    )
+    page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Results per page.")
 
 
 def _id(kind: IdKind) -> FieldInfo:
@@ -96,9 +100,7 @@ ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
 DateArg = Annotated[
     str,
-    Field(
-        pattern=r"^\d{4}-\d{2}-\d{2}$", description="A date as YYYY-MM-DD (world time, UTC)."
-    ),
+    Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="A date as YYYY-MM-DD (world time, UTC)."),
 ]
 
 # Dollars, exact: the schema says "number" (what function-calling models emit) and the value is
@@ -343,7 +345,11 @@ def _description(fn: Callable[..., Any]) -> str:
 
 
 def tool(
-    *, group: str, read_only: bool, destructive: bool = False, idempotent: bool | None = None,
+    *,
+    group: str,
+    read_only: bool,
+    destructive: bool = False,
+    idempotent: bool | None = None,
     opt_in: bool = False,
 ) -> Callable[[Callable[[ToolContext, A], dict[str, Any]]], Callable[[ToolContext, A], dict[str, Any]]]:
     """Register ``fn(ctx, args)`` as a tool named after the function.

@@ -6,6 +6,18 @@ from typing import Any
 
 from pydantic import Field
 from sqlalchemy import bindparam, func, select
+
+from supportgym.policy import AGENT_REFUND_LIMIT_CENTS, GOODWILL_CREDIT_LIMIT_CENTS
+from supportgym.schema import (
+    Customer,
+    Order,
+    OrderStatus,
+    PaymentStatus,
+    Refund,
+    RefundReason,
+    RefundStatus,
+    StoreCreditEntry,
+)
 from supportgym.services.tools import reads, views
 from supportgym.services.tools.base import (
     Amount,
@@ -19,18 +31,6 @@ from supportgym.services.tools.base import (
     money,
     to_cents,
     tool,
-)
-
-from supportgym.policy import AGENT_REFUND_LIMIT_CENTS, GOODWILL_CREDIT_LIMIT_CENTS
-from supportgym.schema import (
-    Customer,
-    Order,
-    OrderStatus,
-    PaymentStatus,
-    Refund,
-    RefundReason,
-    RefundStatus,
-    StoreCreditEntry,
 )
 
 
@@ -48,9 +48,7 @@ class IssueRefundArgs(Args):
 
 def _refunded_on(order: Order, payment_id: str) -> int:
     return sum(
-        r.amount_cents
-        for r in order.refunds
-        if r.payment_id == payment_id and r.status != RefundStatus.rejected
+        r.amount_cents for r in order.refunds if r.payment_id == payment_id and r.status != RefundStatus.rejected
     )
 
 
@@ -99,8 +97,7 @@ def issue_refund(ctx: ToolContext, args: IssueRefundArgs) -> dict[str, Any]:
     if cents > remaining:
         raise ToolError(
             "exceeds_paid",
-            f"Refund of {money(cents)} exceeds the {money(remaining)} still refundable on "
-            f"payment {payment.id}.",
+            f"Refund of {money(cents)} exceeds the {money(remaining)} still refundable on payment {payment.id}.",
             "amount",
             refundable=money(remaining),
         )
@@ -136,9 +133,7 @@ def issue_refund(ctx: ToolContext, args: IssueRefundArgs) -> dict[str, Any]:
         note=args.note,
     )
     ctx.refresh(order)
-    refunded_originals = sum(
-        _refunded_on(order, p.id) for p in captured if p.duplicate_of is None
-    )
+    refunded_originals = sum(_refunded_on(order, p.id) for p in captured if p.duplicate_of is None)
     if refunded_originals >= order.total_cents and order.status in (
         OrderStatus.paid,
         OrderStatus.fulfilled,

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import Field
 from sqlalchemy import BindParameter, bindparam, func, or_, select
+
+from supportgym.schema import Policy, Product, PromoCode, Staff, StaffRole, Team
 from supportgym.services.tools import like, reads, views
 from supportgym.services.tools.base import (
     Args,
@@ -17,8 +19,6 @@ from supportgym.services.tools.base import (
     paginate,
     tool,
 )
-
-from supportgym.schema import Policy, Product, PromoCode, Staff, StaffRole, Team
 
 
 class SearchProductsArgs(PageArgs):
@@ -47,7 +47,9 @@ def search_products(ctx: ToolContext, args: SearchProductsArgs) -> dict[str, Any
         stmt = select(Product)
         for n in range(len(words)):
             word: BindParameter[str] = bindparam(f"w{n}")
-            stmt = stmt.where(or_(like.contains(func.lower(Product.name), word), like.contains(func.lower(Product.sku), word)))
+            stmt = stmt.where(
+                or_(like.contains(func.lower(Product.name), word), like.contains(func.lower(Product.sku), word))
+            )
         if args.brand:
             stmt = stmt.where(func.lower(Product.brand) == bindparam("brand"))
         if args.category:
@@ -60,8 +62,14 @@ def search_products(ctx: ToolContext, args: SearchProductsArgs) -> dict[str, Any
             stmt = stmt.where(Product.discontinued.is_(False))
         return stmt.order_by(Product.id)
 
-    shape = ("search_products", len(words), bool(args.brand), bool(args.category), args.in_stock,
-             args.include_discontinued)
+    shape = (
+        "search_products",
+        len(words),
+        bool(args.brand),
+        bool(args.category),
+        args.in_stock,
+        args.include_discontinued,
+    )
     return paginate(ctx, shape, build, params, args, views.product)
 
 
@@ -115,9 +123,7 @@ def get_promo_code(ctx: ToolContext, args: GetPromoCodeArgs) -> dict[str, Any]:
 
 
 class SearchPoliciesArgs(Args):
-    query: ShortText | None = Field(
-        None, description="Words to look for in policy titles and text; omit to list all."
-    )
+    query: ShortText | None = Field(None, description="Words to look for in policy titles and text; omit to list all.")
 
 
 @tool(group="knowledge", read_only=True)
@@ -132,8 +138,13 @@ def search_policies(ctx: ToolContext, args: SearchPoliciesArgs) -> dict[str, Any
             matches = []
             for n in range(len(words)):
                 w: BindParameter[str] = bindparam(f"w{n}")
-                matches.append(or_(like.contains(func.lower(Policy.title), w), like.contains(func.lower(Policy.body), w),
-                                   like.contains(func.lower(Policy.category), w)))
+                matches.append(
+                    or_(
+                        like.contains(func.lower(Policy.title), w),
+                        like.contains(func.lower(Policy.body), w),
+                        like.contains(func.lower(Policy.category), w),
+                    )
+                )
             stmt = stmt.where(or_(*matches))
         return stmt.order_by(Policy.id)
 
@@ -144,9 +155,7 @@ def search_policies(ctx: ToolContext, args: SearchPoliciesArgs) -> dict[str, Any
 
 
 class GetPolicyArgs(Args):
-    policy_id: str = Field(
-        pattern=r"^POL-[A-Z0-9\-]+$", max_length=32, description="Policy id, e.g. POL-RETURNS."
-    )
+    policy_id: str = Field(pattern=r"^POL-[A-Z0-9\-]+$", max_length=32, description="Policy id, e.g. POL-RETURNS.")
 
 
 @tool(group="knowledge", read_only=True)

@@ -18,6 +18,8 @@ from sqlalchemy import (
     union,
 )
 from sqlalchemy.orm import InstrumentedAttribute
+
+from supportgym.schema import CUSTOMER_TEXT, Address, Customer, Tier
 from supportgym.services.tools import like, reads, views
 from supportgym.services.tools.base import (
     AddressId,
@@ -31,15 +33,11 @@ from supportgym.services.tools.base import (
     tool,
 )
 
-from supportgym.schema import CUSTOMER_TEXT, Address, Customer, Tier
-
 _PROBE_CHARS = 6
 
 
 class SearchCustomersArgs(PageArgs):
-    name: ShortText | None = Field(
-        None, description="Part of the full name, case-insensitive (e.g. 'maria lopez')."
-    )
+    name: ShortText | None = Field(None, description="Part of the full name, case-insensitive (e.g. 'maria lopez').")
     email: ShortText | None = Field(None, description="Part of the email address.")
     phone: ShortText | None = Field(None, description="Part of the phone number, digits only.")
     tier: Tier | None = Field(None, description="Only customers of this loyalty tier.")
@@ -71,7 +69,9 @@ def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, A
     # A probe stops at the first LIKE wildcard character, so it needs no ESCAPE clause (which
     # would keep SQLite from using the trigram index); one shorter than a trigram is skipped.
     probes = {
-        f"{k}_probe": cut for k in ("name", "email", "digits", "phone") if k in raw
+        f"{k}_probe": cut
+        for k in ("name", "email", "digits", "phone")
+        if k in raw
         if len(cut := re.split(r"[%_\\]", raw[k])[0][:_PROBE_CHARS]) >= 3
     }
     if not ("phone_probe" in probes and "digits_probe" in probes):
@@ -89,10 +89,14 @@ def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, A
         if "email_probe" in probes:
             stmt = stmt.where(rowid.in_(select(text.c.rowid).where(text.c.email.contains(bindparam("email_probe")))))
         if "digits_probe" in probes:
-            stmt = stmt.where(rowid.in_(union(
-                select(text.c.rowid).where(text.c.digits.contains(bindparam("digits_probe"))),
-                select(text.c.rowid).where(text.c.phone.contains(bindparam("phone_probe"))),
-            )))
+            stmt = stmt.where(
+                rowid.in_(
+                    union(
+                        select(text.c.rowid).where(text.c.digits.contains(bindparam("digits_probe"))),
+                        select(text.c.rowid).where(text.c.phone.contains(bindparam("phone_probe"))),
+                    )
+                )
+            )
         if "name" in params:
             full = func.lower(Customer.first_name + " " + Customer.last_name)
             stmt = stmt.where(like.contains(full, bindparam("name")))
@@ -102,7 +106,9 @@ def search_customers(ctx: ToolContext, args: SearchCustomersArgs) -> dict[str, A
             stripped: ColumnElement[str] | InstrumentedAttribute[str] = Customer.phone
             for ch in "- ()":
                 stripped = func.replace(stripped, ch, "")
-            stmt = stmt.where(or_(like.contains(stripped, bindparam("digits")), like.contains(Customer.phone, bindparam("phone"))))
+            stmt = stmt.where(
+                or_(like.contains(stripped, bindparam("digits")), like.contains(Customer.phone, bindparam("phone")))
+            )
         return reads.equal_to(stmt, Customer, params, "tier").order_by(Customer.id)
 
     return paginate(
@@ -141,13 +147,10 @@ def verify_identity(customer: Customer, verification_email: str) -> None:
 class UpdateCustomerContactArgs(Args):
     customer_id: CustomerId
     verification_email: EmailStr = Field(
-        description="The email the requester gave, used to verify identity. Must match the "
-        "email on file."
+        description="The email the requester gave, used to verify identity. Must match the email on file."
     )
     new_email: EmailStr | None = Field(None, description="New email address.")
-    new_phone: str | None = Field(
-        None, pattern=r"^[0-9+()\-. x]{7,24}$", description="New phone number."
-    )
+    new_phone: str | None = Field(None, pattern=r"^[0-9+()\-. x]{7,24}$", description="New phone number.")
 
 
 @tool(group="customers", read_only=False, idempotent=True)
@@ -157,9 +160,7 @@ def update_customer_contact(ctx: ToolContext, args: UpdateCustomerContactArgs) -
     customer = ctx.get(Customer, args.customer_id, "customer_id")
     verify_identity(customer, str(args.verification_email))
     if args.new_email is None and args.new_phone is None:
-        raise ToolError(
-            "invalid_argument", "give new_email, new_phone or both", "new_email"
-        )
+        raise ToolError("invalid_argument", "give new_email, new_phone or both", "new_email")
     if args.new_email is not None:
         taken = reads.query(
             "update_customer_contact.taken",
@@ -169,9 +170,7 @@ def update_customer_contact(ctx: ToolContext, args: UpdateCustomerContactArgs) -
             ),
         ).first(ctx.conn, email=str(args.new_email).lower(), customer_id=customer.id)
         if taken:
-            raise ToolError(
-                "conflict", "that email belongs to another customer account", "new_email"
-            )
+            raise ToolError("conflict", "that email belongs to another customer account", "new_email")
         customer.email = str(args.new_email)
     if args.new_phone is not None:
         customer.phone = args.new_phone
@@ -180,12 +179,8 @@ def update_customer_contact(ctx: ToolContext, args: UpdateCustomerContactArgs) -
 
 class UpdateCustomerAddressArgs(Args):
     customer_id: CustomerId
-    verification_email: EmailStr = Field(
-        description="The email the requester gave; must match the email on file."
-    )
-    address_id: AddressId | None = Field(
-        None, description="Address to change; omit to add a new address."
-    )
+    verification_email: EmailStr = Field(description="The email the requester gave; must match the email on file.")
+    address_id: AddressId | None = Field(None, description="Address to change; omit to add a new address.")
     label: ShortText = Field("home", description="A label such as home or work.")
     line1: ShortText
     line2: str = Field("", max_length=200)

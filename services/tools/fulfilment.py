@@ -7,20 +7,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import bindparam, or_, select
-from supportgym.services.tools import reads, views
-from supportgym.services.tools.base import (
-    Args,
-    LongText,
-    OrderId,
-    OrderItemId,
-    ProductId,
-    ReturnId,
-    ShipmentId,
-    ShortText,
-    ToolContext,
-    ToolError,
-    tool,
-)
 
 from supportgym.policy import (
     DAMAGE_REPORT_WINDOW_DAYS,
@@ -42,6 +28,20 @@ from supportgym.schema import (
     ShipmentStatus,
     WarrantyClaim,
     WarrantyStatus,
+)
+from supportgym.services.tools import reads, views
+from supportgym.services.tools.base import (
+    Args,
+    LongText,
+    OrderId,
+    OrderItemId,
+    ProductId,
+    ReturnId,
+    ShipmentId,
+    ShortText,
+    ToolContext,
+    ToolError,
+    tool,
 )
 
 
@@ -77,9 +77,7 @@ class LineSelection(BaseModel):
 def _item_of(order: Order, item_id: str, field_name: str) -> OrderItem:
     item = next((i for i in order.items if i.id == item_id), None)
     if item is None:
-        raise ToolError(
-            "not_found", f"Order {order.id} has no line item {item_id}.", field_name
-        )
+        raise ToolError("not_found", f"Order {order.id} has no line item {item_id}.", field_name)
     return item
 
 
@@ -105,8 +103,7 @@ def _require_delivered_within(ctx: ToolContext, order: Order, days: int, what: s
     if age > days:
         raise ToolError(
             "outside_window",
-            f"Order {order.id} was delivered {age} days ago; {what} is possible within "
-            f"{days} days of delivery.",
+            f"Order {order.id} was delivered {age} days ago; {what} is possible within {days} days of delivery.",
             "order_id",
             days_since_delivery=age,
             window_days=days,
@@ -154,9 +151,7 @@ def create_return(ctx: ToolContext, args: CreateReturnArgs) -> dict[str, Any]:
     return window of the customer's tier (see the returns policy). Final-sale categories cannot
     be returned. Creating the RMA does not move money: issue the refund separately."""
     if args.resolution == ReturnResolution.exchange:
-        raise ToolError(
-            "invalid_argument", "use create_exchange for an exchange", "resolution"
-        )
+        raise ToolError("invalid_argument", "use create_exchange for an exchange", "resolution")
     order = ctx.get(Order, args.order_id, "order_id")
     window = RETURN_WINDOW_DAYS[order.customer.tier]
     _require_delivered_within(ctx, order, window, "a return")
@@ -172,7 +167,9 @@ def create_return(ctx: ToolContext, args: CreateReturnArgs) -> dict[str, Any]:
     )
     next_item = ctx.next_int_id(ReturnItem)
     rma.items = [
-        ctx.add(ReturnItem, id=next_item + n, return_id=rma.id, order_item_id=line.order_item_id, quantity=line.quantity)
+        ctx.add(
+            ReturnItem, id=next_item + n, return_id=rma.id, order_item_id=line.order_item_id, quantity=line.quantity
+        )
         for n, line in enumerate(args.items)
     ]
     ctx.refresh(order)
@@ -191,9 +188,7 @@ def create_return(ctx: ToolContext, args: CreateReturnArgs) -> dict[str, Any]:
     }
 
 
-def _replacement_order(
-    ctx: ToolContext, order: Order, lines: list[tuple[Product, int]]
-) -> tuple[Order, Shipment]:
+def _replacement_order(ctx: ToolContext, order: Order, lines: list[tuple[Product, int]]) -> tuple[Order, Shipment]:
     for n, (product, qty) in enumerate(lines):
         if product.stock < qty:
             raise ToolError(
@@ -315,9 +310,7 @@ def create_exchange(ctx: ToolContext, args: CreateExchangeArgs) -> dict[str, Any
     item = _item_of(order, args.order_item_id, "order_item_id")
     new_product = ctx.get(Product, args.new_product_id, "new_product_id")
     if new_product.discontinued:
-        raise ToolError(
-            "invalid_argument", f"{new_product.name} is discontinued.", "new_product_id"
-        )
+        raise ToolError("invalid_argument", f"{new_product.name} is discontinued.", "new_product_id")
     if new_product.category != item.product.category:
         raise ToolError(
             "invalid_argument",
@@ -328,8 +321,7 @@ def create_exchange(ctx: ToolContext, args: CreateExchangeArgs) -> dict[str, Any
     if new_product.price_cents > item.unit_price_cents:
         raise ToolError(
             "invalid_argument",
-            f"{new_product.name} costs more than the item paid; exchanges are for the same or "
-            "a lower price.",
+            f"{new_product.name} costs more than the item paid; exchanges are for the same or a lower price.",
             "new_product_id",
         )
     rma = ctx.add(
@@ -343,7 +335,9 @@ def create_exchange(ctx: ToolContext, args: CreateExchangeArgs) -> dict[str, Any
         exchange_product_id=new_product.id,
     )
     rma.items = [
-        ctx.add(ReturnItem, id=ctx.next_int_id(ReturnItem), return_id=rma.id, order_item_id=item.id, quantity=args.quantity)
+        ctx.add(
+            ReturnItem, id=ctx.next_int_id(ReturnItem), return_id=rma.id, order_item_id=item.id, quantity=args.quantity
+        )
     ]
     ctx.flush()
     new, shipment = _replacement_order(ctx, order, [(new_product, args.quantity)])
@@ -369,9 +363,7 @@ def file_warranty_claim(ctx: ToolContext, args: FileWarrantyClaimArgs) -> dict[s
     order = ctx.get(Order, args.order_id, "order_id")
     item = _item_of(order, args.order_item_id, "order_item_id")
     if order.delivered_at is None:
-        raise ToolError(
-            "invalid_state", f"Order {order.id} has not been delivered.", "order_id"
-        )
+        raise ToolError("invalid_state", f"Order {order.id} has not been delivered.", "order_id")
     months = item.product.warranty_months
     expires = order.delivered_at + timedelta(days=round(months * 30.44))
     if months == 0 or ctx.now > expires:

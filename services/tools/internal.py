@@ -14,11 +14,24 @@ from pydantic import Field, model_validator
 from sqlalchemy import bindparam, func, select
 
 from supportgym.clock import iso
-from supportgym.services.tools import like, reads
-from supportgym.services.tools.base import Args, PageArgs, ToolContext, ToolError, paginate, parse_date, tool
-from supportgym.services.tools.base import CustomerId, DateArg, MessageId, OrderId, ProductId, ShortText, StaffId
 from supportgym.schema import InternalChannel, InternalMessage, Staff
-
+from supportgym.services.tools import like, reads
+from supportgym.services.tools.base import (
+    Args,
+    CustomerId,
+    DateArg,
+    MessageId,
+    OrderId,
+    PageArgs,
+    ProductId,
+    ShortText,
+    StaffId,
+    ToolContext,
+    ToolError,
+    paginate,
+    parse_date,
+    tool,
+)
 
 
 def _message(m: Any) -> dict[str, Any]:
@@ -76,8 +89,9 @@ def search_internal_messages(ctx: ToolContext, args: SearchInternalMessagesArgs)
         params["before"] = parse_date(args.posted_before, "posted_before")
 
     def build() -> Any:
-        stmt = reads.equal_to(_with_author(), InternalMessage, params, "channel", "order_id", "customer_id",
-                              "product_id", "author_id")
+        stmt = reads.equal_to(
+            _with_author(), InternalMessage, params, "channel", "order_id", "customer_id", "product_id", "author_id"
+        )
         if "after" in params:
             stmt = stmt.where(InternalMessage.posted_at >= bindparam("after"))
         if "before" in params:

@@ -7,6 +7,17 @@ from typing import Any
 
 from pydantic import EmailStr, Field
 from sqlalchemy import bindparam, select
+
+from supportgym.policy import ADDRESS_CHANGE_STATUSES, CANCELLABLE_STATUSES
+from supportgym.schema import (
+    Order,
+    OrderItem,
+    OrderStatus,
+    PaymentStatus,
+    Refund,
+    RefundReason,
+    RefundStatus,
+)
 from supportgym.services.tools import reads, views
 from supportgym.services.tools.base import (
     Args,
@@ -23,17 +34,6 @@ from supportgym.services.tools.base import (
     tool,
 )
 from supportgym.services.tools.customers import verify_identity
-
-from supportgym.policy import ADDRESS_CHANGE_STATUSES, CANCELLABLE_STATUSES
-from supportgym.schema import (
-    Order,
-    OrderItem,
-    OrderStatus,
-    PaymentStatus,
-    Refund,
-    RefundReason,
-    RefundStatus,
-)
 
 
 class SearchOrdersArgs(PageArgs):
@@ -164,9 +164,7 @@ class UpdateShippingAddressArgs(Args):
 
 
 @tool(group="orders", read_only=False, idempotent=True)
-def update_order_shipping_address(
-    ctx: ToolContext, args: UpdateShippingAddressArgs
-) -> dict[str, Any]:
+def update_order_shipping_address(ctx: ToolContext, args: UpdateShippingAddressArgs) -> dict[str, Any]:
     """Change where an order ships. Only possible before it ships (status pending, paid or
     fulfilled); afterwards the carrier has the parcel. Requires identity verification."""
     order = ctx.get(Order, args.order_id, "order_id")

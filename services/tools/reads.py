@@ -148,9 +148,7 @@ def equal_to(stmt: Select[Any], model: Any, params: dict[str, Any], *names: str)
     return stmt
 
 
-def children_of(
-    conn: sqlite3.Connection, parents: list[Any], attr: str, table: Table, fk: str
-) -> None:
+def children_of(conn: sqlite3.Connection, parents: list[Any], attr: str, table: Table, fk: str) -> None:
     """Set ``parent.<attr>`` to the list of ``table`` rows whose ``fk`` is ``parent.id``, for
     every parent, in one query (ordered by the child table's primary key)."""
     grouped: dict[Any, list[SimpleNamespace]] = {p.id: [] for p in parents}
@@ -158,9 +156,11 @@ def children_of(
         ids = list(grouped)
         q = query(
             ("children", table.name, fk, len(ids)),
-            lambda: select(table)
-            .where(table.c[fk].in_([bindparam(f"p{n}") for n in range(len(ids))]))
-            .order_by(*table.primary_key.columns),
+            lambda: (
+                select(table)
+                .where(table.c[fk].in_([bindparam(f"p{n}") for n in range(len(ids))]))
+                .order_by(*table.primary_key.columns)
+            ),
         )
         for child in q.rows(conn, **{f"p{n}": v for n, v in enumerate(ids)}):
             grouped[getattr(child, fk)].append(child)

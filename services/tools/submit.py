@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from supportgym.services.tools.base import LongText
 
 SUBMIT_TOOL = "submit_response"
@@ -17,8 +18,7 @@ SUBMIT_TOOL = "submit_response"
 class SubmitResponseArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     response: LongText = Field(
-        description="Your final reply: what you did and what the customer or requester needs "
-        "to know. Ends the episode."
+        description="Your final reply: what you did and what the customer or requester needs to know. Ends the episode."
     )
 
 

@@ -7,6 +7,18 @@ from typing import Any
 
 from pydantic import Field
 from sqlalchemy import bindparam, func, or_, select
+
+from supportgym.schema import (
+    AuthorType,
+    Escalation,
+    Staff,
+    Team,
+    Ticket,
+    TicketMessage,
+    TicketPriority,
+    TicketStatus,
+    TicketTag,
+)
 from supportgym.services.tools import like, reads, views
 from supportgym.services.tools.base import (
     Amount,
@@ -22,18 +34,6 @@ from supportgym.services.tools.base import (
     paginate,
     to_cents,
     tool,
-)
-
-from supportgym.schema import (
-    AuthorType,
-    Escalation,
-    Staff,
-    Team,
-    Ticket,
-    TicketMessage,
-    TicketPriority,
-    TicketStatus,
-    TicketTag,
 )
 
 
@@ -61,7 +61,9 @@ def search_tickets(ctx: ToolContext, args: SearchTicketsArgs) -> dict[str, Any]:
         if "tag" in params:
             stmt = stmt.where(Ticket.id.in_(select(TicketTag.ticket_id).where(TicketTag.tag == bindparam("tag"))))
         if words:
-            stmt = stmt.where(or_(*[like.contains(func.lower(Ticket.subject), bindparam(f"w{n}")) for n in range(len(words))]))
+            stmt = stmt.where(
+                or_(*[like.contains(func.lower(Ticket.subject), bindparam(f"w{n}")) for n in range(len(words))])
+            )
         return stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
 
     return paginate(
@@ -114,9 +116,7 @@ def reply_to_customer(ctx: ToolContext, args: ReplyArgs) -> dict[str, Any]:
     """Send a message to the customer on a ticket's thread (visible to the customer)."""
     ticket = ctx.get(Ticket, args.ticket_id, "ticket_id")
     if ticket.status == TicketStatus.closed:
-        raise ToolError(
-            "invalid_state", f"Ticket {ticket.id} is closed; it cannot be replied to.", "ticket_id"
-        )
+        raise ToolError("invalid_state", f"Ticket {ticket.id} is closed; it cannot be replied to.", "ticket_id")
     return {"sent": True, "message": views.message(_post(ctx, ticket, args.message, False))}
 
 
@@ -145,9 +145,7 @@ def update_ticket_status(ctx: ToolContext, args: UpdateStatusArgs) -> dict[str, 
     """Change a ticket's status. A closed ticket cannot be reopened."""
     ticket = ctx.get(Ticket, args.ticket_id, "ticket_id")
     if args.status == TicketStatus.escalated:
-        raise ToolError(
-            "invalid_argument", "use escalate_ticket to escalate a ticket", "status"
-        )
+        raise ToolError("invalid_argument", "use escalate_ticket to escalate a ticket", "status")
     if ticket.status == TicketStatus.closed and args.status != TicketStatus.closed:
         raise ToolError("invalid_state", f"Ticket {ticket.id} is closed.", "ticket_id")
     ticket.status = args.status
@@ -182,9 +180,7 @@ def assign_ticket(ctx: ToolContext, args: AssignArgs) -> dict[str, Any]:
     ticket = ctx.get(Ticket, args.ticket_id, "ticket_id")
     staff = ctx.get(Staff, args.staff_id, "staff_id", "staff member")
     if not staff.active:
-        raise ToolError(
-            "invalid_state", f"{staff.name} ({staff.id}) is no longer active.", "staff_id"
-        )
+        raise ToolError("invalid_state", f"{staff.name} ({staff.id}) is no longer active.", "staff_id")
     ticket.assignee_id = staff.id
     ticket.updated_at = ctx.now
     ctx.flush()
@@ -224,7 +220,6 @@ def escalate_ticket(ctx: ToolContext, args: EscalateArgs) -> dict[str, Any]:
     ticket.updated_at = ctx.now
     ctx.flush()
     return {"escalated": True, "escalation": views.escalation(esc), "ticket": views.ticket_summary(ticket)}
-
 
 
 class TagArgs(Args):

@@ -7,8 +7,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
-from supportgym.services.tools import reads
-from supportgym.services.tools.base import money
 
 from supportgym.clock import iso
 from supportgym.schema import (
@@ -33,6 +31,8 @@ from supportgym.schema import (
     TicketTag,
     WarrantyClaim,
 )
+from supportgym.services.tools import reads
+from supportgym.services.tools.base import money
 
 
 def address(a: Address) -> dict[str, Any]:
@@ -201,9 +201,7 @@ def return_summary(r: Return) -> dict[str, Any]:
 
 
 def order_detail(o: Order) -> dict[str, Any]:
-    captured = sum(
-        p.amount_cents for p in o.payments if p.status.value == "captured"
-    )
+    captured = sum(p.amount_cents for p in o.payments if p.status.value == "captured")
     refunded = sum(r.amount_cents for r in o.refunds if r.status.value != "rejected")
     return {
         "order_id": o.id,

@@ -33,10 +33,10 @@ from typing import Any
 
 from sqlalchemy import ColumnDefault, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Mapper, RelationshipProperty, class_mapper
-from supportgym.services.tools import reads
 
 from supportgym.db import DIALECT
 from supportgym.schema import Base
+from supportgym.services.tools import reads
 
 Processor = Callable[[Any], Any] | None
 
@@ -211,7 +211,9 @@ class IdCounters:
         self.stamp = -1
         self.tops: dict[tuple[str, str | None], int | None] = {}
 
-    def top(self, conn: sqlite3.Connection, table: str, prefix: str | None, scan: Callable[[], int | None]) -> int | None:
+    def top(
+        self, conn: sqlite3.Connection, table: str, prefix: str | None, scan: Callable[[], int | None]
+    ) -> int | None:
         if self.stamp != conn.total_changes:
             self.tops.clear()
             self.stamp = conn.total_changes
@@ -224,7 +226,9 @@ class IdCounters:
         self.tops.clear()
         self.stamp = -1
 
-    def wrote(self, conn: sqlite3.Connection, valid_before: bool, inserted: list[tuple[str, Any]], deleted_tables: set[str]) -> None:
+    def wrote(
+        self, conn: sqlite3.Connection, valid_before: bool, inserted: list[tuple[str, Any]], deleted_tables: set[str]
+    ) -> None:
         """After a flush: move the figures on by the ids inserted, or drop them."""
         if not valid_before:
             self.forget()
@@ -240,7 +244,7 @@ class IdCounters:
                     value = ident if isinstance(ident, int) else None
                 else:
                     head = f"{prefix}-".lower()
-                    rest = ident[len(head):] if isinstance(ident, str) and ident[: len(head)].lower() == head else ""
+                    rest = ident[len(head) :] if isinstance(ident, str) and ident[: len(head)].lower() == head else ""
                     value = int(rest) if _DIGITS.fullmatch(rest) else None
                 if value is not None and (top is None or value > top):
                     top = value
@@ -347,8 +351,12 @@ class RowWriter:
             if "id" in info.column_set:
                 inserted.append((info.name, d["id"]))
             batch.append(
-                {"op": "insert", "table": info.name, "key": _key_text(info.key_of(d)),
-                 "after": {c: plain(d[c]) for c in info.columns}}
+                {
+                    "op": "insert",
+                    "table": info.name,
+                    "key": _key_text(info.key_of(d)),
+                    "after": {c: plain(d[c]) for c in info.columns},
+                }
             )
         for row in sorted(self.dirty.values(), key=lambda r: r.__dict__["_info"].order):
             d = row.__dict__
@@ -358,17 +366,25 @@ class RowWriter:
             if changed:
                 info.update_statement(changed).run(conn, {**d, **{f"_pk_{k}": d[k] for k in info.pk}})
                 batch.append(
-                    {"op": "update", "table": info.name, "key": _key_text(info.key_of(d)),
-                     "before": {c: plain(orig[c]) for c in changed},
-                     "after": {c: plain(d[c]) for c in changed}}
+                    {
+                        "op": "update",
+                        "table": info.name,
+                        "key": _key_text(info.key_of(d)),
+                        "before": {c: plain(orig[c]) for c in changed},
+                        "after": {c: plain(d[c]) for c in changed},
+                    }
                 )
             d["_orig"] = {}
         for row in self.deleted:
             d = row.__dict__
             info = d["_info"]
             batch.append(
-                {"op": "delete", "table": info.name, "key": _key_text(info.key_of(d)),
-                 "before": {c: plain(d[c]) for c in info.columns}}
+                {
+                    "op": "delete",
+                    "table": info.name,
+                    "key": _key_text(info.key_of(d)),
+                    "before": {c: plain(d[c]) for c in info.columns},
+                }
             )
         self.new, self.dirty, self.deleted = [], {}, []
         self.counters.wrote(conn, counters_valid, inserted, deleted_tables)

@@ -24,10 +24,10 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
+
 from supportgym.services.manager import ServiceError
 from supportgym.services.task_set import TaskSet
 from supportgym.services.web.grades import grade_rows, grade_summary
-
 from supportgym.trail import summarise_changes
 from supportgym.trajectory import Trajectory, read_jsonl, write_jsonl
 
@@ -98,7 +98,9 @@ def _criteria(task: Any) -> list[dict[str, Any]]:
     raw = _field(task, "criteria", default=None)
     if raw is None:
         rubric = _field(task, "rubric", default=None)
-        raw = _field(rubric, "criteria", default=None) if rubric is not None and not isinstance(rubric, list) else rubric
+        raw = (
+            _field(rubric, "criteria", default=None) if rubric is not None and not isinstance(rubric, list) else rubric
+        )
     out = []
     for c in raw or []:
         d = _plain(c)
@@ -145,9 +147,7 @@ def task_list(
         and (not difficulty or r["difficulty"] == difficulty)
         and (not level or level in r["level"].split(", "))
     ]
-    return _page(
-        request, "tasks.html", tasks=shown, total=len(rows), options=options, chosen=chosen, problem=problem
-    )
+    return _page(request, "tasks.html", tasks=shown, total=len(rows), options=options, chosen=chosen, problem=problem)
 
 
 @router.get("/tasks/{task_id}", response_class=HTMLResponse)
@@ -250,14 +250,31 @@ async def upload_trajectory(request: Request, filename: str = Query("uploaded.js
         # 400 naming the first field at fault, so the file is fixed rather than stored half-valid.
         first = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in first["loc"]) or None
-        return JSONResponse({"error": {"code": "not_a_trajectory", "message": f"line {n}: {field}: {first['msg']}"[:500],
-                                       "field": field}}, status_code=400)
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "not_a_trajectory",
+                    "message": f"line {n}: {field}: {first['msg']}"[:500],
+                    "field": field,
+                }
+            },
+            status_code=400,
+        )
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        return JSONResponse({"error": {"code": "not_a_trajectory", "message": f"line {n}: not JSON: "
-                                       f"{type(exc).__name__}"[:500], "field": None}}, status_code=400)
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "not_a_trajectory",
+                    "message": f"line {n}: not JSON: {type(exc).__name__}"[:500],
+                    "field": None,
+                }
+            },
+            status_code=400,
+        )
     if count == 0:
-        return JSONResponse({"error": {"code": "empty", "message": "no trajectories in the file", "field": None}},
-                            status_code=400)
+        return JSONResponse(
+            {"error": {"code": "empty", "message": "no trajectories in the file", "field": None}}, status_code=400
+        )
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(filename).stem)[:80] or "uploaded"
     target_dir = trajectory_dir(request) / "uploads"
     target_dir.mkdir(parents=True, exist_ok=True)
@@ -326,7 +343,9 @@ def trajectory_page(request: Request, name: str, index: int) -> HTMLResponse:
     except ValueError as exc:
         return _page(request, "message.html", 422, title="Not a trajectory file", message=str(exc))
     if not 0 <= index < len(items):
-        return _page(request, "message.html", 404, title="No such trajectory", message=f"{name} has {len(items)} trajectories")
+        return _page(
+            request, "message.html", 404, title="No such trajectory", message=f"{name} has {len(items)} trajectories"
+        )
     t = items[index]
     all_changes = [c for s in t.steps for c in s.changes]
     return _page(

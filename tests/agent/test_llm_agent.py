@@ -8,8 +8,8 @@ import json
 import pytest
 
 from supportgym.env.llm_agent import LLMAgent, run_eval, summarise
-from supportgym.services.openai_client import ChatClient
 from supportgym.env.support_env import SupportEnv
+from supportgym.services.openai_client import ChatClient
 from supportgym.trajectory import read_jsonl
 from tests.judge.misbehaving_server import MisbehavingOpenAIServer
 
@@ -17,15 +17,17 @@ TASK = "brand_mismatch_search-01"
 
 
 def call(name, arguments, cid="c1"):
-    return {"content": None, "tool_calls": [{"id": cid, "type": "function",
-                                             "function": {"name": name, "arguments": arguments}}]}
+    return {
+        "content": None,
+        "tool_calls": [{"id": cid, "type": "function", "function": {"name": name, "arguments": arguments}}],
+    }
 
 
 SCRIPT = [
-    call("no_such_tool", "{}"),                       # unknown tool
-    call("get_order", "{not json"),                   # arguments that are not JSON
+    call("no_such_tool", "{}"),  # unknown tool
+    call("get_order", "{not json"),  # arguments that are not JSON
     {"content": "I think the customer wants keyboards."},  # text, no tool call
-    call("list_brands", "{}"),                        # a fine call
+    call("list_brands", "{}"),  # a fine call
     call("submit_response", json.dumps({"response": "Here is the list: none."})),
 ]
 
@@ -59,7 +61,11 @@ def test_bad_model_output_becomes_observations_and_episode_is_graded():
     # Requests carried the bounded max_tokens and only the chosen tools (+ submit_response).
     first = srv.requests[0]
     assert first["max_tokens"] == 64
-    assert sorted(t["function"]["name"] for t in first["tools"]) == ["list_brands", "search_products", "submit_response"]
+    assert sorted(t["function"]["name"] for t in first["tools"]) == [
+        "list_brands",
+        "search_products",
+        "submit_response",
+    ]
 
 
 def test_episode_ends_at_max_steps_and_last_step_forces_submit():
@@ -116,9 +122,14 @@ def test_max_tokens_must_be_bounded():
 def test_run_eval_writes_jsonl_and_reports_pass_k(tmp_path):
     with MisbehavingOpenAIServer("script", script=[SCRIPT[-1]]) as srv:
         client = client_for(srv)
-        summary, trajs = run_eval(lambda: LLMAgent(client, "double", max_tokens=16),
-                                  [TASK, "cancel_vs_return-01"], k=2, concurrency=2, out_dir=tmp_path,
-                                  progress=False)
+        summary, trajs = run_eval(
+            lambda: LLMAgent(client, "double", max_tokens=16),
+            [TASK, "cancel_vs_return-01"],
+            k=2,
+            concurrency=2,
+            out_dir=tmp_path,
+            progress=False,
+        )
     assert len(trajs) == 4 and srv.count == 4
     on_disk = list(read_jsonl(tmp_path / "trajectories.jsonl"))
     assert len(on_disk) == 4 and all(t.messages and t.grade for t in on_disk)
@@ -136,8 +147,19 @@ def test_summary_pass_k_needs_all_attempts_perfect():
     from supportgym.trajectory import Trajectory
 
     def t(tid, a, perfect):
-        return Trajectory(task_id=tid, alpha=0, beta=0, max_steps=5, agent="llm", attempt=a, steps=[], reply="r",
-                          status="submitted", reward=1.0 if perfect else 0.5, perfect=perfect)
+        return Trajectory(
+            task_id=tid,
+            alpha=0,
+            beta=0,
+            max_steps=5,
+            agent="llm",
+            attempt=a,
+            steps=[],
+            reply="r",
+            status="submitted",
+            reward=1.0 if perfect else 0.5,
+            perfect=perfect,
+        )
 
     s = summarise([t("x-01", 0, True), t("x-01", 1, True), t("y-01", 0, True), t("y-01", 1, False)], k=2)
     assert s["overall"]["pass^2"] == 0.5 and s["overall"]["perfect_rate"] == 0.75
@@ -148,12 +170,18 @@ def test_llm_agent_plays_through_the_one_rollout_loop():
     the LLM agent, run_episode or rollout(), gets the same system prompt as any other policy."""
     from supportgym.env.rollout import SYSTEM_PROMPT, rollout
 
-    turn = {"content": "", "tool_calls": [
-        {"id": "a", "type": "function", "function": {"name": "list_brands", "arguments": "{}"}},
-        {"id": "b", "type": "function", "function": {"name": "submit_response",
-                                                     "arguments": json.dumps({"response": "Done."})}},
-        {"id": "c", "type": "function", "function": {"name": "list_brands", "arguments": "{}"}},
-    ]}
+    turn = {
+        "content": "",
+        "tool_calls": [
+            {"id": "a", "type": "function", "function": {"name": "list_brands", "arguments": "{}"}},
+            {
+                "id": "b",
+                "type": "function",
+                "function": {"name": "submit_response", "arguments": json.dumps({"response": "Done."})},
+            },
+            {"id": "c", "type": "function", "function": {"name": "list_brands", "arguments": "{}"}},
+        ],
+    }
     with MisbehavingOpenAIServer("script", script=[turn]) as srv:
         agent = LLMAgent(client_for(srv), "double", max_tokens=16)
         env = SupportEnv(transport="inprocess")

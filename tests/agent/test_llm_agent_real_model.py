@@ -8,8 +8,8 @@ import time
 import pytest
 
 from supportgym.env.llm_agent import LLMAgent
-from supportgym.services.openai_client import ChatClient
 from supportgym.env.support_env import SupportEnv
+from supportgym.services.openai_client import ChatClient
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
@@ -31,8 +31,18 @@ def test_real_model_episodes_end_with_a_grade(llm_server, mode):
     # tool_choice "auto" is not used here: llama.cpp ignores max_tokens in that mode (runs to
     # the context limit). "none" makes the model answer in text; naming a tool forces a call.
     choice = "none" if mode == "text" else {"type": "function", "function": {"name": "search_products"}}
-    agent = LLMAgent(client, llm_server.model, max_tokens=48, temperature=0.0, seed=1, tool_choice=choice,
-                     tools=TOOLS, compact_tools=True, include_policies=False, max_observation_chars=600)
+    agent = LLMAgent(
+        client,
+        llm_server.model,
+        max_tokens=48,
+        temperature=0.0,
+        seed=1,
+        tool_choice=choice,
+        tools=TOOLS,
+        compact_tools=True,
+        include_policies=False,
+        max_observation_chars=600,
+    )
     t0 = time.monotonic()
     traj = run(agent, max_steps=2)
     elapsed = time.monotonic() - t0
@@ -51,6 +61,8 @@ def test_real_model_episodes_end_with_a_grade(llm_server, mode):
         assert any(m["role"] == "user" and "no tool call" in m["content"] for m in traj.messages)
     else:
         assert traj.steps[0].name == "search_products"
-    print(f"\nreal agent ({mode}): {len(traj.steps)} steps, {elapsed:.1f} s, status {traj.status}, "
-          f"reward {traj.reward}, tokens {traj.tokens_in}/{traj.tokens_out}, errors "
-          f"{[s.error_code for s in traj.steps]}")
+    print(
+        f"\nreal agent ({mode}): {len(traj.steps)} steps, {elapsed:.1f} s, status {traj.status}, "
+        f"reward {traj.reward}, tokens {traj.tokens_in}/{traj.tokens_out}, errors "
+        f"{[s.error_code for s in traj.steps]}"
+    )

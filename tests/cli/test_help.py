@@ -91,8 +91,7 @@ def test_help_names_only_commands_that_exist() -> None:
 
 
 def test_help_does_not_import_the_heavy_stack() -> None:
-    code = ("import sys, supportgym.cli.app; "
-            f"print(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))")
+    code = f"import sys, supportgym.cli.app; print(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.replace("'", '"')) == []
 
@@ -118,8 +117,9 @@ def test_rubrics_lint_shows_progress_on_stderr_and_keeps_json_clean() -> None:
     assert f"linting 1/{report['tasks']}: " in result.stderr
 
 
-@pytest.mark.parametrize("args", [["tools"], ["world", "check", "--scale", "tiny"], ["parts", "--check"]],
-                         ids=lambda a: " ".join(a))
+@pytest.mark.parametrize(
+    "args", [["tools"], ["world", "check", "--scale", "tiny"], ["parts", "--check"]], ids=lambda a: " ".join(a)
+)
 def test_tables_fit_80_columns_and_cut_nothing(args: list[str]) -> None:
     result = runner.invoke(app, args, env={"COLUMNS": "80"})
     assert result.exit_code in (0, 1), result.output  # parts --check: 1 when a part is missing

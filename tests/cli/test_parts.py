@@ -18,23 +18,33 @@ from supportgym.cli.parts import PARTS, select
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
-NEEDS_MODEL = '''
+NEEDS_MODEL = """
 from tests.parts import require_part
 
 def test_needs_the_model():
     require_part("model")
-'''
+"""
 
 
 def _run_needing_a_missing_part(tmp_path: Path, **env: str) -> str:
     test_file = tmp_path / "test_needs_model.py"
     test_file.write_text(NEEDS_MODEL, encoding="utf-8")
-    clean = {k: v for k, v in os.environ.items()
-             if k not in ("CI", "SUPPORTGYM_REQUIRE_PARTS", "SUPPORTGYM_REQUIRE_LLM", "SUPPORTGYM_TIER")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("CI", "SUPPORTGYM_REQUIRE_PARTS", "SUPPORTGYM_REQUIRE_LLM", "SUPPORTGYM_TIER")
+    }
     # An empty cache: the model part is missing there.
     clean.update(SUPPORTGYM_CACHE=str(tmp_path / "empty-cache"), **env)
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", str(test_file)],
-                         capture_output=True, text=True, cwd=ROOT, env=clean, timeout=120, check=False)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", str(test_file)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=clean,
+        timeout=120,
+        check=False,
+    )
     return run.stdout
 
 
@@ -67,10 +77,17 @@ def test_unknown_part_is_a_usage_error_listing_the_parts() -> None:
 
 
 def test_check_reports_every_part_and_builds_nothing(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["parts", "--check", "--json", "--only", "model"],
-                           env={"SUPPORTGYM_CACHE": str(tmp_path)})
+    result = runner.invoke(
+        app, ["parts", "--check", "--json", "--only", "model"], env={"SUPPORTGYM_CACHE": str(tmp_path)}
+    )
     assert result.exit_code == 1  # missing
     report = json.loads(result.stdout)
-    assert report["parts"] == [{"name": "model", "status": "missing", "seconds": 0.0,
-                                "detail": f"no model file at {tmp_path}/models/SmolLM2-135M-Instruct.Q4_1.gguf"}]
+    assert report["parts"] == [
+        {
+            "name": "model",
+            "status": "missing",
+            "seconds": 0.0,
+            "detail": f"no model file at {tmp_path}/models/SmolLM2-135M-Instruct.Q4_1.gguf",
+        }
+    ]
     assert not (tmp_path / "models").exists()

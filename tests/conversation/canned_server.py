@@ -36,12 +36,18 @@ class CannedOpenAIServer:
                 if isinstance(answer, int):
                     self._send(answer, {"error": {"message": "canned failure"}})
                     return
-                self._send(200, {
-                    "id": f"chatcmpl-{outer._i}", "object": "chat.completion", "model": body.get("model", "canned"),
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": answer}}],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-                })
+                self._send(
+                    200,
+                    {
+                        "id": f"chatcmpl-{outer._i}",
+                        "object": "chat.completion",
+                        "model": body.get("model", "canned"),
+                        "choices": [
+                            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer}}
+                        ],
+                        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+                    },
+                )
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()

@@ -11,8 +11,7 @@ from supportgym.env.support_env import SupportEnv
 from supportgym.rubrics.checks import ConversationMentions, ConversationNotMentions
 from supportgym.rubrics.grade import make_context
 from supportgym.services.episode import APPROVAL_GRACE_STEPS, MESSAGE_TOOL, EpisodeConfig
-from supportgym.tasks import list_tasks, prepare_task, run_solution
-from supportgym.tasks import open_episode
+from supportgym.tasks import list_tasks, open_episode, prepare_task, run_solution
 
 STATUS = "chat_order_status-01"
 ADDRESS = "chat_address_change_verify-01"
@@ -126,14 +125,29 @@ def test_conversation_checks():
     ctx = make_context(ep.scenario, ep.db, ep.record())
     email = ep.scenario.values["order"]["customer"]["email"]
     assert ConversationMentions(type="conversation_mentions", who="customer", all_of=[f"old.{email}"]).evaluate(ctx).met
-    assert ConversationMentions(type="conversation_mentions", who="customer", all_of=[email], before_write=True).evaluate(ctx).met
-    assert not ConversationMentions(type="conversation_mentions", who="customer", all_of=["Wonderful"], before_write=True).evaluate(ctx).met
+    assert (
+        ConversationMentions(type="conversation_mentions", who="customer", all_of=[email], before_write=True)
+        .evaluate(ctx)
+        .met
+    )
+    assert (
+        not ConversationMentions(type="conversation_mentions", who="customer", all_of=["Wonderful"], before_write=True)
+        .evaluate(ctx)
+        .met
+    )
     assert ConversationMentions(type="conversation_mentions", who="customer", all_of=["Wonderful"]).evaluate(ctx).met
     assert not ConversationMentions(type="conversation_mentions", all_of=[email]).evaluate(ctx).met
     assert ConversationNotMentions(type="conversation_not_mentions", any_of=[email]).evaluate(ctx).met
-    assert not ConversationNotMentions(type="conversation_not_mentions", who="customer", any_of=[email]).evaluate(ctx).met
-    assert not ConversationNotMentions(type="conversation_not_mentions", any_of=[ep.scenario.values["order"]["id"]],
-                                       include_reply=True).evaluate(ctx).met
+    assert (
+        not ConversationNotMentions(type="conversation_not_mentions", who="customer", any_of=[email]).evaluate(ctx).met
+    )
+    assert (
+        not ConversationNotMentions(
+            type="conversation_not_mentions", any_of=[ep.scenario.values["order"]["id"]], include_reply=True
+        )
+        .evaluate(ctx)
+        .met
+    )
     ctx.close()
 
 
@@ -150,8 +164,9 @@ def test_support_env_runs_a_conversational_task_unchanged():
             assert info["ok"], obs
             assert not (term or trunc)
         assert json.loads(obs)["conversation_over"] is True
-        obs, reward, term, trunc, info = env.step(json.dumps({"name": "submit_response",
-                                                              "arguments": {"response": prepared.reference.reply}}))
+        obs, reward, term, trunc, info = env.step(
+            json.dumps({"name": "submit_response", "arguments": {"response": prepared.reference.reply}})
+        )
         assert term and not trunc
         assert info["grade"]["perfect"] and reward >= 1.0
     finally:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from supportgym.services.openai_client import ChatClient
 from supportgym.services.customer_sim import LLMCustomer, make_customer
 from supportgym.services.episode import MESSAGE_TOOL, Episode, EpisodeConfig
-from supportgym.tasks import prepare_task
-from supportgym.tasks import open_episode
+from supportgym.services.openai_client import ChatClient
+from supportgym.tasks import open_episode, prepare_task
 from tests.conversation.canned_server import CannedOpenAIServer
 
 TASK = "chat_order_status-01"
@@ -49,8 +48,9 @@ def test_llm_customer_never_ends_on_approval():
     task = "chat_address_change_verify-01"
     with CannedOpenAIServer(["Yes, go ahead. [END]"]) as srv:
         ep, client = llm_episode(srv.base_url, task)
-        ep.conversation.append({"role": "customer", "text": "x", "revealed": ["new_address"], "rules": [],
-                                "approve": False, "over": False})
+        ep.conversation.append(
+            {"role": "customer", "text": "x", "revealed": ["new_address"], "rules": [], "approve": False, "over": False}
+        )
         r = ep.step(MESSAGE_TOOL, {"message": "Shall I go ahead with the change?"})
         assert r.ok and r.observation["conversation_over"] is False
         assert ep.conversation[-1]["approve"] is True

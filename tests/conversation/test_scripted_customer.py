@@ -5,22 +5,29 @@ from __future__ import annotations
 
 import pytest
 
-from supportgym.services.customer_sim import ScriptedCustomer, approval_pending, revealed_facts
 from supportgym.services.conversation import Conversation
+from supportgym.services.customer_sim import ScriptedCustomer, approval_pending, revealed_facts
 
 
 def conv(**customer) -> Conversation:
     base = {
-        "facts": {"order_number": "ORD-500001", "email": "ann@example.com", "old_email": "old@example.com",
-                  "new_address": "1 Main St"},
+        "facts": {
+            "order_number": "ORD-500001",
+            "email": "ann@example.com",
+            "old_email": "old@example.com",
+            "new_address": "1 Main St",
+        },
         "aliases": {"order_number": ["order id"]},
         "rules": [
             {"when": {"asks_for": "order_number"}, "reveal": ["order_number"], "say": "It's ORD-500001."},
             {"when": {"asks_for": "email"}, "once": True, "reveal": ["old_email"], "say": "old@example.com"},
             {"when": {"asks_for": "email"}, "reveal": ["email"], "say": "Sorry: ann@example.com"},
             {"when": {"asks_for": "new_address"}, "reveal": ["new_address"], "say": "1 Main St"},
-            {"when": {"any_of": ["go ahead", "shall i"], "requires": ["new_address"]}, "approve": True,
-             "say": "Yes, go ahead."},
+            {
+                "when": {"any_of": ["go ahead", "shall i"], "requires": ["new_address"]},
+                "approve": True,
+                "say": "Yes, go ahead.",
+            },
         ],
         "end_when": {"satisfied": {"any_of": ["updated"], "after_write": True, "say": "Thanks, bye!"}},
         "max_turns": 6,
@@ -34,13 +41,23 @@ class Chat:
 
     def __init__(self, c: Conversation) -> None:
         self.sim = ScriptedCustomer(c)
-        self.history = [{"role": "customer", "text": c.opening, "revealed": [], "rules": [], "approve": False, "over": False}]
+        self.history = [
+            {"role": "customer", "text": c.opening, "revealed": [], "rules": [], "approve": False, "over": False}
+        ]
 
     def say(self, text: str):
         turn = self.sim.respond(list(self.history), text)
         self.history.append({"role": "agent", "text": text})
-        self.history.append({"role": "customer", "text": turn.text, "revealed": turn.revealed, "rules": turn.rules,
-                             "approve": turn.approve, "over": turn.over})
+        self.history.append(
+            {
+                "role": "customer",
+                "text": turn.text,
+                "revealed": turn.revealed,
+                "rules": turn.rules,
+                "approve": turn.approve,
+                "over": turn.over,
+            }
+        )
         return turn
 
     def write(self) -> None:

@@ -26,7 +26,10 @@ def test_key_value_call_reads_json_values_and_strings() -> None:
 
 def test_json_calls() -> None:
     assert parse_call('get_order {"order_id": "ORD-1"}') == ("get_order", {"order_id": "ORD-1"})
-    assert parse_call('{"name": "get_order", "arguments": {"order_id": "ORD-1"}}') == ("get_order", {"order_id": "ORD-1"})
+    assert parse_call('{"name": "get_order", "arguments": {"order_id": "ORD-1"}}') == (
+        "get_order",
+        {"order_id": "ORD-1"},
+    )
     assert parse_call("get_current_time") == ("get_current_time", {})
 
 
@@ -43,7 +46,7 @@ def test_first_difference_names_the_path() -> None:
     assert first_difference(a, b) == 'order.items[0].status: "shipped" != "delivered"'
     assert first_difference({"n": 1}, {"n": 1.0}) is None
     assert first_difference({"n": True}, {"n": 1}) is not None
-    assert "missing" in first_difference({"a": 1}, {}) 
+    assert "missing" in first_difference({"a": 1}, {})
     assert "2 items != 1 items" in first_difference([1, 2], [1])
 
 
@@ -52,9 +55,33 @@ def test_grade_rows_read_the_rubric_grade_shape() -> None:
         "reward": 0.5,
         "perfect": False,
         "criteria": [
-            {"id": "refund-issued", "verdict": "met", "by": "program", "evidence": "REF-1", "type": "primary", "category": "correctness", "text": "t"},
-            {"id": "no-fee", "verdict": "unmet", "by": "program", "evidence": "fee charged", "type": "dodged_bullet", "category": "constraint", "text": "t"},
-            {"id": "tone", "verdict": "judge_pending", "by": "judge", "evidence": "", "type": "primary", "category": "format", "text": "t"},
+            {
+                "id": "refund-issued",
+                "verdict": "met",
+                "by": "program",
+                "evidence": "REF-1",
+                "type": "primary",
+                "category": "correctness",
+                "text": "t",
+            },
+            {
+                "id": "no-fee",
+                "verdict": "unmet",
+                "by": "program",
+                "evidence": "fee charged",
+                "type": "dodged_bullet",
+                "category": "constraint",
+                "text": "t",
+            },
+            {
+                "id": "tone",
+                "verdict": "judge_pending",
+                "by": "judge",
+                "evidence": "",
+                "type": "primary",
+                "category": "format",
+                "text": "t",
+            },
         ],
     }
     rows = grade_rows(grade)
@@ -74,15 +101,22 @@ def test_lists_and_objects_need_no_shell_quoting() -> None:
         'reason="arrived broken" resolution=refund'
     )
     assert name == "create_return"
-    assert args == {"order_id": "ORD-1042", "items": [{"order_item_id": "ITM-1", "quantity": 1}],
-                    "reason": "arrived broken", "resolution": "refund"}
+    assert args == {
+        "order_id": "ORD-1042",
+        "items": [{"order_item_id": "ITM-1", "quantity": 1}],
+        "reason": "arrived broken",
+        "resolution": "refund",
+    }
 
 
-@pytest.mark.parametrize("line", [
-    'create_return order_id=ORD-1 items=[{"order_item_id": "ITM-1", "quantity": 1}',  # not closed
-    'create_return order_id=ORD-1 items=[{"order_item_id": ITM-1}]',  # bad JSON
-    "get_order ORD-1",  # no key
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        'create_return order_id=ORD-1 items=[{"order_item_id": "ITM-1", "quantity": 1}',  # not closed
+        'create_return order_id=ORD-1 items=[{"order_item_id": ITM-1}]',  # bad JSON
+        "get_order ORD-1",  # no key
+    ],
+)
 def test_syntax_errors_say_how_to_write_the_call(line: str) -> None:
     with pytest.raises(CallSyntaxError) as err:
         parse_call(line)

@@ -27,9 +27,11 @@ def _hash(session: PlaySession) -> str:
 
 def _first_ticket(session: PlaySession) -> str:
     result = session.call("search_tickets", {"page_size": 1})
-    return result.observation["results"][0]["ticket_id"] if "results" in result.observation else next(
-        v for v in result.observation.values() if isinstance(v, list)
-    )[0]["ticket_id"]
+    return (
+        result.observation["results"][0]["ticket_id"]
+        if "results" in result.observation
+        else next(v for v in result.observation.values() if isinstance(v, list))[0]["ticket_id"]
+    )
 
 
 def test_bare_world_commands_undo_and_save(tmp_path: Path) -> None:
@@ -59,7 +61,14 @@ def test_bare_world_commands_undo_and_save(tmp_path: Path) -> None:
     finally:
         session.close()
     out = console.export_text()
-    for expected in ("get_order", "order_id", "Undid step 2", "add_internal_note", "Cannot read that call", "Unknown command"):
+    for expected in (
+        "get_order",
+        "order_id",
+        "Undid step 2",
+        "add_internal_note",
+        "Cannot read that call",
+        "Unknown command",
+    ):
         assert expected in out, expected
     saved = list(read_jsonl(tmp_path / "play.jsonl"))
     assert len(saved) == 1 and saved[0].agent == "human"

@@ -80,8 +80,19 @@ class Pane:
 
     def start(self, command: list[str]) -> None:
         """The server, a detached WIDTHxHEIGHT session and its pane, running ``command`` directly."""
-        self.tmux("new-session", "-d", "-s", self.target, "-x", str(WIDTH), "-y", str(HEIGHT),
-                  "-c", str(self.workdir), *command)
+        self.tmux(
+            "new-session",
+            "-d",
+            "-s",
+            self.target,
+            "-x",
+            str(WIDTH),
+            "-y",
+            str(HEIGHT),
+            "-c",
+            str(self.workdir),
+            *command,
+        )
         self.socket_path = Path(self.display("#{socket_path}"))
         self.pid = int(self.display("#{pane_pid}"))
         self.server_pid = int(self.display("#{pid}"))
@@ -89,8 +100,13 @@ class Pane:
     # --- tmux -----------------------------------------------------------------------------
 
     def tmux(self, *args: str) -> str:
-        r = subprocess.run([self.tmux_bin, "-L", self.socket, "-f", str(self.conf), *args],
-                           capture_output=True, text=True, env=self.env, timeout=30)
+        r = subprocess.run(
+            [self.tmux_bin, "-L", self.socket, "-f", str(self.conf), *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=30,
+        )
         if r.returncode != 0:
             raise RuntimeError(f"tmux {' '.join(args)} failed ({r.returncode}): {r.stderr.strip()}")
         return r.stdout
@@ -129,8 +145,9 @@ class Pane:
 
     def close(self) -> None:
         try:
-            subprocess.run([self.tmux_bin, "-L", self.socket, "kill-server"],
-                           capture_output=True, env=self.env, timeout=30)
+            subprocess.run(
+                [self.tmux_bin, "-L", self.socket, "kill-server"], capture_output=True, env=self.env, timeout=30
+            )
         finally:
             if self.pid is not None and _alive(self.pid):
                 _wait_gone(self.pid, 10)
@@ -154,8 +171,10 @@ class Pane:
             if ready(lines):
                 return lines
             if self.dead():
-                pytest.fail(f"play exited (dead status:signal {self.exit_state()}) while waiting "
-                            f"for {what}; screen:\n{self.tail()}")
+                pytest.fail(
+                    f"play exited (dead status:signal {self.exit_state()}) while waiting "
+                    f"for {what}; screen:\n{self.tail()}"
+                )
             if time.monotonic() > deadline:
                 pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}; screen:\n{self.tail()}")
             time.sleep(0.1)
@@ -309,16 +328,26 @@ def test_play_in_a_real_terminal(play_pane: tuple[Pane, Path]) -> None:
     shown = pane.enter(f"update_ticket_status ticket_id={ticket} status=solved")
     assert "step 5/30 update_ticket_status: ok" in shown and '"status": "solved"' in shown, shown
 
-    reply = (f"Hello, thank you for getting in touch. I have opened return {rma} for your item on order {order} "
-             f"and refunded ${line_total} to your original payment method. "
-             "Please send the item back quoting the return number.")
+    reply = (
+        f"Hello, thank you for getting in touch. I have opened return {rma} for your item on order {order} "
+        f"and refunded ${line_total} to your original payment method. "
+        "Please send the item back quoting the return number."
+    )
     graded = pane.enter(f":submit {reply}")
     assert "step 6/30 submit_response: ok" in graded, graded
     assert "Episode ended: submitted" in graded, graded
     reward, perfect = re.search(r"^reward (\S+)\s+perfect (\S+)$", graded, re.MULTILINE).groups()  # type: ignore[union-attr]
     assert float(reward) > 0 and perfect == "True", graded
-    for criterion in ("rma-created", "rma-line", "refund-amount", "rma-before-refund", "reply-rma-id",
-                      "reply-amount", "single-refund", "no-shipping-refund"):
+    for criterion in (
+        "rma-created",
+        "rma-line",
+        "refund-amount",
+        "rma-before-refund",
+        "reply-rma-id",
+        "reply-amount",
+        "single-refund",
+        "no-shipping-refund",
+    ):
         row = _row(graded, criterion)
         assert re.search(r"│ met\s+│", row), f"{criterion} not met: {row}"
     assert f"Saved the session to {out}" in graded, graded

@@ -68,7 +68,9 @@ def compose_stack(docker_image):
         assert up.returncode == 0, up.stderr[-2000:]
         yield project, [first, first + 1]
     finally:
-        subprocess.run([*base, "down", "--timeout", "5"], capture_output=True, text=True, timeout=180, env=env, cwd=ROOT)
+        subprocess.run(
+            [*base, "down", "--timeout", "5"], capture_output=True, text=True, timeout=180, env=env, cwd=ROOT
+        )
         _remove_project_leftovers(project)
 
 
@@ -102,8 +104,10 @@ def _wait_healthy(project: str, want: int, timeout_s: float = 90) -> list:
         if len(containers) == want and all(s == "healthy" for s in states):
             return containers
         time.sleep(0.5)
-    pytest.fail(f"compose replicas not healthy within {timeout_s} s: "
-                f"{[(c.name, c.attrs['State'].get('Health', {}).get('Status')) for c in containers]}")
+    pytest.fail(
+        f"compose replicas not healthy within {timeout_s} s: "
+        f"{[(c.name, c.attrs['State'].get('Health', {}).get('Status')) for c in containers]}"
+    )
 
 
 def test_compose_up_serves_isolated_episodes_on_distinct_ports(compose_stack):
@@ -130,7 +134,9 @@ def test_compose_up_serves_isolated_episodes_on_distinct_ports(compose_stack):
             assert client.get("/readyz").json()["status"] == "ready"
             ep = client.post("/episodes", json={"seed": 7, "scale": "tiny"}).json()["episode_id"]
             if port == ports[0]:
-                found = client.post(f"/episodes/{ep}/step", json={"name": "search_tickets", "arguments": {"page_size": 1}})
+                found = client.post(
+                    f"/episodes/{ep}/step", json={"name": "search_tickets", "arguments": {"page_size": 1}}
+                )
                 ticket = found.json()["observation"]["results"][0]["ticket_id"]
                 noted = client.post(
                     f"/episodes/{ep}/step",

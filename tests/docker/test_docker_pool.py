@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+
 from supportgym.env.docker_pool import ContainerLost, ContainerPool, DockerTransport
 from supportgym.env.errors import EnvironmentFault, ServerUnavailable
 from supportgym.env.support_env import SupportEnv
@@ -33,15 +34,15 @@ def run_script(env: SupportEnv, seed: int = 0) -> dict:
     ticket = tickets[0]
     act({"name": "get_ticket", "arguments": {"ticket_id": ticket["ticket_id"]}})
     act({"name": "get_customer", "arguments": {"customer_id": ticket["customer_id"]}})
-    act({"name": "add_internal_note", "arguments": {"ticket_id": ticket["ticket_id"], "note": "checked in a container"}})
+    act(
+        {"name": "add_internal_note", "arguments": {"ticket_id": ticket["ticket_id"], "note": "checked in a container"}}
+    )
     act({"name": "tag_ticket", "arguments": {"ticket_id": ticket["ticket_id"], "add": ["docker-test"]}})
     act({"name": "update_ticket_status", "arguments": {"ticket_id": ticket["ticket_id"], "status": "pending"}})
     act({"name": "get_customer", "arguments": {"customer_id": "CUS-00000"}})  # an agent error
     act("this is not a tool call")  # a malformed action
     t = env.transport
-    changes = (
-        t.episode.net_changes() if hasattr(t, "episode") else t.get("changes")["net_changes"]
-    )
+    changes = t.episode.net_changes() if hasattr(t, "episode") else t.get("changes")["net_changes"]
     act({"name": "submit_response", "arguments": {"response": "I have updated your ticket."}})
     return {
         "reset": (obs0, {k: v for k, v in info0.items() if k not in ("episode_id", "transport")}),
@@ -97,7 +98,10 @@ def test_killed_container_fails_the_episode_and_the_pool_recovers(make_pool):
         assert new.id != victim.id and new.state == "ready"
         assert recovered_s < 60
         # The dead container is gone from the engine.
-        ids = {c.id for c in pool.client.containers.list(all=True, filters={"label": f"org.supportgym.pool={pool.pool_id}"})}
+        ids = {
+            c.id
+            for c in pool.client.containers.list(all=True, filters={"label": f"org.supportgym.pool={pool.pool_id}"})
+        }
         assert victim.id not in ids
     finally:
         env.close()
@@ -151,7 +155,7 @@ def test_sixteen_concurrent_episodes_over_four_containers(make_pool):
             barrier.wait(timeout=60)
             results[i] = run_script(env)
             peak["busy"] = max(peak["busy"], sum(c.busy for c in pool.containers()))
-        except BaseException as exc:  # reported below
+        except Exception as exc:  # noqa: BLE001 - any failure of a worker thread is reported below
             errors.append((i, exc))
         finally:
             env.close()

@@ -76,19 +76,22 @@ def test_docker_reports_the_container_healthy(make_pool):
 
 
 def test_compose_file_validates():
-    found = subprocess.run(
-        [str(ROOT / "scripts" / "ensure-compose")], capture_output=True, text=True, timeout=600
-    )
+    found = subprocess.run([str(ROOT / "scripts" / "ensure-compose")], capture_output=True, text=True, timeout=600)
     if found.returncode == 3:
         pytest.skip(f"no Compose can be installed here: {found.stderr.strip()[-300:]}")
     assert found.returncode == 0, found.stderr
     cmd = found.stdout.split()
     proc = subprocess.run(
         [*cmd, "-f", str(ROOT / "compose.yaml"), "config"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
         # The replicas refuse to start without a service token (docs/security.md).
-        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "SUPPORTGYM_REPLICAS": "4",
-             "SUPPORTGYM_TOKEN": "compose-test-token-0123456789"},
+        env={
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "SUPPORTGYM_REPLICAS": "4",
+            "SUPPORTGYM_TOKEN": "compose-test-token-0123456789",
+        },
     )
     assert proc.returncode == 0, proc.stderr
     assert "replicas: 4" in proc.stdout

@@ -54,8 +54,13 @@ def _remove(ids: set[str]) -> None:
 def cluster(docker_image):
     """A small local Ray cluster; shut down (and this test's containers removed) pass or fail."""
     before = _labelled_ids()
-    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 1024 * 1024,
-             log_to_driver=False, configure_logging=False)
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        object_store_memory=200 * 1024 * 1024,
+        log_to_driver=False,
+        configure_logging=False,
+    )
     try:
         yield
     finally:
@@ -69,8 +74,16 @@ def _key(r):
 
 
 def _run(task_id: str, **pool_kwargs):
-    pool = RolloutPool(num_actors=2, envs_per_actor=2, num_cpus_per_actor=0.5, step_timeout_s=30.0,
-                       episode_timeout_s=120.0, group_timeout_s=180.0, max_retries=0, **pool_kwargs)
+    pool = RolloutPool(
+        num_actors=2,
+        envs_per_actor=2,
+        num_cpus_per_actor=0.5,
+        step_timeout_s=30.0,
+        episode_timeout_s=120.0,
+        group_timeout_s=180.0,
+        max_retries=0,
+        **pool_kwargs,
+    )
     try:
         pool.ready()
         group = pool.run_group(task_id, n=N, policy_factory=mixed_reference_policy)
@@ -82,8 +95,7 @@ def _run(task_id: str, **pool_kwargs):
 def test_docker_group_equals_the_inprocess_group_and_leaves_no_container(cluster, docker_image):
     task_id = _task()
     before = _labelled_ids()
-    group = _run(task_id, transport="docker",
-                 docker_kwargs={"image": docker_image, "start_timeout": 90.0})
+    group = _run(task_id, transport="docker", docker_kwargs={"image": docker_image, "start_timeout": 90.0})
     # Closed: each actor removed its containers before it was killed.
     left = _labelled_ids() - before
     assert not left, f"containers left after RolloutPool.close(): {sorted(x[:12] for x in left)}"
@@ -111,6 +123,7 @@ def test_docker_group_equals_the_inprocess_group_and_leaves_no_container(cluster
 
 def _pool_containers(pool_id: str) -> list:
     import docker
+
     from supportgym.env.docker_pool import POOL_LABEL
 
     client = docker.from_env(timeout=30)
@@ -125,9 +138,17 @@ def test_killed_actor_s_containers_are_removed_by_the_driver(cluster, docker_ima
     import time
 
     task_id = _task()
-    pool = RolloutPool(num_actors=2, envs_per_actor=1, num_cpus_per_actor=0.5, step_timeout_s=30.0,
-                       episode_timeout_s=120.0, group_timeout_s=180.0, max_retries=1, transport="docker",
-                       docker_kwargs={"image": docker_image, "start_timeout": 90.0})
+    pool = RolloutPool(
+        num_actors=2,
+        envs_per_actor=1,
+        num_cpus_per_actor=0.5,
+        step_timeout_s=30.0,
+        episode_timeout_s=120.0,
+        group_timeout_s=180.0,
+        max_retries=1,
+        transport="docker",
+        docker_kwargs={"image": docker_image, "start_timeout": 90.0},
+    )
     try:
         pool.ready()
         first = pool.run_group(task_id, n=2)

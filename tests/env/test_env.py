@@ -39,7 +39,9 @@ def test_reset_info(env):
     assert obs in env.observation_space
     assert json.loads(obs) == {"instruction": info["instruction"]}
     # A bare world enables no opt-in tool (advance_time): every other tool and submit.
-    assert {t["function"]["name"] for t in info["tools"]} == {n for n, t in REGISTRY.items() if not t.opt_in} | {SUBMIT_TOOL}
+    assert {t["function"]["name"] for t in info["tools"]} == {n for n, t in REGISTRY.items() if not t.opt_in} | {
+        SUBMIT_TOOL
+    }
     assert info["policy_summary"].startswith("- ")
     for key in ("task_id", "episode_id", "transport", "step", "status", "invalid_calls", "max_steps"):
         assert key in info
@@ -61,7 +63,9 @@ def test_every_accepted_action_shape_means_the_same_call(env):
         {"name": "get_customer", "arguments": args},
         {"name": "get_customer", "parameters": args},
         {"id": "call_1", "type": "function", "function": {"name": "get_customer", "arguments": json.dumps(args)}},
-        SimpleNamespace(id="call_1", type="function", function=SimpleNamespace(name="get_customer", arguments=json.dumps(args))),
+        SimpleNamespace(
+            id="call_1", type="function", function=SimpleNamespace(name="get_customer", arguments=json.dumps(args))
+        ),
         [{"name": "get_customer", "arguments": args}],
         json.dumps({"name": "get_customer", "arguments": args}).encode(),
     ]
@@ -77,7 +81,7 @@ def test_every_accepted_action_shape_means_the_same_call(env):
 MALFORMED = [
     "",
     "not json at all",
-    "{\"name\": \"get_customer\"",
+    '{"name": "get_customer"',
     "[]",
     json.dumps([{"name": "a"}, {"name": "b"}]),
     json.dumps({"arguments": {}}),

@@ -15,7 +15,6 @@ pytest.importorskip("matplotlib", reason="matplotlib is not installed: pip insta
 
 from supportgym.env.report_data import load_run, pass_hat_k, summarise_run
 from supportgym.tasks import get_task, run_solution
-
 from tests.parts import require_part
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,9 +31,18 @@ def run_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         task = get_task(task_id)
         for attempt, which in enumerate(["reference", task.wrong[0].name]):
             ep, grade = run_solution(task_id, which)
-            episodes.append({"task_id": task_id, "attempt": attempt, "reward": grade.reward,
-                             "perfect": grade.perfect, "grade": grade.model_dump(mode="json"),
-                             "tokens_in": 100 * (attempt + 1), "tokens_out": 10, "elapsed_s": 0.01 * (attempt + 1)})
+            episodes.append(
+                {
+                    "task_id": task_id,
+                    "attempt": attempt,
+                    "reward": grade.reward,
+                    "perfect": grade.perfect,
+                    "grade": grade.model_dump(mode="json"),
+                    "tokens_in": 100 * (attempt + 1),
+                    "tokens_out": 10,
+                    "elapsed_s": 0.01 * (attempt + 1),
+                }
+            )
             ep.close()
     path = tmp_path_factory.mktemp("run") / "run.json"
     path.write_text(json.dumps({"summary": {}, "episodes": episodes}))
@@ -89,18 +97,22 @@ def test_report_renders_every_plot_in_chromium(run_file: Path, tmp_path: Path) -
     out = tmp_path / "report.html"
     write_report(load_run(run_file), out, title="browser test")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--headless", "--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             requests: list[str] = []
             page.on("request", lambda r: requests.append(r.url))
             page.goto(out.as_uri())
-            shown = page.eval_on_selector_all("figure.plot", """figs => figs.map(f => {
+            shown = page.eval_on_selector_all(
+                "figure.plot",
+                """figs => figs.map(f => {
                 const svg = f.querySelector('svg'); const box = svg ? svg.getBoundingClientRect() : null;
                 return {name: f.dataset.plot, width: box ? box.width : 0, height: box ? box.height : 0,
                         marks: svg ? svg.querySelectorAll('path, rect, use, image').length : 0};
-            })""")
+            })""",
+            )
             shots = ROOT / "artifacts" / "screenshots"
             shots.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shots / "report.png"), full_page=True)
@@ -115,8 +127,19 @@ def test_report_renders_every_plot_in_chromium(run_file: Path, tmp_path: Path) -
 
 def test_eval_report_writes_the_page_from_the_run(tmp_path: Path) -> None:
     report = tmp_path / "eval.html"
-    cmd = [sys.executable, "-m", "supportgym.cli.app", "eval", "--task", TASKS[0], "--task", TASKS[1],
-           "--report", str(report), "--json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "supportgym.cli.app",
+        "eval",
+        "--task",
+        TASKS[0],
+        "--task",
+        TASKS[1],
+        "--report",
+        str(report),
+        "--json",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout)["tasks"] == 2
@@ -127,9 +150,16 @@ def test_eval_report_writes_the_page_from_the_run(tmp_path: Path) -> None:
 
 def test_gates_tripped_are_counted_per_family_and_gate(tmp_path: Path) -> None:
     # A grader with reward gates lists the critical criteria an episode failed in gates_failed.
-    rows = [{"task_id": TASKS[0], "attempt": a, "reward": 0.0, "perfect": False,
-             "grade": {"criteria": [], "gates_failed": [{"id": "no-collateral", "text": "t", "evidence": "e"}]}}
-            for a in range(2)]
+    rows = [
+        {
+            "task_id": TASKS[0],
+            "attempt": a,
+            "reward": 0.0,
+            "perfect": False,
+            "grade": {"criteria": [], "gates_failed": [{"id": "no-collateral", "text": "t", "evidence": "e"}]},
+        }
+        for a in range(2)
+    ]
     rows.append({"task_id": TASKS[1], "reward": 1.0, "perfect": True, "grade": {"criteria": [], "gates_failed": []}})
     path = tmp_path / "gated.json"
     path.write_text(json.dumps({"episodes": rows}))

@@ -69,8 +69,11 @@ def test_inprocess_and_http_give_identical_episodes(server, i):
 def _vector_run(venv, n: int) -> None:
     obs, infos = venv.reset(seed=list(range(n)))
     assert len(obs) == n and all(o == obs[0] for o in obs)
-    steps = [{"name": "get_current_time", "arguments": {}}, "garbage",
-             {"name": "submit_response", "arguments": {"response": "ok"}}]
+    steps = [
+        {"name": "get_current_time", "arguments": {}},
+        "garbage",
+        {"name": "submit_response", "arguments": {"response": "ok"}},
+    ]
     for k, a in enumerate(steps):
         obs, rew, term, trunc, infos = venv.step(tuple(json.dumps(a) if isinstance(a, dict) else a for _ in range(n)))
         assert len(obs) == n and all(o == obs[0] for o in obs)
@@ -171,8 +174,9 @@ def test_http_transport_request_is_public_and_raises_typed_errors(server):
         with pytest.raises(EpisodeLost, match="unknown_episode"):
             transport.request("GET", "/episodes/ep-nope/trail", what="trail")
         # The rollout loop reads the trail through the same public call.
-        r = rollout(ScriptedPolicy([("get_current_time", {})]), None, env=env,
-                    reset_options={"seed": 3, "scale": "tiny"})
+        r = rollout(
+            ScriptedPolicy([("get_current_time", {})]), None, env=env, reset_options={"seed": 3, "scale": "tiny"}
+        )
         assert [s.name for s in r.trajectory.steps] == ["get_current_time", "submit_response"]
     finally:
         env.close()

@@ -28,8 +28,9 @@ TASKS = ["refund_within_window-01", "escalation_above_limit-02", "partial_return
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_openenv_app(max_concurrent_envs=4), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_openenv_app(max_concurrent_envs=4), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, name="openenv-uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -62,8 +63,12 @@ async def test_reference_over_the_websocket_earns_the_reference_grade(base_url: 
             if step.done:
                 break
         if not step.done:
-            step = await env.step(SupportGymAction(
-                name="submit_response", arguments={"response": render(prepared.reference.reply, {"result": results})}))
+            step = await env.step(
+                SupportGymAction(
+                    name="submit_response",
+                    arguments={"response": render(prepared.reference.reply, {"result": results})},
+                )
+            )
         assert step.done and step.observation.status == "submitted"
         assert step.reward == pytest.approx(expected.reward)
         grade = step.observation.grade

@@ -21,16 +21,26 @@ def _hermes(name: str, args: dict) -> str:
 
 
 def _openai(name: str, args: dict) -> str:
-    return json.dumps({"role": "assistant", "content": None, "tool_calls": [
-        {"id": "call_0", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}]})
+    return json.dumps(
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "call_0", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+            ],
+        }
+    )
 
 
-@pytest.mark.parametrize("text, name", [
-    ('<tool_call>{"name": "get_order", "arguments": {"order_id": "ORD-1"}}</tool_call>', "get_order"),
-    ('thinking...\n<tool_call>{"name": "get_order", "arguments": {"order_id": "ORD-1"}}', "get_order"),
-    ('{"tool_calls": [{"type": "function", "function": {"name": "get_order", "arguments": "{}"}}]}', "get_order"),
-    ('Here:\n```json\n{"name": "list_brands", "arguments": {}}\n```', "list_brands"),
-])
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ('<tool_call>{"name": "get_order", "arguments": {"order_id": "ORD-1"}}</tool_call>', "get_order"),
+        ('thinking...\n<tool_call>{"name": "get_order", "arguments": {"order_id": "ORD-1"}}', "get_order"),
+        ('{"tool_calls": [{"type": "function", "function": {"name": "get_order", "arguments": "{}"}}]}', "get_order"),
+        ('Here:\n```json\n{"name": "list_brands", "arguments": {}}\n```', "list_brands"),
+    ],
+)
 def test_tool_call_read_from_text(text: str, name: str) -> None:
     call = tool_call_from_text(text)
     assert (call.get("function") or call)["name"] == name

@@ -28,7 +28,8 @@ from supportgym.tasks.template import render
 def _public_functions() -> list[str]:
     # What GRPOTrainer lists as tools: public functions on the class, reset and get_reward aside.
     return sorted(
-        n for n, _ in inspect.getmembers(SupportGymToolEnv, predicate=inspect.isfunction)
+        n
+        for n, _ in inspect.getmembers(SupportGymToolEnv, predicate=inspect.isfunction)
         if not n.startswith("_") and n not in ("reset", "get_reward")
     )
 
@@ -119,8 +120,11 @@ def test_a_subset_class_has_those_tools_and_submit() -> None:
     from supportgym.integrations.trl import UnknownTools, tool_env_class
 
     cls = tool_env_class(["get_ticket", "search_policies"], name="SmallEnv")
-    names = sorted(n for n, _ in inspect.getmembers(cls, predicate=inspect.isfunction)
-                   if not n.startswith("_") and n not in ("reset", "get_reward"))
+    names = sorted(
+        n
+        for n, _ in inspect.getmembers(cls, predicate=inspect.isfunction)
+        if not n.startswith("_") and n not in ("reset", "get_reward")
+    )
     assert names == ["get_ticket", "search_policies", "submit_response"]
     env = cls()
     env.reset(task_id=task_ids("test")[0])

@@ -24,8 +24,10 @@ from tests.parts import require_part
 
 pytestmark = pytest.mark.slow
 
-MODEL = Path(os.environ.get("SUPPORTGYM_CACHE", Path.home() / ".cache" / "supportgym")) / "models" / (
-    "SmolLM2-135M-Instruct.Q4_1.gguf"
+MODEL = (
+    Path(os.environ.get("SUPPORTGYM_CACHE", Path.home() / ".cache" / "supportgym"))
+    / "models"
+    / ("SmolLM2-135M-Instruct.Q4_1.gguf")
 )
 
 
@@ -48,14 +50,28 @@ def test_one_grpo_step_on_cpu(tmp_path: Path) -> None:
     require_part("model")  # the small GGUF model: a missing one skips (fast tier) or fails, named
     model, tokenizer = _trainable_model(MODEL)
     args = trl.GRPOConfig(
-        output_dir=str(tmp_path), per_device_train_batch_size=2, num_generations=2, max_completion_length=48,
-        max_steps=1, use_cpu=True, report_to=[], logging_steps=1, bf16=False, save_strategy="no",
-        max_tool_calling_iterations=2, seed=0,
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=2,
+        num_generations=2,
+        max_completion_length=48,
+        max_steps=1,
+        use_cpu=True,
+        report_to=[],
+        logging_steps=1,
+        bf16=False,
+        save_strategy="no",
+        max_tool_calling_iterations=2,
+        seed=0,
     )
     # A few tools only: all 36 schemas would not fit SmolLM2's 8k context.
     env_class = tool_env_class(["get_ticket", "get_order", "search_policies"], name="SmallSupportEnv")
-    trainer = trl.GRPOTrainer(model=model, processing_class=tokenizer, args=args,
-                              train_dataset=build_dataset("test").select(range(2)), environment_factory=env_class)
+    trainer = trl.GRPOTrainer(
+        model=model,
+        processing_class=tokenizer,
+        args=args,
+        train_dataset=build_dataset("test").select(range(2)),
+        environment_factory=env_class,
+    )
     trainer.train()
     assert trainer.state.global_step == 1
     logged = trainer.state.log_history[0]

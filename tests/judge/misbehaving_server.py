@@ -45,11 +45,19 @@ def _verdict_for(body: dict[str, Any], answer: str) -> str:
 
 
 class MisbehavingOpenAIServer:
-    def __init__(self, mode: str = "ok", *, fail_first: int = 1, retry_after: float = 0.2,
-                 delay: float = 0.0, met: bool = True, answer: str | None = None,
-                 contents: list[str] | None = None,
-                 content_fn: Callable[[dict[str, Any], int], str] | None = None,
-                 script: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        mode: str = "ok",
+        *,
+        fail_first: int = 1,
+        retry_after: float = 0.2,
+        delay: float = 0.0,
+        met: bool = True,
+        answer: str | None = None,
+        contents: list[str] | None = None,
+        content_fn: Callable[[dict[str, Any], int], str] | None = None,
+        script: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.mode = mode
         self.fail_first = fail_first
         self.retry_after = retry_after
@@ -148,8 +156,13 @@ class MisbehavingOpenAIServer:
             "id": "chatcmpl-double",
             "object": "chat.completion",
             "model": body.get("model", "double"),
-            "choices": [{"index": 0, "message": {"role": "assistant", **message},
-                         "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", **message},
+                    "finish_reason": "tool_calls" if message.get("tool_calls") else "stop",
+                }
+            ],
             "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110},
         }
 

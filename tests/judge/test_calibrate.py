@@ -80,8 +80,14 @@ def test_command_prints_json(tmp_path, monkeypatch, capsys):
     task = _task_with_wrong()
     monkeypatch.setenv("SUPPORTGYM_CACHE", str(tmp_path))
     with MisbehavingOpenAIServer("ok", met=False) as srv:
-        report = judge_calibrate(tasks=task, as_json=True, out=str(tmp_path / "cal.json"),
-                                 judge_model="double", judge_base_url=srv.base_url, judge_api_key="k")
+        report = judge_calibrate(
+            tasks=task,
+            as_json=True,
+            out=str(tmp_path / "cal.json"),
+            judge_model="double",
+            judge_base_url=srv.base_url,
+            judge_api_key="k",
+        )
         judge_calibrate(tasks=task, judge_model="double", judge_base_url=srv.base_url)  # tables; cached
     printed = capsys.readouterr().out
     assert '"overall"' in printed and "Judge calibration" in printed and "Disagreements" in printed
@@ -94,8 +100,13 @@ def test_command_prints_json(tmp_path, monkeypatch, capsys):
     assert saved["overall"]["tp"] == sum(i.truth and d for i, d in zip(items, dodged, strict=True))
     assert saved["overall"]["tn"] == sum(not i.truth and not d for i, d in zip(items, dodged, strict=True))
     assert "Flip tests" in printed and saved["flip_tests"]["tasks"] == 1
-    assert set(saved["flip_tests"]["per_corruption"]) <= {"drop_ids", "change_amount", "false_claim", "enumeration",
-                                                          "filler"}
+    assert set(saved["flip_tests"]["per_corruption"]) <= {
+        "drop_ids",
+        "change_amount",
+        "false_claim",
+        "enumeration",
+        "filler",
+    }
     assert (tmp_path / "judge").is_dir()
 
 
@@ -110,9 +121,19 @@ def test_calibrate_with_the_real_model(llm_server, tmp_path):
     items = collect_items([task], criteria=wrong.fails[:1], solutions=f"reference,{wrong.name}")
     assert sorted(i.truth for i in items) == [False, True]
     # timeout: a ~3.3k-token prompt took minutes on the shared 2-core machine (load average ~11).
-    judge = LLMJudge(JudgeConfig(base_url=llm_server.base_url, model=llm_server.model, response_format="json_object",
-                                 cache_dir=tmp_path, max_concurrency=1, timeout_s=600, max_retries=0,
-                                 parse_retries=0, max_evidence_chars=4000))
+    judge = LLMJudge(
+        JudgeConfig(
+            base_url=llm_server.base_url,
+            model=llm_server.model,
+            response_format="json_object",
+            cache_dir=tmp_path,
+            max_concurrency=1,
+            timeout_s=600,
+            max_retries=0,
+            parse_retries=0,
+            max_evidence_chars=4000,
+        )
+    )
     report = calibrate_items(items, judge)
     o = report.overall
     assert report.items == o.n + o.errors + o.cannot_assess == 2
@@ -121,5 +142,7 @@ def test_calibrate_with_the_real_model(llm_server, tmp_path):
     assert o.accuracy is None or 0.0 <= o.accuracy <= 1.0
     assert report.tokens_in > 0 and len(report.disagreements) == o.fp + o.fn + o.errors + o.cannot_assess
     json.dumps(report.to_json())
-    print(f"\nreal calibration: {report.items} items, accuracy {o.accuracy}, kappa {o.kappa}, errors {o.errors}, "
-          f"cannot_assess {o.cannot_assess} (SmolLM2-135M: not a quality figure)")
+    print(
+        f"\nreal calibration: {report.items} items, accuracy {o.accuracy}, kappa {o.kappa}, errors {o.errors}, "
+        f"cannot_assess {o.cannot_assess} (SmolLM2-135M: not a quality figure)"
+    )

@@ -61,7 +61,7 @@ def test_enumeration_lists_every_competing_value_of_each_kind_stated():
     reply = "Order ORD-500029 is shipped with SwiftRoute, $58.99, arriving on 2026-03-20."
     out = add_enumeration(reply)
     assert out.startswith(reply)
-    extra = out[len(reply):]
+    extra = out[len(reply) :]
     for status in STATUS_KINDS["order status"]:
         assert status in extra
     for carrier in CARRIER_NAMES:
@@ -97,14 +97,21 @@ def test_targets_pick_the_reply_criteria_each_corruption_breaks():
     rubric = [
         _c("reply-rma", "The final reply quotes the return number RMA-400468.", check=mention),
         _c("reply-amount", "The final reply states the refund amount $58.99.", check=amount),
-        _c("refund-row", "A refund of $58.99 is issued on order ORD-500029.",
-           check={"type": "row_exists", "table": "refunds", "where": {"order_id": "ORD-500029"}}),
+        _c(
+            "refund-row",
+            "A refund of $58.99 is issued on order ORD-500029.",
+            check={"type": "row_exists", "table": "refunds", "where": {"order_id": "ORD-500029"}},
+        ),
         _c("no-false-refund", "The final reply does not claim that a second refund was issued.", "dodged_bullet"),
         _c("status", "The reply tells the customer the order is returned."),
         _c("chat-status", "The agent tells the customer in the chat that the order is returned."),
         _c("plain", "The final reply explains it in plain language, without internal jargon.", category="format"),
-        _c("short", "The reply stays under 120 words.", category="format",
-           check={"type": "reply_word_count", "max": 120}),
+        _c(
+            "short",
+            "The reply stays under 120 words.",
+            category="format",
+            check={"type": "reply_word_count", "max": 120},
+        ),
         _c("chat-concise", "The agent's chat messages are friendly and concise.", "extra_credit", "format"),
         _c("no-commentary", "The reply adds no commentary beyond the requested fields.", "dodged_bullet", "format"),
     ]

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from supportgym.rubrics import grade_episode
 from supportgym.env.calibrate import collect_flip_cases
+from supportgym.rubrics import grade_episode
 from supportgym.rubrics.flip_tests import flip_case, run_flip_tests
 from supportgym.rubrics.judge import JudgeConfig, LLMJudge, SimpleCriterion
 from supportgym.rubrics.judge_context import JudgeContext, judge_context, render_context
@@ -32,8 +32,9 @@ def finished():
 
 
 def _judge(srv: MisbehavingOpenAIServer, tmp_path, **kw) -> LLMJudge:
-    cfg = dict(base_url=srv.base_url, model="double", timeout_s=5, max_retries=0, backoff=0.01,
-               cache_dir=tmp_path / "cache")
+    cfg = dict(
+        base_url=srv.base_url, model="double", timeout_s=5, max_retries=0, backoff=0.01, cache_dir=tmp_path / "cache"
+    )
     cfg.update(kw)
     return LLMJudge(JudgeConfig(**cfg))
 
@@ -65,16 +66,33 @@ def test_context_of_a_real_episode_has_trail_diff_and_money(finished):
 
 
 def _entry(i: int, name: str, writes: bool = False, size: int = 500) -> TrailEntry:
-    return TrailEntry(step=i, name=name, arguments={"order_id": f"ORD-{500000 + i}"}, ok=True, writes=writes,
-                      result={"blob": "y" * size}, sim_time="2026-03-01T10:00:00Z")
+    return TrailEntry(
+        step=i,
+        name=name,
+        arguments={"order_id": f"ORD-{500000 + i}"},
+        ok=True,
+        writes=writes,
+        result={"blob": "y" * size},
+        sim_time="2026-03-01T10:00:00Z",
+    )
 
 
 def test_trail_and_diff_are_bounded_with_markers_and_writes_kept():
     # 120 steps of ~600 characters; the 12 writes (~200 each) fit the budget, the reads do not.
-    trail = [_entry(i, "refund_order", writes=True, size=100) if i % 10 == 0 else _entry(i, "get_order")
-             for i in range(1, 121)]
-    changes = [{"op": "update", "table": "tickets", "key": f"TKT-{i}", "before": {"status": "open"},
-                "after": {"status": "closed"}} for i in range(300)]
+    trail = [
+        _entry(i, "refund_order", writes=True, size=100) if i % 10 == 0 else _entry(i, "get_order")
+        for i in range(1, 121)
+    ]
+    changes = [
+        {
+            "op": "update",
+            "table": "tickets",
+            "key": f"TKT-{i}",
+            "before": {"status": "open"},
+            "after": {"status": "closed"},
+        }
+        for i in range(300)
+    ]
     ctx = JudgeContext.from_parts("Do it.", trail, "Done.", changes)
     a = render_context(ctx, max_chars=8000)
     assert a == render_context(ctx, max_chars=8000)  # deterministic
@@ -123,30 +141,49 @@ def test_schema_puts_the_reason_before_the_verdict():
     assert list(response_format("json_schema", 1)["json_schema"]["schema"]["properties"]) == ["reason", "verdict"]
 
 
-@pytest.mark.parametrize("rule, mistake", [
-    ("The agent does not try to cancel the delivered order ORD-1.",
-     "The agent tries to cancel the delivered order ORD-1."),
-    ("The agent does not grant store credit: the customer asked for a refund.", "The agent grants store credit."),
-    ("The agent never reveals the account holder's email, a@b.c.",
-     "The agent reveals the account holder's email, a@b.c."),
-    ("The final reply does not promise that the refund will be approved; it says a specialist will review it.",
-     "The final reply promises that the refund will be approved."),
-    ("The original payment PAY-1 is not refunded.", "The original payment PAY-1 is refunded."),
-    ("The reply adds no commentary, advice or customer details.",
-     "The reply adds some commentary, advice or customer details."),
-    ("No refund is issued on any order other than ORD-1.", "Some refund is issued on any order other than ORD-1."),
-    ("At most one refund is issued on order ORD-1 (no split or repeated refunds).",
-     "More than one refund is issued on order ORD-1."),
-    ("At most one refund is issued on order ORD-1 (the fee is not refunded twice).",
-     "More than one refund is issued on order ORD-1."),
-    ("The agent never attempts a credit above the cap (no store-credit call is refused).",
-     "The agent attempts a credit above the cap."),
-    ("The agent never tells the requester what was ordered (HDMI Cable (3 m)).",
-     "The agent tells the requester what was ordered (HDMI Cable (3 m))."),
-    ("Nothing is changed on the order.", "Something is changed on the order."),
-    ("The agent does not apply a discount.", "The agent applies a discount."),
-    ("The email of customer CUS-1 stays a@b.c; only the phone was to change.", None),
-])
+@pytest.mark.parametrize(
+    "rule, mistake",
+    [
+        (
+            "The agent does not try to cancel the delivered order ORD-1.",
+            "The agent tries to cancel the delivered order ORD-1.",
+        ),
+        ("The agent does not grant store credit: the customer asked for a refund.", "The agent grants store credit."),
+        (
+            "The agent never reveals the account holder's email, a@b.c.",
+            "The agent reveals the account holder's email, a@b.c.",
+        ),
+        (
+            "The final reply does not promise that the refund will be approved; it says a specialist will review it.",
+            "The final reply promises that the refund will be approved.",
+        ),
+        ("The original payment PAY-1 is not refunded.", "The original payment PAY-1 is refunded."),
+        (
+            "The reply adds no commentary, advice or customer details.",
+            "The reply adds some commentary, advice or customer details.",
+        ),
+        ("No refund is issued on any order other than ORD-1.", "Some refund is issued on any order other than ORD-1."),
+        (
+            "At most one refund is issued on order ORD-1 (no split or repeated refunds).",
+            "More than one refund is issued on order ORD-1.",
+        ),
+        (
+            "At most one refund is issued on order ORD-1 (the fee is not refunded twice).",
+            "More than one refund is issued on order ORD-1.",
+        ),
+        (
+            "The agent never attempts a credit above the cap (no store-credit call is refused).",
+            "The agent attempts a credit above the cap.",
+        ),
+        (
+            "The agent never tells the requester what was ordered (HDMI Cable (3 m)).",
+            "The agent tells the requester what was ordered (HDMI Cable (3 m)).",
+        ),
+        ("Nothing is changed on the order.", "Something is changed on the order."),
+        ("The agent does not apply a discount.", "The agent applies a discount."),
+        ("The email of customer CUS-1 stays a@b.c; only the phone was to change.", None),
+    ],
+)
 def test_dodged_bullets_are_reworded_as_the_mistake(rule, mistake):
     assert mistake_text(rule) == mistake
     q = question_for(SimpleCriterion(id="x", text=rule, type="dodged_bullet"))
@@ -181,12 +218,15 @@ def test_cannot_assess_is_a_status_not_a_score(tmp_path):
     assert v.status == "cannot_assess" and v.met is None and v.error is None and v.cannot_assess
     assert again.cached and again.status == "cannot_assess" and srv.count == 1  # a real answer: cached
     # Votes: cannot_assess wins when at least half the answers say so; else the majority decides.
-    for answers, status, met in ((["cannot_assess", "met", "cannot_assess"], "cannot_assess", None),
-                                 (["cannot_assess", "met", "met"], "ok", True),
-                                 (["met", "unmet", "cannot_assess", "cannot_assess"], "cannot_assess", None),
-                                 (["met", "unmet", "unmet"], "ok", False)):
-        with MisbehavingOpenAIServer("ok", content_fn=lambda body, i, a=answers: json.dumps(
-                {"reason": f"vote {i}", "verdict": a[i % len(a)]})) as srv:
+    for answers, status, met in (
+        (["cannot_assess", "met", "cannot_assess"], "cannot_assess", None),
+        (["cannot_assess", "met", "met"], "ok", True),
+        (["met", "unmet", "cannot_assess", "cannot_assess"], "cannot_assess", None),
+        (["met", "unmet", "unmet"], "ok", False),
+    ):
+        with MisbehavingOpenAIServer(
+            "ok", content_fn=lambda body, i, a=answers: json.dumps({"reason": f"vote {i}", "verdict": a[i % len(a)]})
+        ) as srv:
             v = _judge(srv, tmp_path, cache_dir=None, samples=len(answers), max_concurrency=1).judge_one(c, ctx)
         assert (v.status, v.met) == (status, met), answers
 
@@ -207,11 +247,18 @@ def test_grade_marks_cannot_assess_and_errors_not_valid_for_training(finished, t
     assert ok.valid_for_training and ok.model_dump()["valid_for_training"] is True
 
     first = judge_ids[0]
-    with MisbehavingOpenAIServer("ok", content_fn=lambda body, i: json.dumps(
-            {"reason": "the evidence does not show it" if i == 0 else "fine",
-             "verdict": "cannot_assess" if i == 0 else "met"})) as srv:
-        unsure = grade_episode(prepared, episode.db, episode.record(),
-                               judge=_judge(srv, tmp_path, cache_dir=None, max_concurrency=1))
+    with MisbehavingOpenAIServer(
+        "ok",
+        content_fn=lambda body, i: json.dumps(
+            {
+                "reason": "the evidence does not show it" if i == 0 else "fine",
+                "verdict": "cannot_assess" if i == 0 else "met",
+            }
+        ),
+    ) as srv:
+        unsure = grade_episode(
+            prepared, episode.db, episode.record(), judge=_judge(srv, tmp_path, cache_dir=None, max_concurrency=1)
+        )
     row = next(c for c in unsure.criteria if c.id == first)
     assert row.verdict == "judge_cannot_assess" and "does not show" in row.evidence
     assert not unsure.valid_for_training and unsure.judge_errors == 0
@@ -220,10 +267,12 @@ def test_grade_marks_cannot_assess_and_errors_not_valid_for_training(finished, t
     graded_primary = [c for c in unsure.criteria if c.graded and c.type.value == "primary"]
     assert all(c.id != first for c in graded_primary)
     assert row.type.value == "primary" and unsure.reward == pytest.approx(ok.reward)
-    with MisbehavingOpenAIServer("ok", content_fn=lambda body, i: json.dumps(
-            {"reason": "no", "verdict": "unmet" if i == 0 else "met"})) as srv:
-        scored = grade_episode(prepared, episode.db, episode.record(),
-                               judge=_judge(srv, tmp_path, cache_dir=None, max_concurrency=1))
+    with MisbehavingOpenAIServer(
+        "ok", content_fn=lambda body, i: json.dumps({"reason": "no", "verdict": "unmet" if i == 0 else "met"})
+    ) as srv:
+        scored = grade_episode(
+            prepared, episode.db, episode.record(), judge=_judge(srv, tmp_path, cache_dir=None, max_concurrency=1)
+        )
     assert scored.reward < unsure.reward and scored.valid_for_training  # an answer is a score
     console = Console(record=True, width=300)
     console.print(unsure.to_table())
@@ -246,11 +295,13 @@ def _reply_of(body: dict) -> str:
 def _sharp_double(reference: str):
     """Answers as a judge that sees every corruption: statements are true of the reference
     reply and mistakes are not; on any other reply, the reverse."""
+
     def answer(body: dict, _i: int) -> str:
         is_reference = _reply_of(body) == reference.strip()
         is_mistake = "MISTAKE" in body["messages"][-1]["content"].rsplit("## Statement", 1)[1]
         said = "met" if is_reference != is_mistake else "unmet"
         return json.dumps({"reason": "compared with the trail", "verdict": said})
+
     return answer
 
 

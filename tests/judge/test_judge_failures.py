@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from supportgym.services.openai_client import ChatClient, ChatError
 from supportgym.rubrics.judge import (
     JudgeConfig,
     JudgeContext,
@@ -20,36 +19,73 @@ from supportgym.rubrics.judge import (
 )
 from supportgym.rubrics.judge_context import JudgeContext as ContextModel
 from supportgym.rubrics.judge_prompt import parse_verdicts, render_evidence
+from supportgym.services.openai_client import ChatClient, ChatError
 from supportgym.trail import TrailEntry
 from tests.judge.misbehaving_server import MisbehavingOpenAIServer
 
 CRITERIA = [
     SimpleCriterion(id="c-apology", text="The reply apologises for the late delivery.", category="format"),
     SimpleCriterion(id="c-refund", text="The reply states the refund amount of $49.99.", category="correctness"),
-    SimpleCriterion(id="c-noleak", text="The reply does not reveal internal notes.", category="constraint",
-                    type="penalty"),
+    SimpleCriterion(
+        id="c-noleak", text="The reply does not reveal internal notes.", category="constraint", type="penalty"
+    ),
 ]
 
 
 def make_context(reply: str = "Sorry for the delay: we refunded $49.99 to your card.") -> JudgeContext:
     trail = [
-        TrailEntry(step=1, name="get_order", arguments={"order_id": "ORD-500123"}, ok=True,
-                   result={"order": {"id": "ORD-500123", "total": "49.99", "status": "delivered"}},
-                   sim_time="2026-03-01T10:00:30Z"),
-        TrailEntry(step=2, name="issue_refund", arguments={"order_id": "ORD-500123", "amount": 49.99},
-                   ok=True, result={"refund": {"id": "RF-1", "amount": "49.99"}}, writes=True,
-                   sim_time="2026-03-01T10:01:00Z"),
-        TrailEntry(step=3, name="submit_response", arguments={"response": reply}, ok=True,
-                   result={"submitted": True}, sim_time="2026-03-01T10:01:30Z"),
+        TrailEntry(
+            step=1,
+            name="get_order",
+            arguments={"order_id": "ORD-500123"},
+            ok=True,
+            result={"order": {"id": "ORD-500123", "total": "49.99", "status": "delivered"}},
+            sim_time="2026-03-01T10:00:30Z",
+        ),
+        TrailEntry(
+            step=2,
+            name="issue_refund",
+            arguments={"order_id": "ORD-500123", "amount": 49.99},
+            ok=True,
+            result={"refund": {"id": "RF-1", "amount": "49.99"}},
+            writes=True,
+            sim_time="2026-03-01T10:01:00Z",
+        ),
+        TrailEntry(
+            step=3,
+            name="submit_response",
+            arguments={"response": reply},
+            ok=True,
+            result={"submitted": True},
+            sim_time="2026-03-01T10:01:30Z",
+        ),
     ]
-    return JudgeContext.from_parts("Customer says order ORD-500123 arrived late; refund it.", trail, reply,
-                                   [{"op": "insert", "table": "refunds", "key": "RFD-1",
-                                     "after": {"amount_cents": 4999, "order_id": "ORD-500123"}}])
+    return JudgeContext.from_parts(
+        "Customer says order ORD-500123 arrived late; refund it.",
+        trail,
+        reply,
+        [
+            {
+                "op": "insert",
+                "table": "refunds",
+                "key": "RFD-1",
+                "after": {"amount_cents": 4999, "order_id": "ORD-500123"},
+            }
+        ],
+    )
 
 
 def judge_for(srv: MisbehavingOpenAIServer, tmp_path: Path, **kw) -> LLMJudge:
-    cfg = dict(base_url=srv.base_url, model="double", api_key="k", timeout_s=2.0, max_retries=3,
-               backoff=0.01, max_backoff=0.5, cache_dir=tmp_path / "cache")
+    cfg = dict(
+        base_url=srv.base_url,
+        model="double",
+        api_key="k",
+        timeout_s=2.0,
+        max_retries=3,
+        backoff=0.01,
+        max_backoff=0.5,
+        cache_dir=tmp_path / "cache",
+    )
     cfg.update(kw)
     return LLMJudge(JudgeConfig(**cfg))
 
@@ -124,10 +160,13 @@ def test_timeout_then_judge_error(tmp_path):
     assert elapsed < 3.0
 
 
-@pytest.mark.parametrize("mode, words", [
-    ("invalid_json", "not JSON"),
-    ("missing_fields", "verdict"),
-])
+@pytest.mark.parametrize(
+    "mode, words",
+    [
+        ("invalid_json", "not JSON"),
+        ("missing_fields", "verdict"),
+    ],
+)
 def test_invalid_verdict_content_is_a_judge_error(tmp_path, mode, words):
     with MisbehavingOpenAIServer(mode) as srv:
         v = judge_for(srv, tmp_path, parse_retries=1).judge_one(CRITERIA[0], make_context())
@@ -176,8 +215,10 @@ def test_majority_vote_over_samples(tmp_path):
 
 def test_ensemble_of_models_and_tie_is_not_met(tmp_path):
     with MisbehavingOpenAIServer(
-        "ok", content_fn=lambda body, i: json.dumps({"reason": body["model"],
-                                                     "verdict": "met" if body["model"] == "a" else "unmet"})
+        "ok",
+        content_fn=lambda body, i: json.dumps(
+            {"reason": body["model"], "verdict": "met" if body["model"] == "a" else "unmet"}
+        ),
     ) as srv:
         v = judge_for(srv, tmp_path, models=["a", "b"]).judge_one(CRITERIA[0], make_context())
     assert {b["model"] for b in srv.requests} == {"a", "b"}
@@ -259,8 +300,17 @@ def test_parse_verdicts_edge_cases():
 
 def test_evidence_is_bounded_and_deterministic():
     ctx = make_context()
-    long_trail = [TrailEntry(step=i, name="search_orders", arguments={"q": "x" * 50}, ok=True,
-                             result={"orders": ["y" * 500]}, sim_time="t") for i in range(1, 200)]
+    long_trail = [
+        TrailEntry(
+            step=i,
+            name="search_orders",
+            arguments={"q": "x" * 50},
+            ok=True,
+            result={"orders": ["y" * 500]},
+            sim_time="t",
+        )
+        for i in range(1, 200)
+    ]
     long_ctx = ContextModel.from_parts(ctx.instruction, long_trail, "r", [])
     a = render_evidence(long_ctx, max_chars=5000)
     b = render_evidence(long_ctx, max_chars=5000)

@@ -10,12 +10,12 @@ import time
 import httpx
 import pytest
 
-from supportgym.services.openai_client import ChatClient
 from supportgym.rubrics import grade_episode
 from supportgym.rubrics.corruptions import CORRUPTIONS
 from supportgym.rubrics.flip_tests import flip_case, run_flip_tests
 from supportgym.rubrics.grade import reward_terms
 from supportgym.rubrics.judge import JudgeConfig, LLMJudge, SimpleCriterion
+from supportgym.services.openai_client import ChatClient
 from supportgym.tasks import prepare_task, run_solution
 from tests.judge.test_judge_failures import CRITERIA, make_context
 
@@ -23,8 +23,16 @@ pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
 
 def test_real_judge_verdicts_are_valid_and_cached(llm_server, tmp_path):
-    cfg = JudgeConfig(base_url=llm_server.base_url, model=llm_server.model, timeout_s=60, max_retries=1,
-                      backoff=0.2, max_concurrency=1, cache_dir=tmp_path / "cache", parse_retries=1)
+    cfg = JudgeConfig(
+        base_url=llm_server.base_url,
+        model=llm_server.model,
+        timeout_s=60,
+        max_retries=1,
+        backoff=0.2,
+        max_concurrency=1,
+        cache_dir=tmp_path / "cache",
+        parse_retries=1,
+    )
     judge = LLMJudge(cfg)
     ctx = make_context()
     t0 = time.monotonic()
@@ -47,15 +55,25 @@ def test_real_judge_verdicts_are_valid_and_cached(llm_server, tmp_path):
     assert [v.met for v in second] == [v.met for v in first]
     assert all(v.cached and v.tokens_in == 0 for v in second)
     assert judge.client.requests == requests
-    print(f"\nreal judge: 2 criteria cold {cold:.2f} s, cached {warm:.3f} s, "
-          f"{sum(v.tokens_in for v in first)} tokens in")
+    print(
+        f"\nreal judge: 2 criteria cold {cold:.2f} s, cached {warm:.3f} s, {sum(v.tokens_in for v in first)} tokens in"
+    )
 
 
 def test_real_judge_batched_call(llm_server, tmp_path):
-    cfg = JudgeConfig(base_url=llm_server.base_url, model=llm_server.model, timeout_s=60, max_retries=1,
-                      response_format="json_object", criteria_per_call=2, cache_dir=None)
-    crit = [SimpleCriterion(id="a", text="The reply mentions a refund."),
-            SimpleCriterion(id="b", text="The reply is written in French.", category="format")]
+    cfg = JudgeConfig(
+        base_url=llm_server.base_url,
+        model=llm_server.model,
+        timeout_s=60,
+        max_retries=1,
+        response_format="json_object",
+        criteria_per_call=2,
+        cache_dir=None,
+    )
+    crit = [
+        SimpleCriterion(id="a", text="The reply mentions a refund."),
+        SimpleCriterion(id="b", text="The reply is written in French.", category="format"),
+    ]
     verdicts = LLMJudge(cfg).judge(crit, make_context())
     for v in verdicts:
         # Either a valid verdict or an explicit judge_error: never a silent score.
@@ -85,9 +103,18 @@ class RecordingTransport(httpx.HTTPTransport):
 def _real_judge(llm_server, tmp_path, transport: httpx.BaseTransport | None = None, **kw) -> LLMJudge:
     # Few, small calls with a generous timeout: on a shared 2-core machine one 3k-token judge
     # call of the 135M model took minutes under load.
-    cfg = JudgeConfig(base_url=llm_server.base_url, model=llm_server.model, response_format="json_object",
-                      timeout_s=900, max_retries=0, parse_retries=0, max_concurrency=1,
-                      max_evidence_chars=3000, cache_dir=tmp_path / "cache", **kw)
+    cfg = JudgeConfig(
+        base_url=llm_server.base_url,
+        model=llm_server.model,
+        response_format="json_object",
+        timeout_s=900,
+        max_retries=0,
+        parse_retries=0,
+        max_concurrency=1,
+        max_evidence_chars=3000,
+        cache_dir=tmp_path / "cache",
+        **kw,
+    )
     client = ChatClient(cfg.base_url, timeout_s=cfg.timeout_s, max_retries=0, max_concurrency=1, transport=transport)
     return LLMJudge(cfg, client=client)
 
@@ -122,8 +149,10 @@ def test_real_grade_sends_trail_and_diff_and_excludes_unscored(llm_server, tmp_p
     # Whatever the tiny model answered, unscored criteria are out of the reward, not zeros.
     reward, _terms = reward_terms([c for c in grade.criteria if c.graded], grade.terms.alpha, grade.terms.beta)
     assert grade.reward == pytest.approx(reward, abs=1e-6)
-    print(f"\nreal judge on {task}: {[c.verdict for c in judged]} valid_for_training={grade.valid_for_training} "
-          "(SmolLM2-135M: not a quality figure)")
+    print(
+        f"\nreal judge on {task}: {[c.verdict for c in judged]} valid_for_training={grade.valid_for_training} "
+        "(SmolLM2-135M: not a quality figure)"
+    )
 
 
 def test_real_flip_tests_report_shape(llm_server, tmp_path):
@@ -140,8 +169,10 @@ def test_real_flip_tests_report_shape(llm_server, tmp_path):
     o = report.overall
     assert o.flipped + o.not_flipped + o.baseline_unmet + o.unassessed == n_tests
     assert list(report.per_corruption) == ["false_claim"]
-    assert sum(s.flipped + s.not_flipped + s.baseline_unmet + s.unassessed
-               for s in report.per_criterion.values()) == n_tests
+    assert (
+        sum(s.flipped + s.not_flipped + s.baseline_unmet + s.unassessed for s in report.per_criterion.values())
+        == n_tests
+    )
     assert o.rate is None or 0.0 <= o.rate <= 1.0
     assert len(report.failures) == o.not_flipped
     doc = json.loads(json.dumps(report.model_dump(mode="json")))

@@ -104,9 +104,10 @@ async def test_sessions_are_separate_episodes(live_mcp: LiveServer) -> None:
         assert not done.is_error
         seen_by_b = (await b.call_tool("get_order", {"order_id": order_id})).structured_content
         assert seen_by_b["status"] == "paid"
-        assert done.meta["supportgym/episode_id"] != (await b.call_tool("get_order", {"order_id": order_id})).meta[
-            "supportgym/episode_id"
-        ]
+        assert (
+            done.meta["supportgym/episode_id"]
+            != (await b.call_tool("get_order", {"order_id": order_id})).meta["supportgym/episode_id"]
+        )
     assert len(live_mcp.registry.episodes) == 2
 
 
@@ -136,7 +137,9 @@ async def test_header_and_query_configure_the_episode() -> None:
         err = _leaf(info.value)
         assert isinstance(err, MCPError), err
         assert err.error.data == {
-            "code": "unknown_task", "message": "unknown task 'task-from-header'", "field": "task_id"
+            "code": "unknown_task",
+            "message": "unknown task 'task-from-header'",
+            "field": "task_id",
         }
         assert seen[-1].task_id == "task-from-header" and seen[-1].seed == 11
         with pytest.raises(BaseException) as info:
@@ -213,9 +216,16 @@ async def test_session_cap_refuses_a_new_session_with_a_clear_error() -> None:
     try:
         async with Client(url) as first:
             assert len(registry) == 1
-            body = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                    "params": {"protocolVersion": "2025-06-18", "capabilities": {},
-                               "clientInfo": {"name": "t", "version": "0"}}}
+            body = {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "0"},
+                },
+            }
             async with httpx2.AsyncClient() as http:
                 refused = await http.post(url, json=body, headers={"Accept": "application/json, text/event-stream"})
             assert refused.status_code == 503

@@ -71,7 +71,10 @@ async def test_stdio_bad_scale_exits(tmp_path: Path) -> None:
 
     proc = subprocess.run(
         [sys.executable, "-m", "supportgym.services.mcp_server", "--scale", "galactic"],
-        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 2 and proc.stdout == ""
     assert "unknown scale" in proc.stderr

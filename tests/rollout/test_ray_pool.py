@@ -30,8 +30,13 @@ def _tasks() -> list[str]:
 
 @pytest.fixture(scope="module")
 def cluster():
-    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 1024 * 1024,
-             log_to_driver=False, configure_logging=False)
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        object_store_memory=200 * 1024 * 1024,
+        log_to_driver=False,
+        configure_logging=False,
+    )
     try:
         yield
     finally:
@@ -42,8 +47,14 @@ def cluster():
 def pool(cluster):
     # The environments are WorldFaultTestDoubleEnv: real in-process SupportEnvs that only fail on
     # the test's trigger action (one pool for every test: actors are slow to start on 2 cores).
-    p = RolloutPool(num_actors=4, envs_per_actor=4, num_cpus_per_actor=0.5, step_timeout_s=3.0,
-                    episode_timeout_s=60.0, env_factory=doubles.world_fault_env_factory)
+    p = RolloutPool(
+        num_actors=4,
+        envs_per_actor=4,
+        num_cpus_per_actor=0.5,
+        step_timeout_s=3.0,
+        episode_timeout_s=60.0,
+        env_factory=doubles.world_fault_env_factory,
+    )
     try:
         p.ready()
         p.warm(_tasks())
@@ -122,5 +133,3 @@ def test_group_deadline_cancels_the_rest(pool):
     # The cancelled rollouts stop at their next turn and free their slots: the pool goes on.
     g2 = pool.run_group(_tasks()[0], n=16)
     assert all(r.status == OK for r in g2.rollouts), g2.summary()
-
-

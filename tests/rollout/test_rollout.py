@@ -86,8 +86,13 @@ def test_token_usage_and_openai_tool_calls_are_accepted():
         return {
             "role": "assistant",
             "content": "thinking",
-            "tool_calls": [{"id": "x", "type": "function",
-                            "function": {"name": call["name"], "arguments": json.dumps(call["arguments"])}}],
+            "tool_calls": [
+                {
+                    "id": "x",
+                    "type": "function",
+                    "function": {"name": call["name"], "arguments": json.dumps(call["arguments"])},
+                }
+            ],
             "usage": {"prompt_tokens": 10, "completion_tokens": 3},
         }
 

@@ -32,14 +32,22 @@ def test_audit_is_green_on_one_task_of_each_family() -> None:
     assert report.wrong.tasks >= len(firsts)
 
 
-def test_audit_turns_red_when_a_rubric_pays_for_a_useless_reply(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_audit_turns_red_when_a_rubric_pays_for_a_useless_reply(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tasks, rubrics = tmp_path / "tasks", tmp_path / "rubrics"
     shutil.copytree(TASKS_DIR, tasks)
     shutil.copytree(RUBRICS_DIR, rubrics)
     rubric = rubrics / "refund_within_window.yaml"
     text = rubric.read_text()
     # Weaken it: all the weight on the actions, none on what the customer is told.
-    rubric.write_text(text.replace("family: refund_within_window\n", "family: refund_within_window\nsplit: {action: 1.0, communication: 0.0, format: 0.0}\n", 1))
+    rubric.write_text(
+        text.replace(
+            "family: refund_within_window\n",
+            "family: refund_within_window\nsplit: {action: 1.0, communication: 0.0, format: 0.0}\n",
+            1,
+        )
+    )
     monkeypatch.setenv("SUPPORTGYM_TASKS_DIR", str(tasks))
     monkeypatch.setenv("SUPPORTGYM_RUBRICS_DIR", str(rubrics))
     clear_caches()
@@ -55,9 +63,11 @@ def test_audit_turns_red_when_a_rubric_pays_for_a_useless_reply(tmp_path: Path, 
 
 
 def test_audit_cli_json_for_one_task() -> None:
-    result = CliRunner().invoke(app, ["rubrics", "audit", "--task", "duplicate_charge-01", "--policy", "false_claim", "--json"])
+    result = CliRunner().invoke(
+        app, ["rubrics", "audit", "--task", "duplicate_charge-01", "--policy", "false_claim", "--json"]
+    )
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output[result.output.index("{"):])
+    data = json.loads(result.output[result.output.index("{") :])
     assert data["ok"] is True and data["tasks"] == 1
     (summary,) = data["policies"]
     assert summary["policy"] == "false_claim" and summary["max"] == 0.0

@@ -29,23 +29,40 @@ def world() -> Any:
         ticket = s.execute(select(Ticket.id).order_by(Ticket.id)).scalars().first()
         other = s.execute(select(Order.id).where(Order.id != paid).order_by(Order.id)).scalars().first()
     trail, changes = [], []
-    for n, (name, args) in enumerate([
-        ("get_ticket", {"ticket_id": ticket}),
-        ("get_order", {"order_id": paid}),
-        ("cancel_order", {"order_id": paid, "reason": "customer asked"}),
-        ("update_ticket_status", {"ticket_id": ticket, "status": "solved"}),
-        ("cancel_order", {"order_id": "ORD-999999", "reason": "typo"}),
-    ], 1):
+    for n, (name, args) in enumerate(
+        [
+            ("get_ticket", {"ticket_id": ticket}),
+            ("get_order", {"order_id": paid}),
+            ("cancel_order", {"order_id": paid, "reason": "customer asked"}),
+            ("update_ticket_status", {"ticket_id": ticket, "status": "solved"}),
+            ("cancel_order", {"order_id": "ORD-999999", "reason": "typo"}),
+        ],
+        1,
+    ):
         now += timedelta(seconds=30)
         out = call_tool(db, name, args, now=now, episode_start=start)
         changes += out.changes
-        trail.append(TrailEntry(step=n, name=name, arguments=out.arguments, ok=out.ok, result=out.result,
-                                error_code=out.error_code, writes=out.writes, changes=out.changes, sim_time=""))
+        trail.append(
+            TrailEntry(
+                step=n,
+                name=name,
+                arguments=out.arguments,
+                ok=out.ok,
+                result=out.result,
+                error_code=out.error_code,
+                writes=out.writes,
+                changes=out.changes,
+                sim_time="",
+            )
+        )
     refund = next(c for c in changes if c["table"] == "refunds")["after"]
-    reply = (f"Hi, I cancelled order {paid} and refunded ${refund['amount_cents'] / 100:,.2f} "
-             f"({refund['id']}). Ticket {ticket} is solved as of March 16, 2026.")
-    ctx = CheckContext(db=db, changes=summarise_changes(changes), raw_changes=changes, trail=trail,
-                       reply=reply, values={}, now=start)
+    reply = (
+        f"Hi, I cancelled order {paid} and refunded ${refund['amount_cents'] / 100:,.2f} "
+        f"({refund['id']}). Ticket {ticket} is solved as of March 16, 2026."
+    )
+    ctx = CheckContext(
+        db=db, changes=summarise_changes(changes), raw_changes=changes, trail=trail, reply=reply, values={}, now=start
+    )
     yield {"ctx": ctx, "paid": paid, "other": other, "ticket": ticket, "refund": refund}
     ctx.close()
     db.close()
@@ -57,20 +74,48 @@ def ev(w: Any, spec: dict[str, Any]) -> bool:
 
 def test_row_checks(world: Any) -> None:
     p, cents = world["paid"], world["refund"]["amount_cents"]
-    assert ev(world, {"type": "row_exists", "table": "refunds", "where": {"order_id": p, "amount_cents": cents}, "created_only": True})
-    assert not ev(world, {"type": "row_exists", "table": "refunds", "where": {"order_id": p, "amount_cents": cents + 1}, "created_only": True})
+    assert ev(
+        world,
+        {
+            "type": "row_exists",
+            "table": "refunds",
+            "where": {"order_id": p, "amount_cents": cents},
+            "created_only": True,
+        },
+    )
+    assert not ev(
+        world,
+        {
+            "type": "row_exists",
+            "table": "refunds",
+            "where": {"order_id": p, "amount_cents": cents + 1},
+            "created_only": True,
+        },
+    )
     assert ev(world, {"type": "row_exists", "table": "refunds", "where": {"order_id": p, "reason": "cancelled_order"}})
     assert ev(world, {"type": "row_absent", "table": "refunds", "where": {"order_id": {"ne": p}}, "created_only": True})
     assert not ev(world, {"type": "row_absent", "table": "refunds", "where": {"order_id": p}, "created_only": True})
-    assert ev(world, {"type": "row_count", "table": "refunds", "where": {"order_id": p}, "created_only": True, "min": 1, "max": 1})
+    assert ev(
+        world,
+        {"type": "row_count", "table": "refunds", "where": {"order_id": p}, "created_only": True, "min": 1, "max": 1},
+    )
     assert not ev(world, {"type": "row_count", "table": "refunds", "created_only": True, "min": 2})
-    assert ev(world, {"type": "row_exists", "table": "refunds", "where": {"order.status": "cancelled"}, "created_only": True})
+    assert ev(
+        world, {"type": "row_exists", "table": "refunds", "where": {"order.status": "cancelled"}, "created_only": True}
+    )
 
 
 def test_field_equals(world: Any) -> None:
-    assert ev(world, {"type": "field_equals", "table": "orders", "key": world["paid"], "field": "status", "value": "cancelled"})
-    assert not ev(world, {"type": "field_equals", "table": "orders", "key": world["paid"], "field": "status", "value": "paid"})
-    assert not ev(world, {"type": "field_equals", "table": "orders", "key": "ORD-000000", "field": "status", "value": "paid"})
+    assert ev(
+        world,
+        {"type": "field_equals", "table": "orders", "key": world["paid"], "field": "status", "value": "cancelled"},
+    )
+    assert not ev(
+        world, {"type": "field_equals", "table": "orders", "key": world["paid"], "field": "status", "value": "paid"}
+    )
+    assert not ev(
+        world, {"type": "field_equals", "table": "orders", "key": "ORD-000000", "field": "status", "value": "paid"}
+    )
 
 
 def test_write_checks(world: Any) -> None:
@@ -92,7 +137,9 @@ def test_tool_checks(world: Any) -> None:
     assert ev(world, {"type": "tool_called_before", "first": "get_order", "then": "cancel_order"})
     assert not ev(world, {"type": "tool_called_before", "first": "cancel_order", "then": "get_order"})
     assert not ev(world, {"type": "tool_called_before", "first": "get_order", "then": "issue_refund"})
-    assert ev(world, {"type": "tool_called_before", "first": "get_order", "then": "issue_refund", "require_both": False})
+    assert ev(
+        world, {"type": "tool_called_before", "first": "get_order", "then": "issue_refund", "require_both": False}
+    )
 
 
 def test_reply_checks(world: Any) -> None:
@@ -102,7 +149,13 @@ def test_reply_checks(world: Any) -> None:
     assert not ev(world, {"type": "reply_mentions", "amounts": [cents + 100]})
     assert ev(world, {"type": "reply_mentions", "any_of": ["nope", "CANCELLED"]})
     assert not ev(world, {"type": "reply_mentions", "all_of": ["RMA-"]})
-    assert ev(world, {"type": "reply_mentions", "row": {"table": "refunds", "where": {"order_id": world["paid"]}, "created_only": True}})
+    assert ev(
+        world,
+        {
+            "type": "reply_mentions",
+            "row": {"table": "refunds", "where": {"order_id": world["paid"]}, "created_only": True},
+        },
+    )
     assert not ev(world, {"type": "reply_mentions", "row": {"table": "returns", "created_only": True}})
     assert ev(world, {"type": "reply_not_mentions", "any_of": ["store credit"], "amounts": [1]})
     assert not ev(world, {"type": "reply_not_mentions", "amounts": [cents]})

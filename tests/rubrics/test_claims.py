@@ -12,12 +12,11 @@ from typer.testing import CliRunner
 
 from supportgym.cli.app import app
 from supportgym.rubrics.checks import CheckContext
-from supportgym.rubrics.integrity_checks import NoFalseClaims
 from supportgym.rubrics.claims import ClaimKind, Tense, extract_claims, false_claims, verify_claims
 from supportgym.rubrics.claims_corpus import evaluate_corpus, load_corpus
+from supportgym.rubrics.integrity_checks import NoFalseClaims
 from supportgym.services.episode import EpisodeConfig
-from supportgym.tasks import list_tasks, run_solution
-from supportgym.tasks import open_episode
+from supportgym.tasks import list_tasks, open_episode, run_solution
 
 K = ClaimKind
 
@@ -227,7 +226,8 @@ def test_no_reference_reply_makes_a_false_claim() -> None:
         try:
             rec = episode.record()
             texts = [rec.reply or ""] + [
-                str(t.arguments.get("message", "")) for t in rec.trail
+                str(t.arguments.get("message", ""))
+                for t in rec.trail
                 if t.name == "message_customer" and isinstance(t.arguments, dict)
             ]
             for text in texts:
@@ -244,8 +244,15 @@ def test_the_rubric_check_fails_a_false_claim_in_the_reply(refund_episode: Any) 
     check = NoFalseClaims(type="no_false_claims")
 
     def ctx(reply: str) -> CheckContext:
-        return CheckContext(db=refund_episode.db, changes=rec.net_changes, raw_changes=rec.changes,
-                            trail=rec.trail, reply=reply, values={}, now=refund_episode.scenario.now)
+        return CheckContext(
+            db=refund_episode.db,
+            changes=rec.net_changes,
+            raw_changes=rec.changes,
+            trail=rec.trail,
+            reply=reply,
+            values={},
+            now=refund_episode.scenario.now,
+        )
 
     good = check.evaluate(ctx(rec.reply))
     assert good.met, good.evidence
@@ -267,11 +274,20 @@ def test_a_status_report_of_an_earlier_order_is_checked_against_its_status(idle_
 def test_the_rubric_check_reads_replies_posted_on_the_ticket() -> None:
     episode = open_episode(EpisodeConfig(task_id="duplicate_charge-01"))
     try:
-        ticket = episode.db.conn.execute("SELECT id FROM tickets WHERE status = 'open' ORDER BY id LIMIT 1").fetchone()[0]
+        ticket = episode.db.conn.execute("SELECT id FROM tickets WHERE status = 'open' ORDER BY id LIMIT 1").fetchone()[
+            0
+        ]
         episode.step("reply_to_customer", {"ticket_id": ticket, "message": "I've refunded $10.00 to your card."})
         rec = episode.record()
-        ctx = CheckContext(db=episode.db, changes=rec.net_changes, raw_changes=rec.changes, trail=rec.trail,
-                           reply="Thanks for your patience.", values={}, now=episode.scenario.now)
+        ctx = CheckContext(
+            db=episode.db,
+            changes=rec.net_changes,
+            raw_changes=rec.changes,
+            trail=rec.trail,
+            reply="Thanks for your patience.",
+            values={},
+            now=episode.scenario.now,
+        )
         verdict = NoFalseClaims(type="no_false_claims").evaluate(ctx)
         assert not verdict.met and "reply_to_customer, step 1: false refund claim" in verdict.evidence
     finally:
@@ -293,6 +309,9 @@ def test_other_amounts_of_the_order_may_stand_beside_the_amount_moved() -> None:
         for world in (episode.db, None):  # the order's amounts from the world, or from the reads
             assert false_claims(beside, rec.trail, rec.net_changes, world) == []
             assert len(false_claims(f"I've refunded {order_total}.", rec.trail, rec.net_changes, world)) == 1
-            assert len(false_claims(f"I've refunded ${refund['amount']} and $500.00.", rec.trail, rec.net_changes, world)) == 1
+            assert (
+                len(false_claims(f"I've refunded ${refund['amount']} and $500.00.", rec.trail, rec.net_changes, world))
+                == 1
+            )
     finally:
         episode.close()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from supportgym.tasks.lint import is_compound, lint_all, lint_rubric
 from supportgym.rubrics.model import Criterion
+from supportgym.tasks.lint import is_compound, lint_all, lint_rubric
 from supportgym.tasks.model import WrongSolution
 
 
@@ -14,8 +14,23 @@ def _c(cid: str, text: str, type_: str = "primary", check: dict[str, Any] | None
 
 
 def _filler(n: int) -> list[Criterion]:
-    topics = ["refund", "return", "ticket", "reply", "order", "policy", "customer", "shipment", "payment",
-              "warranty", "address", "credit", "stock", "brand", "escalation"]
+    topics = [
+        "refund",
+        "return",
+        "ticket",
+        "reply",
+        "order",
+        "policy",
+        "customer",
+        "shipment",
+        "payment",
+        "warranty",
+        "address",
+        "credit",
+        "stock",
+        "brand",
+        "escalation",
+    ]
     return [_c(f"f{i}", f"The agent handles the {topics[i]} topic number {i} correctly.") for i in range(n)]
 
 
@@ -38,7 +53,9 @@ def test_duplicates() -> None:
     base = _filler(10)
     assert "duplicate" in codes([*base, _c("dup", base[0].text)])
     chk = {"type": "reply_word_count", "max": 100}
-    assert "duplicate" in codes([*base, _c("a", "The reply is short enough.", check=chk), _c("b", "Replies are brief.", check=chk)])
+    assert "duplicate" in codes(
+        [*base, _c("a", "The reply is short enough.", check=chk), _c("b", "Replies are brief.", check=chk)]
+    )
     assert "near-duplicate" in codes([*base, _c("near", "The agent handles the refund topic number 0 correctly!")])
     assert "near-duplicate" in codes([*base, _c("near2", "The agent handled the refund topic number 0 correctly.")])
 
@@ -67,9 +84,23 @@ def test_unknown_entities_need_the_world() -> None:
         with db.session() as s:
             bad = [
                 _c("t1", "A gadget row exists for this order.", check={"type": "row_exists", "table": "gadgets"}),
-                _c("t2", "Order ORD-000001 is cancelled.", check={"type": "field_equals", "table": "orders", "key": "ORD-000001", "field": "status", "value": "cancelled"}),
+                _c(
+                    "t2",
+                    "Order ORD-000001 is cancelled.",
+                    check={
+                        "type": "field_equals",
+                        "table": "orders",
+                        "key": "ORD-000001",
+                        "field": "status",
+                        "value": "cancelled",
+                    },
+                ),
                 _c("t3", "The agent calls the teleport tool once.", check={"type": "tool_called", "name": "teleport"}),
-                _c("t4", "A refund row has a colour set.", check={"type": "row_exists", "table": "refunds", "where": {"colour": "red"}}),
+                _c(
+                    "t4",
+                    "A refund row has a colour set.",
+                    check={"type": "row_exists", "table": "refunds", "where": {"colour": "red"}},
+                ),
             ]
             issues = lint_rubric("t", [*_filler(10), *bad], session=s)
     finally:

@@ -10,18 +10,34 @@ from supportgym.rubrics.grade import CriterionResult, reward_terms
 
 
 def _r(type_: str, verdict: str, cid: str = "c") -> CriterionResult:
-    return CriterionResult(id=cid, text="t" * 8, category="correctness", type=type_, verdict=verdict,
-                           by="program" if verdict in ("met", "unmet") else "judge")
+    return CriterionResult(
+        id=cid,
+        text="t" * 8,
+        category="correctness",
+        type=type_,
+        verdict=verdict,
+        by="program" if verdict in ("met", "unmet") else "judge",
+    )
 
 
 def test_primary_only_is_fraction_met() -> None:
-    r, t = reward_terms([_r("primary", "met"), _r("primary", "unmet"), _r("primary", "met"), _r("primary", "met")], 0.0, 0.0)
+    r, t = reward_terms(
+        [_r("primary", "met"), _r("primary", "unmet"), _r("primary", "met"), _r("primary", "met")], 0.0, 0.0
+    )
     assert r == pytest.approx(0.75) and t.primary == pytest.approx(0.75)
 
 
 def test_alpha_beta_terms() -> None:
-    rs = [_r("primary", "met"), _r("primary", "met"), _r("extra_credit", "met"), _r("extra_credit", "unmet"),
-          _r("dodged_bullet", "unmet"), _r("dodged_bullet", "met"), _r("dodged_bullet", "met"), _r("dodged_bullet", "met")]
+    rs = [
+        _r("primary", "met"),
+        _r("primary", "met"),
+        _r("extra_credit", "met"),
+        _r("extra_credit", "unmet"),
+        _r("dodged_bullet", "unmet"),
+        _r("dodged_bullet", "met"),
+        _r("dodged_bullet", "met"),
+        _r("dodged_bullet", "met"),
+    ]
     r, t = reward_terms(rs, alpha=0.2, beta=0.4)
     assert t.extra_credit == pytest.approx(0.5) and t.dodged_bullet == pytest.approx(0.25)
     assert r == pytest.approx(1.0 + 0.2 * 0.5 - 0.4 * 0.25)
@@ -50,8 +66,18 @@ def test_grade_perfect_table_json_and_judge_hook() -> None:
     episode, grade = run_solution(tid)
     assert grade.perfect and grade.pending_judge > 0 and grade.reward_scope == "program_checked_only"
     data = json.loads(grade.model_dump_json())
-    assert {"task_id", "reward", "terms", "perfect", "per_category", "per_type", "criteria",
-            "mean_criterion_pass_rate", "pending_judge", "elapsed_ms"} <= set(data)
+    assert {
+        "task_id",
+        "reward",
+        "terms",
+        "perfect",
+        "per_category",
+        "per_type",
+        "criteria",
+        "mean_criterion_pass_rate",
+        "pending_judge",
+        "elapsed_ms",
+    } <= set(data)
     Console(file=open("/dev/null", "w")).print(grade.to_table())
 
     class FailingJudge:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from supportgym.tasks.service import create_service
 from supportgym.services.settings import Settings
+from supportgym.tasks.service import create_service
 
 SERVICE_TOKEN = "security-test-token-0123456789"
 TINY = {"seed": 7, "scale": "tiny"}

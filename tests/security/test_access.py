@@ -9,14 +9,16 @@ import sys
 import pytest
 from fastapi.testclient import TestClient
 
-from supportgym.tasks.service import create_service
 from supportgym.services.settings import Settings
+from supportgym.tasks.service import create_service
 
 from .conftest import SERVICE_TOKEN, TINY, bearer, create
 
 MCP_HEADERS = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
 INITIALIZE = {
-    "jsonrpc": "2.0", "id": 1, "method": "initialize",
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
     "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
 }
 
@@ -56,7 +58,12 @@ def test_binding_beyond_loopback_needs_a_token() -> None:
     env = {"PATH": "/usr/bin:/bin"}
     done = subprocess.run(
         [sys.executable, "-m", "supportgym.cli.serve", "serve", "--host", "0.0.0.0", "--port", "0"],
-        capture_output=True, text=True, timeout=120, env=env, stdin=subprocess.DEVNULL, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
     assert done.returncode == 2
     assert "refusing to bind '0.0.0.0' without a token" in done.stderr and "SUPPORTGYM_TOKEN" in done.stderr
@@ -73,8 +80,11 @@ def test_one_client_cannot_see_or_touch_another_clients_episode(open_client: Tes
         for method, path in _every_route(c, a_id):
             if f"/episodes/{a_id}" not in path:
                 continue
-            body = {"response": "done"} if path.endswith("/submit") else {
-                "name": "cancel_order", "arguments": {"order_id": "ORD-1"}}
+            body = (
+                {"response": "done"}
+                if path.endswith("/submit")
+                else {"name": "cancel_order", "arguments": {"order_id": "ORD-1"}}
+            )
             r = c.request(method, path, json=body, headers=headers)
             assert r.status_code == 404, (method, path, r.status_code)
             assert r.json()["error"]["code"] == "unknown_episode"
@@ -118,8 +128,11 @@ def test_mcp_sessions_own_their_episodes_and_free_them(open_client: TestClient) 
     _, other_cap = create(c)
     # An HTTP client knowing the id cannot act in the MCP agent's world.
     for headers_ in ({}, bearer(other_cap)):
-        r = c.post(f"/episodes/{episode_id}/step", headers=headers_,
-                   json={"name": "cancel_order", "arguments": {"order_id": "ORD-1"}})
+        r = c.post(
+            f"/episodes/{episode_id}/step",
+            headers=headers_,
+            json={"name": "cancel_order", "arguments": {"order_id": "ORD-1"}},
+        )
         assert r.status_code == 404
         assert c.delete(f"/episodes/{episode_id}", headers=headers_).status_code == 404
     assert manager.get(episode_id).steps == 0
@@ -141,7 +154,12 @@ def test_mcp_sessions_end_16_times_without_filling_the_service() -> None:
 
 def test_a_failed_mcp_initialize_issues_no_session(open_client: TestClient) -> None:
     c = open_client
-    for query in ("task_id=no-such-task-xyz", "scale=tiny&seed=7&max_steps=999", "scale=large", "seed=123456789&scale=tiny"):
+    for query in (
+        "task_id=no-such-task-xyz",
+        "scale=tiny&seed=7&max_steps=999",
+        "scale=large",
+        "seed=123456789&scale=tiny",
+    ):
         status, headers, body = _mcp_open(c, query)
         assert status == 400, (query, status, body)
         assert "mcp-session-id" not in {k.lower() for k in headers}

@@ -58,7 +58,10 @@ def test_cors_is_off_unless_configured(open_client: TestClient) -> None:
     with make_client(cors_origins=["http://app.example"]) as c:
         r = c.options("/episodes", headers=pre)
         assert r.headers["access-control-allow-origin"] == "http://app.example"
-        assert c.post("/episodes", json={"seed": 7, "scale": "tiny"}, headers={"origin": "http://app.example"}).status_code == 201
+        assert (
+            c.post("/episodes", json={"seed": 7, "scale": "tiny"}, headers={"origin": "http://app.example"}).status_code
+            == 201
+        )
 
 
 def test_the_admin_cookie_is_strict_and_a_wrong_token_is_refused(open_client: TestClient) -> None:

@@ -45,9 +45,11 @@ def test_bodies_over_the_limit_are_refused_declared_or_streamed(open_client: Tes
 
     def chunks():  # no Content-Length: counted as it arrives
         for i in range(0, len(big), 65536):
-            yield big[i:i + 65536]
+            yield big[i : i + 65536]
 
-    r = c.post(f"/episodes/{episode_id}/step", content=chunks(), headers={"content-type": "application/json", **bearer(cap)})
+    r = c.post(
+        f"/episodes/{episode_id}/step", content=chunks(), headers={"content-type": "application/json", **bearer(cap)}
+    )
     assert r.status_code == 413
     assert c.app.state.manager.get(episode_id).steps == 0
 
@@ -71,10 +73,15 @@ def test_a_2000_deep_object_is_a_structured_tool_error_everywhere(open_client: T
     c = open_client
     episode_id, cap = create(c)
     body = '{"name": "search_customers", "arguments": ' + '{"a": ' * 2000 + "1" + "}" * 2001
-    r = c.post(f"/episodes/{episode_id}/step", content=body, headers={"content-type": "application/json", **bearer(cap)})
+    r = c.post(
+        f"/episodes/{episode_id}/step", content=body, headers={"content-type": "application/json", **bearer(cap)}
+    )
     assert r.status_code == 400 and "error" in r.json()
-    r = c.post(f"/episodes/{episode_id}/tools/search_customers", content="[" * 5000,
-               headers={"content-type": "application/json", **bearer(cap)})
+    r = c.post(
+        f"/episodes/{episode_id}/tools/search_customers",
+        content="[" * 5000,
+        headers={"content-type": "application/json", **bearer(cap)},
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] in ("too_deep", "invalid_json")
 
 
@@ -101,8 +108,11 @@ def test_a_refused_call_keeps_a_short_trail_entry_over_http() -> None:
     with make_client(max_body_bytes=3_000_000) as c:
         episode_id, cap = create(c)
         for _ in range(3):
-            r = c.post(f"/episodes/{episode_id}/step", headers=bearer(cap),
-                       json={"name": "search_customers", "arguments": {"name": "x" * 2_000_000}})
+            r = c.post(
+                f"/episodes/{episode_id}/step",
+                headers=bearer(cap),
+                json={"name": "search_customers", "arguments": {"name": "x" * 2_000_000}},
+            )
             assert r.json()["observation"]["error"]["code"] == "arguments_too_large"
         trail = c.get(f"/episodes/{episode_id}/trail", headers=bearer(cap))
         assert len(trail.content) < 20_000 and trail.json()["trail"][0]["arguments"]["truncated"] is True
@@ -111,9 +121,11 @@ def test_a_refused_call_keeps_a_short_trail_entry_over_http() -> None:
 def test_clients_ask_only_for_allowed_budgets_seeds_and_scales(open_client: TestClient) -> None:
     c = open_client
     settings = c.app.state.settings
-    cases = [({"seed": 7, "scale": "tiny", "max_steps": settings.max_steps_limit + 1}, 400, "max_steps"),
-             ({"seed": 7, "scale": "large"}, 403, "scale"),
-             ({"seed": 10_000_000, "scale": "tiny"}, 403, "seed")]
+    cases = [
+        ({"seed": 7, "scale": "tiny", "max_steps": settings.max_steps_limit + 1}, 400, "max_steps"),
+        ({"seed": 7, "scale": "large"}, 403, "scale"),
+        ({"seed": 10_000_000, "scale": "tiny"}, 403, "seed"),
+    ]
     for config, status, field in cases:
         r = c.post("/episodes", json=config)
         assert r.status_code == status and r.json()["error"]["field"] == field, r.text
@@ -155,7 +167,9 @@ def test_like_wildcards_match_themselves(arguments: dict) -> None:
     episode.close()
 
 
-def test_a_failed_write_changes_neither_world_nor_clock_and_keeps_a_trail_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_write_changes_neither_world_nor_clock_and_keeps_a_trail_entry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from supportgym.services import episode as episode_module
     from supportgym.services.tools import WorldFault
 

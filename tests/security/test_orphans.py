@@ -53,9 +53,16 @@ def _dead_owner() -> str:
 
 def _run(client: object, pool_id: str, owner: str) -> object:
     return client.containers.run(  # type: ignore[attr-defined]
-        BASE_IMAGE, ["sleep", "300"], detach=True, name=f"sg-orphan-test-{pool_id}",
-        labels={MANAGED_LABEL: "true", POOL_LABEL: pool_id, OWNER_LABEL: owner,
-                HEARTBEAT_LABEL: f"/nonexistent/{pool_id}.alive"},
+        BASE_IMAGE,
+        ["sleep", "300"],
+        detach=True,
+        name=f"sg-orphan-test-{pool_id}",
+        labels={
+            MANAGED_LABEL: "true",
+            POOL_LABEL: pool_id,
+            OWNER_LABEL: owner,
+            HEARTBEAT_LABEL: f"/nonexistent/{pool_id}.alive",
+        },
     )
 
 
@@ -88,8 +95,13 @@ def test_owner_labels_tell_dead_from_live() -> None:
 
 def test_pool_cleanup_orphans_removes_only_dead_owners(engine: object, two_containers: tuple[str, str]) -> None:
     orphan_pool, live_pool = two_containers
-    done = subprocess.run([sys.executable, "-m", "supportgym.cli.app", "pool", "cleanup", "--orphans", "--json"],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "supportgym.cli.app", "pool", "cleanup", "--orphans", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert "removed" in done.stdout, done.stderr  # (the command exits with the count removed)
     assert json.loads(done.stdout)["removed"] >= 1
     assert _ids(engine, orphan_pool) == [] and len(_ids(engine, live_pool)) == 1
@@ -100,6 +112,5 @@ def test_a_new_pool_removes_orphans_first(engine: object, two_containers: tuple[
     # A pool on an image that never answers /readyz: it fails to start, but only after its
     # orphan clean-up, which is what is tested here.
     with pytest.raises(PoolError):
-        ContainerPool(BASE_IMAGE, size=1, command=["sleep", "30"], start_timeout=1, max_start_attempts=1,
-                      client=engine)
+        ContainerPool(BASE_IMAGE, size=1, command=["sleep", "30"], start_timeout=1, max_start_attempts=1, client=engine)
     assert _ids(engine, orphan_pool) == [] and len(_ids(engine, live_pool)) == 1

@@ -9,12 +9,11 @@ import os
 
 import pytest
 import schemathesis
-
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from supportgym.tasks.service import create_service
 from supportgym.services.settings import Settings
+from supportgym.tasks.service import create_service
 
 pytestmark = pytest.mark.slow
 

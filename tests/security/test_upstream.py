@@ -77,8 +77,11 @@ def test_a_black_holed_customer_is_customer_unavailable_within_the_deadline(
     c = deadline_client
     episode_id, cap = create(c, task_id=CONVERSATION_TASK, customer="llm")
     start = time.monotonic()
-    r = c.post(f"/episodes/{episode_id}/step", headers=bearer(cap),
-               json={"name": "message_customer", "arguments": {"message": "Hello, how can I help?"}})
+    r = c.post(
+        f"/episodes/{episode_id}/step",
+        headers=bearer(cap),
+        json={"name": "message_customer", "arguments": {"message": "Hello, how can I help?"}},
+    )
     elapsed = time.monotonic() - start
     assert r.status_code == 200 and elapsed < STEP_DEADLINE_S
     error = r.json()["observation"]["error"]
@@ -110,11 +113,16 @@ def test_a_black_holed_judge_is_judge_unavailable_within_the_deadline(
     assert summary.json()["status"] == "submitted" and time.monotonic() - start < 1.0
 
 
-def test_judge_true_without_a_judge_is_refused_at_create(open_client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_judge_true_without_a_judge_is_refused_at_create(
+    open_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SUPPORTGYM_JUDGE_MODEL", raising=False)
     r = open_client.post("/episodes", json={"task_id": JUDGED_TASK, "judge": True})
     assert r.status_code == 400 and r.json()["error"] == {
-        "code": "judge_not_configured", "field": "judge", "message": r.json()["error"]["message"]}
+        "code": "judge_not_configured",
+        "field": "judge",
+        "message": r.json()["error"]["message"],
+    }
     assert len(open_client.app.state.manager) == 0
     # In process too: at creation, not at submit.
     from supportgym.services.episode import EpisodeConfig
@@ -136,8 +144,11 @@ def test_a_failing_customer_endpoint_is_logged_redacted_not_shown(
     c = open_client
     episode_id, cap = create(c, task_id=CONVERSATION_TASK, customer="llm")
     with caplog.at_level(logging.WARNING, logger="supportgym.upstream"):
-        r = c.post(f"/episodes/{episode_id}/step", headers=bearer(cap),
-                   json={"name": "message_customer", "arguments": {"message": "Hello?"}})
+        r = c.post(
+            f"/episodes/{episode_id}/step",
+            headers=bearer(cap),
+            json={"name": "message_customer", "arguments": {"message": "Hello?"}},
+        )
     assert r.json()["observation"]["error"]["code"] == "customer_unavailable"
     _assert_clean(r.text, url)
     logged = "\n".join(rec.getMessage() for rec in caplog.records if rec.name == "supportgym.upstream")
@@ -145,8 +156,10 @@ def test_a_failing_customer_endpoint_is_logged_redacted_not_shown(
 
 
 def test_redaction_of_credentials() -> None:
-    text = (f"POST http://user:{PASSWORD}@llm.example/v1 failed; Authorization: Bearer abc.def-ghi; "
-            f"api_key={API_KEY} key {API_KEY} token: 'tok-123456'")
+    text = (
+        f"POST http://user:{PASSWORD}@llm.example/v1 failed; Authorization: Bearer abc.def-ghi; "
+        f"api_key={API_KEY} key {API_KEY} token: 'tok-123456'"
+    )
     out = redact_secrets(text)
     for leak in (PASSWORD, "abc.def-ghi", API_KEY, "tok-123456", "user:"):
         assert leak not in out

@@ -8,7 +8,6 @@ import pytest
 from supportgym.env.http_auth import EpisodeAuth
 from supportgym.services.launch import ServerProcess, running_server
 
-
 # The operator's token: these tests drive the service as its operator (see tests/security for
 # what episode capabilities alone may do).
 SERVICE_TOKEN = "test-service-token-0123456789"
@@ -35,8 +34,8 @@ def app_client() -> Iterator[object]:
     """The app in process (no socket), for fast protocol tests."""
     from fastapi.testclient import TestClient
 
-    from supportgym.tasks.service import create_service
     from supportgym.services.settings import Settings
+    from supportgym.tasks.service import create_service
 
     app = create_service(Settings(warm_worlds=["7/tiny"], max_episodes=4, reap_interval_s=0.05, idle_ttl_s=3600))
     with TestClient(app) as c:

@@ -18,9 +18,9 @@ def script(i: int, seed: int = 7, scale: str = "tiny") -> list[tuple[str, Any]]:
             customers = s.execute(select(Customer.id).order_by(Customer.id)).scalars().all()
             tickets = s.execute(select(Ticket.id).order_by(Ticket.id)).scalars().all()
             orders = s.execute(select(Order.id).order_by(Order.id)).scalars().all()
-            paid = s.execute(
-                select(Order.id).where(Order.status == OrderStatus.paid).order_by(Order.id)
-            ).scalars().all()
+            paid = (
+                s.execute(select(Order.id).where(Order.status == OrderStatus.paid).order_by(Order.id)).scalars().all()
+            )
     finally:
         db.close()
     c = customers[i % len(customers)]

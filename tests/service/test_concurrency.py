@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from supportgym.env.http_auth import EpisodeAuth
-
 from supportgym.services.episode import Episode, EpisodeConfig
 from tests.service.scripts import script
 

@@ -28,8 +28,12 @@ def _strings(node: ast.expr) -> set[str]:
 
 def _is_status_map_lookup(node: ast.Call) -> bool:
     func = node.func
-    return (isinstance(func, ast.Attribute) and func.attr == "get" and isinstance(func.value, ast.Dict)
-            and all(isinstance(k, ast.Constant) and isinstance(k.value, int) for k in func.value.keys))
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "get"
+        and isinstance(func.value, ast.Dict)
+        and all(isinstance(k, ast.Constant) and isinstance(k.value, int) for k in func.value.keys)
+    )
 
 
 def raised_codes() -> tuple[set[str], set[str]]:
@@ -64,21 +68,29 @@ def test_every_raised_code_is_documented_and_every_documented_code_is_raised() -
     http, tool = raised_codes()
     assert http == set(HTTP_ERRORS), (
         f"raised but not in HTTP_ERRORS: {sorted(http - set(HTTP_ERRORS))}; "
-        f"in HTTP_ERRORS but never raised: {sorted(set(HTTP_ERRORS) - http)}")
+        f"in HTTP_ERRORS but never raised: {sorted(set(HTTP_ERRORS) - http)}"
+    )
     assert tool == set(TOOL_ERRORS), (
         f"raised but not in TOOL_ERRORS: {sorted(tool - set(TOOL_ERRORS))}; "
-        f"in TOOL_ERRORS but never raised: {sorted(set(TOOL_ERRORS) - tool)}")
+        f"in TOOL_ERRORS but never raised: {sorted(set(TOOL_ERRORS) - tool)}"
+    )
 
 
 def test_http_doc_holds_the_generated_tables() -> None:
     assert markdown_tables() in HTTP_DOC.read_text(encoding="utf-8"), (
-        "docs/http.md is out of date: paste the output of python -m supportgym.services.error_codes")
+        "docs/http.md is out of date: paste the output of python -m supportgym.services.error_codes"
+    )
 
 
 def test_http_doc_walks_through_a_whole_episode() -> None:
     doc = HTTP_DOC.read_text(encoding="utf-8")
-    for route in ("POST $B/episodes ", "/episodes/$ID/step", "/episodes/$ID/submit",
-                  "$B/episodes/$ID/grade", "-X DELETE $B/episodes/$ID"):
+    for route in (
+        "POST $B/episodes ",
+        "/episodes/$ID/step",
+        "/episodes/$ID/submit",
+        "$B/episodes/$ID/grade",
+        "-X DELETE $B/episodes/$ID",
+    ):
         assert route in doc, route
 
 
@@ -119,5 +131,8 @@ def test_unknown_path_and_bad_json_are_structured(server: ServerProcess) -> None
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
         bad = c.post("/episodes", content=b'{"task_id": ', headers={"content-type": "application/json"})
         assert bad.status_code == 400
-        assert bad.json()["error"] == {"code": "invalid_json", "message": "request body is not valid JSON",
-                                       "field": "body"}
+        assert bad.json()["error"] == {
+            "code": "invalid_json",
+            "message": "request body is not valid JSON",
+            "field": "body",
+        }

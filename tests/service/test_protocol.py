@@ -46,7 +46,9 @@ def test_create_step_submit_trail_changes_grade_delete(app_client):
     eid = ep["episode_id"]
     assert ep["max_steps"] == 20 and ep["task_id"] is None and ep["status"] == "running"
     # Every tool but the opt-in ones (a bare world enables none) and submit.
-    assert {t["function"]["name"] for t in ep["tools"]} == {n for n, t in REGISTRY.items() if not t.opt_in} | {SUBMIT_TOOL}
+    assert {t["function"]["name"] for t in ep["tools"]} == {n for n, t in REGISTRY.items() if not t.opt_in} | {
+        SUBMIT_TOOL
+    }
     assert "advance_time" in REGISTRY
     assert ep["policy_summary"].startswith("- ")
 
@@ -166,10 +168,18 @@ def test_deleting_frees_the_episode(app_client):
 def test_openapi_documents_every_route_and_tool(app_client):
     spec = app_client.get("/openapi.json").json()
     paths = spec["paths"]
-    for path in ["/healthz", "/readyz", "/tools", "/episodes", "/episodes/{episode_id}",
-                 "/episodes/{episode_id}/step", "/episodes/{episode_id}/submit",
-                 "/episodes/{episode_id}/trail", "/episodes/{episode_id}/changes",
-                 "/episodes/{episode_id}/grade"]:
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/tools",
+        "/episodes",
+        "/episodes/{episode_id}",
+        "/episodes/{episode_id}/step",
+        "/episodes/{episode_id}/submit",
+        "/episodes/{episode_id}/trail",
+        "/episodes/{episode_id}/changes",
+        "/episodes/{episode_id}/grade",
+    ]:
         assert path in paths, path
     for name, tool in REGISTRY.items():
         op = paths[f"/episodes/{{episode_id}}/tools/{name}"]["post"]

@@ -10,7 +10,9 @@ import sys
 
 HIDE_MCP = "import sys; sys.modules['mcp'] = None\n"
 
-SERVE = HIDE_MCP + """
+SERVE = (
+    HIDE_MCP
+    + """
 import json
 from fastapi.testclient import TestClient
 from supportgym.tasks.service import create_service
@@ -20,11 +22,15 @@ with TestClient(create_service(Settings.from_env(warm_worlds=[]))) as client:
     print(json.dumps({"health": client.get("/healthz").status_code, "episode": created.status_code,
                       "mcp": client.post("/mcp", json={}).status_code}))
 """
+)
 
-MCP_COMMAND = HIDE_MCP + """
+MCP_COMMAND = (
+    HIDE_MCP
+    + """
 from supportgym.cli.app import app
 app(["mcp", "--scale", "tiny"])
 """
+)
 
 
 def test_service_serves_http_without_mcp() -> None:
@@ -36,7 +42,13 @@ def test_service_serves_http_without_mcp() -> None:
 
 
 def test_mcp_command_names_the_extra() -> None:
-    done = subprocess.run([sys.executable, "-c", MCP_COMMAND], capture_output=True, text=True, timeout=300,
-                          check=False, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [sys.executable, "-c", MCP_COMMAND],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 2
     assert "pip install 'supportgym[mcp]'" in done.stderr

@@ -52,4 +52,10 @@ def test_stats_json_counts_the_task_set() -> None:
     assert len(stats["families"]) == len({t.family for t in tasks})
     assert sum(stats["total"]["by_type"].values()) == sum(len(t.criteria) for t in tasks)
     assert 1 <= stats["total"]["write_sequences"] <= len(tasks)
-    assert {lv["group"] for lv in stats["levels"]} <= {"tool_use", "planning", "adaptability", "groundedness", "common_sense"}
+    assert {lv["group"] for lv in stats["levels"]} <= {
+        "tool_use",
+        "planning",
+        "adaptability",
+        "groundedness",
+        "common_sense",
+    }

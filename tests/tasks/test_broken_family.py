@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from supportgym.cli.tasks import tasks_app
 from supportgym.tasks import (
     TaskFormatError,
     broken_families,
@@ -20,7 +21,6 @@ from supportgym.tasks import (
     load_task_set,
     prepare_task,
 )
-from supportgym.cli.tasks import tasks_app
 from supportgym.tasks.loader import RUBRICS_DIR, RUBRICS_DIR_ENV, TASKS_DIR, TASKS_DIR_ENV
 
 GOOD = "brand_mismatch_search"
@@ -54,7 +54,7 @@ def _corrupt(file: Path, old: str, new: str) -> int:
     """Replace the first ``old`` in ``file``; the 1-based line it was on."""
     text = file.read_text()
     at = text.index(old)
-    file.write_text(text[:at] + new + text[at + len(old):])
+    file.write_text(text[:at] + new + text[at + len(old) :])
     return text[:at].count("\n") + 1
 
 

@@ -43,9 +43,18 @@ def test_task_ticket_id_is_deterministic_and_avoids_taken_ids() -> None:
             assert first == task_ticket_id(session, "some_family-01", "ticket")
             assert first != task_ticket_id(session, "some_family-02", "ticket")
             taken = session.get(Ticket, "TKT-200001")
-            session.add(Ticket(id=first, customer_id=taken.customer_id, subject="x", status=taken.status,
-                               priority=taken.priority, channel=taken.channel, created_at=taken.created_at,
-                               updated_at=taken.updated_at))
+            session.add(
+                Ticket(
+                    id=first,
+                    customer_id=taken.customer_id,
+                    subject="x",
+                    status=taken.status,
+                    priority=taken.priority,
+                    channel=taken.channel,
+                    created_at=taken.created_at,
+                    updated_at=taken.updated_at,
+                )
+            )
             session.flush()
             assert task_ticket_id(session, "some_family-01", "ticket") != first
     finally:

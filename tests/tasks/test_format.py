@@ -92,7 +92,11 @@ def test_unknown_tool_in_reference(tmp_path: Path) -> None:
 def test_rubric_errors(tmp_path: Path) -> None:
     probs = _problems(tmp_path, GOOD_TASK, GOOD_RUBRIC.replace("category: completeness", "category: vibes"))
     assert any("rubrics/fam.yaml:5 criteria.0.category:" in p for p in probs), probs
-    probs2 = _problems(tmp_path / "b", GOOD_TASK, GOOD_RUBRIC.replace("type: tool_called,", "type: tool_used,")) if (tmp_path / "b").mkdir() is None else []
+    probs2 = (
+        _problems(tmp_path / "b", GOOD_TASK, GOOD_RUBRIC.replace("type: tool_called,", "type: tool_used,"))
+        if (tmp_path / "b").mkdir() is None
+        else []
+    )
     assert any("fam.yaml:7 criteria.0.check:" in p and "unknown check type" in p for p in probs2), probs2
 
 
@@ -107,12 +111,16 @@ def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
 
 
 def test_unknown_placeholder_fails_loudly_with_line(tmp_path: Path) -> None:
-    probs = _problems(tmp_path, GOOD_TASK.replace("Look at order {order.id}", "Look at order {order.nope}"), prepare=True)
+    probs = _problems(
+        tmp_path, GOOD_TASK.replace("Look at order {order.id}", "Look at order {order.nope}"), prepare=True
+    )
     assert any("fam.yaml:7 instruction:" in p and "order" in p and "nope" in p for p in probs), probs
 
 
 def test_select_without_match_reports_step(tmp_path: Path) -> None:
-    probs = _problems(tmp_path, GOOD_TASK.replace("status: delivered}", "status: delivered, total_cents: {lt: 0}}"), prepare=True)
+    probs = _problems(
+        tmp_path, GOOD_TASK.replace("status: delivered}", "status: delivered, total_cents: {lt: 0}}"), prepare=True
+    )
     assert any("fam.yaml:9 setup.0.select" in p and "found 0" in p for p in probs), probs
 
 

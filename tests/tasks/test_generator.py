@@ -36,7 +36,9 @@ def test_a_candidate_is_the_same_task_every_time() -> None:
     for name, draw in (base.generate or {}).items():
         assert draw.range[0] <= a.params[name] <= draw.range[1]
     # Another seed draws something else somewhere in its first candidates.
-    assert any(get_task(generated_id(FAMILY, 8, k)).params != get_task(generated_id(FAMILY, 7, k)).params for k in (1, 2, 3))
+    assert any(
+        get_task(generated_id(FAMILY, 8, k)).params != get_task(generated_id(FAMILY, 7, k)).params for k in (1, 2, 3)
+    )
 
 
 def test_unknown_or_ungeneratable_families_are_clear_errors() -> None:
@@ -78,7 +80,9 @@ def test_generation_is_deterministic_and_reports_drops() -> None:
 
 
 def test_cli_generate_json() -> None:
-    result = CliRunner().invoke(app, ["tasks", "generate", "--family", FAMILY, "--seed", "3", "--n", "1", "--json", "--no-audit"])
+    result = CliRunner().invoke(
+        app, ["tasks", "generate", "--family", FAMILY, "--seed", "3", "--n", "1", "--json", "--no-audit"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert len(data["accepted"]) == 1 and data["accepted"][0]["id"].startswith(f"{FAMILY}-g3-")

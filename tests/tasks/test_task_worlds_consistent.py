@@ -5,10 +5,10 @@ payment captured a year before its order was placed is being told a contradictor
 from __future__ import annotations
 
 import pytest
+
 from supportgym.services.episode import EpisodeConfig
-from supportgym.tasks import list_tasks
+from supportgym.tasks import list_tasks, open_episode
 from supportgym.world_seed.check import check_world, summarize
-from supportgym.tasks import open_episode
 
 # Each task builds its own world copy: about a second each, so this is not in the unit tier.
 pytestmark = pytest.mark.slow

@@ -52,15 +52,24 @@ def test_the_episode_clock_follows_the_wait() -> None:
 def test_setup_steps_post_schedule_and_move_time() -> None:
     db = get_snapshot(7, "tiny").open()
     now = parse_iso(db.conn.execute("SELECT value FROM world_meta WHERE key='now'").fetchone()[0])
-    ops = OPS.validate_python([
-        {"select": {"as": "ship", "table": "shipments", "where": {"status": "in_transit"}}},
-        {"set": {"entity": "ship", "values": {"estimated_delivery": "+20h"}}},
-        {"post_internal": {"as": "later", "team": "logistics", "age": "+1d", "body": "Hub reopened."}},
-        {"enable_tools": ["advance_time"]},
-        {"advance_time": {"days": 2}},
-        {"post_internal": {"channel": "notes", "team": "warranty", "age": "-1h", "body": "Checked.",
-                           "order": "{ship.order_id}"}},
-    ])
+    ops = OPS.validate_python(
+        [
+            {"select": {"as": "ship", "table": "shipments", "where": {"status": "in_transit"}}},
+            {"set": {"entity": "ship", "values": {"estimated_delivery": "+20h"}}},
+            {"post_internal": {"as": "later", "team": "logistics", "age": "+1d", "body": "Hub reopened."}},
+            {"enable_tools": ["advance_time"]},
+            {"advance_time": {"days": 2}},
+            {
+                "post_internal": {
+                    "channel": "notes",
+                    "team": "warranty",
+                    "age": "-1h",
+                    "body": "Checked.",
+                    "order": "{ship.order_id}",
+                }
+            },
+        ]
+    )
     with db.begin() as session:
         run = SetupRun(session, now, {})
         for n, op in enumerate(ops):
@@ -75,8 +84,11 @@ def test_setup_steps_post_schedule_and_move_time() -> None:
         assert values["later"]["posted_at"] == iso(now + timedelta(days=1))
     with db.begin() as session:
         run = SetupRun(session, now, {})
-        for bad in ({"enable_tools": ["get_order"]}, {"advance_time": {"hours": 0}},
-                    {"post_internal": {"body": "nobody wrote this"}}):
+        for bad in (
+            {"enable_tools": ["get_order"]},
+            {"advance_time": {"hours": 0}},
+            {"post_internal": {"body": "nobody wrote this"}},
+        ):
             with pytest.raises(SetupError):
                 run.apply(OPS.validate_python([bad])[0], (0,))
     db.close()
@@ -98,6 +110,8 @@ def test_internal_text_author_and_id_are_not_for_customers() -> None:
     assert leaks("Your parcel is held up at the carrier and should arrive in a few days.") == []
     # Words the agent also read outside the channels (here: the whole notice pasted into a
     # ticket it then read) are not the message's to keep.
-    ep.db.conn.execute("UPDATE ticket_messages SET body = ? WHERE ticket_id = ?", (body, ep.scenario.values["ticket"]["id"]))
+    ep.db.conn.execute(
+        "UPDATE ticket_messages SET body = ? WHERE ticket_id = ?", (body, ep.scenario.values["ticket"]["id"])
+    )
     ep.step("get_ticket", {"ticket_id": ep.scenario.values["ticket"]["id"]})
     assert leaks(f"Our team wrote: {quote}") == []

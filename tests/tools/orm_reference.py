@@ -16,11 +16,50 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, cast, event, func, inspect, select
 from sqlalchemy.orm import Session
+
+from supportgym.clock import iso
+from supportgym.db import WorldDB
+from supportgym.policy import (
+    ADDRESS_CHANGE_STATUSES,
+    AGENT_REFUND_LIMIT_CENTS,
+    CANCELLABLE_STATUSES,
+    DAMAGE_REPORT_WINDOW_DAYS,
+    GOODWILL_CREDIT_LIMIT_CENTS,
+    RETURN_WINDOW_DAYS,
+)
+from supportgym.progression import apply_to_session, plan_for_session
+from supportgym.schema import (
+    Address,
+    AuthorType,
+    Base,
+    Customer,
+    Escalation,
+    Order,
+    OrderItem,
+    OrderStatus,
+    PaymentStatus,
+    Product,
+    Refund,
+    RefundReason,
+    RefundStatus,
+    Return,
+    ReturnItem,
+    ReturnResolution,
+    ReturnStatus,
+    Shipment,
+    ShipmentEvent,
+    ShipmentStatus,
+    Staff,
+    StoreCreditEntry,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+    TicketTag,
+    WarrantyClaim,
+    WarrantyStatus,
+)
 from supportgym.services.tools import REGISTRY, ToolError, reads, views
 from supportgym.services.tools.base import money, to_cents
-from supportgym.services.tools.waiting import AdvanceTimeArgs
-from supportgym.clock import iso
-from supportgym.progression import apply_to_session, plan_for_session
 
 # The tool modules' argument models, by the names the function bodies use.
 from supportgym.services.tools.billing import (
@@ -54,47 +93,8 @@ from supportgym.services.tools.tickets import (
     TagArgs,
     UpdateStatusArgs,
 )
+from supportgym.services.tools.waiting import AdvanceTimeArgs
 from supportgym.services.tools.writes import plain
-
-from supportgym.db import WorldDB
-from supportgym.policy import (
-    ADDRESS_CHANGE_STATUSES,
-    AGENT_REFUND_LIMIT_CENTS,
-    CANCELLABLE_STATUSES,
-    DAMAGE_REPORT_WINDOW_DAYS,
-    GOODWILL_CREDIT_LIMIT_CENTS,
-    RETURN_WINDOW_DAYS,
-)
-from supportgym.schema import (
-    Address,
-    AuthorType,
-    Base,
-    Customer,
-    Escalation,
-    Order,
-    OrderItem,
-    OrderStatus,
-    PaymentStatus,
-    Product,
-    Refund,
-    RefundReason,
-    RefundStatus,
-    Return,
-    ReturnItem,
-    ReturnResolution,
-    ReturnStatus,
-    Shipment,
-    ShipmentEvent,
-    ShipmentStatus,
-    Staff,
-    StoreCreditEntry,
-    Ticket,
-    TicketMessage,
-    TicketStatus,
-    TicketTag,
-    WarrantyClaim,
-    WarrantyStatus,
-)
 
 ToolContext = Any  # the bodies' annotations name it
 
@@ -160,8 +160,14 @@ def _record_flush(changes: list[dict[str, Any]]) -> Any:
         batch: list[dict[str, Any]] = []
         for obj in session.new:
             state = inspect(obj)
-            batch.append({"op": "insert", "table": state.mapper.local_table.name, "key": _row_key(state),
-                          "after": {c.key: plain(getattr(obj, c.key)) for c in state.mapper.column_attrs}})
+            batch.append(
+                {
+                    "op": "insert",
+                    "table": state.mapper.local_table.name,
+                    "key": _row_key(state),
+                    "after": {c.key: plain(getattr(obj, c.key)) for c in state.mapper.column_attrs},
+                }
+            )
         for obj in session.dirty:
             state = inspect(obj)
             before: dict[str, Any] = {}
@@ -172,19 +178,34 @@ def _record_flush(changes: list[dict[str, Any]]) -> Any:
                     before[attr.key] = plain(hist.deleted[0]) if hist.deleted else None
                     after[attr.key] = plain(hist.added[0])
             if after:
-                batch.append({"op": "update", "table": state.mapper.local_table.name, "key": _row_key(state),
-                              "before": before, "after": after})
+                batch.append(
+                    {
+                        "op": "update",
+                        "table": state.mapper.local_table.name,
+                        "key": _row_key(state),
+                        "before": before,
+                        "after": after,
+                    }
+                )
         for obj in session.deleted:
             state = inspect(obj)
-            batch.append({"op": "delete", "table": state.mapper.local_table.name, "key": _row_key(state),
-                          "before": {c.key: plain(getattr(obj, c.key)) for c in state.mapper.column_attrs}})
+            batch.append(
+                {
+                    "op": "delete",
+                    "table": state.mapper.local_table.name,
+                    "key": _row_key(state),
+                    "before": {c.key: plain(getattr(obj, c.key)) for c in state.mapper.column_attrs},
+                }
+            )
         batch.sort(key=lambda c: (c["table"], c["key"]))
         changes.extend(batch)
 
     return after_flush
 
 
-def call_orm(db: WorldDB, name: str, arguments: dict[str, Any], *, now: datetime, episode_start: datetime) -> tuple[bool, dict[str, Any], list[dict[str, Any]]]:
+def call_orm(
+    db: WorldDB, name: str, arguments: dict[str, Any], *, now: datetime, episode_start: datetime
+) -> tuple[bool, dict[str, Any], list[dict[str, Any]]]:
     """Run the ORM version of writing tool ``name``: (ok, result, changes), as ``call_tool`` did."""
     args = REGISTRY[name].args_model.model_validate(arguments)
     session = db.session()
@@ -256,9 +277,7 @@ def cancel_order(ctx: ToolContext, args: CancelOrderArgs) -> dict[str, Any]:
 
 
 # from services/tools/orders.py
-def update_order_shipping_address(
-    ctx: ToolContext, args: UpdateShippingAddressArgs
-) -> dict[str, Any]:
+def update_order_shipping_address(ctx: ToolContext, args: UpdateShippingAddressArgs) -> dict[str, Any]:
     """Change where an order ships. Only possible before it ships (status pending, paid or
     fulfilled); afterwards the carrier has the parcel. Requires identity verification."""
     order = ctx.get(Order, args.order_id, "order_id")
@@ -327,8 +346,7 @@ def issue_refund(ctx: ToolContext, args: IssueRefundArgs) -> dict[str, Any]:
     if cents > remaining:
         raise ToolError(
             "exceeds_paid",
-            f"Refund of {money(cents)} exceeds the {money(remaining)} still refundable on "
-            f"payment {payment.id}.",
+            f"Refund of {money(cents)} exceeds the {money(remaining)} still refundable on payment {payment.id}.",
             "amount",
             refundable=money(remaining),
         )
@@ -364,9 +382,7 @@ def issue_refund(ctx: ToolContext, args: IssueRefundArgs) -> dict[str, Any]:
     ctx.session.add(refund)
     ctx.session.flush()
     ctx.session.refresh(order)
-    refunded_originals = sum(
-        _refunded_on(order, p.id) for p in captured if p.duplicate_of is None
-    )
+    refunded_originals = sum(_refunded_on(order, p.id) for p in captured if p.duplicate_of is None)
     if refunded_originals >= order.total_cents and order.status in (
         OrderStatus.paid,
         OrderStatus.fulfilled,
@@ -436,9 +452,7 @@ def update_customer_contact(ctx: ToolContext, args: UpdateCustomerContactArgs) -
     customer = ctx.get(Customer, args.customer_id, "customer_id")
     verify_identity(customer, str(args.verification_email))
     if args.new_email is None and args.new_phone is None:
-        raise ToolError(
-            "invalid_argument", "give new_email, new_phone or both", "new_email"
-        )
+        raise ToolError("invalid_argument", "give new_email, new_phone or both", "new_email")
     if args.new_email is not None:
         taken = ctx.session.execute(
             select(Customer.id).where(
@@ -447,9 +461,7 @@ def update_customer_contact(ctx: ToolContext, args: UpdateCustomerContactArgs) -
             )
         ).first()
         if taken:
-            raise ToolError(
-                "conflict", "that email belongs to another customer account", "new_email"
-            )
+            raise ToolError("conflict", "that email belongs to another customer account", "new_email")
         customer.email = str(args.new_email)
     if args.new_phone is not None:
         customer.phone = args.new_phone
@@ -495,9 +507,7 @@ def create_return(ctx: ToolContext, args: CreateReturnArgs) -> dict[str, Any]:
     return window of the customer's tier (see the returns policy). Final-sale categories cannot
     be returned. Creating the RMA does not move money: issue the refund separately."""
     if args.resolution == ReturnResolution.exchange:
-        raise ToolError(
-            "invalid_argument", "use create_exchange for an exchange", "resolution"
-        )
+        raise ToolError("invalid_argument", "use create_exchange for an exchange", "resolution")
     order = ctx.get(Order, args.order_id, "order_id")
     window = RETURN_WINDOW_DAYS[order.customer.tier]
     _require_delivered_within(ctx, order, window, "a return")
@@ -513,9 +523,7 @@ def create_return(ctx: ToolContext, args: CreateReturnArgs) -> dict[str, Any]:
     ctx.session.add(rma)
     next_item = ctx.next_int_id(ReturnItem)
     for n, line in enumerate(args.items):
-        rma.items.append(
-            ReturnItem(id=next_item + n, order_item_id=line.order_item_id, quantity=line.quantity)
-        )
+        rma.items.append(ReturnItem(id=next_item + n, order_item_id=line.order_item_id, quantity=line.quantity))
     ctx.session.flush()
     ctx.session.refresh(order)
     if all(_returned_qty(order, i.id) >= i.quantity for i in order.items):
@@ -534,9 +542,7 @@ def create_return(ctx: ToolContext, args: CreateReturnArgs) -> dict[str, Any]:
 
 
 # from services/tools/fulfilment.py
-def _replacement_order(
-    ctx: ToolContext, order: Order, lines: list[tuple[Product, int]]
-) -> tuple[Order, Shipment]:
+def _replacement_order(ctx: ToolContext, order: Order, lines: list[tuple[Product, int]]) -> tuple[Order, Shipment]:
     for n, (product, qty) in enumerate(lines):
         if product.stock < qty:
             raise ToolError(
@@ -639,9 +645,7 @@ def create_exchange(ctx: ToolContext, args: CreateExchangeArgs) -> dict[str, Any
     item = _item_of(order, args.order_item_id, "order_item_id")
     new_product = ctx.get(Product, args.new_product_id, "new_product_id")
     if new_product.discontinued:
-        raise ToolError(
-            "invalid_argument", f"{new_product.name} is discontinued.", "new_product_id"
-        )
+        raise ToolError("invalid_argument", f"{new_product.name} is discontinued.", "new_product_id")
     if new_product.category != item.product.category:
         raise ToolError(
             "invalid_argument",
@@ -652,8 +656,7 @@ def create_exchange(ctx: ToolContext, args: CreateExchangeArgs) -> dict[str, Any
     if new_product.price_cents > item.unit_price_cents:
         raise ToolError(
             "invalid_argument",
-            f"{new_product.name} costs more than the item paid; exchanges are for the same or "
-            "a lower price.",
+            f"{new_product.name} costs more than the item paid; exchanges are for the same or a lower price.",
             "new_product_id",
         )
     rma = Return(
@@ -666,9 +669,7 @@ def create_exchange(ctx: ToolContext, args: CreateExchangeArgs) -> dict[str, Any
         exchange_product_id=new_product.id,
     )
     ctx.session.add(rma)
-    rma.items.append(
-        ReturnItem(id=ctx.next_int_id(ReturnItem), order_item_id=item.id, quantity=args.quantity)
-    )
+    rma.items.append(ReturnItem(id=ctx.next_int_id(ReturnItem), order_item_id=item.id, quantity=args.quantity))
     ctx.session.flush()
     new, shipment = _replacement_order(ctx, order, [(new_product, args.quantity)])
     difference = (item.unit_price_cents - new_product.price_cents) * args.quantity
@@ -687,9 +688,7 @@ def file_warranty_claim(ctx: ToolContext, args: FileWarrantyClaimArgs) -> dict[s
     order = ctx.get(Order, args.order_id, "order_id")
     item = _item_of(order, args.order_item_id, "order_item_id")
     if order.delivered_at is None:
-        raise ToolError(
-            "invalid_state", f"Order {order.id} has not been delivered.", "order_id"
-        )
+        raise ToolError("invalid_state", f"Order {order.id} has not been delivered.", "order_id")
     months = item.product.warranty_months
     expires = order.delivered_at + timedelta(days=round(months * 30.44))
     if months == 0 or ctx.now > expires:
@@ -749,9 +748,7 @@ def reply_to_customer(ctx: ToolContext, args: ReplyArgs) -> dict[str, Any]:
     """Send a message to the customer on a ticket's thread (visible to the customer)."""
     ticket = ctx.get(Ticket, args.ticket_id, "ticket_id")
     if ticket.status == TicketStatus.closed:
-        raise ToolError(
-            "invalid_state", f"Ticket {ticket.id} is closed; it cannot be replied to.", "ticket_id"
-        )
+        raise ToolError("invalid_state", f"Ticket {ticket.id} is closed; it cannot be replied to.", "ticket_id")
     return {"sent": True, "message": views.message(_post(ctx, ticket, args.message, False))}
 
 
@@ -767,9 +764,7 @@ def update_ticket_status(ctx: ToolContext, args: UpdateStatusArgs) -> dict[str, 
     """Change a ticket's status. A closed ticket cannot be reopened."""
     ticket = ctx.get(Ticket, args.ticket_id, "ticket_id")
     if args.status == TicketStatus.escalated:
-        raise ToolError(
-            "invalid_argument", "use escalate_ticket to escalate a ticket", "status"
-        )
+        raise ToolError("invalid_argument", "use escalate_ticket to escalate a ticket", "status")
     if ticket.status == TicketStatus.closed and args.status != TicketStatus.closed:
         raise ToolError("invalid_state", f"Ticket {ticket.id} is closed.", "ticket_id")
     ticket.status = args.status
@@ -794,9 +789,7 @@ def assign_ticket(ctx: ToolContext, args: AssignArgs) -> dict[str, Any]:
     ticket = ctx.get(Ticket, args.ticket_id, "ticket_id")
     staff = ctx.get(Staff, args.staff_id, "staff_id", "staff member")
     if not staff.active:
-        raise ToolError(
-            "invalid_state", f"{staff.name} ({staff.id}) is no longer active.", "staff_id"
-        )
+        raise ToolError("invalid_state", f"{staff.name} ({staff.id}) is no longer active.", "staff_id")
     ticket.assignee_id = staff.id
     ticket.updated_at = ctx.now
     ctx.session.flush()
@@ -851,6 +844,7 @@ def tag_ticket(ctx: ToolContext, args: TagArgs) -> dict[str, Any]:
     ticket.updated_at = ctx.now
     ctx.session.flush()
     return {"updated": True, "tags": sorted(current)}
+
 
 # from services/tools/waiting.py: written after the fast path; its ORM version applies the same
 # plan through the session, as the task setup does.

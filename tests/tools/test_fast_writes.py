@@ -13,10 +13,9 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
-from supportgym.services.tools import REGISTRY, call_tool
 
-from supportgym.db import WorldDB, world_hash
 from supportgym.clock import parse_iso
+from supportgym.db import WorldDB, world_hash
 from supportgym.schema import (
     ENABLED_TOOLS_KEY,
     Address,
@@ -27,6 +26,7 @@ from supportgym.schema import (
     Staff,
     Ticket,
 )
+from supportgym.services.tools import REGISTRY, call_tool
 from tests.tools.conftest import World
 from tests.tools.orm_reference import ORM_TOOLS, call_orm
 
@@ -43,34 +43,93 @@ def _calls(db: WorldDB) -> Iterator[tuple[str, dict[str, Any]]]:
     # For an exchange: the cheapest product of the same category as the item.
     item_category = dict(_rows(db, select(OrderItem.id, Product.category).join(Product)))
     cheapest: dict[str, str] = {}
-    for pid, category in _rows(db, select(Product.id, Product.category).where(Product.discontinued.is_(False)).order_by(Product.price_cents.desc())):
+    for pid, category in _rows(
+        db,
+        select(Product.id, Product.category)
+        .where(Product.discontinued.is_(False))
+        .order_by(Product.price_cents.desc()),
+    ):
         cheapest[category] = pid
     customers = _rows(db, select(Customer.id, Customer.email).order_by(Customer.id))
-    addresses = {cid: aid for cid, aid in _rows(db, select(Address.customer_id, Address.id).order_by(Address.id.desc()))}
+    addresses = {
+        cid: aid for cid, aid in _rows(db, select(Address.customer_id, Address.id).order_by(Address.id.desc()))
+    }
     tickets = [t for (t,) in _rows(db, select(Ticket.id).order_by(Ticket.id))]
     staff = [s for (s,) in _rows(db, select(Staff.id).order_by(Staff.id))]
     for n, (order_id, email) in enumerate(orders):
         item = items.get(order_id, "ITM-000001")
-        yield "create_return", {"order_id": order_id, "items": [{"order_item_id": item, "quantity": 1}], "reason": "too small"}
-        yield "issue_refund", {"order_id": order_id, "amount": 5.25, "reason": ["damaged_item", "goodwill", "duplicate_charge"][n % 3]}
+        yield (
+            "create_return",
+            {"order_id": order_id, "items": [{"order_item_id": item, "quantity": 1}], "reason": "too small"},
+        )
+        yield (
+            "issue_refund",
+            {"order_id": order_id, "amount": 5.25, "reason": ["damaged_item", "goodwill", "duplicate_charge"][n % 3]},
+        )
         yield "issue_refund", {"order_id": order_id, "amount": 900.0, "reason": "returned_item"}
-        yield "reship_items", {"order_id": order_id, "items": [{"order_item_id": item, "quantity": 1}], "reason": "arrived damaged"}
-        yield "create_exchange", {"order_id": order_id, "order_item_id": item, "new_product_id": cheapest.get(item_category.get(item, ""), "PRD-1001"), "reason": "wrong size"}
+        yield (
+            "reship_items",
+            {"order_id": order_id, "items": [{"order_item_id": item, "quantity": 1}], "reason": "arrived damaged"},
+        )
+        yield (
+            "create_exchange",
+            {
+                "order_id": order_id,
+                "order_item_id": item,
+                "new_product_id": cheapest.get(item_category.get(item, ""), "PRD-1001"),
+                "reason": "wrong size",
+            },
+        )
         yield "file_warranty_claim", {"order_id": order_id, "order_item_id": item, "issue": "stopped working"}
-        yield "update_order_shipping_address", {"order_id": order_id, "verification_email": email, "name": "A B",
-                                                "line1": f"{n} Main St", "city": "Springfield", "region": "IL", "postal_code": "62701"}
+        yield (
+            "update_order_shipping_address",
+            {
+                "order_id": order_id,
+                "verification_email": email,
+                "name": "A B",
+                "line1": f"{n} Main St",
+                "city": "Springfield",
+                "region": "IL",
+                "postal_code": "62701",
+            },
+        )
         if n % 2:
             yield "cancel_order", {"order_id": order_id, "reason": "changed my mind"}
     for n, (customer_id, email) in enumerate(customers):
-        yield "apply_store_credit", {"customer_id": customer_id, "amount": 7.5 + n, "reason": "sorry",
-                                     **({"order_id": orders[n % len(orders)][0]} if n % 3 == 0 else {})}
-        yield "update_customer_contact", {"customer_id": customer_id, "verification_email": email, "new_phone": f"555-01{n:02d}"}
-        yield "update_customer_contact", {"customer_id": customer_id, "verification_email": email,
-                                          "new_email": customers[(n + 1) % len(customers)][1] if n % 4 == 0 else f"new{n}@example.com"}
-        address = {"verification_email": email, "line1": f"{n} Oak Ave", "city": "Salem", "region": "OR", "postal_code": "97301"}
+        yield (
+            "apply_store_credit",
+            {
+                "customer_id": customer_id,
+                "amount": 7.5 + n,
+                "reason": "sorry",
+                **({"order_id": orders[n % len(orders)][0]} if n % 3 == 0 else {}),
+            },
+        )
+        yield (
+            "update_customer_contact",
+            {"customer_id": customer_id, "verification_email": email, "new_phone": f"555-01{n:02d}"},
+        )
+        yield (
+            "update_customer_contact",
+            {
+                "customer_id": customer_id,
+                "verification_email": email,
+                "new_email": customers[(n + 1) % len(customers)][1] if n % 4 == 0 else f"new{n}@example.com",
+            },
+        )
+        address = {
+            "verification_email": email,
+            "line1": f"{n} Oak Ave",
+            "city": "Salem",
+            "region": "OR",
+            "postal_code": "97301",
+        }
         yield "update_customer_address", {"customer_id": customer_id, **address, "make_default": n % 2 == 0}
         if customer_id in addresses:
-            yield "update_customer_address", {"customer_id": customer_id, **address, "address_id": addresses[customer_id], "make_default": True}
+            yield (
+                "update_customer_address",
+                {"customer_id": customer_id, **address, "address_id": addresses[customer_id], "make_default": True},
+            )
     for n, ticket_id in enumerate(tickets):
         yield "tag_ticket", {"ticket_id": ticket_id, "add": ["refund", "vip"], "remove": ["refund"] if n % 2 else []}
         yield "tag_ticket", {"ticket_id": ticket_id, "remove": ["vip", "billing"]}
@@ -79,7 +138,10 @@ def _calls(db: WorldDB) -> Iterator[tuple[str, dict[str, Any]]]:
         yield "set_ticket_priority", {"ticket_id": ticket_id, "priority": ["low", "high", "urgent"][n % 3]}
         yield "assign_ticket", {"ticket_id": ticket_id, "staff_id": staff[n % len(staff)]}
         if n % 3 == 0:
-            yield "escalate_ticket", {"ticket_id": ticket_id, "team": "billing", "reason": "refund above limit", "requested_amount": 300}
+            yield (
+                "escalate_ticket",
+                {"ticket_id": ticket_id, "team": "billing", "reason": "refund above limit", "requested_amount": 300},
+            )
         yield "update_ticket_status", {"ticket_id": ticket_id, "status": ["solved", "closed", "pending", "open"][n % 4]}
         if n % 10 == 0:  # time passes now and then: parcels arrive, tickets pass deadlines
             yield "advance_time", {"hours": 1 + n % 30}
@@ -133,7 +195,10 @@ def test_a_refused_write_changes_nothing_after_it_wrote(world):
     """issue_refund writes the refund, then refuses nothing; create_return refuses before
     writing; cancel_order refuses on state: each refusal leaves the world hash and trail."""
     delivered = world.first(select(Order.id).where(Order.status == "delivered").order_by(Order.id))
-    world.error("create_return", {"order_id": delivered, "items": [{"order_item_id": "ITM-000001", "quantity": 1}], "reason": "x"})
+    world.error(
+        "create_return",
+        {"order_id": delivered, "items": [{"order_item_id": "ITM-000001", "quantity": 1}], "reason": "x"},
+    )
     world.error("issue_refund", {"order_id": delivered, "amount": 999999, "reason": "goodwill"})
     world.error("cancel_order", {"order_id": delivered, "reason": "too late"})
 

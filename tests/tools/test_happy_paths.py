@@ -186,7 +186,9 @@ def test_create_return_and_exchange_and_reship(world):
         "create_return", order_id=order.id, items=[{"order_item_id": item_id, "quantity": 1}], reason="too loud"
     )
     assert res["return"]["status"] == "approved" and res["return"]["return_id"].startswith("RMA-")
-    reship = world.call("reship_items", order_id=order.id, items=[{"order_item_id": item_id, "quantity": 1}], reason="arrived damaged")
+    reship = world.call(
+        "reship_items", order_id=order.id, items=[{"order_item_id": item_id, "quantity": 1}], reason="arrived damaged"
+    )
     assert reship.ok, reship.result
     assert reship.result["shipment"]["is_replacement"] is True
     with world.db.session() as s:
@@ -195,7 +197,12 @@ def test_create_return_and_exchange_and_reship(world):
     if qty > 1:
         cheaper = world.first(
             select(Product)
-            .where(Product.category == category, Product.price_cents <= price, Product.discontinued.is_(False), Product.stock > 0)
+            .where(
+                Product.category == category,
+                Product.price_cents <= price,
+                Product.discontinued.is_(False),
+                Product.stock > 0,
+            )
             .order_by(Product.id)
         )
         ex = world.call(
@@ -221,7 +228,10 @@ def test_contact_and_address_updates_need_verification(world):
     )
     assert err["code"] == "identity_not_verified"
     res = world.ok(
-        "update_customer_contact", customer_id=customer.id, verification_email=customer.email.upper(), new_phone="555-0100"
+        "update_customer_contact",
+        customer_id=customer.id,
+        verification_email=customer.email.upper(),
+        new_phone="555-0100",
     )
     assert res["customer"]["phone"] == "555-0100"
     addr = world.ok(
@@ -244,8 +254,15 @@ def test_shipping_address_change_before_shipment_only(world):
         email = s.get(Order, paid.id).customer.email
     err = world.error(
         "update_order_shipping_address",
-        {"order_id": paid.id, "verification_email": "not-" + email, "name": "A", "line1": "x",
-         "city": "y", "region": "TX", "postal_code": "73301"},
+        {
+            "order_id": paid.id,
+            "verification_email": "not-" + email,
+            "name": "A",
+            "line1": "x",
+            "city": "y",
+            "region": "TX",
+            "postal_code": "73301",
+        },
     )
     assert err["code"] == "identity_not_verified"
     res = world.ok(
@@ -262,8 +279,15 @@ def test_shipping_address_change_before_shipment_only(world):
     shipped = world.first(select(Order).where(Order.status == OrderStatus.shipped).order_by(Order.id))
     err = world.error(
         "update_order_shipping_address",
-        {"order_id": shipped.id, "verification_email": "a@b.example", "name": "A", "line1": "x",
-         "city": "y", "region": "TX", "postal_code": "73301"},
+        {
+            "order_id": shipped.id,
+            "verification_email": "a@b.example",
+            "name": "A",
+            "line1": "x",
+            "city": "y",
+            "region": "TX",
+            "postal_code": "73301",
+        },
     )
     assert err["code"] == "invalid_state"
 
@@ -281,7 +305,9 @@ def test_ticket_workflow(world):
     assert "vip" not in world.ok("tag_ticket", ticket_id=ticket.id, remove=["vip"])["tags"]
     assert world.ok("set_ticket_priority", ticket_id=ticket.id, priority="high")["ticket"]["priority"] == "high"
     assert world.ok("assign_ticket", ticket_id=ticket.id, staff_id=staff.id)["ticket"]["assignee_id"] == staff.id
-    esc = world.ok("escalate_ticket", ticket_id=ticket.id, team="billing", reason="refund over limit", requested_amount=612.4)
+    esc = world.ok(
+        "escalate_ticket", ticket_id=ticket.id, team="billing", reason="refund over limit", requested_amount=612.4
+    )
     assert esc["escalation"]["requested_amount"] == "612.40" and esc["ticket"]["status"] == "escalated"
     assert world.ok("update_ticket_status", ticket_id=ticket.id, status="solved")["ticket"]["status"] == "solved"
     t = world.ok("get_ticket", ticket_id=ticket.id)
@@ -290,9 +316,7 @@ def test_ticket_workflow(world):
 
 
 def test_warranty_claim(world):
-    order = world.first(
-        select(Order).where(Order.status == OrderStatus.delivered).order_by(Order.id)
-    )
+    order = world.first(select(Order).where(Order.status == OrderStatus.delivered).order_by(Order.id))
 
     def fresh(s):
         o = s.get(Order, order.id)
@@ -339,8 +363,6 @@ def test_reads_after_writes_are_fresh(world):
 def test_refused_write_after_partial_change_leaves_cache_and_world_intact(world):
     order = world.first(select(Order).where(Order.status == OrderStatus.delivered).order_by(Order.id))
     snapshot = world.ok("get_order", order_id=order.id)
-    err = world.error(
-        "issue_refund", {"order_id": order.id, "amount": 10**5, "reason": "goodwill"}
-    )
+    err = world.error("issue_refund", {"order_id": order.id, "amount": 10**5, "reason": "goodwill"})
     assert err["field"] == "amount"
     assert world.ok("get_order", order_id=order.id) == snapshot

@@ -30,11 +30,7 @@ def test_rows_equal_core_rows_with_types_processed(world):
 
 def test_datetime_and_literal_parameters(world):
     cutoff = world.start.replace(day=1)
-    stmt = (
-        select(func.count())
-        .select_from(Ticket)
-        .where(Ticket.created_at >= bindparam("after"), Ticket.subject != "")
-    )
+    stmt = select(func.count()).select_from(Ticket).where(Ticket.created_at >= bindparam("after"), Ticket.subject != "")
     assert reads.Query(stmt).scalar(world.db.conn, after=cutoff) == _core(world, stmt, after=cutoff)[0][0]
 
 
@@ -74,7 +70,9 @@ def test_writes_made_by_a_tool_are_visible_to_its_reads(world):
     assert row.subject == "changed in the call"
     world.db.conn.execute("ROLLBACK TO t")
     world.db.conn.execute("RELEASE t")
-    assert reads.by_column(Ticket.__table__, "id").first(world.db.conn, value=ticket.id).subject != "changed in the call"
+    assert (
+        reads.by_column(Ticket.__table__, "id").first(world.db.conn, value=ticket.id).subject != "changed in the call"
+    )
 
 
 def test_next_id_ignores_ids_with_a_non_numeric_suffix(world):

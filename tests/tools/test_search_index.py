@@ -13,7 +13,7 @@ SCAN = {
     "name": "instr(lower(first_name || ' ' || last_name), ?) > 0",
     "email": "instr(lower(email), ?) > 0",
     "phone": "(instr(replace(replace(replace(replace(phone, '-', ''), ' ', ''), '(', ''), ')', ''), ?) > 0"
-             " OR instr(phone, ?) > 0)",
+    " OR instr(phone, ?) > 0)",
 }
 
 
@@ -42,9 +42,17 @@ def _needles(world: Any) -> list[tuple[str, str]]:
     rows = world.db.conn.execute("SELECT first_name, last_name, email, phone FROM customers ORDER BY id").fetchall()
     out: list[tuple[str, str]] = []
     for first, last, email, phone in rows[::3]:
-        out += [("name", f"{first} {last}"), ("name", last[:2]), ("name", last.upper()), ("name", f"{first[-2:]} {last[:2]}"),
-                ("email", email), ("email", email.split("@")[1]), ("email", email[:3].upper()),
-                ("phone", phone[-4:]), ("phone", phone[:5])]
+        out += [
+            ("name", f"{first} {last}"),
+            ("name", last[:2]),
+            ("name", last.upper()),
+            ("name", f"{first[-2:]} {last[:2]}"),
+            ("email", email),
+            ("email", email.split("@")[1]),
+            ("email", email[:3].upper()),
+            ("phone", phone[-4:]),
+            ("phone", phone[:5]),
+        ]
     # Short needles (below a trigram), LIKE wildcards typed by an agent, nothing found.
     out += [("name", "a"), ("name", "e_"), ("email", "%"), ("email", "@"), ("name", "zzzq"), ("phone", "5-0")]
     return out
@@ -63,8 +71,13 @@ def test_indexed_search_equals_a_full_scan(world):
 
 def test_the_index_follows_changes_to_customers(world):
     customer_id, email = world.db.conn.execute("SELECT id, email FROM customers ORDER BY id LIMIT 1").fetchone()
-    world.ok("update_customer_contact", customer_id=customer_id, verification_email=email,
-             new_email="quartz.falcon@example.org", new_phone="(555) 867-5309")
+    world.ok(
+        "update_customer_contact",
+        customer_id=customer_id,
+        verification_email=email,
+        new_email="quartz.falcon@example.org",
+        new_phone="(555) 867-5309",
+    )
     assert _search(world, "email", "quartz.falcon") == [customer_id]
     assert _search(world, "email", email) == _scan(world, "email", email)
     assert customer_id not in _search(world, "email", email)

@@ -24,11 +24,21 @@ from supportgym.schema import (
 from tests.tools.conftest import World
 
 
-def _post(world: World, body: str, *, posted_delta: timedelta, channel: str = "team_chat", order: str | None = None) -> str:
+def _post(
+    world: World, body: str, *, posted_delta: timedelta, channel: str = "team_chat", order: str | None = None
+) -> str:
     def add(s):  # noqa: ANN001
         author = s.execute(select(InternalMessage.author_id).order_by(InternalMessage.id)).scalars().first()
-        s.add(InternalMessage(id="MSG-900001" if "later" not in body else "MSG-900002", channel=channel,
-                              author_id=author, posted_at=world.now + posted_delta, body=body, order_id=order))
+        s.add(
+            InternalMessage(
+                id="MSG-900001" if "later" not in body else "MSG-900002",
+                channel=channel,
+                author_id=author,
+                posted_at=world.now + posted_delta,
+                body=body,
+                order_id=order,
+            )
+        )
 
     world.edit(add)
     return "MSG-900001" if "later" not in body else "MSG-900002"
@@ -63,7 +73,9 @@ def test_search_pages_through_the_noise(world: World) -> None:
 
 
 def test_get_message_and_bad_input(world: World) -> None:
-    mid = _post(world, "Note: customer asked to be called after 5pm", posted_delta=-timedelta(minutes=5), channel="notes")
+    mid = _post(
+        world, "Note: customer asked to be called after 5pm", posted_delta=-timedelta(minutes=5), channel="notes"
+    )
     got = world.ok("get_internal_message", message_id=mid)
     assert got["channel"] == "notes" and got["body"].startswith("Note:")
     assert world.error("get_internal_message", {"message_id": "MSG-1"})["code"] == "not_found"
@@ -92,8 +104,11 @@ def test_advance_time_is_off_unless_the_world_enables_it(world: World) -> None:
 def test_advance_time_delivers_due_parcels_settles_refunds_and_passes_deadlines(world: World) -> None:
     _enable(world)
     due = world.first(select(Shipment).where(Shipment.status == ShipmentStatus.in_transit).order_by(Shipment.id))
-    late = world.first(select(Shipment).where(Shipment.status == ShipmentStatus.in_transit, Shipment.id != due.id)
-                       .order_by(Shipment.id))
+    late = world.first(
+        select(Shipment)
+        .where(Shipment.status == ShipmentStatus.in_transit, Shipment.id != due.id)
+        .order_by(Shipment.id)
+    )
     refund = world.first(select(Refund).where(Refund.status == RefundStatus.processed).order_by(Refund.id))
     ticket = world.first(select(Ticket).where(Ticket.status == "open").order_by(Ticket.id))
     ids = (due.id, due.order_id, late.id, refund.id, ticket.id)
@@ -143,7 +158,9 @@ def test_waiting_in_one_go_or_in_steps_gives_the_same_world(tiny_snapshot) -> No
 
 def test_a_scheduled_failed_delivery_sends_the_parcel_back(world: World) -> None:
     _enable(world)
-    ship = world.first(select(Shipment).where(Shipment.status == ShipmentStatus.in_transit).order_by(Shipment.id.desc()))
+    ship = world.first(
+        select(Shipment).where(Shipment.status == ShipmentStatus.in_transit).order_by(Shipment.id.desc())
+    )
     ids = (ship.id, ship.order_id)
 
     def arrange(s):  # noqa: ANN001

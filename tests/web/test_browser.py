@@ -16,9 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from supportgym.services.launch import free_port
 
 from supportgym.cli.parts import CHROMIUM
+from supportgym.services.launch import free_port
 from tests.parts import require_part
 
 pytestmark = pytest.mark.slow
@@ -40,6 +40,7 @@ FLAGS = [
 def browser() -> Iterator[object]:
     require_part("chromium")  # Debian's chromium and the playwright package
     from playwright import sync_api
+
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         try:
@@ -60,8 +61,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env["SUPPORTGYM_TRAJECTORY_DIR"] = str(tmp_path_factory.mktemp("trajectories"))
     env["SUPPORTGYM_WARM_WORLDS"] = "7/tiny"
     env["SUPPORTGYM_TOKEN"] = TOKEN  # the author's view (/ui) needs the service token
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "tests.web._app:make_app",
-           "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "tests.web._app:make_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

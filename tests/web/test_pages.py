@@ -42,7 +42,7 @@ def _tasks() -> list[str]:
 def test_task_list_and_filters(client: TestClient) -> None:
     page = client.get("/ui")
     assert page.status_code == 200
-    assert '/ui/static/app.css' in page.text
+    assert "/ui/static/app.css" in page.text
     ids = _tasks()
     assert all(f'/ui/tasks/{i}"' in page.text for i in ids)
     none = client.get("/ui/", params={"difficulty": "no-such-difficulty"})

@@ -6,9 +6,9 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from supportgym.world_seed.snapshot import WorldSnapshot
 
 from supportgym.db import WorldDB
+from supportgym.world_seed.snapshot import WorldSnapshot
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,11 +7,11 @@ import re
 from decimal import Decimal
 
 import pytest
-from supportgym.services.tools import openai_schemas
 
 from supportgym.filters import OPERATORS, ORDERING, UNKNOWN_OPERATOR, like_regex
 from supportgym.ids import ID_KINDS, ID_PREFIXES, KIND, number_of, prefix_of
 from supportgym.money import decimal_text, dollars, parse_dollars, to_cents
+from supportgym.services.tools import openai_schemas
 from supportgym.stats import percentile
 
 

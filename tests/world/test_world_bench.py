@@ -3,9 +3,10 @@ from __future__ import annotations
 import importlib
 import json
 
+from typer.testing import CliRunner
+
 from supportgym.bench import world as bench
 from supportgym.cli.app import app
-from typer.testing import CliRunner
 
 
 def test_world_rows_measure_something() -> None:

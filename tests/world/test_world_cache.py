@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 import supportgym.world_seed.cache as cache
 from supportgym.world_seed.generate import build_world
 
@@ -85,10 +86,10 @@ def test_key_includes_seed_scale_and_source_digest(cold) -> None:  # noqa: ANN00
 
 def test_two_processes_racing_on_a_cold_cache(cold) -> None:  # noqa: ANN001
     env = {**os.environ, "SUPPORTGYM_CACHE": str(cold)}
-    code = ("from supportgym.world_seed.cache import load_world\n"
-            "print(load_world(9, 'tiny', verify=True).world_hash)\n")
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                              env=env) for _ in range(2)]
+    code = "from supportgym.world_seed.cache import load_world\nprint(load_world(9, 'tiny', verify=True).world_hash)\n"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env) for _ in range(2)
+    ]
     outs = [p.communicate()[0].strip() for p in procs]
     assert all(p.returncode == 0 for p in procs)
     assert outs[0] == outs[1] == build_world(9, "tiny").world_hash

@@ -8,13 +8,13 @@ import sys
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
-from supportgym.cli.app import app
-from supportgym.cli.world import world_app
-from supportgym.world_seed.generate import build_world
-from supportgym.world_seed.snapshot import WorldSnapshot
 from typer.testing import CliRunner
 
+from supportgym.cli.app import app
+from supportgym.cli.world import world_app
 from supportgym.db import world_hash
+from supportgym.world_seed.generate import build_world
+from supportgym.world_seed.snapshot import WorldSnapshot
 
 runner = CliRunner()
 
@@ -62,8 +62,7 @@ def test_check_passes(tiny_snapshot) -> None:  # noqa: ANN001
 
 def test_check_fails_on_a_corrupted_world(monkeypatch, tiny_snapshot) -> None:  # noqa: ANN001
     db = tiny_snapshot.open()
-    db.conn.execute("UPDATE orders SET total_cents = total_cents + 7 "
-                    "WHERE id = (SELECT min(id) FROM orders)")
+    db.conn.execute("UPDATE orders SET total_cents = total_cents + 7 WHERE id = (SELECT min(id) FROM orders)")
     db.conn.commit()
     bad = WorldSnapshot(seed=7, scale="tiny", image=db.image(), world_hash="x", counts={})
     db.close()

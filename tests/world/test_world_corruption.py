@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from supportgym.world_seed.check import _Checker, check_world
 
 from supportgym.db import WorldDB
+from supportgym.world_seed.check import _Checker, check_world
 
 
 def _one(db: WorldDB, sql: str, *args: object) -> tuple:
@@ -35,37 +35,36 @@ def order_subtotal(db: WorldDB) -> str:
 
 
 def order_payments(db: WorldDB) -> str:
-    pid, oid = _one(db, "SELECT p.id, p.order_id FROM payments p JOIN orders o ON o.id=p.order_id "
-                        "WHERE o.status='shipped' AND p.status='captured' ORDER BY p.id LIMIT 1")
+    pid, oid = _one(
+        db,
+        "SELECT p.id, p.order_id FROM payments p JOIN orders o ON o.id=p.order_id "
+        "WHERE o.status='shipped' AND p.status='captured' ORDER BY p.id LIMIT 1",
+    )
     _exec(db, f"UPDATE payments SET amount_cents = amount_cents - 50 WHERE id='{pid}'")
     return oid
 
 
 def refund_per_payment(db: WorldDB) -> str:
-    rid, pid = _one(db, "SELECT id, payment_id FROM refunds WHERE status='processed' "
-                        "ORDER BY id LIMIT 1")
+    rid, pid = _one(db, "SELECT id, payment_id FROM refunds WHERE status='processed' ORDER BY id LIMIT 1")
     _exec(db, f"UPDATE refunds SET amount_cents = amount_cents + 100000000 WHERE id='{rid}'")
     return pid
 
 
 def refund_per_order(db: WorldDB) -> str:
-    rid, oid = _one(db, "SELECT id, order_id FROM refunds WHERE status='processed' "
-                        "ORDER BY id LIMIT 1")
+    rid, oid = _one(db, "SELECT id, order_id FROM refunds WHERE status='processed' ORDER BY id LIMIT 1")
     _exec(db, f"UPDATE refunds SET amount_cents = amount_cents + 100000000 WHERE id='{rid}'")
     return oid
 
 
 def foreign_keys(db: WorldDB) -> str:
     (iid,) = _one(db, "SELECT id FROM order_items ORDER BY id LIMIT 1")
-    _exec(db, "PRAGMA foreign_keys=OFF",
-          f"UPDATE order_items SET product_id='PRD-0000' WHERE id='{iid}'")
+    _exec(db, "PRAGMA foreign_keys=OFF", f"UPDATE order_items SET product_id='PRD-0000' WHERE id='{iid}'")
     return iid
 
 
 def foreign_keys_nullable(db: WorldDB) -> str:
     (tid,) = _one(db, "SELECT id FROM tickets ORDER BY id LIMIT 1")
-    _exec(db, "PRAGMA foreign_keys=OFF",
-          f"UPDATE tickets SET assignee_id='STF-999' WHERE id='{tid}'")
+    _exec(db, "PRAGMA foreign_keys=OFF", f"UPDATE tickets SET assignee_id='STF-999' WHERE id='{tid}'")
     return tid
 
 
@@ -77,39 +76,53 @@ def timestamps_ordered(db: WorldDB) -> str:
 
 def timestamps_ordered_messages(db: WorldDB) -> str:
     (mid,) = _one(db, "SELECT max(id) FROM ticket_messages")
-    _exec(db, f"UPDATE ticket_messages SET created_at = '2019-01-01 00:00:00.000000' "
-              f"WHERE id={mid}")
+    _exec(db, f"UPDATE ticket_messages SET created_at = '2019-01-01 00:00:00.000000' WHERE id={mid}")
     return str(mid)
 
 
 def payment_before_order(db: WorldDB) -> str:
     """The contradiction a newcomer found: a payment captured a year before its order."""
     pid, oid = _one(db, "SELECT id, order_id FROM payments WHERE status='captured' ORDER BY id LIMIT 1")
-    _exec(db, f"UPDATE payments SET created_at = (SELECT datetime(placed_at, '-365 days') FROM orders "
-              f"WHERE id='{oid}') WHERE id='{pid}'")
+    _exec(
+        db,
+        f"UPDATE payments SET created_at = (SELECT datetime(placed_at, '-365 days') FROM orders "
+        f"WHERE id='{oid}') WHERE id='{pid}'",
+    )
     return pid
 
 
 def refund_before_payment(db: WorldDB) -> str:
     rid, pid = _one(db, "SELECT id, payment_id FROM refunds ORDER BY id LIMIT 1")
     # Still after the order was placed: only the payment-then-refund order is broken.
-    _exec(db, f"UPDATE refunds SET created_at = (SELECT datetime(created_at, '-1 minute') FROM payments "
-              f"WHERE id='{pid}') WHERE id='{rid}'")
+    _exec(
+        db,
+        f"UPDATE refunds SET created_at = (SELECT datetime(created_at, '-1 minute') FROM payments "
+        f"WHERE id='{pid}') WHERE id='{rid}'",
+    )
     return rid
 
 
 def return_before_delivery(db: WorldDB) -> str:
-    rma, oid = _one(db, "SELECT r.id, r.order_id FROM returns r JOIN orders o ON o.id=r.order_id "
-                        "WHERE o.delivered_at IS NOT NULL ORDER BY r.id LIMIT 1")
-    _exec(db, f"UPDATE returns SET created_at = (SELECT datetime(delivered_at, '-1 hour') FROM orders "
-              f"WHERE id='{oid}') WHERE id='{rma}'")
+    rma, oid = _one(
+        db,
+        "SELECT r.id, r.order_id FROM returns r JOIN orders o ON o.id=r.order_id "
+        "WHERE o.delivered_at IS NOT NULL ORDER BY r.id LIMIT 1",
+    )
+    _exec(
+        db,
+        f"UPDATE returns SET created_at = (SELECT datetime(delivered_at, '-1 hour') FROM orders "
+        f"WHERE id='{oid}') WHERE id='{rma}'",
+    )
     return rma
 
 
 def ticket_before_its_order(db: WorldDB) -> str:
     tid, oid = _one(db, "SELECT id, order_id FROM tickets WHERE order_id IS NOT NULL ORDER BY id LIMIT 1")
-    _exec(db, f"UPDATE orders SET placed_at = (SELECT datetime(created_at, '+1 day') FROM tickets "
-              f"WHERE id='{tid}') WHERE id='{oid}'")
+    _exec(
+        db,
+        f"UPDATE orders SET placed_at = (SELECT datetime(created_at, '+1 day') FROM tickets "
+        f"WHERE id='{tid}') WHERE id='{oid}'",
+    )
     return tid
 
 
@@ -127,23 +140,27 @@ def timestamps_not_future(db: WorldDB) -> str:
 
 def store_credit_balance(db: WorldDB) -> str:
     (cid,) = _one(db, "SELECT id FROM customers ORDER BY id LIMIT 1")
-    _exec(db, "INSERT INTO store_credit (id, customer_id, amount_cents, reason, created_at) "
-              f"VALUES (99999, '{cid}', -100000, 'oops', '2026-01-01 00:00:00.000000')")
+    _exec(
+        db,
+        "INSERT INTO store_credit (id, customer_id, amount_cents, reason, created_at) "
+        f"VALUES (99999, '{cid}', -100000, 'oops', '2026-01-01 00:00:00.000000')",
+    )
     return cid
 
 
 def default_address(db: WorldDB) -> str:
-    aid, cid = _one(db, "SELECT id, customer_id FROM addresses WHERE is_default=1 "
-                        "ORDER BY id LIMIT 1")
+    aid, cid = _one(db, "SELECT id, customer_id FROM addresses WHERE is_default=1 ORDER BY id LIMIT 1")
     _exec(db, f"UPDATE addresses SET is_default=0 WHERE id='{aid}'")
     return cid
 
 
 def shipment_present(db: WorldDB) -> str:
     (oid,) = _one(db, "SELECT id FROM orders WHERE status='shipped' ORDER BY id LIMIT 1")
-    _exec(db, f"DELETE FROM shipment_events WHERE shipment_id IN "
-              f"(SELECT id FROM shipments WHERE order_id='{oid}')",
-          f"DELETE FROM shipments WHERE order_id='{oid}'")
+    _exec(
+        db,
+        f"DELETE FROM shipment_events WHERE shipment_id IN (SELECT id FROM shipments WHERE order_id='{oid}')",
+        f"DELETE FROM shipments WHERE order_id='{oid}'",
+    )
     return oid
 
 
@@ -155,31 +172,36 @@ def delivered_date(db: WorldDB) -> str:
 
 def enum_values(db: WorldDB) -> str:
     (oid,) = _one(db, "SELECT id FROM orders ORDER BY id LIMIT 1")
-    _exec(db, "PRAGMA ignore_check_constraints=ON",
-          f"UPDATE orders SET status='teleported' WHERE id='{oid}'")
+    _exec(db, "PRAGMA ignore_check_constraints=ON", f"UPDATE orders SET status='teleported' WHERE id='{oid}'")
     return oid
 
 
 def return_items_quantity(db: WorldDB) -> str:
-    rid, iid = _one(db, "SELECT ri.id, ri.order_item_id FROM return_items ri JOIN returns r "
-                        "ON r.id = ri.return_id WHERE r.status != 'rejected' ORDER BY ri.id LIMIT 1")
+    rid, iid = _one(
+        db,
+        "SELECT ri.id, ri.order_item_id FROM return_items ri JOIN returns r "
+        "ON r.id = ri.return_id WHERE r.status != 'rejected' ORDER BY ri.id LIMIT 1",
+    )
     _exec(db, f"UPDATE return_items SET quantity = quantity + 5 WHERE id={rid}")
     return iid
 
 
 def return_items_other_order(db: WorldDB) -> str:
-    rid, order_id = _one(db, "SELECT ri.id, r.order_id FROM return_items ri JOIN returns r "
-                             "ON r.id = ri.return_id ORDER BY ri.id LIMIT 1")
-    (other,) = _one(db, "SELECT id FROM order_items WHERE order_id != ? ORDER BY id LIMIT 1",
-                    order_id)
+    rid, order_id = _one(
+        db, "SELECT ri.id, r.order_id FROM return_items ri JOIN returns r ON r.id = ri.return_id ORDER BY ri.id LIMIT 1"
+    )
+    (other,) = _one(db, "SELECT id FROM order_items WHERE order_id != ? ORDER BY id LIMIT 1", order_id)
     _exec(db, f"UPDATE return_items SET order_item_id='{other}' WHERE id={rid}")
     return str(rid)
 
 
 def duplicate_payments(db: WorldDB) -> str:
     (pid,) = _one(db, "SELECT id FROM payments WHERE duplicate_of IS NOT NULL ORDER BY id LIMIT 1")
-    (other,) = _one(db, "SELECT id FROM payments WHERE order_id != "
-                        "(SELECT order_id FROM payments WHERE id=?) ORDER BY id LIMIT 1", pid)
+    (other,) = _one(
+        db,
+        "SELECT id FROM payments WHERE order_id != (SELECT order_id FROM payments WHERE id=?) ORDER BY id LIMIT 1",
+        pid,
+    )
     _exec(db, f"UPDATE payments SET duplicate_of='{other}' WHERE id='{pid}'")
     return pid
 
@@ -231,8 +253,7 @@ def test_uncorrupted_world_is_clean(tiny_db: WorldDB) -> None:
 
 
 @pytest.mark.parametrize(("invariant", "corrupt"), CASES, ids=[c[1].__name__ for c in CASES])
-def test_corruption_is_caught(tiny_db: WorldDB, invariant: str,
-                              corrupt: Callable[[WorldDB], str]) -> None:
+def test_corruption_is_caught(tiny_db: WorldDB, invariant: str, corrupt: Callable[[WorldDB], str]) -> None:
     entity = corrupt(tiny_db)
     with tiny_db.session() as s:
         violations = check_world(s)
@@ -260,5 +281,4 @@ def test_now_argument_allows_later_episode_rows(tiny_db: WorldDB) -> None:
     timestamps_not_future(tiny_db)
     with tiny_db.session() as s:
         assert any(v.invariant == "timestamps_not_future" for v in check_world(s))
-        assert not any(v.invariant == "timestamps_not_future"
-                       for v in check_world(s, now=datetime(2027, 6, 1)))
+        assert not any(v.invariant == "timestamps_not_future" for v in check_world(s, now=datetime(2027, 6, 1)))

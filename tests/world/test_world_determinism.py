@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
-from supportgym.world_seed.generate import build_world
-from supportgym.world_seed.snapshot import fast_world_hash
 
 from supportgym.db import world_hash
+from supportgym.world_seed.generate import build_world
+from supportgym.world_seed.snapshot import fast_world_hash
 
 _CHILD = (
     "import hashlib, json\n"
@@ -40,7 +40,10 @@ def test_same_hash_and_image_in_a_fresh_process(seed: int, hashseed: str) -> Non
     env = {**os.environ, "PYTHONHASHSEED": hashseed}
     out = subprocess.run(
         [sys.executable, "-c", _CHILD.format(seed=seed, scale="tiny")],
-        capture_output=True, text=True, check=True, env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     )
     child = json.loads(out.stdout)
     assert child["hash"] == here.world_hash

@@ -3,6 +3,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from supportgym.world_seed.check import INVARIANTS, run_checks, summarize
 from supportgym.world_seed.generate import build_world
 from supportgym.world_seed.scales import SCALES

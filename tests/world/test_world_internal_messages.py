@@ -13,9 +13,12 @@ def test_channels_are_noisy_and_consistent(default_snapshot) -> None:
         rows = conn.execute("SELECT channel, count(*) FROM internal_messages GROUP BY channel").fetchall()
         counts = dict(rows)
         assert counts["team_chat"] >= 150 and counts["notes"] >= 100
-        assert conn.execute(
-            "SELECT count(*) FROM internal_messages m JOIN staff s ON s.id = m.author_id WHERE s.active = 0"
-        ).fetchone()[0] == 0
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM internal_messages m JOIN staff s ON s.id = m.author_id WHERE s.active = 0"
+            ).fetchone()[0]
+            == 0
+        )
         for column, table in (("order_id", "orders"), ("customer_id", "customers"), ("product_id", "products")):
             dangling = conn.execute(
                 f"SELECT count(*) FROM internal_messages m WHERE m.{column} IS NOT NULL "

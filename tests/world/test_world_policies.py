@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from supportgym.world_seed.policies import dollars, policy_articles
 
 from supportgym import policy as P
 from supportgym.clock import WORLD_NOW
 from supportgym.schema import Policy, Tier
+from supportgym.world_seed.policies import dollars, policy_articles
 
 
 def _articles(db) -> dict[str, Policy]:  # noqa: ANN001
@@ -28,10 +28,22 @@ def test_articles_exist_with_one_line_summaries(tiny_db) -> None:  # noqa: ANN00
         assert a.summary and "\n" not in a.summary and len(a.summary) <= 512
         assert len(a.body) > 200
         assert a.updated_at < WORLD_NOW
-    for topic in ("POL-RETURNS", "POL-REFUND-LIMIT", "POL-CANCELLATIONS", "POL-ADDRESS-CHANGE",
-                  "POL-DAMAGED", "POL-WARRANTY", "POL-DUPLICATE-CHARGE", "POL-TIER-PERKS",
-                  "POL-STORE-CREDIT", "POL-PROMO-CODES", "POL-EXCHANGES", "POL-FINAL-SALE",
-                  "POL-IDENTITY", "POL-PRIVACY"):
+    for topic in (
+        "POL-RETURNS",
+        "POL-REFUND-LIMIT",
+        "POL-CANCELLATIONS",
+        "POL-ADDRESS-CHANGE",
+        "POL-DAMAGED",
+        "POL-WARRANTY",
+        "POL-DUPLICATE-CHARGE",
+        "POL-TIER-PERKS",
+        "POL-STORE-CREDIT",
+        "POL-PROMO-CODES",
+        "POL-EXCHANGES",
+        "POL-FINAL-SALE",
+        "POL-IDENTITY",
+        "POL-PRIVACY",
+    ):
         assert topic in arts
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from sqlalchemy import func, select
-from supportgym.world_seed.catalog import TRAP_BRANDS
-from supportgym.world_seed.traps import mismatched_tickets, trap_examples
 
 from supportgym import policy as P
 from supportgym.schema import (
@@ -23,6 +21,8 @@ from supportgym.schema import (
     Ticket,
     TicketStatus,
 )
+from supportgym.world_seed.catalog import TRAP_BRANDS
+from supportgym.world_seed.traps import mismatched_tickets, trap_examples
 
 
 def test_trap_brands_span_pages_and_are_spelled_differently(default_db) -> None:  # noqa: ANN001
@@ -32,8 +32,7 @@ def test_trap_brands_span_pages_and_are_spelled_differently(default_db) -> None:
             assert counts[b.name] > P.DEFAULT_PAGE_SIZE, b.name
             # The way customers write it does not match the stored name.
             assert b.spoken not in counts
-            assert s.scalar(select(func.count()).select_from(Product)
-                            .where(Product.brand.ilike(b.spoken))) == 0
+            assert s.scalar(select(func.count()).select_from(Product).where(Product.brand.ilike(b.spoken))) == 0
         assert counts["VortexLabs"] > 25
         assert len(counts) >= 20
 
@@ -70,8 +69,9 @@ def test_same_name_customers(default_db) -> None:  # noqa: ANN001
 
 def test_customers_with_more_than_25_orders(default_db) -> None:  # noqa: ANN001
     with default_db.session() as s:
-        n = s.execute(select(Order.customer_id, func.count()).group_by(Order.customer_id)
-                      .having(func.count() > 25)).all()
+        n = s.execute(
+            select(Order.customer_id, func.count()).group_by(Order.customer_id).having(func.count() > 25)
+        ).all()
     assert len(n) >= 3
 
 
@@ -87,16 +87,14 @@ def test_duplicate_payments_some_refunded_some_not(default_db) -> None:  # noqa:
     with default_db.session() as s:
         dups = s.scalars(select(Payment).where(Payment.duplicate_of.is_not(None))).all()
         assert len(dups) >= 5
-        refunded = set(s.scalars(select(Refund.payment_id)
-                                 .where(Refund.reason == "duplicate_charge")))
+        refunded = set(s.scalars(select(Refund.payment_id).where(Refund.reason == "duplicate_charge")))
         assert any(d.id in refunded for d in dups)
         assert any(d.id not in refunded for d in dups)
         for d in dups:
             orig = s.get(Payment, d.duplicate_of)
             assert orig.amount_cents == d.amount_cents and orig.order_id == d.order_id
         # Failed attempts exist too and are not duplicates.
-        assert s.scalar(select(func.count()).select_from(Payment)
-                        .where(Payment.status == "failed")) > 0
+        assert s.scalar(select(func.count()).select_from(Payment).where(Payment.status == "failed")) > 0
         pending = s.scalars(select(Order).where(Order.status == "pending")).all()
         assert pending and all([p.status for p in o.payments] == ["authorized"] for o in pending)
 
@@ -144,8 +142,7 @@ def test_staff_teams_and_inactive(default_db) -> None:  # noqa: ANN001
 
 def test_orders_follow_shipping_and_address_policy(default_db) -> None:  # noqa: ANN001
     with default_db.session() as s:
-        defaults = {a.customer_id: a for a in s.scalars(select(Address)
-                                                        .where(Address.is_default))}
+        defaults = {a.customer_id: a for a in s.scalars(select(Address).where(Address.is_default))}
         customers = {c.id: c for c in s.scalars(select(Customer))}
         orders = s.scalars(select(Order)).all()
     fee_paid_by_free_tier = 0
@@ -159,8 +156,7 @@ def test_orders_follow_shipping_and_address_policy(default_db) -> None:  # noqa:
                 fee_paid_by_free_tier += 1
                 assert c.notes.startswith("Upgraded from Silver")  # fee before the upgrade
         else:
-            expected = (P.STANDARD_SHIPPING_FEE_CENTS
-                        if after_discount < P.FREE_SHIPPING_THRESHOLD_CENTS else 0)
+            expected = P.STANDARD_SHIPPING_FEE_CENTS if after_discount < P.FREE_SHIPPING_THRESHOLD_CENTS else 0
             assert o.shipping_fee_cents == expected, o.id
     assert fee_paid_by_free_tier > 0
 
@@ -168,8 +164,9 @@ def test_orders_follow_shipping_and_address_policy(default_db) -> None:  # noqa:
 def test_promo_codes_used_including_tier_only(default_db) -> None:  # noqa: ANN001
     with default_db.session() as s:
         promos = {p.code: p for p in s.scalars(select(PromoCode))}
-        used = s.execute(select(Order.promo_code, Order.customer_id, Order.placed_at)
-                         .where(Order.promo_code.is_not(None))).all()
+        used = s.execute(
+            select(Order.promo_code, Order.customer_id, Order.placed_at).where(Order.promo_code.is_not(None))
+        ).all()
         customers = {c.id: c for c in s.scalars(select(Customer))}
     assert len(used) > 50
     assert any(p.tier_required is not None for p in promos.values())
@@ -186,10 +183,10 @@ def test_promo_codes_used_including_tier_only(default_db) -> None:  # noqa: ANN0
 
 def test_lost_and_late_shipments(default_db) -> None:  # noqa: ANN001
     with default_db.session() as s:
-        lost = s.scalar(select(func.count()).select_from(Shipment)
-                        .where(Shipment.status == "lost"))
-        late = s.scalar(select(func.count()).select_from(Shipment)
-                        .where(Shipment.delivered_at > Shipment.estimated_delivery))
+        lost = s.scalar(select(func.count()).select_from(Shipment).where(Shipment.status == "lost"))
+        late = s.scalar(
+            select(func.count()).select_from(Shipment).where(Shipment.delivered_at > Shipment.estimated_delivery)
+        )
     assert lost >= 3
     assert late >= 20
 
