@@ -110,8 +110,8 @@ def demo(
     console.print(reward_scale_text(DEFAULT_ALPHA, DEFAULT_BETA), markup=False)
     show_example(console)
     console.print(
-        "\n[bold]The reference agent on every task[/bold] (expect mean reward "
-        f"{1 + DEFAULT_ALPHA:g}: every task perfect)"
+        "\n[bold]The reference agent on every task[/bold] (expect every task perfect: a reward "
+        f"of 1 plus up to {DEFAULT_ALPHA:g} for the extra credit its reference earns)"
     )
     eval_command(agent="reference", task=None, out=out, as_json=False, alpha=None, beta=None)
     console.print("\n[bold]Next[/bold]")
