@@ -56,7 +56,7 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
         "List every tool: schemas in OpenAI or MCP format, or a table of names and annotations.",
     ),
     "mcp": LazyCommand(
-        "supportgym.services.mcp_server:mcp_command",
+        "supportgym.cli.mcp:mcp_command",
         "Serve one SupportGym episode over MCP on stdio (the grade is printed to stderr).",
     ),
     "play": LazyCommand(

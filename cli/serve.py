@@ -131,7 +131,7 @@ def tools(
 
 def register(app: typer.Typer) -> None:
     """Add ``serve``, ``tools`` and ``mcp`` to the ``supportgym`` command."""
-    from supportgym.services.mcp_server import mcp_command
+    from supportgym.cli.mcp import mcp_command
 
     app.command("serve")(serve)
     app.command("tools")(tools)

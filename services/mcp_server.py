@@ -3,9 +3,8 @@
 * :func:`create_mcp_asgi_app` - streamable HTTP, one episode per MCP session, for the service to
   mount at ``/mcp`` (configured by ``/mcp?task_id=...&seed=7&scale=tiny`` or the
   ``X-SupportGym-Task`` header);
-* :func:`mcp_command` - ``supportgym mcp --task ID`` (or ``--seed/--scale`` for a bare world):
-  one episode over stdio; the grade goes to stderr when the episode ends;
-* ``python -m supportgym.services.mcp_server --scale tiny`` runs the same command.
+* ``supportgym mcp --task ID`` (:mod:`supportgym.cli.mcp`, which opens the task's episode) serves
+  one episode over stdio through :func:`supportgym.services.mcp_core.run_stdio`.
 
 The implementation is in :mod:`supportgym.services.mcp_core`.
 """
@@ -13,10 +12,6 @@ The implementation is in :mod:`supportgym.services.mcp_core`.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-
-import typer
-
-from supportgym.services.episode import EpisodeConfig
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -27,8 +22,6 @@ __all__ = [
     "TASK_HEADER",
     "WORLD_HASH_RESOURCE_URI",
     "create_mcp_asgi_app",
-    "main",
-    "mcp_command",
     "mcp_installed",
 ]
 
@@ -64,30 +57,6 @@ def create_mcp_asgi_app(manager_or_factory: Any = None, **kwargs: Any) -> Starle
     return create(manager_or_factory, **kwargs)
 
 
-def mcp_command(
-    task: str | None = typer.Option(None, "--task", help="Task id to run (graded on submit_response)."),
-    seed: int = typer.Option(7, "--seed", help="World seed (bare world, without --task)."),
-    scale: str = typer.Option("default", "--scale", help="World scale: tiny, default or large (bare world)."),
-    max_steps: int | None = typer.Option(None, "--max-steps", help="Step budget override."),
-) -> None:
-    """Serve one SupportGym episode over MCP on stdio (the grade is printed to stderr)."""
-    import anyio
-    from pydantic import ValidationError
-
-    if not mcp_installed():
-        typer.echo(f"error: {MCP_MISSING}", err=True)
-        raise typer.Exit(2)
-    # deferred: mcp_core needs the mcp package, the optional extra supportgym[mcp]
-    from supportgym.services.mcp_core import run_stdio
-
-    try:
-        config = EpisodeConfig(task_id=task, seed=seed, scale=scale, max_steps=max_steps)
-    except ValidationError as exc:
-        typer.echo(f"error: {exc.errors(include_url=False)[0]['msg']}", err=True)
-        raise typer.Exit(2) from None
-    anyio.run(run_stdio, config)
-
-
 def __getattr__(name: str) -> Any:
     # The rest of the API (build_server, mcp_tools, SupportGymMCP, run_stdio, ...) on first use.
     if name.startswith("__"):  # import machinery probes (__path__, ...): not part of the API
@@ -101,11 +70,3 @@ def __getattr__(name: str) -> Any:
         return getattr(mcp_core, name)
     except AttributeError:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-
-
-def main() -> None:
-    typer.run(mcp_command)
-
-
-if __name__ == "__main__":
-    main()

@@ -14,6 +14,7 @@ import uvicorn
 
 from supportgym.services.episode import Episode
 from supportgym.services.mcp_server import create_mcp_asgi_app
+from supportgym.tasks import open_episode
 
 
 @dataclass
@@ -61,7 +62,7 @@ def stop(server: uvicorn.Server, thread: threading.Thread) -> None:
 @pytest.fixture
 def live_mcp() -> Iterator[LiveServer]:
     registry = Registry()
-    app = create_mcp_asgi_app(on_episode_created=registry)
+    app = create_mcp_asgi_app(open_episode, on_episode_created=registry)
     server, thread, port = serve_in_thread(app)
     try:
         yield LiveServer(url=f"http://127.0.0.1:{port}/mcp", registry=registry, app=app)

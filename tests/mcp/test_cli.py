@@ -8,7 +8,7 @@ import sys
 import typer
 from typer.testing import CliRunner
 
-from supportgym.services.mcp_server import mcp_command
+from supportgym.cli.mcp import mcp_command
 
 
 def test_registers_as_typer_command() -> None:
@@ -22,6 +22,6 @@ def test_registers_as_typer_command() -> None:
 
 
 def test_entry_module_does_not_load_the_sdk() -> None:
-    code = "import sys, supportgym.services.mcp_server; print('mcp' in sys.modules)"
+    code = "import sys, supportgym.cli.mcp; print('mcp' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "False"

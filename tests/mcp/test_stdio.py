@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 
 def _server(*args: str) -> StdioServerParameters:
-    return StdioServerParameters(command=sys.executable, args=["-m", "supportgym.services.mcp_server", *args])
+    return StdioServerParameters(command=sys.executable, args=["-m", "supportgym.cli.mcp", *args])
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
@@ -70,7 +70,7 @@ async def test_stdio_bad_scale_exits(tmp_path: Path) -> None:
     import subprocess
 
     proc = subprocess.run(
-        [sys.executable, "-m", "supportgym.services.mcp_server", "--scale", "galactic"],
+        [sys.executable, "-m", "supportgym.cli.mcp", "--scale", "galactic"],
         capture_output=True,
         text=True,
         timeout=120,
