@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from supportgym.integrations.splits import USER_OPENING, system_prompt, task_ids
-from supportgym.services.episode import conversation_tool_schemas
+from supportgym.services.episode import every_tool_schema
 
 ENV_CLASS = "supportgym"
 TOOL_FORMAT = (
@@ -19,7 +19,7 @@ TOOL_FORMAT = (
 
 def skyrl_system_prompt() -> str:
     """The LLM agent's system prompt plus the tool schemas and the call format (text actions)."""
-    tools = "\n".join(json.dumps(s["function"]) for s in conversation_tool_schemas())
+    tools = "\n".join(json.dumps(s["function"]) for s in every_tool_schema())
     return system_prompt() + TOOL_FORMAT.format(tools=tools)
 
 

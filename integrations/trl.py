@@ -30,7 +30,7 @@ from supportgym.env.errors import EpisodeEnded
 from supportgym.env.support_env import SupportEnv
 from supportgym.integrations.splits import chat_rows
 from supportgym.integrations.tool_methods import tool_method
-from supportgym.services.episode import SUBMIT_TOOL, conversation_tool_schemas
+from supportgym.services.episode import SUBMIT_TOOL, every_tool_schema
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -118,9 +118,10 @@ def _dispatch(env: ToolEnvBase, name: str, arguments: dict[str, Any]) -> str:
     return env._call(name, arguments)
 
 
-# Every tool, submit_response and message_customer included: one class serves every task (a
-# ticket task answers message_customer with an error observation, as the environment does).
-TOOL_NAMES: tuple[str, ...] = tuple(s["function"]["name"] for s in conversation_tool_schemas())
+# Every tool, submit_response, message_customer and the opt-in ones (advance_time) included: one
+# class serves every task (a task answers a tool it does not offer with an error observation,
+# as the environment does).
+TOOL_NAMES: tuple[str, ...] = tuple(s["function"]["name"] for s in every_tool_schema())
 
 
 class UnknownTools(ValueError):
@@ -135,7 +136,7 @@ def tool_env_class(tools: Sequence[str] | None = None, name: str = "SupportGymTo
     unknown = [t for t in chosen if t not in TOOL_NAMES]
     if unknown:
         raise UnknownTools(f"tools: unknown {', '.join(unknown)}; allowed: {', '.join(TOOL_NAMES)}")
-    schemas = {s["function"]["name"]: s for s in conversation_tool_schemas()}
+    schemas = {s["function"]["name"]: s for s in every_tool_schema()}
     methods = {t: tool_method(schemas[t], _dispatch) for t in chosen}
     return type(name, (ToolEnvBase,), {**methods, "__doc__": ToolEnvBase.__doc__, "__module__": __name__})
 

@@ -37,6 +37,7 @@ from supportgym.services.tools import (
     WorldFault,
     _validation_error,
     call_tool,
+    REGISTRY,
     enabled_tools,
     openai_schemas,
     parse_arguments,
@@ -76,6 +77,13 @@ def _schemas(conversational: bool, opt_in: tuple[str, ...] = ()) -> list[dict[st
         tools = [*openai_schemas(), *openai_schemas(list(opt_in))]
         text = _SCHEMA_TEXT[(conversational, opt_in)] = json.dumps([*tools, *extra, SUBMIT_SCHEMA])
     return json.loads(text)
+
+
+def every_tool_schema() -> list[dict[str, Any]]:
+    """Every tool some episode offers (opt-in ones and ``message_customer`` included), for
+    adapters that need one fixed tool list for all tasks: an episode answers a tool it does not
+    offer with an error observation (``tool_not_enabled``, ``not_conversational``)."""
+    return _schemas(True, tuple(name for name, spec in REGISTRY.items() if spec.opt_in))
 
 
 def episode_tool_schemas() -> list[dict[str, Any]]:
