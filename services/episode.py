@@ -33,11 +33,11 @@ from supportgym.services.customer_sim import (
 )
 from supportgym.services.limits import check_arguments, recorded_arguments
 from supportgym.services.tools import (
+    REGISTRY,
     ToolOutcome,
     WorldFault,
     _validation_error,
     call_tool,
-    REGISTRY,
     enabled_tools,
     openai_schemas,
     parse_arguments,
