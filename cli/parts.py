@@ -78,6 +78,28 @@ def _probe_llm_server() -> Probe:
     return Probe(True, str(py))
 
 
+def verifiers_python() -> Path:
+    """The venv with verifiers 0.4, this checkout's supportgym and its verifiers plugin."""
+    return cache_root() / "verifiers-venv" / "bin" / "python"
+
+
+def _probe_verifiers_venv() -> Probe:
+    py = verifiers_python()
+    bindir = py.parent
+    for tool in ("python", "vf-eval", "uv"):
+        if not (bindir / tool).exists():
+            return Probe(False, f"no {tool} in {bindir}")
+    # A metadata lookup, not an import (importing verifiers takes seconds): the plugin must be
+    # the one of this checkout (an editable install of another checkout would test other code).
+    where = "import importlib.util as u; print(u.find_spec('supportgym_verifiers').origin)"
+    r = _run_quiet([str(py), "-c", where], timeout=30)
+    if r is None or r.returncode != 0:
+        return Probe(False, f"supportgym_verifiers is not installed in {py}")
+    if not Path(r.stdout.strip()).resolve().is_relative_to(ROOT):
+        return Probe(False, f"its supportgym_verifiers is another checkout's ({r.stdout.strip()})")
+    return Probe(True, str(py))
+
+
 def _probe_model() -> Probe:
     path = model_path()
     return Probe(path.is_file(), str(path) if path.is_file() else f"no model file at {path}")
@@ -150,6 +172,14 @@ PARTS: dict[str, Part] = {
             _probe_model,
             lambda: ["fetch-smollm"],
             cold_estimate="10 s",
+        ),
+        Part(
+            "verifiers-venv",
+            "a venv with verifiers 0.4.0, uv and this checkout's supportgym-verifiers plugin",
+            _probe_verifiers_venv,
+            lambda: ["install-verifiers-venv"],
+            timeout_s=900,
+            cold_estimate="1 min",
         ),
         Part(
             "docker",

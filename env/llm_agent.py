@@ -52,7 +52,7 @@ def _strip(node: Any) -> None:
             _strip(v)
 
 
-def _compact_tool(tool: dict[str, Any]) -> dict[str, Any]:
+def compact_tool(tool: dict[str, Any]) -> dict[str, Any]:
     """A tool schema without parameter descriptions and string limits (``maxLength``,
     ``pattern``): shorter prompts for small context windows, and grammars that llama.cpp can
     build (a large ``maxLength`` makes its grammar builder fail and the server crash). The
@@ -126,7 +126,7 @@ class LLMAgent:
 
     def select_tools(self, tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = [t for t in tools if self.tool_names is None or t["function"]["name"] in self.tool_names]
-        return [_compact_tool(t) for t in out] if self.compact_tools else out
+        return [compact_tool(t) for t in out] if self.compact_tools else out
 
     def complete(
         self,
