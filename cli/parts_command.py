@@ -18,8 +18,8 @@ def parts_command(
     check: bool = typer.Option(False, "--check", help="Only report which parts are ready; build nothing."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Prepare the heavy parts (LLM server, model, Docker engine, base image, Chromium, tmux) that
-    the end-to-end tests need, each cached under $SUPPORTGYM_CACHE (default ~/.cache/supportgym).
+    """Prepare the heavy parts (LLM server, model, verifiers venv, Docker engine, base image, Chromium,
+    tmux) that the end-to-end tests need, each cached under $SUPPORTGYM_CACHE (default ~/.cache/supportgym).
     Exit 0 when every selected part is ready, 1 when one failed, 3 when one cannot be made here."""
     try:
         chosen = select(only)
