@@ -151,8 +151,9 @@ class SupportGymEnv(vf.SingleAgentEnv):
         task_config = cast(SupportGymConfig, self.taskset.config).task
         if task_config.base_url:
             return
-        self._service = await asyncio.to_thread(start_server, warm="")
-        task_config.base_url = self._service.url
+        service = await asyncio.to_thread(start_server, warm="")
+        self._service = service
+        task_config.base_url = service.url
 
     async def stop(self) -> None:
         service, self._service = self._service, None
