@@ -22,7 +22,7 @@ from supportgym.rubrics.claim_evidence import (
     history_support,
     write_facts,
 )
-from supportgym.rubrics.claim_rules import ClaimKind, Tense, claims_in_clause
+from supportgym.rubrics.claim_rules import ClaimKind, Tense, claims_in_clause, status_line_kinds
 from supportgym.rubrics.claim_text import sentences, stated_count
 from supportgym.rubrics.text import amounts_in, ids_in
 from supportgym.trail import TrailEntry
@@ -90,6 +90,18 @@ def extract_claims(text: str) -> list[Claim]:
                         count=stated_count(clause, COUNTED[cue.kind][0], cue.start, cue.end)
                         if cue.kind in COUNTED
                         else None,
+                    )
+                )
+        found = {c.kind for c in out if c.sentence == sentence.text}
+        for kind in status_line_kinds(sentence.text):
+            if kind not in found and not sentence.is_question:
+                out.append(
+                    Claim(
+                        kind=kind,
+                        sentence=sentence.text,
+                        clause=sentence.text,
+                        ids=tuple(ids_in(sentence.text)),
+                        amounts_cents=tuple(sorted(amounts_in(sentence.text))),
                     )
                 )
     return out
