@@ -47,7 +47,9 @@ def serve(
         None,
         min=1,
         max=256,
-        help="Worker processes, each owning its episodes [default: all cores]; 1 runs one process.",
+        envvar="SUPPORTGYM_WORKERS",
+        show_envvar=False,
+        help="Worker processes, each owning its episodes [SUPPORTGYM_WORKERS, default: all cores]; 1 runs one process.",
     ),
 ) -> None:
     """Run the HTTP service: many isolated episodes, each with its own copy of a world."""

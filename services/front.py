@@ -32,7 +32,6 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 from starlette.types import Message, Receive, Scope, Send
 
 from supportgym.services.access import CAPABILITY_PREFIX, bearer
@@ -40,6 +39,7 @@ from supportgym.services.guard import _answer
 from supportgym.services.manager import episode_id_worker
 from supportgym.services.routes.health import rss_bytes
 from supportgym.services.settings import Settings
+from supportgym.services.wire import UpstreamError, UpstreamResponse, WorkerClient
 from supportgym.services.workers import WorkerSet
 
 log = logging.getLogger("supportgym.service")
@@ -57,7 +57,8 @@ HOP_BY_HOP = {
 }
 EPISODES_PATHS = ("/episodes", "/episodes/")
 HEALTH_PATHS = ("/healthz", "/readyz")
-UPSTREAM_TIMEOUT = httpx.Timeout(120.0, connect=5.0, pool=None)
+# Longest wait for a worker's answer: above the step deadline (25 s) and the clients' 60 s.
+UPSTREAM_TIMEOUT_S = 120.0
 # Episode capabilities remembered (which worker issued each); the oldest are forgotten beyond.
 CAPABILITIES_KEPT = 65_536
 
@@ -68,8 +69,9 @@ class WorkerUnavailable(Exception):
         self.index = index
 
 
-def _passed_headers(raw: Any) -> list[tuple[bytes, bytes]]:
-    return [(k, v) for k, v in raw if k.lower() not in HOP_BY_HOP]
+def _passed_headers(raw: Any, *, keep_length: bool = False) -> list[tuple[bytes, bytes]]:
+    """Headers to pass on; ``content-length`` only when the body is passed on as it came."""
+    return [(k, v) for k, v in raw if k.lower() not in HOP_BY_HOP or (keep_length and k.lower() == b"content-length")]
 
 
 class Front:
@@ -79,14 +81,7 @@ class Front:
     def __init__(self, workers: WorkerSet, settings: Settings) -> None:
         self.workers = workers
         self.body_limit = max(settings.max_body_bytes, settings.max_upload_bytes)
-        self.clients = [
-            httpx.AsyncClient(
-                transport=httpx.AsyncHTTPTransport(uds=w.socket_path),
-                timeout=UPSTREAM_TIMEOUT,
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=256),
-            )
-            for w in workers.workers
-        ]
+        self.clients = [WorkerClient(w.socket_path, UPSTREAM_TIMEOUT_S) for w in workers.workers]
         self._turn = itertools.cycle(range(len(workers)))
         # capability -> the worker that issued it, read from create answers. A request holding
         # one goes to its worker, whose guard knows it: a capability used on another worker's
@@ -184,19 +179,21 @@ class Front:
                 return None
         return None
 
-    def _remember_capability(self, answer: httpx.Response, index: int) -> None:
-        token = answer.json().get("episode_token")
+    def _remember_capability(self, content: bytes, index: int) -> None:
+        token = json.loads(content).get("episode_token")
         if isinstance(token, str):
             self._issuer[token] = index
             while len(self._issuer) > CAPABILITIES_KEPT:
                 self._issuer.popitem(last=False)
 
-    def _request(self, scope: Scope, body: bytes) -> httpx.Request:
+    @staticmethod
+    def _head(scope: Scope) -> bytes:
+        """The request line and headers as the client sent them (hop-by-hop ones left out)."""
         query = scope.get("query_string", b"")
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        url = httpx.URL("http://worker", raw_path=raw_path + (b"?" + query if query else b""))
-        # Built directly, not with client.build_request: no client default headers are added.
-        return httpx.Request(scope["method"], url, headers=_passed_headers(scope["headers"]), content=body)
+        target = (scope.get("raw_path") or scope["path"].encode()) + (b"?" + query if query else b"")
+        lines = [b"%s %s HTTP/1.1" % (scope["method"].encode(), target)]
+        lines += [b"%s: %s" % pair for pair in _passed_headers(scope["headers"])]
+        return b"\r\n".join(lines)
 
     def _down(self, index: int, exc: Exception) -> WorkerUnavailable:
         worker = self.workers.workers[index]
@@ -207,54 +204,57 @@ class Front:
 
     async def _relay(self, index: int, scope: Scope, body: bytes, send: Send) -> None:
         """Pass the request to worker ``index`` and stream its answer back as it comes."""
+        response = await self._ask(index, scope, body)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": _passed_headers(response.headers, keep_length=True),
+            }
+        )
         try:
-            response = await self.clients[index].send(self._request(scope, body), stream=True)
-        except httpx.TransportError as exc:
-            raise self._down(index, exc) from exc
-        try:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": response.status_code,
-                    "headers": _passed_headers(response.headers.raw),
-                }
-            )
-            try:
-                async for chunk in response.aiter_raw():
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            except httpx.TransportError:  # the worker died mid-answer: end what was started
-                log.warning("worker %d stopped while answering %s", index, scope["path"])
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        finally:
-            await response.aclose()
+            async for chunk in response:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except UpstreamError:  # the worker died mid-answer: end what was started
+            log.warning("worker %d stopped while answering %s", index, scope["path"])
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def _ask(self, index: int, scope: Scope, body: bytes) -> httpx.Response:
+    async def _ask(self, index: int, scope: Scope, body: bytes) -> UpstreamResponse:
         try:
-            return await self.clients[index].send(self._request(scope, body))
-        except httpx.TransportError as exc:
+            return await self.clients[index].request(self._head(scope), body)
+        except UpstreamError as exc:
+            raise self._down(index, exc) from exc
+
+    async def _ask_whole(self, index: int, scope: Scope, body: bytes) -> tuple[UpstreamResponse, bytes]:
+        response = await self._ask(index, scope, body)
+        try:
+            return response, await response.read()
+        except UpstreamError as exc:
             raise self._down(index, exc) from exc
 
     async def _create(self, scope: Scope, body: bytes, send: Send) -> None:
         """Create on the next worker in turn; a full (429) or unreachable worker passes the
         request on to the next. The last answer is the client's when every worker refuses."""
         first = next(self._turn)
-        answer: httpx.Response | None = None
+        answer: tuple[UpstreamResponse, bytes] | None = None
         unavailable: WorkerUnavailable | None = None
+        index = first
         for step in range(len(self.workers)):
             index = (first + step) % len(self.workers)
             try:
-                answer = await self._ask(index, scope, body)
+                answer = await self._ask_whole(index, scope, body)
             except WorkerUnavailable as exc:
                 unavailable = exc
                 continue
-            if answer.status_code != 429:
+            if answer[0].status != 429:
                 break
         if answer is None:
             assert unavailable is not None
             raise WorkerUnavailable(unavailable.index, "Every worker is down: no episode can be created.")
-        if answer.status_code == 201:
-            self._remember_capability(answer, index)
-        await _send_response(send, answer.status_code, _passed_headers(answer.headers.raw), answer.content)
+        response, content = answer
+        if response.status == 201:
+            self._remember_capability(content, index)
+        await _send_response(send, response.status, _passed_headers(response.headers), content)
 
     async def _gathered(
         self,
@@ -265,18 +265,19 @@ class Front:
     ) -> None:
         """Ask every worker and merge the JSON answers; when every worker refuses (the guard's
         4xx), the refusal is passed on as it is. ``/readyz`` is 503 until every worker is ready."""
-        asked: list[Awaitable[httpx.Response]] = [self._ask(i, scope, body) for i in range(len(self.workers))]
+        asked: list[Awaitable[tuple[UpstreamResponse, bytes]]] = [
+            self._ask_whole(i, scope, body) for i in range(len(self.workers))
+        ]
         answers = await asyncio.gather(*asked)
         # A 4xx from some workers only is an episode capability the others do not know (every
         # worker has the same service token and guard): the caller sees the workers that know it.
-        served = [a for a in answers if not 400 <= a.status_code < 500]
+        served = [a for a in answers if not 400 <= a[0].status < 500]
         if not served:
-            refusal = answers[0]
-            await _send_response(send, refusal.status_code, _passed_headers(refusal.headers.raw), refusal.content)
+            refusal, content = answers[0]
+            await _send_response(send, refusal.status, _passed_headers(refusal.headers), content)
             return
-        answers = served
-        status = max(a.status_code for a in answers)
-        merged = json.dumps(merge([a.json() for a in answers])).encode()
+        status = max(a[0].status for a in served)
+        merged = json.dumps(merge([json.loads(content) for _, content in served])).encode()
         await _send_response(send, status, [(b"content-type", b"application/json")], merged)
 
 
