@@ -16,6 +16,7 @@ import os
 import statistics
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -56,6 +57,21 @@ def _client(
         out.update(steps=steps, creates=creates, failed=failed)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by ``pid`` and its child processes (the front and
+    its workers; Linux /proc, 0 elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended while we looked
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def measure_workers(
     workers: int, *, clients: int, seconds: float, scale: str, calls_per_episode: int
 ) -> dict[str, Any]:
@@ -68,6 +84,7 @@ def measure_workers(
         # One episode per client first, outside the timing: connections open, worlds touched.
         _client(server.url, mix[:2], config, time.monotonic() + 0.1, {})
         results: list[dict[str, Any]] = [{} for _ in range(clients)]
+        cpu_before, client_before = _cpu_seconds(server.pid), time.process_time()
         start = time.perf_counter()
         until = time.monotonic() + seconds
         threads = [
@@ -79,6 +96,8 @@ def measure_workers(
         for t in threads:
             t.join()
         wall = time.perf_counter() - start
+        service_cpu = _cpu_seconds(server.pid) - cpu_before
+        client_cpu = time.process_time() - client_before
     steps = [s for r in results for s in r.get("steps", [])]
     creates = [c for r in results for c in r.get("creates", [])]
     return {
@@ -91,6 +110,9 @@ def measure_workers(
         "step_p99_ms": percentile(steps, 0.99) if steps else None,
         "create_p50_ms": statistics.median(creates) if creates else None,
         "episodes": len(creates),
+        # CPU per step: what the machine's load does not change much (wall figures it does).
+        "service_cpu_ms_per_step": service_cpu * 1000 / len(steps) if steps else None,
+        "client_cpu_ms_per_step": client_cpu * 1000 / len(steps) if steps else None,
         "refused_steps": sum(r.get("failed", 0) for r in results),
         "client_errors": sum(1 for r in results if "steps" not in r),
     }
@@ -141,9 +163,11 @@ def bench_service(
 
     table = Table(
         title=f"HTTP service, {clients} closed-loop clients, {scale} world, {default_workers()} cores",
-        caption=f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; clients share the cores",
+        caption=f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start; clients share the cores; "
+        f"refused steps (expected 0): {sum(r['refused_steps'] for r in rows)}",
     )
-    for col in ("workers", "steps/s", "step p50 ms", "step p99 ms", "create p50 ms", "steps", "refused"):
+    columns = ("workers", "steps/s", "step p50 ms", "step p99 ms", "create p50 ms", "service CPU ms/step", "steps")
+    for col in columns:
         table.add_column(col, justify="right")
     for r in rows:
         table.add_row(
@@ -152,7 +176,7 @@ def bench_service(
             f"{r['step_p50_ms']:.2f}",
             f"{r['step_p99_ms']:.2f}",
             f"{r['create_p50_ms']:.1f}",
+            f"{r['service_cpu_ms_per_step']:.2f}",
             str(r["steps"]),
-            str(r["refused_steps"]),
         )
     Console().print(table)
