@@ -39,8 +39,11 @@ def default_workers() -> int:
 def _die_with_parent(parent: int) -> None:
     # Runs in the child between fork and exec: ask the kernel for SIGTERM when the front dies,
     # then close the race where it died before the request was made.
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: workers are stopped only by the front's shutdown
+        return
     if os.getppid() != parent:
         os._exit(1)
 
