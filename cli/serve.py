@@ -12,6 +12,12 @@ from typing import Any
 
 import typer
 
+from supportgym.services.settings import Settings
+from supportgym.services.workers import default_workers
+
+# What each worker of `serve --workers N` runs (settings from the environment).
+WORKER_APP_FACTORY = "supportgym.tasks.service:app_factory"
+
 
 class ToolFormat(str, Enum):
     openai = "openai"
@@ -37,11 +43,18 @@ def serve(
     allowed_hosts: str = typer.Option(
         None, help="Host header values served, comma-separated [SUPPORTGYM_ALLOWED_HOSTS, loopback names]."
     ),
+    workers: int = typer.Option(
+        None,
+        min=1,
+        max=256,
+        envvar="SUPPORTGYM_WORKERS",
+        show_envvar=False,
+        help="Worker processes, each owning its episodes [SUPPORTGYM_WORKERS, default: all cores]; 1 runs one process.",
+    ),
 ) -> None:
     """Run the HTTP service: many isolated episodes, each with its own copy of a world."""
     import uvicorn
 
-    from supportgym.services.settings import Settings
     from supportgym.tasks.service import create_service
 
     settings = Settings.from_env(
@@ -60,13 +73,12 @@ def serve(
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    count = default_workers() if workers is None else workers
+    if count > 1:
+        _serve_workers(settings, count)
+        return
     app = create_service(settings)
-    if not settings.token:
-        shown = "localhost" if settings.host in ("127.0.0.1", "::1") else settings.host
-        typer.echo(
-            f"author's view (rubrics, trajectories): http://{shown}:{settings.port}/ui?token={app.state.admin_token}",
-            err=True,
-        )
+    _print_author_view(settings, app.state.admin_token)
     uvicorn.run(
         app,
         host=settings.host,
@@ -76,6 +88,41 @@ def serve(
         # Agents think for seconds between calls: keep their connections open meanwhile.
         timeout_keep_alive=75,
     )
+
+
+def _print_author_view(settings: Settings, admin_token: str) -> None:
+    if not settings.token:
+        shown = "localhost" if settings.host in ("127.0.0.1", "::1") else settings.host
+        typer.echo(
+            f"author's view (rubrics, trajectories): http://{shown}:{settings.port}/ui?token={admin_token}", err=True
+        )
+
+
+def _serve_workers(settings: Settings, count: int) -> None:
+    """``count`` worker processes behind one front (services/front.py); the front stops them
+    when it stops, and the kernel does when it dies."""
+    import uvicorn
+
+    from supportgym.services.access import new_secret
+    from supportgym.services.front import Front
+    from supportgym.services.workers import start_workers
+
+    admin_token = settings.token or new_secret("adm-")
+    worker_set = start_workers(settings, count, WORKER_APP_FACTORY, admin_token)
+    try:
+        _print_author_view(settings, admin_token)
+        typer.echo(f"{count} workers behind http://{settings.host}:{settings.port}", err=True)
+        uvicorn.run(
+            Front(worker_set, settings),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            access_log=settings.log_level == "debug",
+            timeout_keep_alive=75,
+            lifespan="on",
+        )
+    finally:
+        worker_set.stop()
 
 
 def _mcp_tools() -> list[dict[str, Any]]:

@@ -230,6 +230,8 @@ class ContainerPool:
         if warm_worlds is not None:
             self.environment["SUPPORTGYM_WARM_WORLDS"] = ",".join(warm_worlds)
         self.environment.setdefault("SUPPORTGYM_MAX_EPISODES", str(max(8, 2 * slots_per_container)))
+        # The pool scales by containers, each capped by --cpus: one service process per container.
+        self.environment.setdefault("SUPPORTGYM_WORKERS", "1")
         # The containers bind every interface inside their network namespace, so they need a
         # service token; the pool makes one (unless given) and is the only client that holds it.
         self.token = self.environment.setdefault("SUPPORTGYM_TOKEN", secrets.token_urlsafe(24))

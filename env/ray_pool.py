@@ -191,7 +191,7 @@ class RolloutWorker:
     def ping(self) -> dict[str, Any]:
         import os
 
-        return {"name": self.name, "pid": os.getpid(), "node": _node_ip()}
+        return {"name": self.name, "pid": os.getpid(), "node": _node_ip(), "node_id": _node_id()}
 
     def warm(self, task_ids: list[str]) -> int:
         """Prepare tasks ahead (world images, rubrics) so the first rollouts do not pay for it."""
@@ -309,6 +309,13 @@ def _node_ip() -> str | None:
         return None
 
 
+def _node_id() -> str | None:
+    """The Ray node this process runs on (two nodes on one machine share an address)."""
+    import ray
+
+    return ray.get_runtime_context().get_node_id()
+
+
 def _close_in_background(env: Any) -> None:
     def close() -> None:
         try:
@@ -395,6 +402,10 @@ class RolloutPool:
         grace_s: Time past ``episode_timeout_s`` after which a silent actor is killed.
         ray_init: Keyword arguments for ``ray.init`` when Ray is not running yet (the pool then
             owns the local cluster and shuts it down on :meth:`close`).
+        spread: Place the actors across the cluster's nodes (Ray's ``SPREAD`` strategy) rather
+            than packing them onto the first nodes with room.
+        actor_resources: Custom Ray resources each actor needs (e.g. ``{"rollouts": 1}`` to keep
+            actors on the nodes started with ``--resources '{"rollouts": N}'``).
     """
 
     def __init__(
@@ -416,6 +427,8 @@ class RolloutPool:
         policy_factory: PolicyFactory = reference_policy,
         grace_s: float = DEFAULT_GRACE_S,
         ray_init: dict[str, Any] | None = None,
+        spread: bool = False,
+        actor_resources: dict[str, float] | None = None,
     ) -> None:
         import ray
 
@@ -461,6 +474,8 @@ class RolloutPool:
             concurrency_groups={"control": 1},
             max_restarts=0,
             max_task_retries=0,
+            resources=dict(actor_resources or {}),
+            scheduling_strategy="SPREAD" if spread else "DEFAULT",
         )(RolloutWorker)
         self._counter = 0
         self._pool_prefix = f"rollouts-{uuid.uuid4().hex[:8]}"
@@ -503,7 +518,7 @@ class RolloutPool:
         return [s.actor for s in self._slots]
 
     def ready(self, timeout: float = 120.0) -> list[dict[str, Any]]:
-        """Wait until every actor answers; returns their name, pid and node."""
+        """Wait until every actor answers; returns their name, pid, node address and Ray node id."""
         return self._ray.get([s.actor.ping.remote() for s in self._slots], timeout=timeout)
 
     def warm(self, task_ids: Iterable[str], timeout: float = 300.0) -> None:

@@ -104,7 +104,10 @@ def create_app(settings: Settings | None = None, task_set: TaskSet | None = None
     settings.check_exposure()
     task_set = task_set or BareWorlds()
     manager = EpisodeManager(
-        max_episodes=settings.max_episodes, idle_ttl_s=settings.idle_ttl_s, opener=task_set.open_episode
+        max_episodes=settings.max_episodes,
+        idle_ttl_s=settings.idle_ttl_s,
+        opener=task_set.open_episode,
+        worker_index=settings.worker_index,
     )
 
     set_cache_budget(settings.world_cache_bytes)
@@ -148,7 +151,7 @@ def create_app(settings: Settings | None = None, task_set: TaskSet | None = None
     app.state.task_set = task_set
     app.state.settings = settings
     # Without a configured token the author's view still needs one: a fresh one per process.
-    app.state.admin_token = settings.token or new_secret("adm-")
+    app.state.admin_token = settings.token or settings.admin_token or new_secret("adm-")
     install_guard(app, settings=settings, admin_token=lambda: app.state.admin_token, table=manager)
     app.state.ready = False
     _install_error_handlers(app)

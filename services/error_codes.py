@@ -54,6 +54,11 @@ HTTP_ERRORS: dict[str, tuple[str, str]] = {
     "unsupported_media_type": ("415", "A JSON route got a body that is not `application/json`."),
     "http_error": ("4xx", "Any other HTTP-level refusal (the status says which)."),
     "internal_error": ("500", "A bug in the service; the message names the exception."),
+    "worker_unavailable": (
+        "503",
+        "`serve --workers`: the worker process that owns this episode (or every worker) is down; "
+        "its episodes are lost.",
+    ),
     "world_fault": (
         "500",
         ("The world database failed (not the agent's fault); the episode should be discarded."),

@@ -68,8 +68,10 @@ def start_server(
     log_level: str = "warning",
     token: str | None = None,
     extra_args: list[str] | None = None,
+    workers: int = 1,
 ) -> ServerProcess:
-    """Start the service and wait until ``/readyz`` answers 200 (the warm worlds are loaded)."""
+    """Start the service and wait until ``/readyz`` answers 200 (the warm worlds are loaded).
+    ``workers`` > 1 runs ``serve --workers`` (a front and that many worker processes)."""
     import httpx
 
     port = free_port()
@@ -86,6 +88,8 @@ def start_server(
         warm,
         "--log-level",
         log_level,
+        "--workers",
+        str(workers),
     ]
     if max_episodes is not None:
         cmd += ["--max-episodes", str(max_episodes)]

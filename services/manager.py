@@ -43,6 +43,23 @@ class ServiceError(Exception):
         return {"error": {"code": self.code, "message": self.message, "field": self.field}}
 
 
+EPISODE_ID_PREFIX = "ep-"
+EPISODE_ID_HEX = 16
+
+
+def episode_id_worker(text: str) -> int | None:
+    """The worker number an episode id carries (its first two hex digits), or None when
+    ``text`` is not an episode id (``ep-`` and 16 hex digits)."""
+    digits = text[len(EPISODE_ID_PREFIX) :]
+    if not text.startswith(EPISODE_ID_PREFIX) or len(digits) != EPISODE_ID_HEX:
+        return None
+    try:
+        int(digits, 16)
+    except ValueError:
+        return None
+    return int(digits[:2], 16)
+
+
 def _plain(exc: Exception) -> str:
     """The exception's message as written: ``str(KeyError("x"))`` is ``"'x'"``, which would reach
     the client double-quoted."""
@@ -68,12 +85,15 @@ class EpisodeManager:
         max_episodes: int = 256,
         idle_ttl_s: float = 900.0,
         opener: Callable[[EpisodeConfig, str], Episode] | None = None,
+        worker_index: int | None = None,
     ) -> None:
         # How a config becomes an episode: the task set's ``open_episode`` (bare worlds only
         # without one).
         self.opener = opener or BareWorlds.open_episode
         self.max_episodes = max_episodes
         self.idle_ttl_s = idle_ttl_s
+        # Under `serve --workers`, ids start with this worker's number (see episode_id_worker).
+        self._id_tag = "" if worker_index is None else f"{worker_index:02x}"
         self._episodes: dict[str, Episode] = {}
         # Episode capabilities: the secret that opens one episode, and back (see access.py).
         self._capability: dict[str, str] = {}
@@ -100,7 +120,7 @@ class EpisodeManager:
                 )
             self._pending += 1
         try:
-            episode_id = "ep-" + secrets.token_hex(8)
+            episode_id = EPISODE_ID_PREFIX + self._id_tag + secrets.token_hex(8 - len(self._id_tag) // 2)
             try:
                 episode = self.opener(config, episode_id)
             except (KeyError, LookupError, ValueError, FileNotFoundError) as exc:

@@ -47,6 +47,20 @@ class Settings(BaseModel):
         "capability; required to bind anything but loopback. Unset: a random admin token is made "
         "per process (printed by `supportgym serve`) for the author's view.",
     )
+    admin_token: str | None = Field(
+        None,
+        min_length=16,
+        repr=False,
+        description="The author's-view token when no service token is set (default: random per "
+        "process). `serve --workers` gives its workers one, so /ui works whichever answers.",
+    )
+    worker_index: int | None = Field(
+        None,
+        ge=0,
+        le=255,
+        description="Set by `serve --workers` on each worker: its number, carried in the first two hex "
+        "digits of every episode id it makes so the front routes requests to the owner.",
+    )
     allowed_hosts: list[str] = Field(
         default_factory=lambda: list(LOOPBACK_HOSTS),
         description="Host header values served (DNS-rebinding guard); '*' allows any.",
@@ -108,6 +122,17 @@ class Settings(BaseModel):
             values[name] = [w.strip() for w in raw.split(",") if w.strip()] if name in LIST_FIELDS else raw
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls.model_validate(values)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """``settings`` as ``SUPPORTGYM_*`` variables that ``Settings.from_env`` reads back (unset
+    fields left out): how ``serve --workers`` hands its settings to worker processes."""
+    out: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        out[ENV_PREFIX + name.upper()] = ",".join(value) if name in LIST_FIELDS else str(value)
+    return out
 
 
 def parse_ranges(text: str) -> list[tuple[int, int]]:
