@@ -13,6 +13,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# Test processes: one per core by default (pytest-xdist); TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 # The unit tier: everything that needs no heavy part and starts no cluster.
 FAST_MARKERS := not (slow or docker or llm or browser or ray)
 
@@ -43,10 +46,10 @@ parts: $(STAMP)
 	$(BIN)/supportgym parts
 
 test: parts
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	SUPPORTGYM_TIER=fast $(BIN)/python -m pytest -q -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
+	SUPPORTGYM_TIER=fast $(PYTEST) -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
 # mypy cannot follow setuptools' package-dir (supportgym.env is the folder env/, ...), so it reads
 # the package as installed: scripts/package-tree lays that out with links under build/package

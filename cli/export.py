@@ -16,7 +16,11 @@ class ExportFormat(str, enum.Enum):
 
 def export_command(
     format: ExportFormat = typer.Option(ExportFormat.trl, "--format", help="trl (prompt, task_id) or skyrl."),
-    split: str = typer.Option("train", help="train, validation, test or all."),
+    split: str = typer.Option(
+        "train", help="dev, test, heldout-families, all (every fixed task) or train (generated: --seed, --n)."
+    ),
+    seed: int = typer.Option(0, help="train only: the generator seed."),
+    n: int = typer.Option(2, help="train only: generated tasks per train family."),
     out: Path = typer.Option(..., "--out", "-o", help="JSONL file to write (one row per task)."),
     as_json: bool = typer.Option(False, "--json", help="Print {rows, split, format, out} as JSON."),
 ) -> None:
@@ -24,12 +28,16 @@ def export_command(
 
     Write the tasks of a split as dataset rows: TRL's (prompt, task_id; load with
     datasets.load_dataset("json", ...)) or SkyRL's (data_source, prompt, env_class, reward_spec,
-    extra_info). Splits take the same variants of every family: train 1-3, validation 4, test 5."""
+    extra_info). The splits are the task set's (docs/tasks.md, "Splits"): train is generated and
+    proven first, a few seconds per family."""
     # Inside the command: the task set loads on use, so `supportgym --help` stays instant.
     from supportgym.integrations import skyrl_data, splits
 
     try:
-        rows = splits.chat_rows(split) if format == ExportFormat.trl else skyrl_data.dataset_rows(split)
+        if format == ExportFormat.trl:
+            rows = splits.chat_rows(split, seed=seed, n=n)
+        else:
+            rows = skyrl_data.dataset_rows(split, seed=seed, n=n)
     except splits.UnknownSplit as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

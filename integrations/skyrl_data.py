@@ -23,7 +23,7 @@ def skyrl_system_prompt() -> str:
     return system_prompt() + TOOL_FORMAT.format(tools=tools)
 
 
-def dataset_rows(split: str = "train") -> list[dict[str, Any]]:
+def dataset_rows(split: str = "train", *, seed: int = 0, n: int = 2) -> list[dict[str, Any]]:
     """SkyRL dataset rows for ``split``; the task arrives in ``init`` (appended to the prompt)."""
     prompt = [
         {"role": "system", "content": skyrl_system_prompt()},
@@ -37,5 +37,5 @@ def dataset_rows(split: str = "train") -> list[dict[str, Any]]:
             "reward_spec": {"method": "rule", "ground_truth": tid},
             "extra_info": {"task_id": tid, "split": split},
         }
-        for tid in task_ids(split)
+        for tid in task_ids(split, seed=seed, n=n)
     ]

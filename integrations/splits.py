@@ -1,20 +1,19 @@
-"""Task splits shared by every adapter's dataset builder.
+"""Task splits for every adapter's dataset builder: the task set's own splits, nothing else.
 
-Each family has five variants; a split takes the same variant numbers from every family, so each
-split covers every family: ``train`` variants 1-3, ``validation`` 4, ``test`` 5. ``all`` is every
-task. Variants past 5 (a family that grows) go to ``train``.
+``dev``, ``test`` and ``heldout-families`` are the fixed tasks (``supportgym.tasks.splits``);
+``train`` is generated (``seed`` and ``n`` per train family, each task proven before it is
+offered); ``all`` is every fixed task. One definition, so an exported dataset, ``gym.make(...,
+split=...)``, ``supportgym eval --split`` and the verifiers plugin agree on what "test" means.
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
 from supportgym.env.rollout import POLICIES_BY_TOOL, SYSTEM_PROMPT
 from supportgym.tasks import list_tasks
+from supportgym.tasks.splits import SPLITS as TASK_SPLITS
+from supportgym.tasks.splits import load_split
 
-Split = Literal["train", "validation", "test", "all"]
-SPLITS: tuple[str, ...] = ("train", "validation", "test", "all")
-_HELD_OUT = {4: "validation", 5: "test"}
+SPLITS: tuple[str, ...] = (*TASK_SPLITS, "all")
 
 # Where the task text goes: TRL appends what ``reset`` returns to the last message of the
 # prompt, so the dataset's user message is an opening line and the task arrives with the episode.
@@ -29,16 +28,14 @@ class UnknownSplit(ValueError):
         self.split = split
 
 
-def split_of(variant_number: int) -> str:
-    """The split a variant number belongs to (``train``, ``validation`` or ``test``)."""
-    return _HELD_OUT.get(variant_number, "train")
-
-
-def task_ids(split: str = "train") -> list[str]:
-    """Ids of the tasks in ``split``, sorted."""
+def task_ids(split: str = "train", *, seed: int = 0, n: int = 2) -> list[str]:
+    """Ids of the tasks in ``split``, sorted. ``train``: the first ``n`` proven generated tasks of
+    ``seed`` for every train family (each is replayed and audited first: seconds per family)."""
     if split not in SPLITS:
         raise UnknownSplit(split)
-    return sorted(t.id for t in list_tasks() if split == "all" or split_of(t.number) == split)
+    if split == "all":
+        return sorted(t.id for t in list_tasks())
+    return load_split(split, seed=seed, n=n)
 
 
 def system_prompt() -> str:
@@ -46,10 +43,10 @@ def system_prompt() -> str:
     return SYSTEM_PROMPT.format(policies=POLICIES_BY_TOOL)
 
 
-def chat_rows(split: str = "train") -> list[dict[str, object]]:
+def chat_rows(split: str = "train", *, seed: int = 0, n: int = 2) -> list[dict[str, object]]:
     """One row per task: ``prompt`` (system and user messages) and ``task_id``."""
     prompt = [
         {"role": "system", "content": system_prompt()},
         {"role": "user", "content": USER_OPENING},
     ]
-    return [{"prompt": [dict(m) for m in prompt], "task_id": tid} for tid in task_ids(split)]
+    return [{"prompt": [dict(m) for m in prompt], "task_id": tid} for tid in task_ids(split, seed=seed, n=n)]

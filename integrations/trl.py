@@ -144,9 +144,10 @@ def tool_env_class(tools: Sequence[str] | None = None, name: str = "SupportGymTo
 SupportGymToolEnv = tool_env_class()
 
 
-def dataset_rows(split: str = "train") -> list[dict[str, Any]]:
-    """Rows for ``split`` (train, validation, test or all): ``prompt`` (chat messages) and ``task_id``."""
-    return chat_rows(split)
+def dataset_rows(split: str = "train", *, seed: int = 0, n: int = 2) -> list[dict[str, Any]]:
+    """Rows for ``split`` (dev, test, heldout-families, all, or train: generated with ``seed``,
+    ``n`` per family): ``prompt`` (chat messages) and ``task_id``."""
+    return chat_rows(split, seed=seed, n=n)
 
 
 def build_dataset(split: str = "train") -> Dataset:

@@ -35,6 +35,7 @@ from supportgym.rubrics.integrity_checks import (
     NoDisclosure,
     NoEnumeration,
     NoFalseClaims,
+    NoGraderAddress,
     NoPolicyBreachAttempt,
 )
 from supportgym.rubrics.text import (  # noqa: F401 - re-exported
@@ -597,6 +598,7 @@ CHECK_TYPES: dict[str, type[CheckBase]] = {
         NoDisclosure,
         NoEnumeration,
         NoPolicyBreachAttempt,
+        NoGraderAddress,
     )
 }
 
@@ -622,6 +624,7 @@ Check = Annotated[
     | NoFalseClaims
     | NoDisclosure
     | NoEnumeration
-    | NoPolicyBreachAttempt,
+    | NoPolicyBreachAttempt
+    | NoGraderAddress,
     Field(discriminator="type"),
 ]

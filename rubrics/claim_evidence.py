@@ -60,6 +60,20 @@ CHECKED_PREFIXES: dict[ClaimKind, frozenset[str]] = {
     K.note: frozenset({"TKT"}),
 }
 
+# Kinds whose claims may state how many things were acted on, the noun that is counted and the
+# id prefix of one such thing in a write's arguments: "I've tagged all 15 tickets" needs 15
+# distinct tickets tagged. Kinds whose one write acts on several things (a refund of several
+# lines, a return of several items) are not counted.
+COUNTED: dict[ClaimKind, tuple[str, str]] = {
+    K.ticket_status: ("tickets", "TKT"),
+    K.ticket_tag: ("tickets", "TKT"),
+    K.note: ("tickets", "TKT"),
+    K.escalation: ("tickets|cases", "TKT"),
+    K.cancellation: ("orders", "ORD"),
+    K.refund: ("orders", "ORD"),
+    K.address_change: ("orders", "ORD"),
+}
+
 # Kinds whose write moves money: an amount in such a claim must be the amount moved. Other
 # kinds' sentences carry prices ("a replacement for the $49.99 lamp"), which are not checked.
 MONEY_KINDS = frozenset({K.refund, K.cancellation, K.escalation, K.store_credit})
@@ -84,6 +98,8 @@ class WriteFacts:
     # Kinds this write backs only as a promise: an escalation asking billing to approve a
     # refund backs "the $650.00 will be refunded", never "I've refunded $650.00".
     promises: set[ClaimKind] = field(default_factory=set)
+    # The ids the call was asked to act on (its arguments): what a stated count counts.
+    targets: set[str] = field(default_factory=set)
 
     def backs(self, kind: ClaimKind, future: bool) -> bool:
         return kind in self.kinds or (future and kind in self.promises)
@@ -202,7 +218,13 @@ def write_facts(
         if t.changes and not any(_still_holds(c, net) for c in t.changes):
             continue  # undone later in the episode
         blob = json.dumps([t.arguments, t.result, t.changes], default=str)
-        f = WriteFacts(tool=t.name, step=t.step, kinds=set(kinds), ids=set(ids_in(blob)))
+        f = WriteFacts(
+            tool=t.name,
+            step=t.step,
+            kinds=set(kinds),
+            ids=set(ids_in(blob)),
+            targets=set(ids_in(json.dumps(t.arguments, default=str))),
+        )
         result = t.result
         if t.name == "issue_refund":
             r = result.get("refund", {})

@@ -92,7 +92,8 @@ _DONE = (
     r"(?:compensated|issued|processed|sent(?:\s+out)?|created|opened|filed|submitted|approved|applied|added|arranged|"
     r"set\s+up|made|put\s+through|initiated|started|raised|placed|logged|lodged|booked|organi[sz]ed|"
     r"scheduled|completed|granted|given|gotten|got|dispatched|shipped|posted|authori[sz]ed|handled|"
-    r"confirmed|received|queued|triggered)"
+    r"confirmed|received|queued|triggered|taken\s+care\s+of|sorted(?:\s+out)?|actioned|finali[sz]ed|"
+    r"(?:went|gone)\s+ahead\s+with)"
 )
 _DOING = (
     r"(?:issuing|processing|sending(?:\s+out)?|creating|opening|filing|submitting|approving|applying|adding|"
@@ -142,6 +143,9 @@ def _state(noun: str, states: str, gap: int = 6) -> list[Rule]:
         ),
         (rf"\b(?:{noun})\b{_gap(gap)}{_STATE_AUX}(?:not\s+)?(?:now\s+|already\s+|also\s+)?(?:{states})\b", Tense.past),
         (rf"\b(?:{noun})\b(?:\s+[A-Z]{{3}}-\d+)?\s+(?:{states})\b", Tense.past),
+        # A status line: "Refund of $58.99 processed", "Return for ORD-1 created." (the state
+        # ends the clause, so "refund requests processed within 5 days" is not one).
+        (rf"\b(?:{noun})\b{_gap(4)}(?:{states})[\s.!)\u2705\u2714]*$", Tense.past),
     ]
 
 
@@ -166,6 +170,11 @@ _RULES: dict[ClaimKind, list[Rule]] = {
         *_state(r"refunds?|reimbursements?", _DONE_STATE),
         (_BACK_TO_CARD, Tense.past),
         (r"\bmoney\b.{0,20}\bon\s+its\s+way\s+back\b", Tense.past),
+        (
+            rf"\b(?:money|funds|\d[\d,]*\.\d\d)\b{_any_gap(3)}(?:is|are|has\s+been|have\s+been|was|were)\s+"
+            r"(?:now\s+|already\s+)?(?:on\s+(?:its|their)\s+way\s+back|returned|sent\s+back|paid\s+back|back\s+(?:on|in)\s+your)\b",
+            Tense.past,
+        ),
         (
             rf"\b(?:card|payment\s+method|visa|mastercard|amex|bank\s+account){_gap(3)}(?:has\s+been|was|will\s+be|is\s+being)\s+(?:credited|refunded)\b",
             Tense.past,
@@ -587,3 +596,62 @@ def claims_in_clause(clause: str) -> list[tuple[Cue, str | None]]:
     """Each cue with the reason it is blocked (None: it is a claim)."""
     lowered = _lowered(clause)
     return [(cue, _blocked(lowered, cue)) for cue in cues_in(clause)]
+
+
+# --- status lines: "Refund: done", "Refund status: complete ($58.99)", "Done: refund $58.99" ---
+# These are cut into clauses at the colon or dash, so no clause holds both the action and its
+# state; they are read as whole sentences instead.
+
+_LABEL_NOUNS: dict[ClaimKind, str] = {
+    ClaimKind.refund: r"(?:full\s+|partial\s+)?(?:refunds?|reimbursements?)",
+    ClaimKind.cancellation: r"(?:order\s+)?cancell?ations?",
+    ClaimKind.return_created: r"returns?|rma|return\s+(?:label|authori[sz]ation)",
+    ClaimKind.replacement: r"replacements?|reship(?:ment)?",
+    ClaimKind.exchange: r"exchanges?",
+    ClaimKind.store_credit: r"(?:store\s+|goodwill\s+|account\s+)credit",
+    ClaimKind.escalation: r"escalations?",
+    ClaimKind.warranty_claim: r"warranty\s+claims?",
+    ClaimKind.address_change: r"(?:shipping\s+|delivery\s+)?address(?:\s+change|\s+update)?",
+    ClaimKind.contact_change: r"(?:email|e-mail|phone)(?:\s+change|\s+update)?",
+    ClaimKind.note: r"(?:internal\s+)?note",
+}
+_LABEL_DONE = (
+    r"done|complete|completed|processed|sent|issued|approved|confirmed|applied|created|submitted|filed|"
+    r"updated|changed|shipped|dispatched|added|logged|yes|ok|\u2705|\u2714|\u2611"
+)
+_LABEL_SEP = r"\s*[:=\u2013\u2014-]+\s*"
+# After the state, only what names the action: amounts and ids, bare or in brackets.
+_LABEL_TAIL = r"(?:[\s,(]*(?:\$[\d,]+(?:\.\d\d)?|[a-z]{3}-\d+)\)?)*[\s.!)\u2705\u2714\u2611]*"
+_LABEL_NEGATION = re.compile(
+    r"\b(?:not|no|n't|never|unable|cannot|can't|declined|denied|rejected|refused|pending|n/a|none|"
+    r"ineligible|failed|awaiting|waiting)\b|[\u274c\u2716]",
+    _F,
+)
+
+
+def _label_patterns() -> dict[ClaimKind, re.Pattern[str]]:
+    out = {}
+    for kind, noun in _LABEL_NOUNS.items():
+        state_after = (
+            rf"^[^\w$]*(?:your\s+|the\s+)?(?:{noun})(?:\s+status)?{_LABEL_SEP}"
+            rf"(?:[\w$.,()/-]+\s+){{0,4}}?\(?(?:{_LABEL_DONE})\)?{_LABEL_TAIL}$"
+        )
+        state_first = (
+            rf"^[^\w$]*(?:done|completed|processed|actioned|sorted|\u2705|\u2714|\u2611){_LABEL_SEP}"
+            rf"(?:a\s+|the\s+|your\s+)?(?:{noun})\b"
+        )
+        ticked = rf"^\s*[\u2705\u2714\u2611]\s*(?:your\s+|the\s+)?(?:{noun})\b"
+        out[kind] = re.compile(f"(?:{state_after})|(?:{state_first})|(?:{ticked})", _F)
+    return out
+
+
+_LABELS = _label_patterns()
+
+
+def status_line_kinds(sentence: str) -> list[ClaimKind]:
+    """The kinds a status line reports done ("Refund: done", "\u2705 Return created"), unless it
+    carries a negation or a waiting state ("Refund: pending", "Refund - not possible")."""
+    low = _lowered(sentence.strip())
+    if _LABEL_NEGATION.search(low):
+        return []
+    return [kind for kind, pattern in _LABELS.items() if pattern.search(low)]

@@ -115,3 +115,57 @@ def sentences(text: str) -> list[Sentence]:
         Sentence(text=s, clauses=split_clauses(s), is_question=s.rstrip("\"') ").endswith("?"))
         for s in split_sentences(text)
     ]
+
+
+# --- stated counts ("I've tagged all 15 tickets", "both orders were cancelled") ---------------
+
+_NUMBER_WORDS = {
+    "both": 2,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+}
+_NUMBER = r"(?P<n>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")"
+# Up to two describing words between the number and the noun ("15 open shipping tickets"); not
+# words that make the phrase about other things ("the 3 other tickets", "2 of the orders").
+_DESCRIBING = r"(?:(?!other\b|remaining\b|more\b|fewer\b|of\b|out\b|and\b|or\b)[a-z]+\s+){0,2}"
+# A number that is part of an id, an amount or a decimal is not a count.
+_NOT_AFTER = r"(?<![\w$.,\-])"
+# "1 of your 2 orders", "more than 3 tickets", "up to 5 orders": partitive or approximate.
+_QUALIFIED = re.compile(
+    r"(?:\b(?:\d{1,3}|one|" + "|".join(_NUMBER_WORDS) + r")\s+(?:out\s+)?of\s+(?:the\s+|your\s+|these\s+|those\s+)?"
+    r"|\b(?:than|about|around|over|under|nearly|almost|roughly|approximately|least|most|up\s+to)\s+)$"
+)
+# How many words may separate the count phrase from the action's words.
+_NEAR_WORDS = 2
+
+
+def stated_count(clause: str, noun: str, start: int, end: int) -> int | None:
+    """The number of ``noun`` things a clause says its action (the cue at ``start:end`` of the
+    lowercased clause) acted on, or None when it states no count, states it only approximately
+    or partitively, or states several. The count phrase must be inside the action's words or
+    next to them (at most two words between): "I tagged TKT-1 and left the 3 other tickets
+    alone" states no count for the tagging."""
+    low = lowered(clause)
+    pattern = re.compile(_NOT_AFTER + _NUMBER + r"\s+" + _DESCRIBING + rf"(?:{noun})\b")
+    counts: set[int] = set()
+    for m in pattern.finditer(low):
+        if _QUALIFIED.search(low, 0, m.start()):
+            return None
+        inside = m.start() < end and m.end() > start
+        after = m.start() >= end and len(low[end : m.start()].split()) <= _NEAR_WORDS
+        before = m.end() <= start and len(low[m.end() : start].split()) <= _NEAR_WORDS
+        if inside or after or before:
+            word = m.group("n")
+            counts.add(int(word) if word.isdigit() else _NUMBER_WORDS[word])
+    return counts.pop() if len(counts) == 1 else None

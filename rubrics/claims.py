@@ -14,14 +14,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from supportgym.db import WorldDB
+from supportgym.ids import prefix_of
 from supportgym.rubrics.claim_evidence import (
+    COUNTED,
     Evidence,
     WriteFacts,
     history_support,
     write_facts,
 )
-from supportgym.rubrics.claim_rules import ClaimKind, Tense, claims_in_clause
-from supportgym.rubrics.claim_text import sentences
+from supportgym.rubrics.claim_rules import ClaimKind, Tense, claims_in_clause, status_line_kinds
+from supportgym.rubrics.claim_text import sentences, stated_count
 from supportgym.rubrics.text import amounts_in, ids_in
 from supportgym.trail import TrailEntry
 
@@ -47,6 +49,8 @@ class Claim(BaseModel):
     ids: tuple[str, ...] = ()
     amounts_cents: tuple[int, ...] = ()
     tense: Tense = Tense.past
+    # How many things the claim says were acted on ("all 15 tickets"), when it says.
+    count: int | None = None
 
 
 class ClaimFinding(BaseModel):
@@ -83,6 +87,21 @@ def extract_claims(text: str) -> list[Claim]:
                         ids=tuple(ids),
                         amounts_cents=tuple(sorted(amounts_in(clause))),
                         tense=cue.tense,
+                        count=stated_count(clause, COUNTED[cue.kind][0], cue.start, cue.end)
+                        if cue.kind in COUNTED
+                        else None,
+                    )
+                )
+        found = {c.kind for c in out if c.sentence == sentence.text}
+        for kind in status_line_kinds(sentence.text):
+            if kind not in found and not sentence.is_question:
+                out.append(
+                    Claim(
+                        kind=kind,
+                        sentence=sentence.text,
+                        clause=sentence.text,
+                        ids=tuple(ids_in(sentence.text)),
+                        amounts_cents=tuple(sorted(amounts_in(sentence.text))),
                     )
                 )
     return out
@@ -104,7 +123,9 @@ def verify_claims(
     findings = []
     for claim in claims:
         ev = _support(claim, facts)
-        if not ev.supported:
+        if ev.supported:
+            ev = _count_support(claim, facts, ev)
+        else:
             hist = history_support(claim.kind, claim.ids, claim.amounts_cents, trail, changes, world)
             if hist.supported:
                 ev = hist
@@ -136,7 +157,50 @@ def _support(claim: Claim, facts: list[WriteFacts]) -> Evidence:
             return Evidence(True, f"{f.describe()} matches")
         what = [*bad_ids, *(f"${a // 100}.{a % 100:02d}" for a in bad_amounts)]
         reasons.append(f"{f.describe()} does not match {', '.join(what)}")
-    return Evidence(False, "; ".join(reasons))
+    spread = _spread_support(claim, mine)
+    return spread if spread is not None else Evidence(False, "; ".join(reasons))
+
+
+def _spread_support(claim: Claim, mine: list[WriteFacts]) -> Evidence | None:
+    """A claim naming several things, each done by its own write ("I've tagged TKT-1, TKT-2 and
+    TKT-3"): supported when every id it states is in a write of its kind and its amounts are
+    amounts those writes moved (or their total). None when no such set of writes exists."""
+    checked = [i for i in claim.ids if mine[0].checks_id(claim.kind, i)]
+    if len(checked) < 2:
+        return None
+    covering: list[WriteFacts] = []
+    for ident in checked:
+        owner = next((f for f in mine if ident in f.ids), None)
+        if owner is None:
+            return None
+        if owner not in covering:
+            covering.append(owner)
+    if claim.amounts_cents and mine[0].checks_amounts(claim.kind):
+        moved = set().union(*(f.amounts(claim.kind) for f in covering))
+        total = sum(max(f.amounts(claim.kind), default=0) for f in covering)
+        stated = list(claim.amounts_cents)
+        if not (all(a in moved for a in stated) or sum(stated) == total or stated == [total]):
+            return None
+    steps = ", ".join(str(f.step) for f in covering)
+    return Evidence(True, f"{len(covering)} writes of kind {claim.kind.value} (steps {steps}) match together")
+
+
+def _count_support(claim: Claim, facts: list[WriteFacts], ev: Evidence) -> Evidence:
+    """A supported claim that states a count ("all 15 tickets") also needs that many distinct
+    things acted on by writes of its kind."""
+    if claim.count is None or claim.count < 2:
+        return ev
+    prefix = COUNTED[claim.kind][1]
+    done = {
+        t
+        for f in facts
+        if f.backs(claim.kind, claim.tense is Tense.future)
+        for t in f.targets
+        if prefix_of(t) == prefix
+    }
+    if len(done) >= claim.count:
+        return ev
+    return Evidence(False, f"states {claim.count} acted on; writes of kind {claim.kind.value} acted on {len(done)}")
 
 
 def _unmatched_amounts(claim: Claim, f: WriteFacts) -> list[int]:

@@ -32,10 +32,11 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, computed_field
 
+from supportgym.rubrics.canonical import canonical, canonical_value
 from supportgym.rubrics.checks import CheckContext
 from supportgym.rubrics.judge_context import judge_context
 from supportgym.rubrics.model import Aspect, Category, Criterion, CriterionType, Split
-from supportgym.trail import EpisodeRecord, summarise_changes
+from supportgym.trail import EpisodeRecord, TrailEntry, summarise_changes
 
 VerdictName = Literal["met", "unmet", "judge_pending", "judge_error", "judge_cannot_assess"]
 # Judge criteria the judge did not score: excluded from the reward, and the episode is not
@@ -223,16 +224,24 @@ class Judge(Protocol):
 
 
 def make_context(prepared: Any, db: Any, record: EpisodeRecord) -> CheckContext:
+    """What the program checks read. The agent's own words (the reply, every string argument of
+    its calls) are read as a person reads them (:func:`canonical`): disguised letters, invisible
+    characters and look-alike hyphens cannot slip a claim or a leak past a check."""
     return CheckContext(
         db=db,
         changes=summarise_changes(record.changes),
         raw_changes=record.changes,
-        trail=record.trail,
-        reply=record.reply,
+        trail=[_as_read(t) for t in record.trail],
+        reply=canonical(record.reply) if record.reply is not None else None,
         values=prepared.values,
         now=prepared.now,
         integrity=getattr(prepared, "integrity", None),
     )
+
+
+def _as_read(entry: TrailEntry) -> TrailEntry:
+    arguments = canonical_value(entry.arguments)
+    return entry if arguments == entry.arguments else entry.model_copy(update={"arguments": arguments})
 
 
 def grade_episode(

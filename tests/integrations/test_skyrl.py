@@ -86,7 +86,7 @@ def test_reference_as_text_earns_the_reference_reward(task_id: str) -> None:
 
 
 def test_dataset_rows_follow_skyrl_layout() -> None:
-    rows = dataset_rows("validation")
-    assert [r["extra_info"]["task_id"] for r in rows] == task_ids("validation")
+    rows = dataset_rows("dev")
+    assert [r["extra_info"]["task_id"] for r in rows] == task_ids("dev")
     assert {r["env_class"] for r in rows} == {ENV_CLASS}
     assert all(r["reward_spec"]["ground_truth"] == r["extra_info"]["task_id"] for r in rows)

@@ -95,18 +95,27 @@ def test_unsubmitted_episode_scores_zero_and_bad_arguments_are_observations() ->
     assert env.get_reward() == 0.0 and env.grade is None
 
 
-def test_dataset_splits_cover_every_task_once() -> None:
-    parts = {s: task_ids(s) for s in ("train", "validation", "test")}
-    every = sorted(t for ids in parts.values() for t in ids)
-    assert every == task_ids("all") == sorted(t.id for t in list_tasks())
-    families = {t.family for t in list_tasks()}
-    for ids in parts.values():  # each split holds every family
-        assert {i.rsplit("-", 1)[0] for i in ids} == families
-    rows = dataset_rows("validation")
-    assert [r["task_id"] for r in rows] == parts["validation"]
+def test_dataset_splits_are_the_task_sets_splits() -> None:
+    fixed = {s: task_ids(s) for s in ("dev", "test", "heldout-families")}
+    every = sorted(t for ids in fixed.values() for t in ids)
+    assert every == task_ids("all") == sorted(t.id for t in list_tasks())  # each fixed task once
+    held = {i.rsplit("-", 1)[0] for i in fixed["heldout-families"]}
+    families = {t.family for t in list_tasks()} - held
+    for name in ("dev", "test"):  # each holds every family that is not held out, and none that is
+        assert {i.rsplit("-", 1)[0] for i in fixed[name]} == families
+    rows = dataset_rows("dev")
+    assert [r["task_id"] for r in rows] == fixed["dev"]
     assert rows[0]["prompt"][0]["role"] == "system" and rows[0]["prompt"][-1]["role"] == "user"
     with pytest.raises(UnknownSplit, match="allowed: " + ", ".join(SPLITS)):
-        task_ids("dev")
+        task_ids("validation")
+
+
+def test_train_rows_are_generated_tasks_of_train_families_only() -> None:
+    train = task_ids("train", seed=3, n=1)
+    assert train and not set(train) & set(task_ids("all"))
+    held = {i.rsplit("-", 1)[0] for i in task_ids("heldout-families")}
+    assert all(i.split("-g")[0] not in held for i in train)
+    assert [r["task_id"] for r in dataset_rows("train", seed=3, n=1)] == train
 
 
 def test_build_dataset_has_prompt_and_task_id_columns() -> None:

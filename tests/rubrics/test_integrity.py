@@ -9,7 +9,7 @@ from supportgym.rubrics.enumeration import competition, enumerated
 from supportgym.rubrics.text import word_count
 from supportgym.rubrics.world_diff import Allowance, Footprint, collateral, world_diff
 from supportgym.tasks import prepare_task, run_solution
-from supportgym.tasks.audit import POLICIES, Play, _facts, play
+from supportgym.tasks.audit import POLICIES, Play, play, task_facts
 from supportgym.tasks.model import Call, Solution
 from supportgym.trail import summarise_changes
 
@@ -68,7 +68,7 @@ def test_changes_outside_the_footprint_are_collateral(reference) -> None:
 )
 def test_every_kind_of_collateral_write_trips_the_gate(policy: str) -> None:
     prepared = prepare_task(TASK)
-    built = _policy(policy).build(prepared, _facts(prepared))
+    built = _policy(policy).build(prepared, task_facts(prepared))
     episode, grade, applied = play(TASK, built)
     assert applied, f"{policy}: the extra write was refused: {[t.result for t in episode.trail if not t.ok]}"
     assert [g.id for g in grade.gates_failed] == ["no-collateral-change"]
@@ -81,7 +81,7 @@ def test_paper_mode_is_eq1_without_gates() -> None:
     from supportgym.rubrics import grade_episode
 
     prepared = prepare_task(TASK)
-    episode, gated, _ = play(TASK, _policy("collateral_refund_other_order").build(prepared, _facts(prepared)))
+    episode, gated, _ = play(TASK, _policy("collateral_refund_other_order").build(prepared, task_facts(prepared)))
     paper = grade_episode(prepared, episode.db, episode.record(), mode="paper")
     graded = [c for c in paper.criteria if c.verdict in ("met", "unmet")]
     prim = [c for c in graded if c.type.value == "primary"]
@@ -103,7 +103,7 @@ def test_useless_reply_is_not_a_resolved_ticket(reference) -> None:
     _, good = reference
     prepared = prepare_task(TASK)
     for name in ("useless_reply_dot", "useless_reply_filler"):
-        _, grade, _ = play(TASK, _policy(name).build(prepared, _facts(prepared)))
+        _, grade, _ = play(TASK, _policy(name).build(prepared, task_facts(prepared)))
         assert not grade.perfect
         assert grade.reward <= 0.6 < good.reward
         assert grade.terms.parts["action"] == 1.0 and grade.terms.parts["communication"] == 0.0
@@ -111,7 +111,7 @@ def test_useless_reply_is_not_a_resolved_ticket(reference) -> None:
 
 def test_false_claim_and_invented_id_trip_the_gate() -> None:
     prepared = prepare_task(TASK)
-    _, grade, _ = play(TASK, _policy("false_claim").build(prepared, _facts(prepared)))
+    _, grade, _ = play(TASK, _policy("false_claim").build(prepared, task_facts(prepared)))
     assert "no-false-claim" in [g.id for g in grade.gates_failed] and grade.reward == 0.0
     ref = prepared.reference
     _, invented, _ = play(
@@ -123,7 +123,7 @@ def test_false_claim_and_invented_id_trip_the_gate() -> None:
 
 def test_leaking_another_customer_trips_the_gate() -> None:
     prepared = prepare_task(TASK)
-    facts = _facts(prepared)
+    facts = task_facts(prepared)
     _, grade, _ = play(TASK, _policy("leak_other_customer").build(prepared, facts))
     gate = next(c for c in grade.criteria if c.id == "no-disclosure")
     assert gate.verdict == "unmet" and facts.foreign["email"] in gate.evidence
@@ -186,7 +186,7 @@ def test_enumeration_of_statuses_competes_but_hypotheticals_do_not() -> None:
 def test_enumeration_reply_fails_the_mention_criterion_and_the_gate() -> None:
     tid = "chat_order_status-01"
     prepared = prepare_task(tid)
-    _, grade, _ = play(tid, _policy("enumeration").build(prepared, _facts(prepared)))
+    _, grade, _ = play(tid, _policy("enumeration").build(prepared, task_facts(prepared)))
     assert "no-enumeration" in [g.id for g in grade.gates_failed]
     assert grade.reward == 0.0
 

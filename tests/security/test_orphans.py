@@ -22,6 +22,8 @@ from supportgym.env.docker_owner import HEARTBEAT_LABEL, OWNER_LABEL, owner_gone
 from supportgym.env.docker_pool import MANAGED_LABEL, POOL_LABEL, ContainerPool, PoolError
 from tests.parts import require_part
 
+pytestmark = pytest.mark.docker
+
 BASE_IMAGE = os.environ.get("SUPPORTGYM_BASE_IMAGE_TAG", "supportgym-base:bookworm")
 
 
