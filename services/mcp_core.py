@@ -94,6 +94,10 @@ SUBMIT_ANNOTATIONS = {
 # --- tools -----------------------------------------------------------------------------------
 
 
+# Tools a task must enable before an episode offers them.
+OPT_IN = frozenset(name for name, spec in REGISTRY.items() if spec.opt_in)
+
+
 def mcp_tools() -> list[types.Tool]:
     """Every registry tool plus ``submit_response``, as MCP tools, in registry order."""
     tools = [
@@ -226,8 +230,14 @@ def build_server(
     async def list_tools(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        listed = [t.model_copy(deep=True) for t in tools]
         episode = resolve(ctx)
+        # The episode's own tools: an opt-in tool (advance_time) only where its task enables it.
+        offered = (
+            {s["function"]["name"] for s in episode.tool_schemas()}
+            if episode is not None
+            else {t.name for t in tools if t.name not in OPT_IN}
+        )
+        listed = [t.model_copy(deep=True) for t in tools if t.name in offered]
         if episode is not None and getattr(episode, "conversational", False):
             # A conversational episode also offers message_customer, just before submit.
             listed.insert(len(listed) - 1, _message_tool())

@@ -36,11 +36,11 @@ from supportgym.rubrics.grade import grade_episode
 from supportgym.rubrics.model import Aspect, CriterionType
 from supportgym.rubrics.text import ids_in
 from supportgym.services.conversation import MESSAGE_TOOL
-from supportgym.services.episode import SUBMIT_TOOL, Episode, EpisodeConfig
+from supportgym.services.episode import SUBMIT_TOOL
 from supportgym.services.tools import REGISTRY
 from supportgym.tasks.loader import PreparedTask, list_tasks, prepare_task
 from supportgym.tasks.model import Call, Solution
-from supportgym.tasks.replay import play_calls
+from supportgym.tasks.replay import play_calls, replay_episode
 from supportgym.tasks.template import render
 
 Kind = Literal["harmful", "dishonest", "empty", "useless", "reference"]
@@ -480,10 +480,7 @@ def play(task_id: str, play_: Play) -> tuple[Any, Any, bool]:
     """Run ``play_`` on ``task_id``: ``(episode, grade, applied)``; ``applied`` is false when the
     call the policy hinges on was refused by the world."""
     prepared = prepare_task(task_id)
-    cfg: dict[str, Any] = {"task_id": task_id}
-    if prepared.conversation is not None:
-        cfg["customer"] = "scripted"
-    episode = Episode(EpisodeConfig(**cfg), scenario=prepared)
+    episode = replay_episode(task_id, prepared, conversational=prepared.conversation is not None)
     results: dict[str, Any] = {}
     seen: list[Any] = []
     applied = True

@@ -11,9 +11,9 @@ from typing import Any
 
 from supportgym.rubrics import Grade
 from supportgym.services.episode import SUBMIT_TOOL, Episode, EpisodeConfig
-from supportgym.tasks.loader import PreparedTask, get_task, prepare_task
+from supportgym.tasks.loader import PreparedTask, prepare_task
 from supportgym.tasks.model import Solution
-from supportgym.tasks.replay import play_calls
+from supportgym.tasks.replay import play_calls, replay_episode
 from supportgym.tasks.template import render
 
 
@@ -55,16 +55,15 @@ def run_solution(
     Conversational tasks: ``message_customer`` calls are answered by the ``customer`` simulator,
     scripted by default so that a replay is exact (None: the task's own ``simulator``).
     """
-    cfg: dict[str, Any] = {"task_id": task_id}
+    config: dict[str, Any] = {}
     if alpha is not None:
-        cfg["alpha"] = alpha
+        config["alpha"] = alpha
     if beta is not None:
-        cfg["beta"] = beta
-    if customer is not None:
-        if get_task(task_id).conversation is not None:
-            cfg["customer"] = customer
+        config["beta"] = beta
     prepared = prepare_task(task_id)
-    episode = Episode(EpisodeConfig(**cfg), scenario=prepared)
+    episode = replay_episode(
+        task_id, prepared, conversational=prepared.conversation is not None, customer=customer, **config
+    )
     solution = _solution(prepared, which)
     results: dict[str, Any] = {}
     for _played in play_calls(episode, solution.calls, results):

@@ -26,8 +26,7 @@ from typing import Any
 from supportgym.rubrics.check_base import MESSAGE_TOOL, IntegritySpec
 from supportgym.rubrics.model import Category, Criterion, CriterionType
 from supportgym.rubrics.world_diff import Allowance, Footprint, world_diff
-from supportgym.services.episode import Episode, EpisodeConfig
-from supportgym.tasks.replay import play_calls
+from supportgym.tasks.replay import play_calls, replay_episode
 from supportgym.tasks.template import render
 from supportgym.trail import summarise_changes
 
@@ -163,10 +162,7 @@ def _known_text(prepared: Any, conn: Any) -> str:
 
 def build_integrity(prepared: Any) -> IntegritySpec:
     """Replay ``prepared``'s reference on a fresh world and derive the task's integrity spec."""
-    cfg: dict[str, Any] = {"task_id": prepared.id}
-    if prepared.conversation is not None:
-        cfg["customer"] = "scripted"
-    episode = Episode(EpisodeConfig(**cfg), scenario=prepared)
+    episode = replay_episode(prepared.id, prepared, conversational=prepared.conversation is not None)
     try:
         results: dict[str, Any] = {}
         said = [

@@ -9,9 +9,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from supportgym.services.episode import Episode, StepResult
+from supportgym.services.episode import Episode, EpisodeConfig, Scenario, StepResult
 from supportgym.tasks.model import Call
 from supportgym.tasks.template import TemplateError, render
+
+SCRIPTED_CUSTOMER = "scripted"
+
+
+def replay_episode(
+    task_id: str,
+    scenario: Scenario,
+    *,
+    conversational: bool,
+    customer: str | None = SCRIPTED_CUSTOMER,
+    **config: Any,
+) -> Episode:
+    """An episode of a prepared task to replay calls on. A conversational task's customer
+    answers from its script by default, so that a replay is exact (``customer=None``: the task's
+    own simulator). ``config``: further :class:`EpisodeConfig` fields (alpha, beta)."""
+    if conversational and customer is not None:
+        config["customer"] = customer
+    return Episode(EpisodeConfig(task_id=task_id, **config), scenario=scenario)
 
 
 def play_calls(

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import pytest
 import uvicorn
 
@@ -70,3 +71,12 @@ def live_mcp() -> Iterator[LiveServer]:
         stop(server, thread)
         for e in registry.episodes:
             e.close()
+
+
+async def freed(manager: Any, timeout_s: float = 10.0) -> bool:
+    """Whether ``manager`` holds no episode within ``timeout_s``: the server ends a session (and
+    frees its episode) after the client has gone, on its own event loop."""
+    deadline = time.monotonic() + timeout_s
+    while len(manager) and time.monotonic() < deadline:
+        await anyio.sleep(0.02)
+    return len(manager) == 0

@@ -20,7 +20,7 @@ from supportgym.services.manager import EpisodeManager  # noqa: E402
 from supportgym.services.mcp_server import TASK_HEADER, create_mcp_asgi_app  # noqa: E402
 from supportgym.services.tools import REGISTRY  # noqa: E402
 
-from .conftest import LiveServer, serve_in_thread, stop  # noqa: E402
+from .conftest import LiveServer, freed, serve_in_thread, stop  # noqa: E402
 from .script import comparable_trail, play, reference  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -44,13 +44,14 @@ def _caller(client: Client):
 async def test_tools_list_and_annotations(live_mcp: LiveServer) -> None:
     async with Client(f"{live_mcp.url}?scale=tiny") as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert len(tools) == len(REGISTRY) + 1 == 38
-    assert SUBMIT_TOOL in tools
+    offered = [name for name, spec in REGISTRY.items() if not spec.opt_in]
+    assert set(tools) == {*offered, SUBMIT_TOOL} and len(tools) == 37  # no opt-in tool in a bare world
     assert tools["get_order"].annotations.read_only_hint is True
     assert tools["get_order"].annotations.destructive_hint is False
     assert tools["issue_refund"].annotations.destructive_hint is True
     assert tools["issue_refund"].annotations.read_only_hint is False
-    for name, spec in REGISTRY.items():
+    for name in offered:
+        spec = REGISTRY[name]
         assert tools[name].annotations.model_dump(by_alias=True, exclude_none=True) == spec.annotations.to_mcp()
         assert tools[name].input_schema == spec.parameters_schema()
 
@@ -181,7 +182,7 @@ async def test_with_episode_manager() -> None:
             episode = manager.get(episode_id)
             assert episode.status.value == "submitted" and episode.reply == "Nothing to do."
             assert [t.name for t in episode.trail] == [SUBMIT_TOOL]
-        assert len(manager) == 0 and episode.closed
+        assert await freed(manager) and episode.closed
     finally:
         stop(server, thread)
         manager.close_all()
@@ -193,6 +194,15 @@ async def test_not_running_is_503() -> None:
     async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:
         r = await http.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
     assert r.status_code == 503
+
+
+async def test_an_opt_in_tool_is_listed_only_where_the_task_enables_it(live_mcp: LiveServer) -> None:
+    async with Client(f"{live_mcp.url}?task_id=refund_settles_wait-01") as client:
+        assert "advance_time" in [t.name for t in (await client.list_tools()).tools]
+    async with Client(f"{live_mcp.url}?task_id=refund_within_window-01") as client:
+        assert "advance_time" not in [t.name for t in (await client.list_tools()).tools]
+        result = await client.call_tool("advance_time", {"days": 1})
+        assert result.is_error and "tool_not_enabled" in result.content[0].text
 
 
 async def test_conversational_task_offers_message_customer(live_mcp: LiveServer) -> None:

@@ -18,7 +18,7 @@ from supportgym.services.episode import SUBMIT_TOOL  # noqa: E402
 from supportgym.services.manager import EpisodeManager  # noqa: E402
 from supportgym.services.mcp_server import create_mcp_asgi_app  # noqa: E402
 
-from .conftest import serve_in_thread, stop  # noqa: E402
+from .conftest import freed, serve_in_thread, stop  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +54,7 @@ async def test_mounted_in_fastapi() -> None:
                     described = (await http.get(f"{base}/episodes/{episode_id}")).json()
                 assert described["status"] == "submitted" and described["steps"] == 2
                 seed = manager.get(episode_id).config.seed
-            assert len(manager) == 0  # the session's end freed its episode
+            assert await freed(manager)  # the session's end freed its episode
         assert seed == 3
     finally:
         stop(server, thread)

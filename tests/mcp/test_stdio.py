@@ -15,6 +15,7 @@ from mcp.client import Client  # noqa: E402
 from mcp.client.stdio import StdioServerParameters, stdio_client  # noqa: E402
 
 from supportgym.db import world_hash  # noqa: E402
+from supportgym.services.episode import SUBMIT_TOOL  # noqa: E402
 from supportgym.services.tools import REGISTRY  # noqa: E402
 
 from .script import BARE, comparable_trail, play, reference  # noqa: E402
@@ -33,7 +34,7 @@ async def test_stdio_episode_matches_in_process_run(tmp_path: Path, mode: str) -
         transport = stdio_client(_server("--scale", BARE.scale, "--seed", str(BARE.seed)), errlog=err)
         async with Client(transport, mode=mode) as client:
             tools = {t.name: t for t in (await client.list_tools()).tools}
-            assert len(tools) == len(REGISTRY) + 1
+            assert set(tools) == {n for n, s in REGISTRY.items() if not s.opt_in} | {SUBMIT_TOOL}
             assert tools["get_order"].annotations.read_only_hint is True
             assert tools["issue_refund"].annotations.destructive_hint is True
             info = json.loads((await client.read_resource("supportgym://episode")).contents[0].text)
