@@ -12,6 +12,7 @@ from supportgym.bench.all import bench_all
 from supportgym.bench.env import bench_env
 from supportgym.bench.grading import bench_claims, bench_grading
 from supportgym.bench.http_workers import bench_service
+from supportgym.bench.llm import bench_llm
 from supportgym.bench.service import tool_latency_rows
 from supportgym.bench.tau2 import bench_tau2
 from supportgym.bench.world import bench_world, register_rows
@@ -25,5 +26,6 @@ bench_app.command("env")(bench_env)
 bench_app.command("service")(bench_service)
 bench_app.command("grading")(bench_grading)
 bench_app.command("claims")(bench_claims)
+bench_app.command("llm")(bench_llm)
 bench_app.command("all")(bench_all)
 bench_app.command("docker")(bench_docker)

@@ -1,6 +1,7 @@
 """An LLM agent for ``SupportEnv`` through function calling, and the evaluation around it.
 
-:class:`LLMAgent` talks to any OpenAI-compatible endpoint (:mod:`supportgym.services.openai_client`).
+:class:`LLMAgent` talks to any OpenAI-compatible endpoint through the ``openai`` SDK
+(:mod:`supportgym.services.openai_client`).
 It is a policy of the one agent loop, :func:`supportgym.env.rollout.rollout` (same system prompt
 as every other agent): the task's tool schemas go in ``tools``; every ``tool_call`` the model
 makes is stepped into the environment and its observation returned as a ``tool`` message, until
@@ -30,7 +31,7 @@ from typing import Any
 
 from supportgym.env.rollout import POLICY_ERROR, SYSTEM_PROMPT, chat_calls, rollout
 from supportgym.env.support_env import SupportEnv
-from supportgym.services.openai_client import ChatClient, ChatError, endpoint_from_env
+from supportgym.services.openai_client import ChatClient, ChatError, ChatResponse, endpoint_from_env
 from supportgym.services.tools.submit import SUBMIT_TOOL
 from supportgym.tasks import TaskFormatError, get_task, list_tasks
 from supportgym.trajectory import Trajectory, write_jsonl
@@ -50,6 +51,14 @@ def _strip(node: Any) -> None:
     elif isinstance(node, list):
         for v in node:
             _strip(v)
+
+
+def _response_calls(resp: ChatResponse, turn: int) -> list[dict[str, Any]]:
+    """The answer's function calls (the SDK's typed tool calls, read by
+    :attr:`ChatResponse.tool_calls`) as the chat history carries them."""
+    return chat_calls(
+        [{"id": c.id, "function": {"name": c.name, "arguments": c.arguments}} for c in resp.tool_calls], turn
+    )
 
 
 def compact_tool(tool: dict[str, Any]) -> dict[str, Any]:
@@ -135,8 +144,8 @@ class LLMAgent:
         *,
         tool_choice: Any = None,
         seed: int | None = None,
-    ):
-        """One chat completion (a :class:`~supportgym.services.openai_client.ChatResponse`)."""
+    ) -> ChatResponse:
+        """One chat completion."""
         choice = self.tool_choice if tool_choice is None else tool_choice
         return self.client.chat(
             model=self.model,
@@ -154,7 +163,7 @@ class LLMAgent:
         Either can be passed to ``SupportEnv.step`` as is (text becomes an ``invalid_action``
         observation, unless it is a JSON tool call). Raises ChatError if the endpoint fails."""
         resp = self.complete(messages, tools)
-        calls = chat_calls(resp.tool_calls, 0)
+        calls = _response_calls(resp, 0)
         if calls:
             return calls[0]
         return {"type": "text", "content": resp.content or ""}
@@ -202,7 +211,7 @@ class _EpisodeTurns:
         if self.steps + 1 >= self.budget and agent.force_submit_last and agent.tool_choice != "none":
             choice = {"type": "function", "function": {"name": SUBMIT_TOOL}}
         resp = agent.complete(messages, self.tools, tool_choice=choice, seed=self.seed)
-        calls = chat_calls(resp.tool_calls, self.turn)
+        calls = _response_calls(resp, self.turn)
         self.steps += max(1, len(calls))  # a text answer is stepped too
         return {
             "role": "assistant",

@@ -11,8 +11,8 @@ Dodged bullets are asked as the mistake itself and the answer is turned around h
 * **Status.** Each verdict is ``ok`` (``met`` is a bool), ``cannot_assess`` (the judge said the
   evidence does not decide it; ``met`` is None) or ``error`` (see below). Neither of the last
   two is ever turned into a score; the grade marks such an episode not valid for training.
-* **Robust.** Timeouts, retries with backoff on 429/5xx/connection errors and a bound on
-  concurrent requests come from :class:`supportgym.services.openai_client.ChatClient`. A verdict
+* **Robust.** Timeouts, retries with backoff on 429/5xx/connection errors (the ``openai`` SDK's)
+  and a bound on concurrent requests come from :class:`supportgym.services.openai_client.ChatClient`. A verdict
   that is not valid JSON of the schema is asked for again (``parse_retries``). When the endpoint
   keeps failing the criterion gets ``met=None`` and ``error`` set (a *judge_error*): never a
   silent 0 or 1.
@@ -149,8 +149,6 @@ class JudgeConfig(BaseModel):
     api_key: SecretStr | None = Field(None, exclude=True, repr=False)
     timeout_s: float = Field(60.0, gt=0)
     max_retries: int = Field(4, ge=0, le=20)
-    backoff: float = Field(0.5, ge=0, description="First retry wait in seconds; doubles per retry.")
-    max_backoff: float = Field(20.0, ge=0)
     max_concurrency: int = Field(4, ge=1, le=256)
     criteria_per_call: int = Field(1, ge=1, le=32)
     samples: int = Field(1, ge=1, le=32, description="Verdicts per model, combined by majority.")
@@ -297,8 +295,6 @@ class LLMJudge:
             config.api_key.get_secret_value() if config.api_key else None,
             timeout_s=config.timeout_s,
             max_retries=config.max_retries,
-            backoff_s=config.backoff,
-            max_backoff_s=config.max_backoff,
             max_concurrency=config.max_concurrency,
         )
         self.cache = JudgeCache(config.cache_dir) if config.cache_dir is not None else None

@@ -338,7 +338,6 @@ def make_customer(conversation: Conversation, kind: str | None = None, *, seed: 
             pick("API_KEY"),
             timeout_s=min(60.0, upstream_deadline_s() / 2.5),
             max_retries=1,
-            max_backoff_s=upstream_deadline_s() / 10,
         )
         return LLMCustomer(conversation, client, pick("MODEL") or "default", seed=seed)
     raise ValueError(f"unknown customer simulator {kind!r}; choose scripted or llm")

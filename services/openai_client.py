@@ -1,38 +1,42 @@
-"""A small client for OpenAI-compatible chat-completions endpoints (OpenAI, vLLM, llama.cpp, Ollama).
+"""Chat completions from OpenAI-compatible endpoints (OpenAI, vLLM, llama.cpp, Ollama) through the
+official ``openai`` SDK.
 
-Shared by the LLM judge (:mod:`supportgym.rubrics.judge`) and the LLM agent
-(:mod:`supportgym.env.llm_agent`). It speaks plain HTTP with httpx: nothing provider-specific.
+Shared by the LLM judge (:mod:`supportgym.rubrics.judge`), the LLM agent
+(:mod:`supportgym.env.llm_agent`) and the LLM customer (:mod:`supportgym.services.customer_sim`).
+The SDK does the HTTP: the per-request timeout, the retries (connection errors, timeouts, HTTP
+408/409/429 and 5xx) with its exponential backoff and jitter, ``Retry-After`` and the typed
+answer (:class:`openai.types.chat.ChatCompletion`, tool calls included). This module adds what
+SupportGym's callers rely on and the SDK does not do:
 
-Robustness, all configurable:
-
-* a timeout per request (``timeout_s``);
-* retries with exponential backoff and jitter on connection errors, timeouts, HTTP 408/409/429
-  and 5xx, and on a 200 whose body is not a chat completion (a proxy glitch); ``Retry-After`` is
-  honoured, capped by ``max_backoff_s``;
-* at most ``max_concurrency`` requests in flight per client, across threads;
-* when the retries are spent, :class:`ChatError` says what kept failing (``kind``, ``status``,
-  ``attempts``). Other 4xx answers (bad request, auth) are not retried.
-
-Configuration comes from arguments or environment variables: ``<PREFIX>_BASE_URL``,
-``<PREFIX>_API_KEY``, ``<PREFIX>_MODEL`` with ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` /
-``OPENAI_MODEL`` as fallbacks (see :func:`endpoint_from_env`).
+* one error type, :class:`ChatError`, whose ``kind`` says what kept failing (``timeout``,
+  ``connection``, ``http``, ``bad_response``, ``config``), with the last HTTP ``status`` and how
+  many requests were made (``attempts``, the SDK's retries included);
+* at most ``max_concurrency`` requests in flight per client, over all threads (a slot is held
+  for one request, not while the SDK sleeps before a retry);
+* a 200 whose body is not a chat completion (a proxy glitch; the SDK returns it unchecked) is
+  asked again, within the same retry budget;
+* ``giveup``: a caller may stop the SDK's retries of an error it handles itself (the judge does
+  for a refused ``response_format``, which llama.cpp answers with a 500);
+* the endpoint's configuration from ``<PREFIX>_BASE_URL``, ``<PREFIX>_API_KEY``,
+  ``<PREFIX>_MODEL`` with ``OPENAI_*`` fallbacks (see :func:`endpoint_from_env`).
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import os
-import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import openai
+from openai.types.chat import ChatCompletion, ChatCompletionMessage
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-RETRY_STATUSES = frozenset({408, 409, 429})
+ERROR_BODY_CHARS = 500
 
 
 class ChatError(RuntimeError):
@@ -50,35 +54,50 @@ class ChatError(RuntimeError):
         self.attempts = attempts
         self.message = message
 
-    @property
-    def retryable(self) -> bool:
-        return self.kind in ("timeout", "connection", "bad_response") or (
-            self.status is not None and (self.status in RETRY_STATUSES or self.status >= 500)
-        )
-
     def __str__(self) -> str:
         return f"{self.kind}: {self.message} (after {self.attempts} attempt(s))"
 
 
 @dataclass
-class ChatResponse:
-    """One chat completion: the assistant message and what it cost."""
+class ToolCall:
+    """One function call of an answer, as the next chat request must carry it back."""
 
-    message: dict[str, Any]
+    id: str
+    name: str
+    arguments: str  # JSON text, as the model wrote it
+
+
+@dataclass
+class ChatResponse:
+    """One chat completion: the SDK's typed answer, its first message and what it cost."""
+
+    completion: ChatCompletion = field(repr=False)
+    message: ChatCompletionMessage
     finish_reason: str | None
     tokens_in: int
     tokens_out: int
     attempts: int
     elapsed_s: float
-    raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @property
     def content(self) -> str | None:
-        return self.message.get("content")
+        return self.message.content
 
     @property
-    def tool_calls(self) -> list[dict[str, Any]]:
-        return list(self.message.get("tool_calls") or [])
+    def tool_calls(self) -> list[ToolCall]:
+        """The function calls of the message, read from the SDK's typed tool calls. A model may
+        leave out the id or write the arguments as an object: the id is then empty (the caller
+        numbers it) and the object is serialised."""
+        out = []
+        for call in self.message.tool_calls or []:
+            fn = getattr(call, "function", None)  # custom (non-function) tool calls are not ours
+            if fn is None:
+                continue
+            args = fn.arguments
+            if not isinstance(args, str):
+                args = json.dumps(args if args is not None else {})
+            out.append(ToolCall(id=str(call.id or ""), name=str(fn.name or ""), arguments=args))
+        return out
 
 
 @dataclass(frozen=True)
@@ -107,33 +126,66 @@ def endpoint_from_env(
     )
 
 
-def _retry_after(headers: httpx.Headers) -> float | None:
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:  # not seconds: try the HTTP-date form
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+class _CallState(threading.local):
+    """What one ``chat`` call on this thread has seen (the SDK retries on the caller's thread)."""
+
+    requests = 0
+    giveup: Callable[[ChatError], bool] | None = None
+
+
+# The SDK refuses to start without a key; a local server needs none, and none is sent.
+NO_KEY = "no-key"
+
+
+class _SlotTransport(httpx.BaseTransport):
+    """The httpx transport under the SDK: bounds the requests in flight, counts them, drops the
+    placeholder key, and marks an error answer the caller gives up on as not to be retried (the
+    SDK obeys the ``x-should-retry`` response header)."""
+
+    def __init__(self, inner: httpx.BaseTransport, max_concurrency: int, state: _CallState, *, send_key: bool) -> None:
+        self.inner = inner
+        self.send_key = send_key
+        self.slots = threading.BoundedSemaphore(max_concurrency)
+        self.state = state
+        self.lock = threading.Lock()
+        self.requests = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            self.requests += 1
+        self.state.requests += 1
+        if not self.send_key:
+            request.headers.pop("Authorization", None)
+        with self.slots:
+            response = self.inner.handle_request(request)
+            response.read()  # the whole answer inside the slot: the server is done with it
+        giveup = self.state.giveup
+        if response.status_code >= 400 and giveup is not None:
+            if giveup(_status_error(str(request.url), response.status_code, response.text, 0)):
+                response.headers["x-should-retry"] = "false"
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _status_error(url: str, status: int, text: str, attempts: int) -> ChatError:
+    return ChatError("http", f"HTTP {status} from {url}: {text[:ERROR_BODY_CHARS]}", status=status, attempts=attempts)
 
 
 class ChatClient:
-    """Thread-safe client for ``POST {base_url}/chat/completions``.
+    """Thread-safe client for ``POST {base_url}/chat/completions`` on top of ``openai.OpenAI``.
 
     Args:
         base_url: e.g. ``http://127.0.0.1:8080/v1`` (the part before ``/chat/completions``).
-        api_key: sent as a bearer token when given.
-        timeout_s: per-request timeout (connect, read, write).
-        max_retries: retries after the first attempt (so ``max_retries + 1`` requests at most).
-        backoff_s: first backoff; doubles each retry, with jitter in [50%, 100%].
-        max_backoff_s: cap on one wait, ``Retry-After`` included.
+        api_key: sent as a bearer token when given (none is sent otherwise).
+        timeout_s: per-request timeout (connect, read, write), the SDK's ``timeout``.
+        max_retries: retries after the first request (so ``max_retries + 1`` requests at most),
+            the SDK's ``max_retries``; its backoff is exponential from 0.5 s up to 8 s with
+            jitter, or the server's ``Retry-After`` (up to two minutes).
         max_concurrency: requests in flight at once, over all threads using this client.
-        transport: an httpx transport (tests).
+        headers: extra request headers.
+        transport: the httpx transport under the SDK (tests record requests with one).
     """
 
     def __init__(
@@ -143,8 +195,6 @@ class ChatClient:
         *,
         timeout_s: float = 60.0,
         max_retries: int = 4,
-        backoff_s: float = 0.5,
-        max_backoff_s: float = 20.0,
         max_concurrency: int = 4,
         headers: dict[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -154,22 +204,22 @@ class ChatClient:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.max_retries = max(0, int(max_retries))
-        self.backoff_s = max(0.0, backoff_s)
-        self.max_backoff_s = max(0.0, max_backoff_s)
         self.max_concurrency = max_concurrency
-        hdrs = {"Content-Type": "application/json", **(headers or {})}
-        if api_key:
-            hdrs["Authorization"] = f"Bearer {api_key}"
-        self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout_s),
-            headers=hdrs,
-            transport=transport,
-            limits=httpx.Limits(max_connections=max_concurrency + 2),
+        self._state = _CallState()
+        self._transport = _SlotTransport(
+            transport or httpx.HTTPTransport(), max_concurrency, self._state, send_key=bool(api_key)
         )
-        self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._sdk = openai.OpenAI(
+            base_url=self.base_url,
+            api_key=api_key or NO_KEY,
+            timeout=timeout_s,
+            max_retries=self.max_retries,
+            default_headers=headers,
+            http_client=httpx.Client(
+                transport=self._transport, timeout=httpx.Timeout(timeout_s), follow_redirects=True
+            ),
+        )
         self._lock = threading.Lock()
-        self.requests = 0  # HTTP requests sent (retries included)
-        self.retries = 0
         self.tokens_in = 0
         self.tokens_out = 0
 
@@ -177,6 +227,11 @@ class ChatClient:
     def from_env(cls, prefix: str = "SUPPORTGYM_LLM", **kwargs: Any) -> ChatClient:
         ep = endpoint_from_env(prefix, base_url=kwargs.pop("base_url", None), api_key=kwargs.pop("api_key", None))
         return cls(ep.base_url, ep.api_key, **kwargs)
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests sent, retries included."""
+        return self._transport.requests
 
     # --- the call ------------------------------------------------------------------------------
 
@@ -192,116 +247,98 @@ class ChatClient:
         temperature: float | None = None,
         seed: int | None = None,
         extra: dict[str, Any] | None = None,
-        giveup: Any = None,
+        giveup: Callable[[ChatError], bool] | None = None,
     ) -> ChatResponse:
-        """One chat completion, retried as described in the module docstring.
+        """One chat completion, retried as described in the module docstring; :class:`ChatError`
+        when it fails for good.
 
-        ``giveup(error) -> bool`` may stop the retries early for an error the caller handles
-        itself (the judge does for a refused ``response_format``)."""
-        body: dict[str, Any] = {"model": model, "messages": messages}
+        ``giveup(error) -> bool`` may stop the retries early for an error status the caller
+        handles itself. ``extra``: more fields of the request body (provider-specific ones)."""
+        kwargs: dict[str, Any] = {"model": model, "messages": messages}
         if tools:
-            body["tools"] = tools
+            kwargs["tools"] = tools
         if tool_choice is not None:
-            body["tool_choice"] = tool_choice
+            kwargs["tool_choice"] = tool_choice
         if response_format is not None:
-            body["response_format"] = response_format
+            kwargs["response_format"] = response_format
         if max_tokens is not None:
-            body["max_tokens"] = int(max_tokens)
+            kwargs["max_tokens"] = int(max_tokens)
         if temperature is not None:
-            body["temperature"] = float(temperature)
+            kwargs["temperature"] = float(temperature)
         if seed is not None:
-            body["seed"] = int(seed)
+            kwargs["seed"] = int(seed)
         if extra:
-            body.update(extra)
-        return self.post("/chat/completions", body, giveup=giveup)
-
-    def post(self, path: str, body: dict[str, Any], *, giveup: Any = None) -> ChatResponse:
-        url = self.base_url + path
+            kwargs["extra_body"] = extra
         start = time.monotonic()
-        last: ChatError | None = None
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                self._sleep_before(attempt, last)
-            wait_hint: float | None = None
-            with self._slots:
-                with self._lock:
-                    self.requests += 1
-                    if attempt:
-                        self.retries += 1
+        self._state.requests = 0
+        self._state.giveup = giveup
+        try:
+            while True:
                 try:
-                    resp = self._http.post(url, json=body)
-                except httpx.TimeoutException as exc:
-                    last = ChatError(
-                        "timeout",
-                        f"no answer from {url} within {self.timeout_s:g} s ({type(exc).__name__})",
-                        attempts=attempt + 1,
-                    )
-                    continue
-                except httpx.TransportError as exc:
-                    last = ChatError(
-                        "connection", f"cannot reach {url}: {type(exc).__name__}: {exc}", attempts=attempt + 1
-                    )
-                    continue
-            if resp.status_code >= 400:
-                text = resp.text[:500]
-                last = ChatError(
-                    "http", f"HTTP {resp.status_code} from {url}: {text}", status=resp.status_code, attempts=attempt + 1
-                )
-                wait_hint = _retry_after(resp.headers)
-                last.retry_after = wait_hint  # type: ignore[attr-defined]
-                if not last.retryable or (giveup is not None and giveup(last)):
-                    raise last
-                continue
-            try:
-                data = resp.json()
-                choice = data["choices"][0]
-                message = dict(choice["message"])
-            except (ValueError, KeyError, IndexError, TypeError) as exc:
-                last = ChatError(
-                    "bad_response",
-                    f"{url} answered 200 but not with a chat completion "
-                    f"({type(exc).__name__}: {str(exc)[:200]}; body starts {resp.text[:200]!r})",
-                    status=resp.status_code,
-                    attempts=attempt + 1,
-                )
-                continue
-            usage = data.get("usage") or {}
-            tin = int(usage.get("prompt_tokens") or 0)
-            tout = int(usage.get("completion_tokens") or 0)
-            with self._lock:
-                self.tokens_in += tin
-                self.tokens_out += tout
-            return ChatResponse(
-                message=message,
-                finish_reason=choice.get("finish_reason"),
-                tokens_in=tin,
-                tokens_out=tout,
-                attempts=attempt + 1,
-                elapsed_s=time.monotonic() - start,
-                raw=data,
-            )
-        assert last is not None
-        last.attempts = self.max_retries + 1
-        raise last
+                    return self._once(kwargs, start)
+                except ChatError as err:
+                    # A 200 that is not a chat completion: the SDK does not retry it; ask again
+                    # while the retry budget lasts (at once: the server is up, it only garbled).
+                    if err.kind != "bad_response" or err.attempts > self.max_retries:
+                        raise
+        finally:
+            self._state.giveup = None
 
-    def backoff_for(self, attempt: int, error: ChatError | None = None) -> float:
-        """Seconds to wait before retry number ``attempt`` (1-based): exponential with jitter, or
-        the server's ``Retry-After``; never more than ``max_backoff_s``."""
-        hint = getattr(error, "retry_after", None)
-        if hint is not None:
-            return min(self.max_backoff_s, hint)
-        base = min(self.max_backoff_s, self.backoff_s * (2 ** (attempt - 1)))
-        return base * random.uniform(0.5, 1.0)
-
-    def _sleep_before(self, attempt: int, error: ChatError | None) -> None:
-        delay = self.backoff_for(attempt, error)
-        if delay > 0:
-            time.sleep(delay)
+    def _once(self, kwargs: dict[str, Any], start: float) -> ChatResponse:
+        url = f"{self.base_url}/chat/completions"
+        left = self.max_retries - self._state.requests  # retries the SDK may still make
+        sdk = self._sdk if left == self.max_retries else self._sdk.with_options(max_retries=left)
+        try:
+            raw = sdk.chat.completions.with_raw_response.create(**kwargs)
+        except openai.APITimeoutError:
+            raise ChatError(
+                "timeout", f"no answer from {url} within {self.timeout_s:g} s", attempts=self._state.requests
+            ) from None
+        except openai.APIConnectionError as exc:
+            cause = exc.__cause__ or exc
+            raise ChatError(
+                "connection", f"cannot reach {url}: {type(cause).__name__}: {cause}", attempts=self._state.requests
+            ) from None
+        except openai.APIStatusError as exc:
+            raise _status_error(url, exc.status_code, exc.response.text, self._state.requests) from None
+        except openai.OpenAIError as exc:  # the SDK refused the request before sending it
+            raise ChatError("config", f"{type(exc).__name__}: {exc}", attempts=self._state.requests) from None
+        attempts = self._state.requests
+        text = raw.http_response.text
+        try:
+            completion = raw.parse()
+            choice = completion.choices[0]
+            message = choice.message
+            if not isinstance(message, ChatCompletionMessage):
+                raise TypeError(f"message is {type(message).__name__}")
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, openai.OpenAIError) as exc:
+            raise ChatError(
+                "bad_response",
+                f"{url} answered {raw.http_response.status_code} but not with a chat completion "
+                f"({type(exc).__name__}: {str(exc)[:200]}; body starts {text[:200]!r})",
+                status=raw.http_response.status_code,
+                attempts=attempts,
+            ) from None
+        usage = completion.usage
+        tin = int(getattr(usage, "prompt_tokens", 0) or 0)
+        tout = int(getattr(usage, "completion_tokens", 0) or 0)
+        with self._lock:
+            self.tokens_in += tin
+            self.tokens_out += tout
+        return ChatResponse(
+            completion=completion,
+            message=message,
+            finish_reason=choice.finish_reason,
+            tokens_in=tin,
+            tokens_out=tout,
+            attempts=attempts,
+            elapsed_s=time.monotonic() - start,
+        )
 
     # --- lifecycle -----------------------------------------------------------------------------
 
     def close(self) -> None:
-        self._http.close()
+        self._sdk.close()
 
     def __enter__(self) -> ChatClient:
         return self

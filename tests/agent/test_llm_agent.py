@@ -33,7 +33,7 @@ SCRIPT = [
 
 
 def client_for(srv, **kw):
-    return ChatClient(srv.base_url, "k", timeout_s=5, max_retries=kw.pop("max_retries", 1), backoff_s=0.01, **kw)
+    return ChatClient(srv.base_url, "k", timeout_s=5, max_retries=kw.pop("max_retries", 1), **kw)
 
 
 def test_bad_model_output_becomes_observations_and_episode_is_graded():

@@ -16,7 +16,7 @@ TASK = "chat_order_status-01"
 
 def llm_episode(base_url: str, task: str = TASK, **kw) -> tuple[Episode, ChatClient]:
     prepared = prepare_task(task)
-    client = ChatClient(base_url, timeout_s=30, max_retries=kw.pop("max_retries", 0), backoff_s=0)
+    client = ChatClient(base_url, timeout_s=30, max_retries=kw.pop("max_retries", 0))
     customer = LLMCustomer(prepared.conversation, client, kw.pop("model", "canned"), seed=kw.pop("seed", 7), **kw)
     return open_episode(EpisodeConfig(task_id=task), customer=customer), client
 

@@ -45,7 +45,7 @@ def test_ground_truth_flips_between_reference_and_wrong():
 def test_calibrate_with_an_always_met_judge(tmp_path):
     items = collect_items([_task_with_wrong()])
     with MisbehavingOpenAIServer("ok", met=True) as srv:
-        judge = LLMJudge(JudgeConfig(base_url=srv.base_url, model="double", cache_dir=tmp_path, backoff=0.01))
+        judge = LLMJudge(JudgeConfig(base_url=srv.base_url, model="double", cache_dir=tmp_path))
         report = calibrate_items(items, judge)
     # The double answers "met" to every statement; dodged bullets are asked as the mistake, so
     # for them "met" means the bullet was hit. An always-yes judge cannot pay on both kinds.

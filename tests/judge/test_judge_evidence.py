@@ -32,9 +32,7 @@ def finished():
 
 
 def _judge(srv: MisbehavingOpenAIServer, tmp_path, **kw) -> LLMJudge:
-    cfg = dict(
-        base_url=srv.base_url, model="double", timeout_s=5, max_retries=0, backoff=0.01, cache_dir=tmp_path / "cache"
-    )
+    cfg = dict(base_url=srv.base_url, model="double", timeout_s=5, max_retries=0, cache_dir=tmp_path / "cache")
     cfg.update(kw)
     return LLMJudge(JudgeConfig(**cfg))
 

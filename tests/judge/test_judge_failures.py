@@ -19,7 +19,6 @@ from supportgym.rubrics.judge import (
 )
 from supportgym.rubrics.judge_context import JudgeContext as ContextModel
 from supportgym.rubrics.judge_prompt import parse_verdicts, render_evidence
-from supportgym.services.openai_client import ChatClient, ChatError
 from supportgym.trail import TrailEntry
 from tests.judge.misbehaving_server import MisbehavingOpenAIServer
 
@@ -82,8 +81,6 @@ def judge_for(srv: MisbehavingOpenAIServer, tmp_path: Path, **kw) -> LLMJudge:
         api_key="k",
         timeout_s=2.0,
         max_retries=3,
-        backoff=0.01,
-        max_backoff=0.5,
         cache_dir=tmp_path / "cache",
     )
     cfg.update(kw)
@@ -112,11 +109,14 @@ def test_valid_verdicts_and_request_shape(tmp_path):
     assert usage_totals(verdicts)["judge_tokens_in"] == 300
 
 
-def test_500_then_ok_is_retried(tmp_path):
+def test_500_then_ok_is_retried_with_growing_waits(tmp_path):
     with MisbehavingOpenAIServer("500_then_ok", fail_first=2) as srv:
         v = judge_for(srv, tmp_path).judge_one(CRITERIA[0], make_context())
     assert v.met is True and v.error is None
     assert srv.count == 3  # two failures, one success
+    # The openai SDK's backoff: 0.5 s then 1 s, each less up to a quarter of jitter.
+    first, second = srv.times[1] - srv.times[0], srv.times[2] - srv.times[1]
+    assert 0.35 <= first < 1.5 and 0.7 <= second < 2.5 and second > first
 
 
 def test_always_500_gives_judge_error_not_a_score(tmp_path):
@@ -130,16 +130,6 @@ def test_always_500_gives_judge_error_not_a_score(tmp_path):
     with MisbehavingOpenAIServer("ok") as srv2:
         v2 = judge_for(srv2, tmp_path).judge_one(CRITERIA[0], make_context())
     assert v2.met is True and srv2.count == 1
-
-
-def test_backoff_is_exponential_and_bounded():
-    client = ChatClient("http://127.0.0.1:9/v1", backoff_s=1.0, max_backoff_s=3.0)
-    waits = [client.backoff_for(a) for a in range(1, 8)]
-    assert all(0 <= w <= 3.0 for w in waits)
-    assert 0.5 <= waits[0] <= 1.0 and 1.0 <= waits[1] <= 2.0
-    err = ChatError("http", "x", status=429)
-    err.retry_after = 100.0  # type: ignore[attr-defined]
-    assert client.backoff_for(1, err) == 3.0  # Retry-After is capped too
 
 
 def test_429_retry_after_is_honoured(tmp_path):

@@ -28,7 +28,6 @@ def test_real_judge_verdicts_are_valid_and_cached(llm_server, tmp_path):
         model=llm_server.model,
         timeout_s=60,
         max_retries=1,
-        backoff=0.2,
         max_concurrency=1,
         cache_dir=tmp_path / "cache",
         parse_retries=1,
