@@ -36,7 +36,9 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
+    """For ``preexec_fn``: the child gets SIGTERM when ``parent`` (the process that started it)
+    dies, however it dies (Linux; elsewhere a no-op)."""
     # Runs in the child between fork and exec: ask the kernel for SIGTERM when the front dies,
     # then close the race where it died before the request was made.
     try:
@@ -148,7 +150,7 @@ def start_workers(settings: Settings, count: int, app_factory: str, admin_token:
             if settings.log_level != "debug":
                 cmd.append("--no-access-log")
             process = subprocess.Popen(
-                cmd, env=env, stdin=subprocess.DEVNULL, preexec_fn=lambda: _die_with_parent(parent)
+                cmd, env=env, stdin=subprocess.DEVNULL, preexec_fn=lambda: die_with_parent(parent)
             )
             workers.append(Worker(index, socket_path, process))
     except BaseException:

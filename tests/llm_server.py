@@ -20,6 +20,7 @@ killed (process group) at the end.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import signal
 import socket
@@ -34,6 +35,7 @@ import httpx
 import pytest
 
 from supportgym.cli import parts
+from supportgym.services.workers import die_with_parent
 from tests.parts import require_part
 
 START_TIMEOUT_S = 120
@@ -101,6 +103,9 @@ class LLMServer:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            # A test run killed before its atexit hooks (SIGKILL, a CI timeout) must not leave
+            # the server running: the kernel stops it with the process that started it.
+            preexec_fn=functools.partial(die_with_parent, os.getpid()),
         )
         os.close(fd)
         self.base_url = f"http://127.0.0.1:{port}/v1"
