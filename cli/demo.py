@@ -25,7 +25,7 @@ EXAMPLE_WRONG = "restocking_fee"
 NEXT_STEPS = (
     ("supportgym tasks show " + EXAMPLE_TASK, "the task, its setup and all its criteria"),
     ("supportgym play " + EXAMPLE_TASK, "solve it yourself in the terminal and see your grade"),
-    ("supportgym tasks list", "the other 89 tasks"),
+    ("supportgym tasks list", "every task, by family and level"),
     ("supportgym serve", "the same episodes over HTTP (walk-through: docs/http.md)"),
     ("make test-fast", "the unit tests (no Docker, LLM or browser), a few minutes"),
 )
@@ -40,7 +40,8 @@ def reward_scale_text(alpha: float, beta: float) -> str:
         "A failed gate (harm to the world, a false claim, another customer's data disclosed,\n"
         "a list of guesses, a write policy forbids) caps the reward at 0 (docs/reward.md).\n"
         f"The best score is 1 + {alpha:g} = {1 + alpha:g}: every criterion met, no bullet hit.\n"
-        f"The reference solutions score {1 + alpha:g} on every task, so a mean of "
+        "A reference solution is perfect (every primary criterion met, no bullet hit); it scores\n"
+        f"{1 + alpha:g} where it also earns every extra credit, so a mean a little under "
         f"{1 + alpha:g} is the ceiling."
     )
 
