@@ -13,11 +13,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
-# Test processes: one per core by default (pytest-xdist); TEST_WORKERS=0 runs in this process.
+# Test processes for the tests that can share the machine: one per core by default
+# (pytest-xdist); TEST_WORKERS=0 runs them in this process. scripts/run-tests says how.
 TEST_WORKERS ?= auto
-PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
-# The unit tier: everything that needs no heavy part and starts no cluster.
-FAST_MARKERS := not (slow or docker or llm or browser or ray)
 
 .PHONY: demo test test-fast parts install bench lint clean
 
@@ -46,10 +44,10 @@ parts: $(STAMP)
 	$(BIN)/supportgym parts
 
 test: parts
-	$(PYTEST) $(PYTEST_ARGS)
+	PYTHON=$(BIN)/python TEST_WORKERS=$(TEST_WORKERS) scripts/run-tests $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	SUPPORTGYM_TIER=fast $(PYTEST) -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
+	PYTHON=$(BIN)/python TEST_WORKERS=$(TEST_WORKERS) scripts/run-tests --fast $(PYTEST_ARGS)
 
 # mypy cannot follow setuptools' package-dir (supportgym.env is the folder env/, ...), so it reads
 # the package as installed: scripts/package-tree lays that out with links under build/package
