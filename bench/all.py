@@ -202,18 +202,12 @@ def ray_section(task_id: str, groups: int, n: int, num_actors: int, envs_per_act
     """Rollouts per minute of groups of ``n`` with the reference policy on a local Ray cluster."""
     import ray
 
-    from supportgym.env.ray_pool import RolloutPool
+    from supportgym.env.ray_pool import SMALL_LOCAL_CLUSTER, RolloutPool
 
     if ray.is_initialized():
         raise RuntimeError("Ray is already running in this process")
     t0 = time.perf_counter()
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        object_store_memory=200 * 1024 * 1024,
-        log_to_driver=False,
-        configure_logging=False,
-    )
+    ray.init(**SMALL_LOCAL_CLUSTER, configure_logging=False)
     try:
         init_s = time.perf_counter() - t0
         with RolloutPool(

@@ -383,6 +383,16 @@ class _Flight:
     orphan: bool = False  # its group gave up on it; only the slot accounting still waits
 
 
+# ``ray.init`` options of the small local cluster the pool starts when Ray is not running (the
+# benchmarks and the tests start the same one): 2 CPUs, no dashboard, a 200 MB object store.
+SMALL_LOCAL_CLUSTER: dict[str, Any] = {
+    "num_cpus": 2,
+    "include_dashboard": False,
+    "object_store_memory": 200 * 1024 * 1024,
+    "log_to_driver": False,
+}
+
+
 class RolloutPool:
     """Ray actors running rollouts; see the module docstring.
 
@@ -439,14 +449,7 @@ class RolloutPool:
         self._ray = ray
         self._own_ray = False
         if not ray.is_initialized():
-            opts = {
-                "num_cpus": 2,
-                "include_dashboard": False,
-                "object_store_memory": 200 * 1024 * 1024,
-                "log_to_driver": False,
-                **(ray_init or {}),
-            }
-            ray.init(**opts)
+            ray.init(**{**SMALL_LOCAL_CLUSTER, **(ray_init or {})})
             self._own_ray = True
         self.num_actors = num_actors
         self.envs_per_actor = envs_per_actor

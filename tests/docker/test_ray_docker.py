@@ -10,7 +10,7 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from supportgym.env.docker_pool import MANAGED_LABEL  # noqa: E402
-from supportgym.env.ray_pool import RolloutPool  # noqa: E402
+from supportgym.env.ray_pool import SMALL_LOCAL_CLUSTER, RolloutPool  # noqa: E402
 from supportgym.env.rollout import OK, mixed_reference_policy  # noqa: E402
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -54,13 +54,7 @@ def _remove(ids: set[str]) -> None:
 def cluster(docker_image):
     """A small local Ray cluster; shut down (and this test's containers removed) pass or fail."""
     before = _labelled_ids()
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        object_store_memory=200 * 1024 * 1024,
-        log_to_driver=False,
-        configure_logging=False,
-    )
+    ray.init(**SMALL_LOCAL_CLUSTER, configure_logging=False)
     try:
         yield
     finally:

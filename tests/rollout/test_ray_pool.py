@@ -11,7 +11,7 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from supportgym.env.ray_pool import RolloutPool  # noqa: E402
+from supportgym.env.ray_pool import SMALL_LOCAL_CLUSTER, RolloutPool  # noqa: E402
 from supportgym.env.rollout import INFRA_ERROR, OK, TIMEOUT, mixed_reference_policy, rollout  # noqa: E402
 from tests.rollout import doubles  # noqa: E402
 
@@ -30,13 +30,7 @@ def _tasks() -> list[str]:
 
 @pytest.fixture(scope="module")
 def cluster():
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        object_store_memory=200 * 1024 * 1024,
-        log_to_driver=False,
-        configure_logging=False,
-    )
+    ray.init(**SMALL_LOCAL_CLUSTER, configure_logging=False)
     try:
         yield
     finally:
