@@ -145,25 +145,10 @@ def _deliveries(conn: sqlite3.Connection, out: Progress, window: tuple[str, str]
     arrived: dict[str, datetime] = {}
     for sid, order_id, eta, fails in due:
         when = _parse(eta)
-        if fails:
-            out.changes.append(Change(Shipment, sid, {"status": ShipmentStatus.returned_to_sender}))
-            out.new_rows.append(
-                NewRow(
-                    ShipmentEvent,
-                    {
-                        "id": next_event,
-                        "shipment_id": sid,
-                        "occurred_at": when,
-                        "status": ShipmentStatus.returned_to_sender,
-                        "location": "Customer address",
-                        "description": "Delivery failed: address not accessible. Returning to sender",
-                    },
-                )
-            )
-            next_event += 1
-            out.note("deliveries_failed", sid)
-            continue
-        out.changes.append(Change(Shipment, sid, {"status": ShipmentStatus.delivered, "delivered_at": when}))
+        status = ShipmentStatus.returned_to_sender if fails else ShipmentStatus.delivered
+        description = "Delivery failed: address not accessible. Returning to sender" if fails else "Delivered"
+        fields: dict[str, Any] = {"status": status} if fails else {"status": status, "delivered_at": when}
+        out.changes.append(Change(Shipment, sid, fields))
         out.new_rows.append(
             NewRow(
                 ShipmentEvent,
@@ -171,15 +156,18 @@ def _deliveries(conn: sqlite3.Connection, out: Progress, window: tuple[str, str]
                     "id": next_event,
                     "shipment_id": sid,
                     "occurred_at": when,
-                    "status": ShipmentStatus.delivered,
+                    "status": status,
                     "location": "Customer address",
-                    "description": "Delivered",
+                    "description": description,
                 },
             )
         )
         next_event += 1
-        arrived[order_id] = max(arrived.get(order_id, when), when)
+        if fails:
+            out.note("deliveries_failed", sid)
+            continue
         out.note("shipments_delivered", sid)
+        arrived[order_id] = max(arrived.get(order_id, when), when)
     for order_id, when in sorted(arrived.items()):
         row = conn.execute("SELECT status FROM orders WHERE id = ?", (order_id,)).fetchone()
         if row is None or row[0] != OrderStatus.shipped.value:
