@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String, Table, and_, func, or_, select, true, type_coerce
+from sqlalchemy import DateTime, String, Table, and_, bindparam, func, or_, select, text, true, type_coerce
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Session
 
 from supportgym.clock import WORLD_NOW, parse_iso
 from supportgym.schema import Base
+from supportgym.world_seed.check_scope import OWNER_PATH, owner_query
 
 INVARIANTS: dict[str, str] = {
     "enum_values": "every enum column holds one of its enum's values",
@@ -104,8 +105,9 @@ class _Rows(dict[str, list[dict[str, Any]]]):
 
 
 class _Checker:
-    def __init__(self, session: Session, now: datetime | None) -> None:
+    def __init__(self, session: Session, now: datetime | None, customers: set[str] | None = None) -> None:
         self.s = session
+        self.scope = customers
         self.report = CheckReport()
         self.t = _Rows(self._load)
         if now is None:
@@ -117,6 +119,12 @@ class _Checker:
         table = Base.metadata.tables[name]
         cols = [type_coerce(c, String()).label(c.name) if isinstance(c.type, SAEnum) else c for c in table.columns]
         stmt = select(*cols).order_by(*table.primary_key.columns)
+        if self.scope is not None and name in OWNER_PATH:
+            owned = text(f"SELECT id FROM ({owner_query(name)}) WHERE owner IN :owners").bindparams(
+                bindparam("owners", expanding=True)
+            )
+            ids = [r[0] for r in self.s.execute(owned, {"owners": sorted(self.scope)})]
+            stmt = stmt.where(table.c.id.in_(ids))
         result = self.s.execute(stmt)
         keys = list(result.keys())
         return [dict(zip(keys, r, strict=True)) for r in result]
@@ -528,14 +536,16 @@ class _Checker:
         return self.report
 
 
-def run_checks(session: Session, now: datetime | None = None) -> CheckReport:
-    """All invariants, with per-invariant counts of what was checked."""
-    return _Checker(session, now).run()
+def run_checks(session: Session, now: datetime | None = None, *, customers: set[str] | None = None) -> CheckReport:
+    """All invariants, with per-invariant counts of what was checked. ``customers``: check the
+    relational invariants on these customers' rows only (``touched_customers`` of a world that
+    changed from one known to pass; the column-wise invariants always cover every row)."""
+    return _Checker(session, now, customers).run()
 
 
-def check_world(session: Session, now: datetime | None = None) -> list[Violation]:
+def check_world(session: Session, now: datetime | None = None, *, customers: set[str] | None = None) -> list[Violation]:
     """Every invariant violation in the world (empty list = the world is consistent)."""
-    return run_checks(session, now).violations
+    return run_checks(session, now, customers=customers).violations
 
 
 def summarize(violations: Iterable[Violation], limit: int = 20) -> str:
