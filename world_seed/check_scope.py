@@ -46,7 +46,8 @@ OWNER_PATH: dict[str, tuple[str, str] | None] = {
 
 def owner_query(table: str, schema: str = "main") -> str:
     """SQL selecting ``id`` and ``owner`` (the customer id) of every row of ``table`` in ``schema``."""
-    joins, alias, current = [], "t0", table
+    joins: list[str] = []
+    alias, current = "t0", table
     step = OWNER_PATH[current]
     while step is not None:
         column, parent = step
