@@ -9,6 +9,7 @@ See docs/reward.md, "Claims against the trail", for what counts as a claim and w
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -107,6 +108,16 @@ def extract_claims(text: str) -> list[Claim]:
     return out
 
 
+# "I have filed claim WAR-1", "I've refunded ...": the agent says it acted in this conversation.
+# A row that was already in the world cannot back that, however exactly the claim names it (an
+# agent could otherwise name an old claim's id beside a claim it never filed).
+_AGENT_ACTED = re.compile(
+    r"^(?:\W*(?:so|and|then|also|now|just|ok|okay)\b\W*)*i(?:'ve|\u2019ve|\s+have)?\s+(?:just\s+|also\s+|now\s+)*"
+    r"(?!checked|looked|reviewed|confirmed|verified|found|seen|read|noticed|understood|understand|see|can|could)\w+ed\b",
+    re.IGNORECASE,
+)
+
+
 def verify_claims(
     claims: list[Claim],
     trail: list[TrailEntry],
@@ -125,6 +136,8 @@ def verify_claims(
         ev = _support(claim, facts)
         if ev.supported:
             ev = _count_support(claim, facts, ev)
+        elif _AGENT_ACTED.match(claim.clause.strip()):
+            ev = Evidence(False, f"{ev.reason}; the agent says it acted now, which no earlier row can show")
         else:
             hist = history_support(claim.kind, claim.ids, claim.amounts_cents, trail, changes, world)
             if hist.supported:

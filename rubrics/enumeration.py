@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from supportgym.ids import prefix_of
 from supportgym.money import decimal_text
 from supportgym.rubrics.text import amounts_in, dates_in, ids_in, mentions
-from supportgym.schema import OrderStatus, ShipmentStatus, Tier
+from supportgym.schema import OrderStatus, ShipmentStatus, Tier, WarrantyStatus
 from supportgym.world_seed.catalog import CARRIERS
 
 
@@ -35,7 +35,12 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "status": tuple(dict.fromkeys(_phrase(s.value) for s in [*OrderStatus, *ShipmentStatus])),
     "carrier": tuple(c.lower() for c, _ in CARRIERS),
     "tier": tuple(t.value for t in Tier),
+    # A warranty claim's status is its own kind: "approved" competes with "rejected", not with
+    # an order's "shipped", and listing every claim status is the same hedge.
+    "claim status": tuple(s.value for s in WarrantyStatus),
 }
+# Kinds whose words count only when stated as something's state (see _stated).
+_STATE_KINDS = frozenset({"status", "claim status"})
 # A competing status is one the reply *states*; "will be delivered", "once shipped" name a
 # status without claiming it, so a cue word among the three before it discounts the mention.
 _HYPOTHETICAL = frozenset(
@@ -72,7 +77,7 @@ def _vocabulary_of(needle: str) -> str | None:
 
 
 _STATE_CUES = frozenset("is was are were been status currently now shows marked as still".split())
-_ALL_STATUSES = "|".join(sorted((re.escape(w) for w in VOCABULARIES["status"]), key=len, reverse=True))
+_ALL_STATUSES = "|".join(sorted((re.escape(w) for k in _STATE_KINDS for w in VOCABULARIES[k]), key=len, reverse=True))
 _LISTED = re.compile(r"(?:" + _ALL_STATUSES + r")\s*(?:,|/|\bor\b|\band\b)\s*$")
 
 
@@ -112,7 +117,7 @@ def competition(text: str, *, needles: list[str], amounts: list[int], allowed_te
             if w not in asked
             and not any(w in a or a in w for a in asked)
             and not mentions(allowed_low, w)
-            and (_stated(low, w) if kind == "status" else mentions(low, w))
+            and (_stated(low, w) if kind in _STATE_KINDS else mentions(low, w))
         ]
         out.append(Competition(kind, tuple(extra), 0))
     # Day counts ("45 days", "45-day").
@@ -147,7 +152,16 @@ def competition(text: str, *, needles: list[str], amounts: list[int], allowed_te
 
 # How many values of a kind beyond the model answer's a reply may state before it reads as a
 # list of guesses (the gate; a mention criterion is stricter about the fact it asks for).
-GATE_TOLERANCE = {"status": 2, "carrier": 2, "tier": 2, "day count": 2, "id": 2, "amount": 2, "date": 2}
+GATE_TOLERANCE = {
+    "status": 2,
+    "claim status": 2,
+    "carrier": 2,
+    "tier": 2,
+    "day count": 2,
+    "id": 2,
+    "amount": 2,
+    "date": 2,
+}
 
 
 def enumerated(text: str, allowed_text: str) -> list[Competition]:
@@ -159,7 +173,7 @@ def enumerated(text: str, allowed_text: str) -> list[Competition]:
         stated = [
             w
             for w in words
-            if not mentions(allowed_low, w) and (_stated(low, w) if kind == "status" else mentions(low, w))
+            if not mentions(allowed_low, w) and (_stated(low, w) if kind in _STATE_KINDS else mentions(low, w))
         ]
         out.append(Competition(kind, tuple(stated), GATE_TOLERANCE[kind]))
     out.append(

@@ -7,6 +7,8 @@ applies cannot drift apart.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from supportgym.schema import Tier
 
 # Days after delivery during which an item may be returned for a refund, by customer tier.
@@ -47,6 +49,17 @@ ADDRESS_CHANGE_STATUSES = ("pending", "paid", "fulfilled")
 # Returns and exchanges apply to delivered orders only.
 RETURNABLE_STATUSES = ("delivered",)
 
+# The warranty team decides a filed claim within this many days; a claim still `submitted`
+# after that is overdue, and the agent escalates the ticket to the warranty team.
+WARRANTY_REVIEW_DAYS = 10
+
+
+def warranty_end(delivered_at: datetime, warranty_months: int) -> datetime:
+    """When a product's warranty ends: its warranty_months counted from the order's delivery
+    (a month is 30.44 days, so the same date on every run and in every tool)."""
+    return delivered_at + timedelta(days=round(warranty_months * 30.44))
+
+
 # Opened software and gift cards are final sale.
 FINAL_SALE_CATEGORIES = frozenset({"Software", "Gift Cards"})
 
@@ -59,6 +72,11 @@ PENDING_TICKET_CLOSE_DAYS = 7
 # unanswered when its deadline passes is tagged SLA_BREACHED_TAG.
 FIRST_RESPONSE_SLA_HOURS: dict[str, int] = {"urgent": 4, "high": 8, "normal": 24, "low": 72}
 SLA_BREACHED_TAG = "sla_breached"
+# The one exception to "a missed first-response target is not compensated" (POL-SLA): a Gold
+# or Platinum member whose ticket was tagged SLA_BREACHED_TAG gets this goodwill store credit,
+# once per order (recorded with reason SLA_CREDIT_REASON and the order's id). Other tiers: none.
+SLA_BREACH_CREDIT_CENTS: dict[Tier, int] = {Tier.gold: 10_00, Tier.platinum: 20_00}
+SLA_CREDIT_REASON = "sla_breach"
 # The longest an agent may wait in one advance_time call.
 MAX_ADVANCE_HOURS = 14 * 24
 

@@ -213,6 +213,8 @@ def _enumeration(prepared: PreparedTask, facts: TaskFacts) -> Play | None:
     listing = (
         "Here is everything that could apply to your request. Status: "
         + ", ".join(VOCABULARIES["status"])
+        + ". Claim status: "
+        + ", ".join(VOCABULARIES["claim status"])
         + ". Carrier: "
         + ", ".join(c.title() for c in VOCABULARIES["carrier"])
         + ". Tier: "

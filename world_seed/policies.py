@@ -45,6 +45,10 @@ def policy_articles(now: datetime) -> list[dict[str, object]]:
     goodwill = _by_tier(P.GOODWILL_CREDIT_LIMIT_CENTS, dollars)
     windows = _by_tier(win, lambda d: f"{d} days after delivery")
     dmg = P.DAMAGE_REPORT_WINDOW_DAYS
+    review = P.WARRANTY_REVIEW_DAYS
+    targets = ", ".join(f"{p} {h} hours" for p, h in P.FIRST_RESPONSE_SLA_HOURS.items())
+    sla_credit = " and ".join(f"{t.value.capitalize()} {dollars(c)}" for t, c in P.SLA_BREACH_CREDIT_CENTS.items())
+    sla_none = " and ".join(t.value.capitalize() for t in TIER_ORDER if t not in P.SLA_BREACH_CREDIT_CENTS)
 
     arts: list[tuple[str, str, str, str, str]] = [
         (
@@ -135,7 +139,7 @@ a short description of the damage; photos are welcome but not required.""",
             "warranty",
             "Products are covered for their listed warranty_months counted from the delivery "
             "date; valid claims are handled by the warranty team.",
-            """Each product lists its manufacturer warranty in months (0 means no warranty). The
+            f"""Each product lists its manufacturer warranty in months (0 means no warranty). The
 warranty period starts on the delivery date of the order. A product that fails within its
 warranty period, through no fault of the customer, is eligible for a warranty claim.
 
@@ -143,7 +147,16 @@ warranty period, through no fault of the customer, is eligible for a warranty cl
 2. If the item is within warranty, file a warranty claim for that order line describing the
    fault. The warranty team (warranty specialists) reviews and completes claims; escalate the
    ticket to the warranty team if the customer needs a decision from a specialist.
-3. Outside the warranty period, decline politely; do not offer a refund instead.""",
+3. Outside the warranty period, decline politely; do not offer a refund instead.
+
+Following up on a claim filed earlier: read the claim (get_warranty_claim or
+list_warranty_claims) and tell the customer where it stands. The warranty team decides within
+{review} days of filing. `submitted`: waiting for that decision; once the {review} days have
+passed, escalate the ticket to the warranty team with the claim id. `approved`: the
+replacement or repair is on its way. `completed`: the replacement was sent or the repair done.
+`rejected`: not covered (for example filed after the warranty ended); explain, do not refund.
+Never file a second claim for a line whose claim is still submitted or approved; a new fault
+after a completed claim, inside the warranty period, is a new claim.""",
         ),
         (
             "POL-DUPLICATE-CHARGE",
@@ -181,6 +194,30 @@ Goodwill store credit (see POL-STORE-CREDIT) per customer, at most:
 {goodwill}""",
         ),
         (
+            "POL-SLA",
+            "First-response targets",
+            "account",
+            f"Every ticket gets a first agent answer within its priority's target. A missed target "
+            f"is compensated only for {_tiers(frozenset(P.SLA_BREACH_CREDIT_CENTS))} members, with "
+            f"store credit once per order.",
+            f"""Every ticket must get a first answer from an agent within a target counted from
+when the ticket arrived, by priority: {targets}. A ticket still unanswered when its target
+passes is tagged `{P.SLA_BREACHED_TAG}` automatically; a ticket without that tag has not
+missed its target, however long the customer feels they waited.
+
+A missed target is not compensated: apologise for the wait and handle the request. The
+general goodwill credit of POL-STORE-CREDIT is not used for a missed target.
+
+Exception: when the ticket is tagged `{P.SLA_BREACHED_TAG}`, members of these tiers receive
+goodwill store credit, once per order: {sla_credit}.
+1. Check the ticket's tags and the customer's tier.
+2. Read the customer's store-credit ledger: if it already holds a `{P.SLA_CREDIT_REASON}`
+   credit for the same order, no further credit is due.
+3. Otherwise grant exactly that amount with reason `{P.SLA_CREDIT_REASON}` and the order's id,
+   and tell the customer.
+{sla_none} members receive an apology, no credit.""",
+        ),
+        (
             "POL-STORE-CREDIT",
             "Store credit",
             "billing",
@@ -190,7 +227,8 @@ Goodwill store credit (see POL-STORE-CREDIT) per customer, at most:
 balance is the sum of the lines. The balance can never be negative. Store credit can be used
 on any future order and never expires.
 
-Agents may grant goodwill credit for a poor experience (late parcel, long wait) up to these
+Agents may grant goodwill credit for a poor experience (a late parcel, for example; a missed
+response target follows POL-SLA) up to these
 limits per customer per conversation:
 {goodwill}
 Larger gestures need a supervisor. Returns may be refunded as store credit instead of to the

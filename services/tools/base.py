@@ -91,6 +91,7 @@ ProductId = Annotated[str, _id(KIND["PRD"])]
 ShipmentId = Annotated[str, _id(KIND["SHP"])]
 PaymentId = Annotated[str, _id(KIND["PAY"])]
 ReturnId = Annotated[str, _id(KIND["RMA"])]
+WarrantyClaimId = Annotated[str, _id(KIND["WAR"])]
 TicketId = Annotated[str, _id(KIND["TKT"])]
 StaffId = Annotated[str, _id(KIND["STF"])]
 AddressId = Annotated[str, _id(KIND["ADR"])]
@@ -332,6 +333,7 @@ def _policy_values() -> dict[str, str]:
     return {
         "refund_limit": money(policy.AGENT_REFUND_LIMIT_CENTS),
         "damage_days": str(policy.DAMAGE_REPORT_WINDOW_DAYS),
+        "warranty_review_days": str(policy.WARRANTY_REVIEW_DAYS),
     }
 
 

@@ -13,6 +13,7 @@ from supportgym.policy import (
     FINAL_SALE_CATEGORIES,
     RETURN_WINDOW_DAYS,
     RETURNABLE_STATUSES,
+    warranty_end,
 )
 from supportgym.schema import (
     Order,
@@ -32,6 +33,7 @@ from supportgym.schema import (
 from supportgym.services.tools import reads, views
 from supportgym.services.tools.base import (
     Args,
+    CustomerId,
     LongText,
     OrderId,
     OrderItemId,
@@ -41,6 +43,7 @@ from supportgym.services.tools.base import (
     ShortText,
     ToolContext,
     ToolError,
+    WarrantyClaimId,
     tool,
 )
 
@@ -365,7 +368,7 @@ def file_warranty_claim(ctx: ToolContext, args: FileWarrantyClaimArgs) -> dict[s
     if order.delivered_at is None:
         raise ToolError("invalid_state", f"Order {order.id} has not been delivered.", "order_id")
     months = item.product.warranty_months
-    expires = order.delivered_at + timedelta(days=round(months * 30.44))
+    expires = warranty_end(order.delivered_at, months)
     if months == 0 or ctx.now > expires:
         raise ToolError(
             "warranty_expired",
@@ -400,3 +403,69 @@ def file_warranty_claim(ctx: ToolContext, args: FileWarrantyClaimArgs) -> dict[s
     )
     ctx.flush()
     return {"claim": views.warranty_claim(claim), "warranty_ends": f"{expires:%Y-%m-%d}"}
+
+
+# --- reading claims filed earlier ------------------------------------------------------------
+# A claim row names only its order line; the customer asks about "my claim for the headphones on
+# order X", so the read joins the line, its order and its product, and states when the warranty
+# ends and when the warranty team's decision is due (POL-WARRANTY).
+
+
+_CLAIM_FILTERS = {"id": WarrantyClaim.id, "customer_id": WarrantyClaim.customer_id, "order_id": OrderItem.order_id}
+
+
+def _claims_query(by: str) -> reads.Query:
+    def build() -> Any:
+        return (
+            select(
+                WarrantyClaim.id,
+                WarrantyClaim.order_item_id,
+                WarrantyClaim.customer_id,
+                WarrantyClaim.product_id,
+                WarrantyClaim.issue,
+                WarrantyClaim.status,
+                WarrantyClaim.created_at,
+                OrderItem.order_id,
+                OrderItem.product_name,
+                Product.warranty_months,
+                Order.delivered_at,
+            )
+            .join(OrderItem, OrderItem.id == WarrantyClaim.order_item_id)
+            .join(Order, Order.id == OrderItem.order_id)
+            .join(Product, Product.id == WarrantyClaim.product_id)
+            .where(_CLAIM_FILTERS[by] == bindparam("value"))
+            .order_by(WarrantyClaim.created_at, WarrantyClaim.id)
+        )
+
+    return reads.query(("warranty_claims", by), build)
+
+
+class GetWarrantyClaimArgs(Args):
+    claim_id: WarrantyClaimId
+
+
+@tool(group="fulfilment", read_only=True)
+def get_warranty_claim(ctx: ToolContext, args: GetWarrantyClaimArgs) -> dict[str, Any]:
+    """Get one warranty claim filed earlier: its order line, product, the fault reported, its
+    status (submitted = waiting for the warranty team's decision, due {warranty_review_days} days
+    after filing; approved = replacement or repair on its way; completed = replacement sent or
+    repair done; rejected = not covered) and when the product's warranty ends."""
+    claim = _claims_query("id").first(ctx.conn, value=args.claim_id)
+    return views.warranty_claim_detail(ctx.found(claim, WarrantyClaim, args.claim_id, "claim_id", "warranty claim"))
+
+
+class ListWarrantyClaimsArgs(Args):
+    customer_id: CustomerId | None = Field(None, description="Every claim of this customer.")
+    order_id: OrderId | None = Field(None, description="Every claim on a line of this order.")
+
+
+@tool(group="fulfilment", read_only=True)
+def list_warranty_claims(ctx: ToolContext, args: ListWarrantyClaimsArgs) -> dict[str, Any]:
+    """List the warranty claims of a customer or of an order (give exactly one), oldest first,
+    each with its status, order line, product and filing date."""
+    given = [(name, value) for name, value in (("customer_id", args.customer_id), ("order_id", args.order_id)) if value]
+    if len(given) != 1:
+        raise ToolError("invalid_argument", "give exactly one of customer_id or order_id", "customer_id")
+    ((by, value),) = given
+    claims = _claims_query(by).rows(ctx.conn, value=value)
+    return {"claims": [views.warranty_claim_detail(c) for c in claims], "total": len(claims)}

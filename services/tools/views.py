@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
 
 from supportgym.clock import iso
+from supportgym.policy import WARRANTY_REVIEW_DAYS, warranty_end
 from supportgym.schema import (
     Address,
     Customer,
@@ -327,6 +329,20 @@ def warranty_claim(w: WarrantyClaim) -> dict[str, Any]:
         "issue": w.issue,
         "status": w.status.value,
         "created_at": iso(w.created_at),
+    }
+
+
+def warranty_claim_detail(w: SimpleNamespace) -> dict[str, Any]:
+    """A claim read with its order line, order and product (``fulfilment._claims_query``)."""
+    ends = warranty_end(w.delivered_at, w.warranty_months) if w.delivered_at is not None else None
+    return {
+        **warranty_claim(w),  # type: ignore[arg-type]  # same attributes as the ORM row
+        "order_id": w.order_id,
+        "product_name": w.product_name,
+        "warranty_months": w.warranty_months,
+        "delivered_at": iso(w.delivered_at),
+        "warranty_ends": iso(ends),
+        "decision_due": iso(w.created_at + timedelta(days=WARRANTY_REVIEW_DAYS)),
     }
 
 

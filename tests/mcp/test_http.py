@@ -45,7 +45,7 @@ async def test_tools_list_and_annotations(live_mcp: LiveServer) -> None:
     async with Client(f"{live_mcp.url}?scale=tiny") as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
     offered = [name for name, spec in REGISTRY.items() if not spec.opt_in]
-    assert set(tools) == {*offered, SUBMIT_TOOL} and len(tools) == 37  # no opt-in tool in a bare world
+    assert set(tools) == {*offered, SUBMIT_TOOL} and len(tools) == 39  # no opt-in tool in a bare world
     assert tools["get_order"].annotations.read_only_hint is True
     assert tools["get_order"].annotations.destructive_hint is False
     assert tools["issue_refund"].annotations.destructive_hint is True

@@ -14,7 +14,7 @@ from supportgym.services.tools import REGISTRY  # noqa: E402
 def test_every_registry_tool_plus_submit() -> None:
     tools = mcp_tools()
     assert [t.name for t in tools] == [*REGISTRY, SUBMIT_TOOL]
-    assert len(REGISTRY) == 37
+    assert len(REGISTRY) == 39
     for t in tools[:-1]:
         spec = REGISTRY[t.name]
         assert t.description == spec.description

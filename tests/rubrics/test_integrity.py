@@ -183,6 +183,17 @@ def test_enumeration_of_statuses_competes_but_hypotheticals_do_not() -> None:
     assert enumerated("It is within your 45-day window.", "Your 45-day window") == []
 
 
+def test_warranty_claim_statuses_compete_among_themselves() -> None:
+    hedge = "Your claim WAR-600001 is submitted, approved, completed or rejected."
+    (found,) = competition(hedge, needles=["approved"], amounts=[], allowed_text="")
+    assert found.kind == "claim status" and set(found.values) == {"submitted", "completed", "rejected"}
+    assert [c.kind for c in enumerated(hedge, "was approved")] == ["claim status"]
+    # One status, stated once; an order's "shipped" is no competitor of a claim's "approved".
+    assert not competition(
+        "Your claim was approved and the order is shipped.", needles=["approved"], amounts=[], allowed_text=""
+    )
+
+
 def test_enumeration_reply_fails_the_mention_criterion_and_the_gate() -> None:
     tid = "chat_order_status-01"
     prepared = prepare_task(tid)
