@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, TypedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import typer
 
@@ -217,19 +218,68 @@ def new_cmd(
 
 @tasks_app.command("stats")
 def stats_cmd(
-    as_json: bool = typer.Option(False, "--json", help="Print JSON (families, levels, total)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (families, levels, total; difficulty with a run)."),
+    run: Path | None = typer.Option(
+        None,
+        "--run",
+        help="Add each group's pass rate and pass^k from a graded run: the JSON `supportgym eval --out` "
+        "writes, an llm run's trajectories.jsonl, or its directory.",
+    ),
+    model: str = typer.Option(
+        "",
+        "--model",
+        help="Run the LLM agent first (OpenAI-compatible endpoint; or SUPPORTGYM_LLM_MODEL) and add "
+        "its pass rate and pass^k. Not with --run.",
+    ),
+    base_url: str = typer.Option("", "--base-url", help="With --model: the endpoint (or SUPPORTGYM_LLM_BASE_URL)."),
+    api_key: str = typer.Option("", "--api-key", help="With --model: the API key (or SUPPORTGYM_LLM_API_KEY)."),
+    k: int = typer.Option(4, "--k", min=1, help="With --model: attempts per task (pass^1 .. pass^k)."),
+    task: str = typer.Option(
+        "", "--task", help="With --model: comma-separated task ids or families to run (default: every task)."
+    ),
+    concurrency: int = typer.Option(4, "--concurrency", min=1, help="With --model: episodes run at once."),
+    max_steps: int | None = typer.Option(None, "--max-steps", min=1, help="With --model: step budget override."),
+    max_tokens: int = typer.Option(1024, "--max-tokens", min=1, help="With --model: token limit per model turn."),
+    out: Path = typer.Option(
+        Path("runs/stats-llm"), "--out", help="With --model: directory for the run (reusable with --run)."
+    ),
 ) -> None:
     """Per family and per level: tasks, reference calls and writes, criteria by category and
-    type, distinct reference write sequences."""
+    type, distinct reference write sequences; with a run or a model, pass rate and pass^k."""
     from rich.console import Console
     from rich.table import Table
 
     from supportgym.tasks import list_tasks
     from supportgym.tasks.stats import GroupStats, task_set_stats
 
+    if run is not None and model:
+        typer.echo("error: give --run (an existing run) or --model (run one now), not both", err=True)
+        raise typer.Exit(2)
     stats = task_set_stats(list_tasks())
+    difficulty = None
+    if model:
+        from supportgym.env.llm_agent import run_llm_eval
+
+        run_llm_eval(
+            model,
+            base_url,
+            api_key,
+            task,
+            k,
+            concurrency,
+            max_tokens=max_tokens,
+            max_steps=max_steps,
+            out=str(out),
+            progress=not as_json,
+        )
+        run = out
+    if run is not None:
+        difficulty = _run_difficulty(run)
     if as_json:
-        typer.echo(stats.model_dump_json(indent=2))
+        doc = stats.model_dump(mode="json")
+        if difficulty is not None:
+            doc["difficulty"] = difficulty
+        typer.echo(json.dumps(doc, indent=2))
         return
 
     def table(title: str, groups: list[GroupStats]) -> Table:
@@ -258,3 +308,63 @@ def stats_cmd(
     con = Console()
     con.print(table("per family", [*stats.families, stats.total]))
     con.print(table("per level", stats.levels))
+    if difficulty is not None:
+        con.print(_difficulty_table(difficulty))
+
+
+def _difficulty_table(difficulty: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    k = difficulty["k"]
+    t = Table(
+        title=f"difficulty: {difficulty['run']} ({difficulty['episodes']} episodes, k={k})",
+        caption=f"errors: episodes that never got a grade (the endpoint failed), left out of pass; "
+        f"pass: share of perfect episodes; pass^{k}: chance that {k} attempts at a task are all perfect",
+    )
+    for col in ("group", "tasks", "episodes", "errors", "pass", f"pass^{k}"):
+        t.add_column(col, no_wrap=col == "group", justify="left" if col == "group" else "right")
+    rows = [*difficulty["families"].items(), *((f"level: {n}", c) for n, c in difficulty["levels"].items())]
+    for name, cell in [*rows, ("all", difficulty["total"])]:
+        t.add_row(
+            name,
+            str(cell["tasks"]),
+            str(cell["episodes"]),
+            str(cell["infra_errors"]),
+            _rate(cell["pass_rate"]),
+            _rate(cell["pass_hat_k"]),
+        )
+    return t
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _run_difficulty(run: Path) -> dict[str, Any]:
+    """Pass rate (perfect episodes) and pass^k per family, per level and overall, from a run."""
+    from supportgym.env.report_data import RunFormatError, load_run, summarise_run
+
+    try:
+        summary = summarise_run(load_run(run))
+    except RunFormatError as exc:
+        typer.echo(f"error: --run: {exc}", err=True)
+        raise typer.Exit(2) from None
+    k = summary["k"]
+
+    def cell(block: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "tasks": block["tasks"],
+            "episodes": block["episodes"],
+            "infra_errors": block["infra_errors"],
+            "pass_rate": block["perfect_rate"],
+            "pass_hat_k": block["pass_hat_k"].get(str(k)),
+        }
+
+    return {
+        "run": str(run),
+        "k": k,
+        "episodes": summary["overall"]["episodes"],
+        "families": {f: cell(b) for f, b in summary["by_family"].items()},
+        "levels": {lv: cell(b) for lv, b in summary["by_level"].items()},
+        "total": cell(summary["overall"]),
+    }

@@ -7,7 +7,7 @@ stays instant.
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -77,17 +77,28 @@ def check(
     seed: Annotated[int, typer.Option(help=SEED_HELP)] = 7,
     scale: Annotated[str, typer.Option(help=SCALE_HELP)] = "default",
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    task: Annotated[
+        str | None,
+        typer.Option(
+            "--task",
+            help="Check this task's world after its setup instead (its own seed and scale): the "
+            "relational invariants on the customers the setup touched, the others on every row.",
+        ),
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="With --task: the relational invariants on every customer.")
+    ] = False,
 ) -> None:
     """Run every integrity invariant on a world; exit code 1 if any is violated."""
-    from supportgym.world_seed.check import INVARIANTS, run_checks
+    from supportgym.world_seed.check import INVARIANTS, CheckReport
 
-    snap = _snapshot(seed, scale)
-    db = snap.open()
-    try:
-        with db.session() as s:
-            report = run_checks(s)
-    finally:
-        db.close()
+    report: CheckReport
+    if task is not None:
+        snap, report, scope = _check_task_world(task, full)
+        where = f"task {task}'s world" + ("" if scope is None else f" ({len(scope)} customer(s) touched by its setup)")
+    else:
+        (snap, report), scope = _check_seeded_world(seed, scale), None
+        where = f"world seed={snap.seed} scale={snap.scale}"
     fails = report.failures()
     if json_out:
         typer.echo(
@@ -96,6 +107,8 @@ def check(
                     "world_hash": snap.world_hash,
                     "seed": snap.seed,
                     "scale": snap.scale,
+                    "task": task,
+                    "customers_checked": None if scope is None else sorted(scope),
                     "ok": report.ok,
                     "invariants": {k: {"checked": report.checked[k], "failed": fails[k]} for k in INVARIANTS},
                     "violations": [
@@ -112,7 +125,7 @@ def check(
         from rich.table import Table
 
         console = Console()
-        table = Table(title=f"Invariants of world seed={snap.seed} scale={snap.scale}")
+        table = Table(title=f"Invariants of {where}")
         for col, justify in (("invariant", "left"), ("checked", "right"), ("passed", "right"), ("failed", "right")):
             table.add_column(col, justify=justify)  # type: ignore[arg-type]
         for name in INVARIANTS:
@@ -183,3 +196,38 @@ def traps(
         typer.echo(f"{name}:")
         for i in ids:
             typer.echo(f"  {i}")
+
+
+def _check_seeded_world(seed: int, scale: str) -> tuple[Any, Any]:
+    from supportgym.world_seed.check import run_checks
+
+    snap = _snapshot(seed, scale)
+    db = snap.open()
+    try:
+        with db.session() as s:
+            return snap, run_checks(s)
+    finally:
+        db.close()
+
+
+def _check_task_world(task_id: str, full: bool) -> tuple[Any, Any, set[str] | None]:
+    """The task's world after setup; ``scope``: the customers checked relationally (None: all)."""
+    from supportgym.services.episode import EpisodeConfig
+    from supportgym.tasks import TaskFormatError, get_task, open_episode
+    from supportgym.world_seed.check import run_checks
+    from supportgym.world_seed.check_scope import touched_customers
+
+    try:
+        spec = get_task(task_id)
+    except (KeyError, TaskFormatError) as exc:
+        reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        typer.echo(f"error: --task: {reason}", err=True)
+        raise typer.Exit(2) from None
+    snap = _snapshot(spec.world.seed, spec.world.scale)
+    episode = open_episode(EpisodeConfig(task_id=task_id))
+    try:
+        scope = None if full else touched_customers(episode.db.conn, snap.image)
+        with episode.db.session() as s:
+            return snap, run_checks(s, customers=scope), scope
+    finally:
+        episode.close()

@@ -415,7 +415,7 @@ def summary_table(summary: dict[str, Any]) -> Any:
     return table
 
 
-def eval_llm(
+def run_llm_eval(
     model: str = "",
     base_url: str = "",
     api_key: str = "",
@@ -429,14 +429,13 @@ def eval_llm(
     timeout: float = 120.0,
     tool_choice: str = "auto",
     out: str = "runs/llm-eval",
-    as_json: bool = False,
+    progress: bool = True,
 ) -> dict[str, Any]:
-    """``supportgym eval --agent llm``: run the LLM agent over tasks and report.
+    """Run the LLM agent ``k`` times on each task and write the run to ``out``
+    (``trajectories.jsonl`` + ``summary.json``); returns the summary.
 
     ``model``/``base_url``/``api_key`` default to ``SUPPORTGYM_LLM_*`` then ``OPENAI_*``.
     ``tasks``: comma-separated ids or families (default: every task)."""
-    from rich.console import Console
-
     ep = endpoint_from_env("SUPPORTGYM_LLM", base_url=base_url or None, api_key=api_key or None, model=model or None)
     if not ep.model:
         raise SystemExit("no model: pass --model or set SUPPORTGYM_LLM_MODEL (or OPENAI_MODEL)")
@@ -457,10 +456,20 @@ def eval_llm(
             concurrency=concurrency,
             out_dir=out,
             max_steps=max_steps,
-            progress=not as_json,
+            progress=progress,
         )
     finally:
         client.close()
+    return summary
+
+
+def eval_llm(as_json: bool = False, **options: Any) -> dict[str, Any]:
+    """``supportgym eval --agent llm``: :func:`run_llm_eval` with ``options``, then the summary
+    as a table (or JSON)."""
+    from rich.console import Console
+
+    summary = run_llm_eval(progress=not as_json, **options)
+    out = options.get("out", "runs/llm-eval")
     console = Console()
     if as_json:
         console.print_json(json.dumps(summary))

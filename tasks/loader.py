@@ -50,6 +50,7 @@ from supportgym.tasks.model import (
     WrongSolution,
 )
 from supportgym.tasks.setup import SetupError, SetupRun
+from supportgym.tasks.splice import SpliceProblem, splice_family
 from supportgym.tasks.template import Deferred, TemplateError, render
 from supportgym.tasks.yamlio import YamlSyntaxError, line_of, load_yaml
 from supportgym.trail import EpisodeRecord
@@ -207,6 +208,10 @@ def _load_pair(task_file: Path, rubric_dir: Path) -> tuple[list[Task], list[Prob
         tdoc = load_yaml(task_file)
     except YamlSyntaxError as exc:
         return [], [Problem(_rel(task_file), exc.line, "", exc.message)]
+    try:
+        splice_family(tdoc)
+    except SpliceProblem as exc:
+        return [], [Problem(_rel(task_file), line_of(tdoc, exc.path), ".".join(map(str, exc.path)), exc.message)]
     fam, probs = _validate(FamilyFile, tdoc, task_file)
     problems += probs
     rubric_file = rubric_dir / task_file.name

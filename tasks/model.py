@@ -173,6 +173,11 @@ class FamilyFile(_Strict):
         description="Params the generator draws for new tasks of this family (absent: the family "
         "is never generated). Each new task starts from one variant, chosen by the seed.",
     )
+    fragments: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Pieces shared by variants under YAML anchors (setup steps, calls); never read "
+        "as such. A list item that is a list is spliced in place (tasks/splice.py).",
+    )
 
 
 class CriterionTemplate(_Strict):

@@ -10,6 +10,7 @@ pyproject.toml: ``supportgym.env`` is the folder ``env/``, and so on.
 from __future__ import annotations
 
 import ast
+import functools
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,7 +127,11 @@ def edges_of(module: str) -> list[Edge]:
     return out
 
 
-EDGES = [e for m in sorted(MODULES) for e in edges_of(m)]
+@functools.cache
+def all_edges() -> tuple[Edge, ...]:
+    """Every import edge of the package, parsed once per process and only when a test asks
+    (at module level, every pytest process paid for it while collecting)."""
+    return tuple(e for m in sorted(MODULES) for e in edges_of(m))
 
 
 def test_every_module_has_a_layer() -> None:
@@ -137,7 +142,7 @@ def test_every_module_has_a_layer() -> None:
 
 def test_no_import_goes_up_or_sideways() -> None:
     wrong = []
-    for e in EDGES:
+    for e in all_edges():
         a, b = layer_of(e.source), layer_of(e.target)
         if b > a:
             wrong.append(f"{e.source}:{e.line} imports {e.target} ({LAYERS[a][0]} -> {LAYERS[b][0]}: up)")
@@ -145,13 +150,13 @@ def test_no_import_goes_up_or_sideways() -> None:
 
 
 def test_the_bottom_layer_imports_nothing_above_it() -> None:
-    bottom = [e for e in EDGES if layer_of(e.source) == 0 and layer_of(e.target) != 0]
+    bottom = [e for e in all_edges() if layer_of(e.source) == 0 and layer_of(e.target) != 0]
     assert not bottom, bottom
 
 
 def test_the_module_graph_has_no_cycle() -> None:
     graph: dict[str, set[str]] = {m: set() for m in MODULES}
-    for e in EDGES:
+    for e in all_edges():
         graph[e.source].add(e.target)
     # Iterative depth-first search; a grey node reached again closes a cycle.
     colour = dict.fromkeys(graph, 0)
@@ -178,7 +183,7 @@ def test_the_module_graph_has_no_cycle() -> None:
 
 
 def test_function_level_imports_only_defer_optional_parts() -> None:
-    deferred = [e for e in EDGES if e.in_function and LAYERS[layer_of(e.source)][0] not in LAZY_LAYERS]
+    deferred = [e for e in all_edges() if e.in_function and LAYERS[layer_of(e.source)][0] not in LAZY_LAYERS]
     unexplained = [f"{e.source}:{e.line} -> {e.target}" for e in deferred if not e.why.startswith("# deferred:")]
     assert not unexplained, "function-level imports without a '# deferred: why' comment:\n" + "\n".join(unexplained)
     assert len(deferred) <= MAX_DEFERRED, [f"{e.source}:{e.line}" for e in deferred]

@@ -12,14 +12,6 @@ from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch", reason="torch is not installed: pip install torch==2.13.0")
-trl = pytest.importorskip("trl", reason="trl is not installed: pip install 'supportgym[trl]'")
-pytest.importorskip("gguf", reason="gguf is not installed: pip install 'supportgym[trl]'")
-
-from transformers import AutoModelForCausalLM, AutoTokenizer
-from trl.chat_template_utils import qwen2_5_chat_template
-
-from supportgym.integrations.trl import build_dataset, tool_env_class
 from tests.parts import require_part
 
 pytestmark = pytest.mark.slow
@@ -32,6 +24,10 @@ MODEL = (
 
 
 def _trainable_model(path: Path) -> tuple[object, object]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl.chat_template_utils import qwen2_5_chat_template
+
     tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
     tokenizer.chat_template = qwen2_5_chat_template
     loaded = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
@@ -47,6 +43,13 @@ def _trainable_model(path: Path) -> tuple[object, object]:
 
 
 def test_one_grpo_step_on_cpu(tmp_path: Path) -> None:
+    # Imported here, not at module level: torch and trl take seconds to import, which every
+    # pytest process would otherwise pay while collecting.
+    pytest.importorskip("torch", reason="torch is not installed: pip install torch==2.13.0")
+    trl = pytest.importorskip("trl", reason="trl is not installed: pip install 'supportgym[trl]'")
+    pytest.importorskip("gguf", reason="gguf is not installed: pip install 'supportgym[trl]'")
+    from supportgym.integrations.trl import build_dataset, tool_env_class
+
     require_part("model")  # the small GGUF model: a missing one skips (fast tier) or fails, named
     model, tokenizer = _trainable_model(MODEL)
     args = trl.GRPOConfig(

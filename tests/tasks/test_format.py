@@ -139,3 +139,62 @@ def test_template_rendering() -> None:
         render("{x.id}", values)
     with pytest.raises(TemplateError, match="unknown filter"):
         render("{o.id|shout}", values)
+
+
+# Composite families: a list item that is itself a list (a YAML anchor of shared steps) is spliced
+# in place in setup, reference calls and wrong trajectories' calls, one level deep.
+COMPOSED_TASK = GOOD_TASK.split("setup:")[0] + (
+    """\
+fragments:
+  pick_order: &pick_order
+    - select: {as: order, table: orders, where: {status: delivered}, index: 0}
+  read_order: &read_order
+    - {tool: get_order, args: {order_id: "{order.id}"}}
+    - {tool: get_customer, args: {customer_id: "{order.customer_id}"}}
+setup: [*pick_order]
+reference:
+  calls: [*read_order, {tool: get_policy, args: {policy_id: POL-RETURNS}}]
+  reply: "Order {order.id} totals {order.total_cents|money}."
+wrong:
+  - name: silent
+    description: Reads the order and never the policy.
+    calls: [*read_order]
+    reply: "Done."
+    fails: [read]
+variants:
+  - params: {}
+  - params: {}
+    extra_wrong:
+      - name: twice
+        description: Reads the order twice and never the policy.
+        calls: [*read_order, *read_order]
+        reply: "Done."
+        fails: [read]
+"""
+)
+POLICY_RUBRIC = GOOD_RUBRIC.replace(
+    'get_order, args: {order_id: "{order.id}"}', "get_policy, args: {policy_id: POL-RETURNS}"
+)
+
+
+def test_nested_lists_are_spliced_in_place(tmp_path: Path) -> None:
+    tasks = load_task_set(*_write(tmp_path, COMPOSED_TASK, POLICY_RUBRIC))
+    first, second = tasks["fam-01"], tasks["fam-02"]
+    assert [c.tool for c in first.reference.calls] == ["get_order", "get_customer", "get_policy"]
+    assert [c.tool for c in first.wrong[0].calls] == ["get_order", "get_customer"]
+    assert [c.tool for c in second.wrong[1].calls] == ["get_order", "get_customer"] * 2
+    assert len(first.setup) == 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # A list inside a spliced list is nested two levels deep: an error, not flattened further.
+        ("calls: [*read_order, {tool", "calls: [[*read_order], {tool", ("reference.calls.0.0", "two levels")),
+        # Each spliced item keeps its line: a bad step inside a fragment is reported where it is written.
+        ("- {tool: get_customer,", "- {tool: get_customers,", ("fam.yaml:13 reference.calls.1.tool:", "get_customers")),
+    ],
+)
+def test_a_wrong_composition_names_its_place(tmp_path: Path, old: str, new: str, expected: tuple[str, str]) -> None:
+    probs = _problems(tmp_path, COMPOSED_TASK.replace(old, new, 1), POLICY_RUBRIC)
+    assert any(all(e in p for e in expected) for p in probs), probs

@@ -111,3 +111,24 @@ def test_traps_json(tiny_snapshot) -> None:  # noqa: ANN001
     assert r.exit_code == 0, r.output
     ex = json.loads(r.output)
     assert any(k.startswith("brand VortexLabs") for k in ex)
+
+
+def test_check_a_task_world_scoped_and_full() -> None:
+    task = "queue_triage-01"  # its setup opens three tickets for three customers
+    scoped = CliRunner().invoke(app, ["world", "check", "--task", task, "--json"])
+    assert scoped.exit_code == 0, scoped.output
+    doc = json.loads(scoped.output)
+    assert doc["ok"] and doc["task"] == task and len(doc["customers_checked"]) >= 3
+    full = CliRunner().invoke(app, ["world", "check", "--task", task, "--full", "--json"])
+    whole = json.loads(full.output)
+    assert whole["ok"] and whole["customers_checked"] is None
+    # The full check reads every customer's rows; the scoped one only the touched customers'.
+    assert whole["invariants"]["default_address"]["checked"] > doc["invariants"]["default_address"]["checked"]
+    table = CliRunner().invoke(app, ["world", "check", "--task", task], terminal_width=100)
+    assert "customer(s) touched by its setup" in table.output and "OK" in table.output
+
+
+def test_check_an_unknown_task_says_how_to_find_one() -> None:
+    result = CliRunner().invoke(app, ["world", "check", "--task", "nope-01"])
+    assert result.exit_code == 2
+    assert "--task: unknown task 'nope-01'" in result.output and "tasks list" in result.output

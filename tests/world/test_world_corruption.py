@@ -8,6 +8,7 @@ import pytest
 
 from supportgym.db import WorldDB
 from supportgym.world_seed.check import _Checker, check_world
+from supportgym.world_seed.check_scope import OWNER_PATH, touched_customers
 
 
 def _one(db: WorldDB, sql: str, *args: object) -> tuple:
@@ -282,3 +283,34 @@ def test_now_argument_allows_later_episode_rows(tiny_db: WorldDB) -> None:
     with tiny_db.session() as s:
         assert any(v.invariant == "timestamps_not_future" for v in check_world(s))
         assert not any(v.invariant == "timestamps_not_future" for v in check_world(s, now=datetime(2027, 6, 1)))
+
+
+@pytest.mark.parametrize(("invariant", "corrupt"), CASES, ids=[c[1].__name__ for c in CASES])
+def test_check_scoped_to_touched_customers_finds_what_the_full_check_finds(
+    tiny_db: WorldDB, invariant: str, corrupt: Callable[[WorldDB], str]
+) -> None:
+    base = tiny_db.image()
+    corrupt(tiny_db)
+    scope = touched_customers(tiny_db.conn, base)
+    assert scope, "a corruption touches at least one customer's rows"
+    with tiny_db.session() as s:
+        full = {(v.invariant, v.entity, v.message) for v in check_world(s)}
+        scoped = {(v.invariant, v.entity, v.message) for v in check_world(s, customers=scope)}
+    assert any(inv == invariant for inv, _e, _m in full)
+    assert scoped == full
+
+
+def test_unchanged_world_touches_no_customer_and_a_new_schema_means_check_all(tiny_db: WorldDB) -> None:
+    base = tiny_db.image()
+    assert touched_customers(tiny_db.conn, base) == set()
+    _exec(tiny_db, "CREATE TABLE scratch (id TEXT PRIMARY KEY)")
+    assert touched_customers(tiny_db.conn, base) is None
+
+
+def test_relational_invariants_read_only_tables_a_scope_can_restrict(tiny_db: WorldDB) -> None:
+    # A new invariant over another table would be skipped by the scoped check: it must either
+    # read customer-owned tables (check_scope.OWNER_PATH) or run in SQL over every row.
+    with tiny_db.session() as s:
+        checker = _Checker(s, None)
+        checker.run()
+    assert set(checker.t) - {"world_meta"} <= set(OWNER_PATH)
