@@ -11,9 +11,11 @@ from supportgym.db import WorldDB
 from supportgym.world_seed.snapshot import WorldSnapshot
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Never read or write the user's real world cache from these tests."""
+    """Never read or write the user's real world cache from these tests. Package scope: the
+    override ends with this folder's tests, so a test elsewhere that runs after them in the same
+    worker still finds the parts (the LLM server, the model) in the real cache."""
     old = os.environ.get("SUPPORTGYM_CACHE")
     path = str(tmp_path_factory.mktemp("sg-cache"))
     os.environ["SUPPORTGYM_CACHE"] = path
