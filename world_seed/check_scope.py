@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from typing import Any
 
 from supportgym.schema import Base
 
@@ -67,16 +67,18 @@ def _changed_ids(conn: sqlite3.Connection, table: str) -> set[str]:
     return {r[0] for r in conn.execute(q)}
 
 
-def _owners(conn: sqlite3.Connection, table: str, ids: Iterable[str]) -> set[str]:
-    wanted = sorted(ids)
-    if not wanted:
+def _in_both(conn: sqlite3.Connection, sql: str, ids: set[str]) -> set[Any]:
+    """The first column of ``sql`` (``{schema}`` and ``{marks}`` filled in) over ``ids``, in the
+    edited world and in the seeded one: a removed row counts as much as an added one."""
+    if not ids:
         return set()
-    out: set[str] = set()
-    marks = ",".join("?" * len(wanted))
-    for schema in ("main", "base"):
-        rows = conn.execute(f"SELECT owner FROM ({owner_query(table, schema)}) WHERE id IN ({marks})", wanted)
-        out.update(r[0] for r in rows if r[0] is not None)
-    return out
+    wanted, marks = sorted(ids), ",".join("?" * len(ids))
+    return {
+        r[0]
+        for schema in ("main", "base")
+        for r in conn.execute(sql.format(schema=schema, marks=marks), wanted)
+        if r[0] is not None
+    }
 
 
 def touched_customers(conn: sqlite3.Connection, base_image: bytes) -> set[str] | None:
@@ -94,21 +96,19 @@ def touched_customers(conn: sqlite3.Connection, base_image: bytes) -> set[str] |
             if not ids:
                 continue
             linked[table] |= ids
-            marks = ",".join("?" * len(ids))
             for fk in Base.metadata.tables[table].foreign_keys:  # rows it references
                 parent = fk.column.table.name
                 if parent in OWNER_PATH:
-                    for schema in ("main", "base"):
-                        q = f"SELECT {fk.parent.name} FROM {schema}.{table} WHERE id IN ({marks})"
-                        linked[parent].update(r[0] for r in conn.execute(q, sorted(ids)) if r[0] is not None)
+                    q = f"SELECT {fk.parent.name} FROM {{schema}}.{table} WHERE id IN ({{marks}})"
+                    linked[parent] |= _in_both(conn, q, ids)
             for child in OWNER_PATH:  # rows that reference it
                 for fk in Base.metadata.tables[child].foreign_keys:
                     if fk.column.table.name == table:
-                        for schema in ("main", "base"):
-                            q = f"SELECT id FROM {schema}.{child} WHERE {fk.parent.name} IN ({marks})"
-                            linked[child].update(r[0] for r in conn.execute(q, sorted(ids)))
+                        q = f"SELECT id FROM {{schema}}.{child} WHERE {fk.parent.name} IN ({{marks}})"
+                        linked[child] |= _in_both(conn, q, ids)
         for table, ids in linked.items():
-            touched |= _owners(conn, table, ids)
+            owners = f"SELECT owner FROM ({owner_query(table, '{schema}')}) WHERE id IN ({{marks}})"
+            touched |= _in_both(conn, owners, ids)
         return touched
     finally:
         conn.execute("DETACH DATABASE base")
