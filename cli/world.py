@@ -212,10 +212,8 @@ def _check_seeded_world(seed: int, scale: str) -> tuple[Any, Any]:
 
 def _check_task_world(task_id: str, full: bool) -> tuple[Any, Any, set[str] | None]:
     """The task's world after setup; ``scope``: the customers checked relationally (None: all)."""
-    from supportgym.services.episode import EpisodeConfig
-    from supportgym.tasks import TaskFormatError, get_task, open_episode
-    from supportgym.world_seed.check import run_checks
-    from supportgym.world_seed.check_scope import touched_customers
+    from supportgym.tasks import TaskFormatError, get_task
+    from supportgym.tasks.world_check import check_task_world
 
     try:
         spec = get_task(task_id)
@@ -223,11 +221,5 @@ def _check_task_world(task_id: str, full: bool) -> tuple[Any, Any, set[str] | No
         reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         typer.echo(f"error: --task: {reason}", err=True)
         raise typer.Exit(2) from None
-    snap = _snapshot(spec.world.seed, spec.world.scale)
-    episode = open_episode(EpisodeConfig(task_id=task_id))
-    try:
-        scope = None if full else touched_customers(episode.db.conn, snap.image)
-        with episode.db.session() as s:
-            return snap, run_checks(s, customers=scope), scope
-    finally:
-        episode.close()
+    report, scope = check_task_world(task_id, full=full)
+    return _snapshot(spec.world.seed, spec.world.scale), report, scope

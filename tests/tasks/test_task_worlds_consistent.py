@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import pytest
 
-from supportgym.services.episode import EpisodeConfig
-from supportgym.tasks import get_task, list_tasks, open_episode
-from supportgym.world_seed.cache import load_world
-from supportgym.world_seed.check import check_world, summarize
-from supportgym.world_seed.check_scope import touched_customers
+from supportgym.tasks import list_tasks
+from supportgym.tasks.world_check import check_task_world
+from supportgym.world_seed.check import summarize
 
 # Each task builds its own world copy, so this is not in the unit tier.
 pytestmark = pytest.mark.slow
@@ -26,27 +24,16 @@ TASKS = [t.id for t in list_tasks()]
 WIDE = ["queue_triage-01", "bulk_priority_sweep-01", "refund_settles_wait-01", "sla_breach_exception-01"]
 
 
-def _violations(task_id: str, *, scoped: bool) -> tuple[list, set[str] | None]:
-    task = get_task(task_id)
-    episode = open_episode(EpisodeConfig(task_id=task_id))
-    try:
-        base = load_world(task.world.seed, task.world.scale).image
-        scope = touched_customers(episode.db.conn, base)
-        with episode.db.session() as s:  # "now" is the world's own, from world_meta
-            return check_world(s, customers=scope if scoped else None), scope
-    finally:
-        episode.close()
-
-
 @pytest.mark.parametrize("task_id", TASKS)
 def test_task_world_passes_world_check(task_id: str) -> None:
-    violations, scope = _violations(task_id, scoped=True)
+    report, scope = check_task_world(task_id)
+    violations = report.violations
     assert scope is not None, "the task world's schema differs from its seeded world's"
     assert not violations, summarize(violations)
 
 
 @pytest.mark.parametrize("task_id", [t for t in WIDE if t in TASKS])
 def test_scoped_check_equals_the_full_check_on_wide_setups(task_id: str) -> None:
-    scoped, scope = _violations(task_id, scoped=True)
-    full, _ = _violations(task_id, scoped=False)
-    assert scope is not None and [str(v) for v in scoped] == [str(v) for v in full]
+    scoped, scope = check_task_world(task_id)
+    full, _ = check_task_world(task_id, full=True)
+    assert scope is not None and [str(v) for v in scoped.violations] == [str(v) for v in full.violations]
